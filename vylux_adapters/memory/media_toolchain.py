@@ -1,0 +1,115 @@
+"""FakeMediaToolchain: a MediaToolchain for unit tests that writes plausible files.
+
+It runs no FFmpeg: probes answer from a configured :class:`MediaProbe`, and outputs
+are small placeholder files laid out exactly like the real packager's tree. Steps
+named in ``failing_steps`` raise ``MediaToolFailed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+from vylux_core.errors import MediaToolFailed
+from vylux_core.job_options import EffectivePreview
+from vylux_core.ladder import (
+    AUDIO_DIR,
+    INIT_SEGMENT,
+    MAIN_AUDIO_TRACK,
+    MASTER_PLAYLIST,
+    MEDIA_PLAYLIST,
+    SEGMENT_SECONDS,
+    variant_dir,
+)
+from vylux_core.ports.media_toolchain import (
+    HlsPackage,
+    HlsPlan,
+    MediaProbe,
+    PackagedTrack,
+    ProgressCallback,
+)
+
+STEPS = ("probe", "cover", "preview", "package")
+
+
+class FakeMediaToolchain:
+    def __init__(self, *, probe: MediaProbe, failing_steps: frozenset[str] = frozenset()) -> None:
+        unknown = failing_steps - set(STEPS)
+        if unknown:
+            raise ValueError(f"unknown steps: {sorted(unknown)}")
+        self._probe = probe
+        self.failing_steps = set(failing_steps)
+
+    async def probe(self, source: Path) -> MediaProbe:
+        self._check("probe", source)
+        return self._probe
+
+    async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
+        self._check("cover", source)
+        await _write(destination, b"\xff\xd8fake-jpeg@%.2f" % timestamp_sec)
+
+    async def render_preview(
+        self, source: Path, preview: EffectivePreview, destination: Path
+    ) -> None:
+        self._check("preview", source)
+        await _write(destination, f"fake-{preview.format} {preview.width}px".encode())
+
+    async def package_hls(
+        self,
+        source: Path,
+        plan: HlsPlan,
+        work_dir: Path,
+        output_dir: Path,
+        on_progress: ProgressCallback | None = None,
+    ) -> HlsPackage:
+        self._check("package", source)
+        segments = max(1, math.ceil(self._probe.duration_seconds / SEGMENT_SECONDS))
+        files: list[str] = []
+        audio = None
+        if plan.include_audio:
+            audio = PackagedTrack(
+                track_id=MAIN_AUDIO_TRACK.id,
+                directory=AUDIO_DIR,
+                segment_count=segments,
+                bandwidth=MAIN_AUDIO_TRACK.bitrate,
+            )
+            files += await _write_track(output_dir, AUDIO_DIR, segments)
+        video = []
+        for variant in plan.variants:
+            directory = variant_dir(variant.label)
+            files += await _write_track(output_dir, directory, segments)
+            video.append(
+                PackagedTrack(
+                    track_id=variant.label,
+                    directory=directory,
+                    segment_count=segments,
+                    bandwidth=variant.bandwidth_estimate,
+                )
+            )
+            if on_progress is not None:
+                on_progress(len(video) / len(plan.variants))
+        await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
+        files.append(MASTER_PLAYLIST)
+        return HlsPackage(
+            master_playlist=MASTER_PLAYLIST, audio=audio, video=tuple(video), files=tuple(files)
+        )
+
+    def _check(self, step: str, source: Path) -> None:
+        if step in self.failing_steps:
+            raise MediaToolFailed(f"{step} failed for {source.name}")
+
+
+async def _write_track(output_dir: Path, directory: str, segments: int) -> list[str]:
+    names = [INIT_SEGMENT, MEDIA_PLAYLIST] + [f"seg_{n}.m4s" for n in range(1, segments + 1)]
+    for name in names:
+        await _write(output_dir / directory / name, f"{directory}/{name}".encode())
+    return [f"{directory}/{name}" for name in names]
+
+
+async def _write(path: Path, data: bytes) -> None:
+    def write() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    await asyncio.to_thread(write)

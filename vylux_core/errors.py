@@ -1,0 +1,186 @@
+"""Every error the core raises, with a stable machine ``code``.
+
+The tree (catch a family or a leaf)::
+
+    VyluxError                      code
+    ├── InvalidInput                invalid_input           (HTTP 400)
+    │   ├── InvalidOptions          invalid_options
+    │   ├── InvalidJobRequest       invalid_job_request
+    │   ├── InvalidHash             invalid_hash
+    │   ├── InvalidStorageKey       invalid_storage_key
+    │   ├── InvalidImageOptions     invalid_image_options
+    │   ├── UnsupportedFormat       unsupported_format
+    │   ├── SourceMissing           source_missing           (preflight: 400)
+    │   └── SourceTooLarge          source_too_large         (HTTP 413)
+    ├── Unauthorized                unauthorized
+    │   ├── InvalidSignature        invalid_signature        (HTTP 403)
+    │   └── InvalidKeyToken         invalid_key_token        (HTTP 403)
+    ├── NotFound                    not_found                (HTTP 404)
+    │   ├── JobNotFound             job_not_found
+    │   ├── ObjectNotFound          object_not_found
+    │   └── KeyNotFound             key_not_found
+    ├── Conflict                    conflict                 (HTTP 409)
+    │   ├── IllegalTransition       illegal_transition
+    │   └── NotRetryable            not_retryable
+    ├── Unavailable                 unavailable              (HTTP 502/503)
+    │   ├── StorageUnavailable      storage_unavailable
+    │   ├── DatabaseUnavailable     database_unavailable
+    │   └── QueueUnavailable        queue_unavailable
+    ├── ProcessingFailed            processing_failed        (HTTP 422/500)
+    │   ├── UnprocessableImage      unprocessable_image
+    │   └── MediaToolFailed         media_tool_failed
+    └── KeyUnwrapFailed             key_unwrap_failed        (HTTP 500)
+
+Adapters translate library exceptions into these at their boundary and keep the
+cause with ``raise ... from exc``. The HTTP adapter maps classes to status codes
+in one table; nothing in the core knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class VyluxError(Exception):
+    """Base of every error the core raises; ``code`` is stable for machines."""
+
+    code = "vylux_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- invalid input -----------------------------------------------------------
+
+
+class InvalidInput(VyluxError):
+    code = "invalid_input"
+
+
+class InvalidOptions(InvalidInput):
+    """Job options that do not match their type's schema (message starts ``invalid options:``)."""
+
+    code = "invalid_options"
+
+
+class InvalidJobRequest(InvalidInput):
+    code = "invalid_job_request"
+
+
+class InvalidHash(InvalidInput):
+    code = "invalid_hash"
+
+
+class InvalidStorageKey(InvalidInput):
+    code = "invalid_storage_key"
+
+
+class InvalidImageOptions(InvalidInput):
+    code = "invalid_image_options"
+
+
+class UnsupportedFormat(InvalidInput):
+    code = "unsupported_format"
+
+
+class SourceMissing(InvalidInput):
+    """The preflight found no source object (the client named a key that is not there)."""
+
+    code = "source_missing"
+
+
+class SourceTooLarge(InvalidInput):
+    code = "source_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"source file exceeds MAX_FILE_SIZE ({max_bytes} bytes)")
+        self.max_bytes = max_bytes
+
+
+# --- authentication -------------------------------------------------------------
+
+
+class Unauthorized(VyluxError):
+    code = "unauthorized"
+
+
+class InvalidSignature(Unauthorized):
+    code = "invalid_signature"
+
+
+class InvalidKeyToken(Unauthorized):
+    code = "invalid_key_token"
+
+
+# --- not found ---------------------------------------------------------------------
+
+
+class NotFound(VyluxError):
+    code = "not_found"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class ObjectNotFound(NotFound):
+    code = "object_not_found"
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"
+
+
+# --- conflicts ----------------------------------------------------------------------
+
+
+class Conflict(VyluxError):
+    code = "conflict"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class NotRetryable(Conflict):
+    code = "not_retryable"
+
+
+# --- dependencies down ------------------------------------------------------------------
+
+
+class Unavailable(VyluxError):
+    code = "unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    code = "storage_unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "database_unavailable"
+
+
+class QueueUnavailable(Unavailable):
+    code = "queue_unavailable"
+
+
+# --- processing ---------------------------------------------------------------------------
+
+
+class ProcessingFailed(VyluxError):
+    code = "processing_failed"
+
+
+class UnprocessableImage(ProcessingFailed):
+    code = "unprocessable_image"
+
+
+class MediaToolFailed(ProcessingFailed):
+    code = "media_tool_failed"
+
+
+class KeyUnwrapFailed(VyluxError):
+    code = "key_unwrap_failed"

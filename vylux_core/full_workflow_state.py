@@ -1,0 +1,231 @@
+"""The stage state machine of one ``video:full`` run (worker spec §4.5), as pure functions.
+
+Every recorder returns a new :class:`FullResult` whose ``retry_plan`` is recomputed
+from the stages, so a result handed to the job store or a webhook is always
+consistent, whichever step the run stopped at.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import evolve, frozen
+
+from vylux_core.errors import IllegalTransition
+from vylux_core.job import JobType
+from vylux_core.results import (
+    NO_RETRY_PLAN,
+    Artifacts,
+    FullResult,
+    FullStage,
+    FullStages,
+    ImageArtifact,
+    RetryPlan,
+    RetryStrategy,
+    SkipReason,
+    Stage,
+    StageErrorCode,
+    StageStatus,
+    TranscodeResult,
+)
+
+_PENDING = Stage(StageStatus.PENDING)
+_READY = Stage(StageStatus.READY)
+
+
+class FullFailure(enum.Enum):
+    """Each point where a ``video:full`` run can fail; it fixes the stage and error code."""
+
+    SOURCE_DOWNLOAD = "source_download"
+    COVER_EXTRACT = "cover_extract"
+    COVER_UPLOAD = "cover_upload"
+    PREVIEW_GENERATE = "preview_generate"
+    PREVIEW_UPLOAD = "preview_upload"
+    TRANSCODE_PREPARE = "transcode_prepare"
+    TRANSCODE_ENCRYPTION = "transcode_encryption"
+    TRANSCODE_RUN = "transcode_run"
+    TRANSCODE_UPLOAD = "transcode_upload"
+
+
+@frozen
+class _FailurePoint:
+    stage: FullStage
+    code: StageErrorCode
+    message_prefix: str
+
+
+_FAILURE_POINTS: dict[FullFailure, _FailurePoint] = {
+    FullFailure.SOURCE_DOWNLOAD: _FailurePoint(
+        FullStage.SOURCE, StageErrorCode.DOWNLOAD_FAILED, "download source"
+    ),
+    FullFailure.COVER_EXTRACT: _FailurePoint(
+        FullStage.COVER, StageErrorCode.EXTRACT_FAILED, "extract cover"
+    ),
+    FullFailure.COVER_UPLOAD: _FailurePoint(
+        FullStage.COVER, StageErrorCode.UPLOAD_FAILED, "upload cover"
+    ),
+    FullFailure.PREVIEW_GENERATE: _FailurePoint(
+        FullStage.PREVIEW, StageErrorCode.GENERATE_FAILED, "generate preview"
+    ),
+    FullFailure.PREVIEW_UPLOAD: _FailurePoint(
+        FullStage.PREVIEW, StageErrorCode.UPLOAD_FAILED, "upload preview"
+    ),
+    # The spec gives no prefix here; the reference's own one is "create temp dir".
+    FullFailure.TRANSCODE_PREPARE: _FailurePoint(
+        FullStage.TRANSCODE, StageErrorCode.PREPARE_FAILED, "create temp dir"
+    ),
+    FullFailure.TRANSCODE_ENCRYPTION: _FailurePoint(
+        FullStage.TRANSCODE, StageErrorCode.ENCRYPTION_SETUP_FAILED, "setup encryption"
+    ),
+    FullFailure.TRANSCODE_RUN: _FailurePoint(
+        FullStage.TRANSCODE, StageErrorCode.TRANSCODE_FAILED, "transcode"
+    ),
+    FullFailure.TRANSCODE_UPLOAD: _FailurePoint(
+        FullStage.TRANSCODE, StageErrorCode.UPLOAD_FAILED, "upload HLS"
+    ),
+}
+
+# Each failure on the transcode stage names its own retry reason (spec §4.5 table).
+_TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
+    StageErrorCode.PREPARE_FAILED: "transcode preparation failed",
+    StageErrorCode.UPLOAD_FAILED: "transcode upload failed",
+}
+_TRANSCODE_RETRY_REASON_DEFAULT = "transcode stage failed"
+
+_STAGE_JOB_TYPES = {FullStage.COVER: JobType.COVER, FullStage.PREVIEW: JobType.PREVIEW}
+
+
+def initial_full_result() -> FullResult:
+    """Every stage ``pending``, no artifacts, and ``{"allowed":false,"strategy":"none"}``."""
+    stages = FullStages(source=_PENDING, cover=_PENDING, preview=_PENDING, transcode=_PENDING)
+    return FullResult(stages=stages, artifacts=Artifacts(), retry_plan=NO_RETRY_PLAN)
+
+
+def record_source_ready(result: FullResult) -> FullResult:
+    return _with_stages(result, {FullStage.SOURCE: _READY})
+
+
+def record_cover_ready(result: FullResult, artifact: ImageArtifact) -> FullResult:
+    updated = _with_stages(result, {FullStage.COVER: _READY})
+    return evolve(updated, artifacts=evolve(updated.artifacts, cover=artifact))
+
+
+def record_preview_ready(result: FullResult, artifact: ImageArtifact) -> FullResult:
+    updated = _with_stages(result, {FullStage.PREVIEW: _READY})
+    return evolve(updated, artifacts=evolve(updated.artifacts, preview=artifact))
+
+
+def record_transcode_ready(result: FullResult, transcode: TranscodeResult) -> FullResult:
+    """The run succeeded: the plan becomes ``{"allowed":false,"strategy":"none"}``."""
+    updated = _with_stages(result, {FullStage.TRANSCODE: _READY})
+    return evolve(updated, artifacts=evolve(updated.artifacts, transcode=transcode))
+
+
+def record_failure(
+    result: FullResult, failure: FullFailure, cause: str | BaseException
+) -> FullResult:
+    """Mark the failed stage and skip the stages it blocks.
+
+    A source failure skips all three later stages; a cover or preview failure skips
+    the transcode (it never runs on a partial set of artifacts). The error message is
+    ``"<step>: <cause>"``, e.g. ``extract cover: exit status 1``.
+    """
+    point = _FAILURE_POINTS[failure]
+    changes = {
+        point.stage: Stage(
+            StageStatus.FAILED,
+            error_code=point.code,
+            error=f"{point.message_prefix}: {cause}",
+            retryable=True,
+        )
+    }
+    if point.stage is FullStage.SOURCE:
+        blocked = Stage(StageStatus.SKIPPED, reason=SkipReason.BLOCKED_BY_SOURCE_FAILURE)
+        changes |= {
+            FullStage.COVER: blocked,
+            FullStage.PREVIEW: blocked,
+            FullStage.TRANSCODE: blocked,
+        }
+    elif (
+        point.stage in (FullStage.COVER, FullStage.PREVIEW)
+        # The other image stage may already have skipped it.
+        and result.stages.transcode.status is StageStatus.PENDING
+    ):
+        changes[FullStage.TRANSCODE] = Stage(
+            StageStatus.SKIPPED, reason=SkipReason.BLOCKED_BY_FAILED_DEPENDENCIES
+        )
+    return _with_stages(result, changes)
+
+
+def failed_stages(result: FullResult) -> tuple[FullStage, ...]:
+    """The failed stages, in workflow order."""
+    return tuple(
+        stage for stage in FullStage if result.stages.of(stage).status is StageStatus.FAILED
+    )
+
+
+def retry_plan_for(result: FullResult) -> RetryPlan:
+    """What a manual retry re-runs, from the stage states (spec §4.5 table).
+
+    The earliest failure decides: a failed source means nothing else ran.
+    """
+    stages = result.stages
+    if stages.source.status is StageStatus.FAILED:
+        return _plan(
+            RetryStrategy.RETRY_JOB, [JobType.FULL], [FullStage.SOURCE], "source download failed"
+        )
+    failed_images = [
+        stage
+        for stage in (FullStage.COVER, FullStage.PREVIEW)
+        if stages.of(stage).status is StageStatus.FAILED
+    ]
+    if failed_images:
+        # Transcode always follows: it was skipped, so its output is missing too.
+        return _plan(
+            RetryStrategy.RETRY_TASKS,
+            [_STAGE_JOB_TYPES[stage] for stage in failed_images] + [JobType.TRANSCODE],
+            [*failed_images, FullStage.TRANSCODE],
+            "cover/preview stage failed",
+        )
+    if stages.transcode.status is StageStatus.FAILED:
+        reason = _TRANSCODE_RETRY_REASONS.get(
+            stages.transcode.error_code, _TRANSCODE_RETRY_REASON_DEFAULT
+        )
+        return _plan(RetryStrategy.RETRY_TASKS, [JobType.TRANSCODE], [FullStage.TRANSCODE], reason)
+    return NO_RETRY_PLAN
+
+
+def failure_message(result: FullResult) -> str:
+    """``jobs.error`` of a failed run: ``video:full failed: [cover preview]``.
+
+    Names are sorted alphabetically (not in workflow order), as the reference does.
+    """
+    names = sorted(stage.value for stage in failed_stages(result))
+    if not names:
+        return "video:full failed"
+    return f"video:full failed: [{' '.join(names)}]"
+
+
+def _with_stages(result: FullResult, changes: dict[FullStage, Stage]) -> FullResult:
+    for stage in changes:
+        current = result.stages.of(stage).status
+        # Only pending stages move; anything else is a bug in the workflow driving us.
+        if current is not StageStatus.PENDING:
+            raise IllegalTransition(f"video:full stage {stage} is already {current}")
+    stages = evolve(result.stages, **{stage.value: value for stage, value in changes.items()})
+    updated = evolve(result, stages=stages)
+    return evolve(updated, retry_plan=retry_plan_for(updated))
+
+
+def _plan(
+    strategy: RetryStrategy, job_types: list[JobType], stages: list[FullStage], reason: str
+) -> RetryPlan:
+    # dict.fromkeys de-duplicates and keeps first-seen order.
+    unique_types = tuple(dict.fromkeys(job_types))
+    return RetryPlan(
+        allowed=bool(unique_types),
+        strategy=strategy,
+        job_types=unique_types,
+        stages=tuple(dict.fromkeys(stages)),
+        reason=reason,
+    )

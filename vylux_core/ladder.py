@@ -1,0 +1,433 @@
+"""The HLS transcode ladder: which renditions to encode, and the tool argv that builds them.
+
+Pure functions over plain values (spec worker-and-storage §4.4). The FFmpeg adapter prepends
+the binary path and runs the lists; nothing here touches a process or the file system.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+from attrs import field, frozen
+
+SEGMENT_SECONDS: Final = 6
+# Keyframe every 2 s: a 6 s segment then holds exactly three GOPs, and the packager can cut
+# every rendition at the same instants because each keyframe lands on a shared boundary.
+KEYFRAME_SECONDS: Final = 2
+
+MASTER_PLAYLIST: Final = "master.m3u8"
+MEDIA_PLAYLIST: Final = "playlist.m3u8"
+INIT_SEGMENT: Final = "init.mp4"
+# Shaka's $Number$ is 1-based and unpadded: seg_1.m4s, seg_2.m4s, ...
+SEGMENT_TEMPLATE: Final = "seg_$Number$.m4s"
+
+
+class VideoCodec(enum.Enum):
+    AV1 = "av1"
+    H264 = "h264"
+
+    def encoder_args(self, crf: int) -> tuple[str, ...]:
+        """FFmpeg video encoder options for one rendition at ``crf``.
+
+        Beyond the reference (§16.7): ``-pix_fmt yuv420p`` so 10-bit or 4:2:2 sources still
+        give 8-bit 4:2:0 output that every player decodes, and H.264 ``-profile:v high`` so
+        the stream matches the advertised ``avc1.6400xx`` instead of drifting to High10/4:4:4.
+        """
+        if self is VideoCodec.AV1:
+            base: tuple[str, ...] = ("-c:v", "libsvtav1", "-preset", "6", "-crf", str(crf))
+            return (*base, "-pix_fmt", "yuv420p")
+        base = ("-c:v", "libx264", "-preset", "fast", "-crf", str(crf))
+        return (*base, "-profile:v", "high", "-pix_fmt", "yuv420p")
+
+
+def codecs_string(codec: VideoCodec) -> str:
+    """RFC 6381 CODECS for a rendition plus AAC-LC audio (the reference's unused helper).
+
+    The master playlist's CODECS comes from Shaka reading the real bitstreams; this is only a
+    fallback for callers that describe a track without having packaged it.
+    """
+    if codec is VideoCodec.AV1:
+        return "av01.0.08M.08,mp4a.40.2"
+    return "avc1.640028,mp4a.40.2"
+
+
+@frozen
+class Rung:
+    """One step of the ladder: a bounding box and the CRF each codec uses inside it."""
+
+    name: int  # the box's short side, used in labels (r1080, r720, ...)
+    box_width: int
+    box_height: int
+    av1_crf: int
+    h264_crf: int
+
+    def crf(self, codec: VideoCodec) -> int:
+        return self.av1_crf if codec is VideoCodec.AV1 else self.h264_crf
+
+
+# Descending; the last rung doubles as the fallback for sources smaller than every box.
+RUNGS: Final = (
+    Rung(1080, 1920, 1080, av1_crf=30, h264_crf=22),
+    Rung(720, 1280, 720, av1_crf=32, h264_crf=23),
+    Rung(480, 854, 480, av1_crf=34, h264_crf=24),
+    Rung(360, 640, 360, av1_crf=36, h264_crf=26),
+    Rung(240, 426, 240, av1_crf=38, h264_crf=28),
+)
+
+DEFAULT_CODECS: Final = (VideoCodec.AV1, VideoCodec.H264)
+
+
+def _round_half_away(value: float) -> int:
+    # Go's math.Round, which the reference uses; Python's round() is banker's rounding and
+    # would turn 202.5 into 202 instead of 203 (portrait r720 must come out 406 wide).
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def normalize_rotation(value: float) -> int:
+    """Display rotation in {0, 90, 180, 270}: round, wrap into [0, 360), else 0 (§4.4(a))."""
+    if not math.isfinite(value):
+        return 0
+    degrees = _round_half_away(value) % 360  # Python's % already lands in [0, 360)
+    return degrees if degrees % 90 == 0 else 0
+
+
+@frozen
+class SourceGeometry:
+    """Coded size of the first video stream plus its rotation metadata, as probed."""
+
+    width: int
+    height: int
+    rotation: float = 0.0
+
+    def display_size(self) -> tuple[int, int]:
+        """Size as shown to the viewer: a quarter turn swaps width and height."""
+        if normalize_rotation(self.rotation) in (90, 270):
+            return self.height, self.width
+        return self.width, self.height
+
+
+# Resolved height → H.264 bandwidth estimate (§4.4(d)), first match wins.
+_H264_BANDWIDTH: Final = (
+    (1080, 5_000_000),
+    (720, 2_500_000),
+    (480, 1_000_000),
+    (360, 500_000),
+    (240, 300_000),
+)
+_H264_BANDWIDTH_FLOOR: Final = 200_000
+
+
+def bandwidth_estimate(codec: VideoCodec, height: int) -> int:
+    """Guessed peak bit/s for a rendition of ``height``; AV1 is 60 % of H.264.
+
+    Keyed on the resolved height, so a 1280×534 rendition counts as the ≥480 tier. Only used
+    when the packager's own measurement is unavailable.
+    """
+    h264 = next((bw for min_h, bw in _H264_BANDWIDTH if height >= min_h), _H264_BANDWIDTH_FLOOR)
+    return h264 * 3 // 5 if codec is VideoCodec.AV1 else h264
+
+
+@frozen
+class Variant:
+    """One rendition to encode and package."""
+
+    label: str  # r{rung}_{codec}, also the directory and intermediate file name
+    codec: VideoCodec
+    rung: int
+    width: int
+    height: int
+    crf: int
+    bandwidth_estimate: int
+
+
+def _even_at_most(value: int) -> int:
+    return 2 if value <= 2 else value - value % 2
+
+
+def _even_nearest_at_most(value: float, limit: int) -> int:
+    even_limit = _even_at_most(limit)
+    if even_limit <= 2:
+        return 2
+    nearest = _round_half_away(value / 2) * 2
+    if nearest <= 2:
+        return 2
+    return min(nearest, even_limit)
+
+
+def _fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
+    # Limits are the smaller of source and box, so nothing is ever upscaled. The side that
+    # binds (by aspect ratio) is taken exactly; the other follows the aspect ratio, rounded to
+    # the nearest even value. The reference's symmetric re-clamp is omitted: the min() in
+    # _even_nearest_at_most already keeps the derived side inside its limit.
+    limit_w, limit_h = min(src_w, box_w), min(src_h, box_h)
+    aspect = src_w / src_h
+    if aspect >= box_w / box_h:
+        width = _even_at_most(limit_w)
+        return width, _even_nearest_at_most(width / aspect, limit_h)
+    height = _even_at_most(limit_h)
+    return _even_nearest_at_most(height * aspect, limit_w), height
+
+
+def _rungs_for(short_edge: int) -> tuple[Rung, ...]:
+    # Kept as in the reference (§16.9 is deliberately not "fixed"): a rung survives only if
+    # its short side fits in the source's short edge. So a 1920×800 (2.4:1) source loses
+    # r1080 and tops out at 1280×534, and 1918×1078 tops out at r720. The spec's worked
+    # examples and existing players' expectations depend on this rule.
+    kept = tuple(rung for rung in RUNGS if min(rung.box_width, rung.box_height) <= short_edge)
+    return kept or RUNGS[-1:]
+
+
+def resolve_ladder(
+    display_width: int,
+    display_height: int,
+    codecs: Sequence[VideoCodec] = DEFAULT_CODECS,
+) -> tuple[Variant, ...]:
+    """Renditions for a source of this display size: each codec's rungs, descending (§4.4(c)).
+
+    Codecs keep their first-appearance order (duplicates dropped). Every output size is even
+    and no larger than the source or the rung's box.
+    """
+    if display_width <= 0 or display_height <= 0:
+        raise ValueError(f"invalid video dimensions {display_width}x{display_height}")
+    unique_codecs = tuple(dict.fromkeys(codecs))
+    if not unique_codecs:
+        raise ValueError("at least one codec is required")
+    rungs = _rungs_for(min(display_width, display_height))
+    variants: list[Variant] = []
+    for codec in unique_codecs:
+        for rung in rungs:
+            width, height = _fit(display_width, display_height, rung.box_width, rung.box_height)
+            variants.append(
+                Variant(
+                    label=f"r{rung.name}_{codec.value}",
+                    codec=codec,
+                    rung=rung.name,
+                    width=width,
+                    height=height,
+                    crf=rung.crf(codec),
+                    bandwidth_estimate=bandwidth_estimate(codec, height),
+                )
+            )
+    return tuple(variants)
+
+
+def keyframe_interval_frames(fps: float) -> int:
+    """Frames between forced keyframes: ``KEYFRAME_SECONDS`` worth, at least 1.
+
+    Counting frames (not seconds) is enough for alignment because every rendition is cut
+    from the same decode at the same frame rate, so frame N is the same instant in all.
+    """
+    if not math.isfinite(fps) or fps <= 0:
+        raise ValueError(f"invalid frame rate {fps!r}")
+    return max(1, _round_half_away(fps * KEYFRAME_SECONDS))
+
+
+def fixed_gop_args(codec: VideoCodec, fps: float) -> tuple[str, ...]:
+    """Encoder options for a fixed GOP, so segment boundaries line up across renditions (§16.7).
+
+    x264 also needs ``-keyint_min`` and ``-sc_threshold 0``, or scene cuts insert extra
+    keyframes and shift its GOPs. FFmpeg's libsvtav1 wrapper maps only ``-g`` (to SVT-AV1's
+    intra period) and ignores the other two, so they are left out rather than implying an
+    effect they do not have.
+    """
+    frames = str(keyframe_interval_frames(fps))
+    if codec is VideoCodec.AV1:
+        return ("-g", frames)
+    return ("-g", frames, "-keyint_min", frames, "-sc_threshold", "0")
+
+
+# --- audio ------------------------------------------------------------------------------
+
+
+@frozen
+class AudioTrack:
+    """The single audio rendition every transcode produces (first source audio stream)."""
+
+    id: str
+    role: str
+    language: str
+    codec: str
+    channels: int
+    bitrate: int
+
+    @property
+    def hls_name(self) -> str:
+        return self.role.title()  # NAME in the master playlist: "main" → "Main"
+
+
+MAIN_AUDIO_TRACK: Final = AudioTrack(
+    id="und_aac_2ch", role="main", language="und", codec="aac", channels=2, bitrate=128_000
+)
+
+
+def encode_audio_args(input_path: str, out_path: str) -> list[str]:
+    """FFmpeg options (no binary) that encode the first audio stream as stereo AAC.
+
+    ``-ac 2`` is new (§16.8): the results always claim two channels, so a 5.1 source is
+    downmixed instead of contradicting them.
+    """
+    track = MAIN_AUDIO_TRACK
+    return [
+        "-y", "-i", input_path,
+        "-map", "0:a:0", "-vn",
+        "-c:a", track.codec, "-b:a", f"{track.bitrate // 1000}k", "-ac", str(track.channels),
+        "-movflags", "+faststart",
+        out_path,
+    ]  # fmt: skip
+
+
+# --- HLS output layout (paths relative to the packager's output directory) ---------------
+
+AUDIO_DIR: Final = f"audio/{MAIN_AUDIO_TRACK.id}"
+
+
+def variant_dir(label: str) -> str:
+    return f"video/{label}"
+
+
+def encoded_name(label: str) -> str:
+    """File name of an intermediate encode (a video label or the audio track id)."""
+    return f"{label}.mp4"
+
+
+# --- FFmpeg video encodes ---------------------------------------------------------------
+
+
+def encode_group_args(
+    input_path: str, variants: Sequence[Variant], out_dir: str, fps: float
+) -> list[str]:
+    """FFmpeg options (no binary) encoding every variant of one codec from a single decode.
+
+    One variant scales with ``-vf``; several share a ``split`` so the source is decoded once.
+    ``setsar=1`` forces square pixels, or the packager reports odd RESOLUTION values.
+    """
+    if not variants:
+        raise ValueError("no variants to encode")
+    codec = variants[0].codec
+    if any(variant.codec is not codec for variant in variants):
+        raise ValueError("variants of one encode group must share a codec")
+    gop = fixed_gop_args(codec, fps)
+    args = ["-y", "-i", input_path]
+    if len(variants) == 1:
+        only = variants[0]
+        args += ["-map", "0:v:0", "-an", *codec.encoder_args(only.crf), *gop]
+        args += ["-vf", f"scale={only.width}:{only.height},setsar=1"]
+        args += ["-movflags", "+faststart", posixpath.join(out_dir, encoded_name(only.label))]
+        return args
+    args += ["-filter_complex", split_filter_graph(variants)]
+    for index, variant in enumerate(variants):
+        args += ["-map", f"[vout{index}]", "-an", *codec.encoder_args(variant.crf), *gop]
+        args += ["-movflags", "+faststart", posixpath.join(out_dir, encoded_name(variant.label))]
+    return args
+
+
+def split_filter_graph(variants: Sequence[Variant]) -> str:
+    """``[0:v:0]split=N[vsrc0]…;[vsrc0]scale=W:H,setsar=1[vout0];…`` for N variants."""
+    sources = "".join(f"[vsrc{index}]" for index in range(len(variants)))
+    scales = (
+        f"[vsrc{index}]scale={variant.width}:{variant.height},setsar=1[vout{index}]"
+        for index, variant in enumerate(variants)
+    )
+    return ";".join((f"[0:v:0]split={len(variants)}{sources}", *scales))
+
+
+# --- Shaka Packager ---------------------------------------------------------------------
+
+
+@frozen
+class PackagerEncryption:
+    """Raw-key CBCS settings; ``key`` is kept out of repr so it never reaches a log line."""
+
+    key_id: str  # 32 hex
+    key: str = field(repr=False)  # 32 hex, the content key itself
+    key_uri: str  # where players fetch the 16 raw key bytes
+
+
+def packager_args(
+    input_dir: str,
+    output_dir: str,
+    variants: Iterable[Variant],
+    *,
+    has_audio: bool,
+    language: str = "und",
+    encryption: PackagerEncryption | None = None,
+) -> list[str]:
+    """Shaka Packager options (no binary) packaging the encodes into one HLS CMAF tree (§4.4(h)).
+
+    Raises ValueError for encryption with an empty key, KID or URI, and for directories with
+    a comma, which would split a stream descriptor into bogus fields.
+    """
+    if "," in input_dir or "," in output_dir:
+        raise ValueError("packager directories must not contain ','")
+    tagged = bool(language) and language != "und"
+    args: list[str] = []
+    if has_audio:
+        track = MAIN_AUDIO_TRACK
+        audio = _descriptor(input_dir, output_dir, "audio", track.id)
+        audio += f",hls_group_id=audio,hls_name={track.hls_name}"
+        args.append(audio + (f",lang={language}" if tagged else ""))
+    for variant in variants:
+        video = _descriptor(input_dir, output_dir, "video", variant.label)
+        args.append(video + f",bw={variant.bandwidth_estimate}")
+    args += ["--hls_master_playlist_output", posixpath.join(output_dir, MASTER_PLAYLIST)]
+    args += ["--hls_playlist_type", "VOD"]
+    # Fragment = segment: one moof per segment, as the reference packages.
+    duration = str(SEGMENT_SECONDS)
+    args += ["--segment_duration", duration, "--fragment_duration", duration]
+    if has_audio and tagged:
+        args += ["--default_language", language]
+    if encryption is not None:
+        args += _encryption_args(encryption)
+    return args
+
+
+def _descriptor(input_dir: str, output_dir: str, stream: str, name: str) -> str:
+    # Same layout as AUDIO_DIR / variant_dir(): <stream>/<track id or label>/
+    rel_dir = f"{stream}/{name}"
+    out = posixpath.join(output_dir, rel_dir)
+    return ",".join(
+        (
+            f"in={posixpath.join(input_dir, encoded_name(name))}",
+            f"stream={stream}",
+            f"init_segment={posixpath.join(out, INIT_SEGMENT)}",
+            f"segment_template={posixpath.join(out, SEGMENT_TEMPLATE)}",
+            f"playlist_name={posixpath.join(rel_dir, MEDIA_PLAYLIST)}",
+        )
+    )
+
+
+def _encryption_args(encryption: PackagerEncryption) -> list[str]:
+    if not (encryption.key and encryption.key_id and encryption.key_uri):
+        raise ValueError("incomplete encryption config")
+    return [
+        "--enable_raw_key_encryption",
+        "--protection_scheme", "cbcs",
+        # Without it Shaka leaves the first seconds in the clear (TOOLCHAIN.md).
+        "--clear_lead", "0",
+        # Empty label: one key for every track, which is what the key endpoint serves.
+        "--keys", f"label=:key_id={encryption.key_id}:key={encryption.key}",
+        "--hls_key_uri", encryption.key_uri,
+    ]  # fmt: skip
+
+
+_KEY_VALUE = re.compile(r"(^|:)key=[^:]*")
+
+
+def redact_args(args: Iterable[str]) -> list[str]:
+    """Copy of packager ``args`` with the content key masked, safe to log (§16.19)."""
+    redacted: list[str] = []
+    after_keys = False
+    for arg in args:
+        if after_keys:
+            arg = _KEY_VALUE.sub(r"\1key=<redacted>", arg)
+        elif arg.startswith("--keys="):
+            arg = "--keys=" + _KEY_VALUE.sub(r"\1key=<redacted>", arg.removeprefix("--keys="))
+        redacted.append(arg)
+        after_keys = arg == "--keys"
+    return redacted

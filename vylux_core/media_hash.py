@@ -1,0 +1,26 @@
+"""The media ``hash`` that names a job's outputs and becomes part of storage keys."""
+
+from __future__ import annotations
+
+import re
+
+from vylux_core.errors import InvalidHash
+
+# Deliberate tightening of the reference (http-api §13.8, worker §16.17): a free-form
+# hash flows into object-key prefixes, so "/" or ".." would let one hash's cleanup or
+# outputs reach another's. Letters, digits, "_" and "-" cover hex digests, UUIDs and slugs.
+_HASH_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def validate_media_hash(value: str) -> str:
+    """Return ``value`` if it is a valid media hash, else raise :class:`InvalidHash`."""
+    if not value:
+        raise InvalidHash("hash is required")
+    if _HASH_PATTERN.fullmatch(value) is None:
+        raise InvalidHash("hash must be 1-128 characters of A-Z, a-z, 0-9, '_' or '-'")
+    return value
+
+
+def hash_prefix(media_hash: str) -> str:
+    """First two characters of the hash, or the whole hash when it is shorter (spec §6.1)."""
+    return media_hash[:2]

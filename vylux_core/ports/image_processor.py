@@ -1,0 +1,39 @@
+"""ImageProcessor port: decode, resize and encode one image."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from attrs import frozen
+
+from vylux_core.image_options import ImageFormat
+
+
+@frozen(kw_only=True)
+class ImageTransform:
+    """``width``/``height`` None = not constrained; both set = cover crop to exactly
+    that box; one set = fit keeping the aspect ratio; neither = re-encode only."""
+
+    format: ImageFormat
+    quality: int
+    width: int | None = None
+    height: int | None = None
+
+
+@frozen(kw_only=True)
+class ImageRendition:
+    data: bytes
+    format: ImageFormat
+    width: int
+    height: int
+
+
+class ImageProcessor(Protocol):
+    async def transform(self, source: bytes, transform: ImageTransform) -> ImageRendition:
+        """Produce the rendition without blocking the event loop.
+
+        Raises ``UnprocessableImage`` for input it cannot or will not decode
+        (corrupt, too many pixels, blocked loader, animated to a static format) and
+        ``ProcessingFailed`` when encoding fails.
+        """
+        ...

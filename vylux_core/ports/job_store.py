@@ -1,0 +1,87 @@
+"""JobStore port: durable job rows, the source of truth for job state."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob
+
+
+@frozen
+class CreateOutcome:
+    """``created`` is False when an active job already held the fingerprint."""
+
+    job: Job
+    created: bool
+
+
+class JobStore(Protocol):
+    async def create(self, new_job: NewJob) -> CreateOutcome:
+        """Insert ``new_job`` as ``queued`` unless an active job has its fingerprint.
+
+        Race-free: of any number of concurrent creates with one fingerprint exactly
+        one row is inserted; every other caller gets that row back (created=False).
+        Active means status not ``failed``/``cancelled``.
+        """
+        ...
+
+    async def get(self, job_id: str) -> Job:
+        """The job; raises ``JobNotFound``."""
+        ...
+
+    async def find_active(self, fingerprint: str) -> Job | None:
+        """The newest active job with this fingerprint, or None."""
+        ...
+
+    async def mark_processing(self, job_id: str) -> Job:
+        """``queued``/``processing`` -> ``processing``. Keeps the last attempt's error.
+
+        Raises ``JobNotFound``, or ``IllegalTransition`` from a terminal status.
+        """
+        ...
+
+    async def record_attempt_error(self, job_id: str, error: str) -> None:
+        """Store the error of an attempt that will be retried; status is unchanged."""
+        ...
+
+    async def set_progress(self, job_id: str, progress: int) -> None:
+        """Raise progress to ``progress`` (0-100); never lowers it. Unknown id: no-op."""
+        ...
+
+    async def complete(self, job_id: str, results: Any) -> Job:
+        """-> ``completed`` with progress 100, error cleared, ``results`` stored."""
+        ...
+
+    async def fail(self, job_id: str, error: str, results: Any = None) -> Job:
+        """-> ``failed`` (terminal: written only when no attempt is left)."""
+        ...
+
+    async def requeue(self, job_id: str) -> Job:
+        """``processing`` -> ``queued`` for a task handed back without an attempt."""
+        ...
+
+    async def cancel(self, job_id: str) -> Job:
+        """-> ``cancelled`` from ``queued`` or ``processing``; idempotent when cancelled."""
+        ...
+
+    async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
+        """Record the webhook outcome. Unknown id: no-op."""
+        ...
+
+    async def list_by_hash(self, media_hash: str) -> list[Job]:
+        """Every job of the hash, oldest first."""
+        ...
+
+    async def list_by_status(self, status: JobStatus, limit: int) -> list[Job]:
+        """Up to ``limit`` jobs in ``status``, oldest ``updated_at`` first."""
+        ...
+
+    async def list_retries_of(self, job_id: str) -> list[Job]:
+        """Jobs whose ``retry_of_job_id`` is ``job_id``, oldest first."""
+        ...
+
+    async def delete_by_hash(self, media_hash: str) -> int:
+        """Delete every job of the hash; links from other jobs become None. Idempotent."""
+        ...

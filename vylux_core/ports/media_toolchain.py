@@ -1,0 +1,86 @@
+"""MediaToolchain port: probing, covers, previews and HLS packaging of video files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from attrs import field, frozen
+
+from vylux_core.job_options import EffectivePreview
+from vylux_core.ladder import Variant
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction done (0.0-1.0) of a long step; must not block."""
+
+
+@frozen(kw_only=True)
+class MediaProbe:
+    width: int
+    height: int
+    rotation: int
+    duration_seconds: float
+    frame_rate: float
+    has_audio: bool
+
+
+@frozen(kw_only=True)
+class HlsEncryption:
+    key_hex: str = field(repr=False)
+    kid_hex: str
+    key_uri: str
+
+
+@frozen(kw_only=True)
+class HlsPlan:
+    variants: tuple[Variant, ...]
+    include_audio: bool
+    frame_rate: float
+    encryption: HlsEncryption | None = None
+
+
+@frozen(kw_only=True)
+class PackagedTrack:
+    """A packaged track; ``directory`` is relative to the output directory."""
+
+    track_id: str
+    directory: str
+    segment_count: int
+    bandwidth: int
+
+
+@frozen(kw_only=True)
+class HlsPackage:
+    master_playlist: str
+    audio: PackagedTrack | None
+    video: tuple[PackagedTrack, ...]
+    files: tuple[str, ...]
+
+
+class MediaToolchain(Protocol):
+    """Failures raise ``MediaToolFailed`` with a bounded message; cancelling the
+    awaiting task stops the child processes."""
+
+    async def probe(self, source: Path) -> MediaProbe: ...
+
+    async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
+        """Write one JPEG frame at ``timestamp_sec``; an empty result is a failure."""
+        ...
+
+    async def render_preview(
+        self, source: Path, preview: EffectivePreview, destination: Path
+    ) -> None:
+        """Write an animated WebP or GIF clip; an empty result is a failure."""
+        ...
+
+    async def package_hls(
+        self,
+        source: Path,
+        plan: HlsPlan,
+        work_dir: Path,
+        output_dir: Path,
+        on_progress: ProgressCallback | None = None,
+    ) -> HlsPackage:
+        """Encode the plan's variants (and audio) and package them as HLS CMAF."""
+        ...

@@ -1,0 +1,43 @@
+"""TaskConsumer port: the worker side of the task queue (leases and outcomes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from vylux_core.task import FailureResult, Lease
+
+
+class TaskConsumer(Protocol):
+    async def dequeue(
+        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
+    ) -> Lease | None:
+        """Atomically move one pending task to active under a lease, or return None.
+
+        Queues are tried in weighted random order (probability ∝ weight); FIFO
+        within a queue. Due scheduled/retry tasks become pending first.
+        """
+        ...
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        """Extend the lease. None means the lease is lost (expired and taken back,
+        or the task was cancelled): the worker must stop the task."""
+        ...
+
+    async def ack(self, lease: Lease) -> None:
+        """The task succeeded: forget it. A lost lease is ignored."""
+        ...
+
+    async def fail(self, lease: Lease, error: str, *, permanent: bool) -> FailureResult:
+        """Schedule a retry with back-off while retries remain and ``permanent`` is
+        false; otherwise archive the task with ``error``."""
+        ...
+
+    async def release(self, lease: Lease) -> None:
+        """Hand the task back to pending without counting an attempt (shutdown)."""
+        ...
+
+    async def recover_expired(self) -> int:
+        """Return tasks whose lease expired (their worker died) to the retry set,
+        counting the attempt; archive those without retries left. Returns how many."""
+        ...

@@ -1,0 +1,42 @@
+"""Which queue a job goes to, with how many retries and how long an attempt may run."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from vylux_core.job import JobType
+
+CRITICAL = "critical"
+DEFAULT = "default"
+VIDEO_LARGE = "video:large"
+ALL_QUEUES = (CRITICAL, DEFAULT, VIDEO_LARGE)
+
+# Weighted random order of the main pool (asynq's non-strict priority); `video:large`
+# has a pool of its own so one huge upload never starves thumbnails.
+MAIN_POOL_WEIGHTS = {CRITICAL: 6, DEFAULT: 3}
+LARGE_POOL_WEIGHTS = {VIDEO_LARGE: 1}
+
+# The reference inherited asynq's implicit 30-minute attempt timeout, which kills long
+# transcodes forever (worker §16.2). Video attempts get hours; leases still detect a
+# dead worker within seconds through heartbeats.
+IMAGE_TIMEOUT_SECONDS = 10 * 60
+VIDEO_TIMEOUT_SECONDS = 6 * 3600
+
+
+@frozen
+class QueueAssignment:
+    queue: str
+    max_retry: int
+    timeout_seconds: int
+
+
+def route_job(job_type: JobType, source_size: int, large_file_threshold: int) -> QueueAssignment:
+    """Route by type, and by source size for the types that are preflighted.
+
+    ``source_size`` is 0 for types without a preflight.
+    """
+    if job_type is JobType.THUMBNAIL:
+        return QueueAssignment(CRITICAL, 3, IMAGE_TIMEOUT_SECONDS)
+    if job_type.needs_source_preflight and source_size >= large_file_threshold:
+        return QueueAssignment(VIDEO_LARGE, 2, VIDEO_TIMEOUT_SECONDS)
+    return QueueAssignment(DEFAULT, 3, VIDEO_TIMEOUT_SECONDS)

@@ -1,0 +1,369 @@
+"""The ``results`` JSON of every job type (worker spec §5) and its strict codec.
+
+Field order in each class is the key order of the serialised JSON, which is what a
+webhook body carries byte for byte; PostgreSQL's JSONB does not keep it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeAlias, overload
+
+import attrs
+import cattrs
+from attrs import field, frozen
+from cattrs.cols import homogenous_tuple_structure_factory, is_sequence
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from vylux_core.job import JobType
+
+
+class ResultsDecodeError(ValueError):
+    """Stored or received ``results`` JSON that does not match its job type's shape."""
+
+
+# --- images ------------------------------------------------------------------
+
+
+@frozen
+class ImageArtifact:
+    """One uploaded image: the ``video:cover`` / ``video:preview`` result and artifact."""
+
+    key: str
+    format: str
+    size: int
+
+
+@frozen
+class ThumbnailOutputResult:
+    variant: str
+    key: str
+    format: str
+    size: int
+
+
+# `image:thumbnail` results are a bare JSON array, one entry per requested variant.
+ThumbnailResult: TypeAlias = tuple[ThumbnailOutputResult, ...]
+
+
+# --- video:transcode -----------------------------------------------------------
+
+
+def _none_if_empty(ids: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    # `()` and `None` serialise alike (the key is omitted), so keep one spelling and
+    # let values round-trip through JSON unchanged.
+    return ids or None
+
+
+@frozen(kw_only=True)
+class StreamingInfo:
+    protocol: Literal["hls"] = "hls"
+    container: Literal["cmaf"] = "cmaf"
+    encrypted: bool
+    master_playlist: str
+    default_audio_track_id: str | None = None
+
+
+@frozen(kw_only=True)
+class AudioTrack:
+    id: str
+    role: str
+    language: str
+    codec: str
+    channels: int
+    bitrate: int
+    playlist: str
+    init: str
+    segment_count: int
+
+
+@frozen(kw_only=True)
+class VideoTrack:
+    id: str
+    codec: str
+    width: int
+    height: int
+    bitrate: int
+    playlist: str
+    init: str
+    segment_count: int
+    audio_track_ids: tuple[str, ...] | None = field(default=None, converter=_none_if_empty)
+
+
+@frozen(kw_only=True)
+class EncryptionInfo:
+    scheme: str
+    kid: str
+    key_endpoint: str
+
+
+@frozen(kw_only=True)
+class TranscodeResult:
+    """The ``video:transcode`` result, also ``video:full``'s ``artifacts.transcode``.
+
+    ``uploaded_keys`` may be left empty: listing thousands of segment keys in every
+    result and callback is a reference weakness (spec §16.13) the worker need not copy.
+    """
+
+    streaming: StreamingInfo
+    audio_tracks: tuple[AudioTrack, ...] = ()
+    video_tracks: tuple[VideoTrack, ...]
+    encryption: EncryptionInfo | None = None
+    uploaded_keys: tuple[str, ...] = ()
+
+
+# --- video:full ------------------------------------------------------------------
+
+
+class FullStage(enum.StrEnum):
+    """The stages of ``video:full``, in the order they run and serialise."""
+
+    SOURCE = "source"
+    COVER = "cover"
+    PREVIEW = "preview"
+    TRANSCODE = "transcode"
+
+
+class StageStatus(enum.StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class StageErrorCode(enum.StrEnum):
+    DOWNLOAD_FAILED = "download_failed"
+    EXTRACT_FAILED = "extract_failed"
+    GENERATE_FAILED = "generate_failed"
+    UPLOAD_FAILED = "upload_failed"
+    PREPARE_FAILED = "prepare_failed"
+    ENCRYPTION_SETUP_FAILED = "encryption_setup_failed"
+    TRANSCODE_FAILED = "transcode_failed"
+
+
+class SkipReason(enum.StrEnum):
+    BLOCKED_BY_SOURCE_FAILURE = "blocked_by_source_failure"
+    BLOCKED_BY_FAILED_DEPENDENCIES = "blocked_by_failed_dependencies"
+
+
+class RetryStrategy(enum.StrEnum):
+    NONE = "none"
+    RETRY_JOB = "retry_job"
+    RETRY_TASKS = "retry_tasks"
+
+
+@frozen
+class Stage:
+    status: StageStatus
+    error_code: StageErrorCode | None = None
+    error: str | None = None
+    reason: SkipReason | None = None
+    retryable: bool = False
+
+
+@frozen(kw_only=True)
+class FullStages:
+    source: Stage
+    cover: Stage
+    preview: Stage
+    transcode: Stage
+
+    def of(self, stage: FullStage) -> Stage:
+        return {
+            FullStage.SOURCE: self.source,
+            FullStage.COVER: self.cover,
+            FullStage.PREVIEW: self.preview,
+            FullStage.TRANSCODE: self.transcode,
+        }[stage]
+
+
+@frozen(kw_only=True)
+class Artifacts:
+    """What the succeeded stages produced; kept even when the job as a whole fails."""
+
+    cover: ImageArtifact | None = None
+    preview: ImageArtifact | None = None
+    transcode: TranscodeResult | None = None
+
+
+@frozen(kw_only=True)
+class RetryPlan:
+    """How ``POST /api/jobs/{id}/retry`` resumes a failed run (spec §4.5 table)."""
+
+    allowed: bool
+    strategy: RetryStrategy = RetryStrategy.NONE
+    job_types: tuple[JobType, ...] = ()
+    stages: tuple[FullStage, ...] = ()
+    reason: str | None = None
+
+
+NO_RETRY_PLAN = RetryPlan(allowed=False, strategy=RetryStrategy.NONE)
+
+
+@frozen(kw_only=True)
+class FullResult:
+    stages: FullStages
+    artifacts: Artifacts
+    retry_plan: RetryPlan
+
+
+Results: TypeAlias = ThumbnailResult | ImageArtifact | TranscodeResult | FullResult
+
+_RESULT_TYPES: Mapping[JobType, Any] = {
+    JobType.THUMBNAIL: ThumbnailResult,
+    JobType.COVER: ImageArtifact,
+    JobType.PREVIEW: ImageArtifact,
+    JobType.TRANSCODE: TranscodeResult,
+    JobType.FULL: FullResult,
+}
+
+
+# --- codec ---------------------------------------------------------------------------
+
+
+def make_results_converter() -> cattrs.Converter:
+    """A converter that omits defaulted optional keys and decodes strictly.
+
+    Strict means: unknown keys are rejected, objects must be JSON objects and arrays
+    must be arrays, and scalars are never coerced (plain cattrs turns ``"12"`` into
+    ``12``, ``"false"`` into ``True`` and ``"ab"`` into ``("a", "b")``).
+    """
+    converter = cattrs.Converter(
+        omit_if_default=True,
+        forbid_extra_keys=True,
+        unstruct_collection_overrides={tuple: list},
+    )
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, _strict_tuple_factory)
+    converter.register_structure_hook_factory(attrs.has, _strict_object_factory)
+    converter.register_unstructure_hook_factory(attrs.has, _object_unstructure_factory)
+    return converter
+
+
+def _field_overrides(cls: type, converter: cattrs.Converter) -> dict[str, Any]:
+    """Fields that break the "omit when default" rule, per class."""
+    if cls is StreamingInfo:
+        return {
+            "protocol": override(omit_if_default=False),
+            "container": override(omit_if_default=False),
+        }
+    if cls is RetryPlan:
+        return {"strategy": override(omit_if_default=False)}
+    if cls is TranscodeResult:
+        # The reference writes `null` for "nothing uploaded" and never omits the key.
+        return {
+            "uploaded_keys": override(
+                omit_if_default=False,
+                unstruct_hook=lambda keys: list(keys) or None,
+                struct_hook=_uploaded_keys_hook(converter),
+            )
+        }
+    return {}
+
+
+def _object_unstructure_factory(cls: Any, converter: cattrs.Converter) -> Callable[[Any], Any]:
+    overrides = _field_overrides(cls, converter)
+    return make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)
+
+
+def _strict_object_factory(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    fields = make_dict_structure_fn(cls, converter, **_field_overrides(cls, converter))
+
+    def structure(value: Any, kind: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected object, got {type(value).__name__}")
+        return fields(value, kind)
+
+    return structure
+
+
+def _strict_str(value: Any, cls: Any) -> Any:
+    if not isinstance(value, str):
+        raise TypeError(f"expected string, got {type(value).__name__}")
+    # The `str` hook also receives the StrEnums (they subclass str); their
+    # constructor is what rejects values outside the enum.
+    return value if cls is str else cls(value)
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected boolean, got {type(value).__name__}")
+    return value
+
+
+def _strict_int(value: Any, _: Any) -> int:
+    # bool is an int subclass in Python but not a JSON number.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected int, got {type(value).__name__}")
+    return value
+
+
+def _is_homogeneous_tuple(cls: Any) -> bool:
+    return is_sequence(cls) and getattr(cls, "__origin__", None) is tuple
+
+
+def _strict_tuple_factory(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    elements = homogenous_tuple_structure_factory(cls, converter)
+
+    def structure(value: Any, kind: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected array, got {type(value).__name__}")
+        return elements(value, kind)
+
+    return structure
+
+
+def _uploaded_keys_hook(converter: cattrs.Converter) -> Callable[[Any, Any], tuple[str, ...]]:
+    def structure(value: Any, _: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        keys: tuple[str, ...] = converter.structure(value, tuple[str, ...])
+        return keys
+
+    return structure
+
+
+RESULTS_CONVERTER = make_results_converter()
+
+
+def unstructure_results(results: Results) -> Any:
+    """Plain JSON-ready lists and dicts, with the spec's omission rules applied."""
+    if isinstance(results, tuple):
+        return RESULTS_CONVERTER.unstructure(results, unstructure_as=ThumbnailResult)
+    return RESULTS_CONVERTER.unstructure(results)
+
+
+@overload
+def structure_results(
+    job_type: Literal[JobType.THUMBNAIL, "image:thumbnail"], data: Any
+) -> ThumbnailResult: ...
+@overload
+def structure_results(
+    job_type: Literal[JobType.COVER, JobType.PREVIEW, "video:cover", "video:preview"],
+    data: Any,
+) -> ImageArtifact: ...
+@overload
+def structure_results(
+    job_type: Literal[JobType.TRANSCODE, "video:transcode"], data: Any
+) -> TranscodeResult: ...
+@overload
+def structure_results(job_type: Literal[JobType.FULL, "video:full"], data: Any) -> FullResult: ...
+@overload
+def structure_results(job_type: JobType | str, data: Any) -> Results: ...
+def structure_results(job_type: JobType | str, data: Any) -> Results:
+    """Decode ``data`` as ``job_type``'s results; raises :class:`ResultsDecodeError`."""
+    try:
+        target = _RESULT_TYPES[JobType(job_type)]
+    except ValueError:
+        raise ResultsDecodeError(f"unknown job type: {job_type!r}") from None
+    try:
+        decoded: Results = RESULTS_CONVERTER.structure(data, target)
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(cattrs.transform_error(exc))
+        raise ResultsDecodeError(f"invalid {job_type} results: {details}") from exc
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ResultsDecodeError(f"invalid {job_type} results: {exc}") from exc
+    return decoded

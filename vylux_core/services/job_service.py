@@ -1,0 +1,208 @@
+"""JobService: submit, look up, retry and purge jobs through the ports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+from attrs import frozen
+
+from vylux_core.errors import ObjectNotFound, QueueUnavailable, SourceMissing, SourceTooLarge
+from vylux_core.job import Job, NewJob
+from vylux_core.job_request import JobRequest
+from vylux_core.media_hash import validate_media_hash
+from vylux_core.ports.id_generator import IdGenerator
+from vylux_core.ports.image_cache_index import ImageCacheIndex
+from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.key_store import KeyStore
+from vylux_core.ports.object_store import ObjectInfo, ObjectStore
+from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.queue_routing import QueueAssignment, route_job
+from vylux_core.retry_requests import build_retry_requests
+from vylux_core.storage_keys import image_prefix, video_prefix
+from vylux_core.task import Task
+
+logger = logging.getLogger(__name__)
+
+
+class SourceInspector(Protocol):
+    """The one thing job submission needs from the source store."""
+
+    async def stat(self, key: str) -> ObjectInfo: ...
+
+
+class RenditionCache(Protocol):
+    """This process's in-memory cache of ``/img`` renditions."""
+
+    def discard(self, key: str) -> bool: ...
+
+
+@frozen(kw_only=True)
+class JobLimits:
+    max_file_size: int = 53_687_091_200
+    large_file_threshold: int = 5_368_709_120
+
+
+@frozen
+class Submission:
+    """``created`` is False when an active job with the same fingerprint was reused."""
+
+    job: Job
+    created: bool
+
+
+@frozen
+class RetrySubmission:
+    source_job_id: str
+    strategy: str
+    jobs: tuple[Job, ...]
+
+
+class JobService:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        queue: TaskQueue,
+        source: SourceInspector,
+        media: ObjectStore,
+        cache_index: ImageCacheIndex,
+        keys: KeyStore,
+        renditions: RenditionCache,
+        ids: IdGenerator,
+        limits: JobLimits,
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._source = source
+        self._media = media
+        self._cache_index = cache_index
+        self._keys = keys
+        self._renditions = renditions
+        self._ids = ids
+        self._limits = limits
+
+    async def create(
+        self, request: JobRequest, *, trace_carrier: Mapping[str, str] | None = None
+    ) -> Submission:
+        """Create a job, or return the active job that already does this work.
+
+        The row is written before the task is enqueued; if the enqueue fails the row
+        stays ``queued`` and the reconciler enqueues it later, so the job is accepted.
+        Raises ``SourceMissing``/``SourceTooLarge`` from the size preflight.
+        """
+        existing = await self._jobs.find_active(request.fingerprint())
+        if existing is not None:
+            return Submission(existing, created=False)
+        assignment = await self._assign_queue(request)
+        return await self._submit(request, assignment, None, trace_carrier)
+
+    async def get(self, job_id: str) -> Job:
+        return await self._jobs.get(job_id)
+
+    async def retry(
+        self, job_id: str, *, trace_carrier: Mapping[str, str] | None = None
+    ) -> RetrySubmission:
+        """Retry a failed job per its retry plan; raises ``NotRetryable`` otherwise.
+
+        Every request is validated and preflighted before the first one is created,
+        so a bad source does not leave half of a multi-job retry behind.
+        """
+        failed = await self._jobs.get(job_id)
+        plan = build_retry_requests(failed)
+        assignments = [await self._assign_queue(request) for request in plan.requests]
+        jobs = []
+        for request, assignment in zip(plan.requests, assignments, strict=True):
+            existing = await self._jobs.find_active(request.fingerprint())
+            if existing is not None:
+                jobs.append(existing)
+                continue
+            submission = await self._submit(request, assignment, failed.id, trace_carrier)
+            jobs.append(submission.job)
+        return RetrySubmission(failed.id, plan.strategy, tuple(jobs))
+
+    async def purge(self, media_hash: str) -> None:
+        """Remove everything derived from ``media_hash``: queued and running tasks,
+        media objects, tracked ``/img`` renditions, the content key and the job rows.
+
+        Idempotent. Unlike the reference, failures propagate (``Unavailable``) instead
+        of being logged away, so the caller can report them and try again.
+        """
+        validate_media_hash(media_hash)
+        for job in await self._jobs.list_by_hash(media_hash):
+            if not job.status.is_terminal:
+                await self._queue.cancel(job.id)
+        await self._media.delete_prefix(image_prefix(media_hash))
+        await self._media.delete_prefix(video_prefix(media_hash))
+        entries = await self._cache_index.list_by_hash(media_hash)
+        for entry in entries:
+            self._renditions.discard(entry.cache_key)
+        await self._media.delete_many(entry.storage_key for entry in entries)
+        await self._cache_index.delete_by_hash(media_hash)
+        await self._keys.delete(media_hash)
+        await self._jobs.delete_by_hash(media_hash)
+
+    async def _assign_queue(self, request: JobRequest) -> QueueAssignment:
+        size = 0
+        if request.type.needs_source_preflight:
+            try:
+                size = (await self._source.stat(request.source)).size
+            except ObjectNotFound:
+                raise SourceMissing("source object not found") from None
+            if size > self._limits.max_file_size:
+                raise SourceTooLarge(self._limits.max_file_size)
+        return route_job(request.type, size, self._limits.large_file_threshold)
+
+    async def _submit(
+        self,
+        request: JobRequest,
+        assignment: QueueAssignment,
+        retry_of: str | None,
+        trace_carrier: Mapping[str, str] | None,
+    ) -> Submission:
+        outcome = await self._jobs.create(
+            NewJob(
+                id=self._ids.new_id(),
+                type=request.type,
+                hash=request.hash,
+                source=request.source,
+                options=request.canonical_options(),
+                request_fingerprint=request.fingerprint(),
+                callback_url=request.callback_url,
+                retry_of_job_id=retry_of,
+                queue=assignment.queue,
+                max_retry=assignment.max_retry,
+            )
+        )
+        if not outcome.created:
+            return Submission(outcome.job, created=False)
+        task = task_for_job(outcome.job, assignment.timeout_seconds, trace_carrier)
+        try:
+            await self._queue.enqueue(task)
+        except QueueUnavailable:
+            logger.warning(
+                "job %s stored but not enqueued; the reconciler will enqueue it",
+                outcome.job.id,
+            )
+        return Submission(outcome.job, created=True)
+
+
+def task_for_job(
+    job: Job, timeout_seconds: int, trace_carrier: Mapping[str, str] | None = None
+) -> Task:
+    """The queue task of a job. The payload holds only the job id and trace context:
+    the job row is the one source of truth for what to do."""
+    payload: dict[str, str] = {"job_id": job.id}
+    if trace_carrier:
+        payload.update(
+            {k: v for k, v in trace_carrier.items() if k in ("traceparent", "tracestate")}
+        )
+    return Task(
+        id=job.id,
+        type=str(job.type),
+        queue=job.queue,
+        payload=payload,
+        max_retry=job.max_retry,
+        timeout_seconds=timeout_seconds,
+    )
