@@ -14,7 +14,7 @@ import attrs
 import cattrs
 from attrs import field, frozen
 from cattrs.cols import homogenous_tuple_structure_factory, is_sequence
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, override
 
 from vylux_core.job import JobType
 
@@ -223,16 +223,14 @@ _RESULT_TYPES: Mapping[JobType, Any] = {
 
 
 def make_results_converter() -> cattrs.Converter:
-    """A converter that omits defaulted optional keys and decodes strictly.
+    """A converter that omits defaulted optional keys, keeps field order and decodes strictly.
 
     Strict means: unknown keys are rejected, objects must be JSON objects and arrays
     must be arrays, and scalars are never coerced (plain cattrs turns ``"12"`` into
     ``12``, ``"false"`` into ``True`` and ``"ab"`` into ``("a", "b")``).
     """
     converter = cattrs.Converter(
-        omit_if_default=True,
-        forbid_extra_keys=True,
-        unstruct_collection_overrides={tuple: list},
+        forbid_extra_keys=True, unstruct_collection_overrides={tuple: list}
     )
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(bool, _strict_bool)
@@ -243,34 +241,46 @@ def make_results_converter() -> cattrs.Converter:
     return converter
 
 
-def _field_overrides(cls: type, converter: cattrs.Converter) -> dict[str, Any]:
-    """Fields that break the "omit when default" rule, per class."""
-    if cls is StreamingInfo:
-        return {
-            "protocol": override(omit_if_default=False),
-            "container": override(omit_if_default=False),
-        }
-    if cls is RetryPlan:
-        return {"strategy": override(omit_if_default=False)}
-    if cls is TranscodeResult:
-        # The reference writes `null` for "nothing uploaded" and never omits the key.
-        return {
-            "uploaded_keys": override(
-                omit_if_default=False,
-                unstruct_hook=lambda keys: list(keys) or None,
-                struct_hook=_uploaded_keys_hook(converter),
-            )
-        }
-    return {}
+# Defaulted fields that the JSON carries anyway; every other field at its default is
+# omitted, which is exactly the spec's omission rules (§5.4, §5.5).
+_ALWAYS_PRESENT: Mapping[type, frozenset[str]] = {
+    StreamingInfo: frozenset({"protocol", "container"}),
+    RetryPlan: frozenset({"strategy"}),
+    TranscodeResult: frozenset({"uploaded_keys"}),
+}
+
+
+def _unstructure_uploaded_keys(keys: tuple[str, ...]) -> list[str] | None:
+    # The reference writes `null` for "nothing uploaded" and never omits the key.
+    return list(keys) or None
 
 
 def _object_unstructure_factory(cls: Any, converter: cattrs.Converter) -> Callable[[Any], Any]:
-    overrides = _field_overrides(cls, converter)
-    return make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)
+    # Hand-rolled rather than cattrs' generated function: that one moves omittable
+    # keys behind the others, and the webhook body's key order must follow the spec.
+    fields = attrs.fields(cls)
+    always = _ALWAYS_PRESENT.get(cls, frozenset())
+    special: dict[str, Callable[[Any], Any]] = {}
+    if cls is TranscodeResult:
+        special["uploaded_keys"] = _unstructure_uploaded_keys
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for attribute in fields:
+            value = getattr(obj, attribute.name)
+            if attribute.name not in always and value == attribute.default:
+                continue
+            out[attribute.name] = special.get(attribute.name, converter.unstructure)(value)
+        return out
+
+    return unstructure
 
 
 def _strict_object_factory(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    fields = make_dict_structure_fn(cls, converter, **_field_overrides(cls, converter))
+    overrides: dict[str, Any] = {}
+    if cls is TranscodeResult:
+        overrides["uploaded_keys"] = override(struct_hook=_uploaded_keys_hook(converter))
+    fields = make_dict_structure_fn(cls, converter, **overrides)
 
     def structure(value: Any, kind: Any) -> Any:
         if not isinstance(value, Mapping):

@@ -1,0 +1,317 @@
+"""video:full stage state machine: every row of the §4.5 retry-plan table, and jobs.error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from vylux_core.errors import IllegalTransition
+from vylux_core.full_workflow_state import (
+    FullFailure,
+    failure_message,
+    initial_full_result,
+    record_cover_ready,
+    record_failure,
+    record_preview_ready,
+    record_source_ready,
+    record_transcode_ready,
+    retry_plan_for,
+)
+from vylux_core.job import JobType
+from vylux_core.results import (
+    NO_RETRY_PLAN,
+    Artifacts,
+    FullResult,
+    FullStage,
+    FullStages,
+    ImageArtifact,
+    RetryPlan,
+    RetryStrategy,
+    SkipReason,
+    Stage,
+    StageErrorCode,
+    StageStatus,
+    StreamingInfo,
+    TranscodeResult,
+)
+
+Step = Callable[[FullResult], FullResult]
+
+COVER = ImageArtifact(key="videos/ab/abcdef/cover.jpg", format="jpg", size=83211)
+PREVIEW = ImageArtifact(key="videos/ab/abcdef/preview.webp", format="webp", size=402118)
+TRANSCODE = TranscodeResult(
+    streaming=StreamingInfo(encrypted=False, master_playlist="videos/ab/abcdef/master.m3u8"),
+    video_tracks=(),
+)
+PENDING = Stage(StageStatus.PENDING)
+READY = Stage(StageStatus.READY)
+BLOCKED_BY_SOURCE = Stage(StageStatus.SKIPPED, reason=SkipReason.BLOCKED_BY_SOURCE_FAILURE)
+BLOCKED_BY_DEPENDENCIES = Stage(
+    StageStatus.SKIPPED, reason=SkipReason.BLOCKED_BY_FAILED_DEPENDENCIES
+)
+
+
+def _failed(code: StageErrorCode, error: str) -> Stage:
+    return Stage(StageStatus.FAILED, error_code=code, error=error, retryable=True)
+
+
+def _fail(failure: FullFailure, cause: str = "boom") -> Step:
+    return lambda result: record_failure(result, failure, cause)
+
+
+def _run(*steps: Step) -> FullResult:
+    result = initial_full_result()
+    for step in steps:
+        result = step(result)
+    return result
+
+
+def _transcode_plan(reason: str) -> RetryPlan:
+    return RetryPlan(
+        allowed=True,
+        strategy=RetryStrategy.RETRY_TASKS,
+        job_types=(JobType.TRANSCODE,),
+        stages=(FullStage.TRANSCODE,),
+        reason=reason,
+    )
+
+
+def source_ok(result: FullResult) -> FullResult:
+    return record_source_ready(result)
+
+
+def cover_ok(result: FullResult) -> FullResult:
+    return record_cover_ready(result, COVER)
+
+
+def preview_ok(result: FullResult) -> FullResult:
+    return record_preview_ready(result, PREVIEW)
+
+
+IMAGES_OK = (source_ok, cover_ok, preview_ok)
+COVER_PLAN = RetryPlan(
+    allowed=True,
+    strategy=RetryStrategy.RETRY_TASKS,
+    job_types=(JobType.COVER, JobType.TRANSCODE),
+    stages=(FullStage.COVER, FullStage.TRANSCODE),
+    reason="cover/preview stage failed",
+)
+
+
+@pytest.mark.parametrize(
+    ("steps", "stages", "plan", "artifacts"),
+    [
+        pytest.param(
+            (),
+            FullStages(source=PENDING, cover=PENDING, preview=PENDING, transcode=PENDING),
+            NO_RETRY_PLAN,
+            Artifacts(),
+            id="initial-all-pending-no-plan",
+        ),
+        pytest.param(
+            (_fail(FullFailure.SOURCE_DOWNLOAD, "object not found"),),
+            FullStages(
+                source=_failed(StageErrorCode.DOWNLOAD_FAILED, "download source: object not found"),
+                cover=BLOCKED_BY_SOURCE,
+                preview=BLOCKED_BY_SOURCE,
+                transcode=BLOCKED_BY_SOURCE,
+            ),
+            RetryPlan(
+                allowed=True,
+                strategy=RetryStrategy.RETRY_JOB,
+                job_types=(JobType.FULL,),
+                stages=(FullStage.SOURCE,),
+                reason="source download failed",
+            ),
+            Artifacts(),
+            id="source-download-retries-the-whole-job",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_EXTRACT), preview_ok),
+            FullStages(
+                source=READY,
+                cover=_failed(StageErrorCode.EXTRACT_FAILED, "extract cover: boom"),
+                preview=READY,
+                transcode=BLOCKED_BY_DEPENDENCIES,
+            ),
+            COVER_PLAN,
+            Artifacts(preview=PREVIEW),
+            id="cover-extract-only",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_UPLOAD), preview_ok),
+            FullStages(
+                source=READY,
+                cover=_failed(StageErrorCode.UPLOAD_FAILED, "upload cover: boom"),
+                preview=READY,
+                transcode=BLOCKED_BY_DEPENDENCIES,
+            ),
+            COVER_PLAN,
+            Artifacts(preview=PREVIEW),
+            id="cover-upload-only",
+        ),
+        pytest.param(
+            (source_ok, cover_ok, _fail(FullFailure.PREVIEW_GENERATE)),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=_failed(StageErrorCode.GENERATE_FAILED, "generate preview: boom"),
+                transcode=BLOCKED_BY_DEPENDENCIES,
+            ),
+            RetryPlan(
+                allowed=True,
+                strategy=RetryStrategy.RETRY_TASKS,
+                job_types=(JobType.PREVIEW, JobType.TRANSCODE),
+                stages=(FullStage.PREVIEW, FullStage.TRANSCODE),
+                reason="cover/preview stage failed",
+            ),
+            Artifacts(cover=COVER),
+            id="preview-generate-only",
+        ),
+        pytest.param(
+            (source_ok, cover_ok, _fail(FullFailure.PREVIEW_UPLOAD)),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=_failed(StageErrorCode.UPLOAD_FAILED, "upload preview: boom"),
+                transcode=BLOCKED_BY_DEPENDENCIES,
+            ),
+            RetryPlan(
+                allowed=True,
+                strategy=RetryStrategy.RETRY_TASKS,
+                job_types=(JobType.PREVIEW, JobType.TRANSCODE),
+                stages=(FullStage.PREVIEW, FullStage.TRANSCODE),
+                reason="cover/preview stage failed",
+            ),
+            Artifacts(cover=COVER),
+            id="preview-upload-only",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_EXTRACT), _fail(FullFailure.PREVIEW_UPLOAD)),
+            FullStages(
+                source=READY,
+                cover=_failed(StageErrorCode.EXTRACT_FAILED, "extract cover: boom"),
+                preview=_failed(StageErrorCode.UPLOAD_FAILED, "upload preview: boom"),
+                transcode=BLOCKED_BY_DEPENDENCIES,
+            ),
+            RetryPlan(
+                allowed=True,
+                strategy=RetryStrategy.RETRY_TASKS,
+                job_types=(JobType.COVER, JobType.PREVIEW, JobType.TRANSCODE),
+                stages=(FullStage.COVER, FullStage.PREVIEW, FullStage.TRANSCODE),
+                reason="cover/preview stage failed",
+            ),
+            Artifacts(),
+            id="cover-and-preview-transcode-listed-once",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_PREPARE, "disk full")),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=READY,
+                transcode=_failed(StageErrorCode.PREPARE_FAILED, "create temp dir: disk full"),
+            ),
+            _transcode_plan("transcode preparation failed"),
+            Artifacts(cover=COVER, preview=PREVIEW),
+            id="transcode-preparation",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_ENCRYPTION)),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=READY,
+                transcode=_failed(StageErrorCode.ENCRYPTION_SETUP_FAILED, "setup encryption: boom"),
+            ),
+            _transcode_plan("transcode stage failed"),
+            Artifacts(cover=COVER, preview=PREVIEW),
+            id="encryption-setup",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_RUN, "ffmpeg exit 1")),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=READY,
+                transcode=_failed(StageErrorCode.TRANSCODE_FAILED, "transcode: ffmpeg exit 1"),
+            ),
+            _transcode_plan("transcode stage failed"),
+            Artifacts(cover=COVER, preview=PREVIEW),
+            id="transcode-probe-encode-package",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_UPLOAD)),
+            FullStages(
+                source=READY,
+                cover=READY,
+                preview=READY,
+                transcode=_failed(StageErrorCode.UPLOAD_FAILED, "upload HLS: boom"),
+            ),
+            _transcode_plan("transcode upload failed"),
+            Artifacts(cover=COVER, preview=PREVIEW),
+            id="hls-upload",
+        ),
+        pytest.param(
+            (*IMAGES_OK, lambda result: record_transcode_ready(result, TRANSCODE)),
+            FullStages(source=READY, cover=READY, preview=READY, transcode=READY),
+            NO_RETRY_PLAN,
+            Artifacts(cover=COVER, preview=PREVIEW, transcode=TRANSCODE),
+            id="success-no-plan",
+        ),
+    ],
+)
+def test_run_reaches_the_spec_stages_and_retry_plan(
+    steps: tuple[Step, ...], stages: FullStages, plan: RetryPlan, artifacts: Artifacts
+) -> None:
+    result = _run(*steps)
+
+    assert result.stages == stages
+    assert result.retry_plan == plan
+    assert retry_plan_for(result) == plan
+    assert result.artifacts == artifacts
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        pytest.param((), "video:full failed", id="nothing-failed"),
+        pytest.param(
+            (_fail(FullFailure.SOURCE_DOWNLOAD),), "video:full failed: [source]", id="source"
+        ),
+        pytest.param(
+            (source_ok, cover_ok, _fail(FullFailure.PREVIEW_GENERATE)),
+            "video:full failed: [preview]",
+            id="preview",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.PREVIEW_UPLOAD), _fail(FullFailure.COVER_EXTRACT)),
+            "video:full failed: [cover preview]",
+            id="cover-and-preview-sorted",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_RUN)),
+            "video:full failed: [transcode]",
+            id="transcode",
+        ),
+    ],
+)
+def test_failure_message_lists_failed_stages_sorted(steps: tuple[Step, ...], expected: str) -> None:
+    assert failure_message(_run(*steps)) == expected
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param((source_ok, source_ok), id="source-twice"),
+        pytest.param((_fail(FullFailure.SOURCE_DOWNLOAD), cover_ok), id="cover-after-skip"),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_EXTRACT), _fail(FullFailure.TRANSCODE_RUN)),
+            id="transcode-after-dependency-skip",
+        ),
+    ],
+)
+def test_only_pending_stages_change(steps: tuple[Step, ...]) -> None:
+    with pytest.raises(IllegalTransition):
+        _run(*steps)
