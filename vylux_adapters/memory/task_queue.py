@@ -72,7 +72,8 @@ class MemoryTaskQueue:
 
     async def stats(self) -> list[QueueStats]:
         now = self._clock.now()
-        queues = sorted({record.task.queue for record in self._records.values()})
+        # Every enqueued task passes through _pending, so its keys are the queues that held tasks.
+        queues = sorted(self._pending)
         return [self._queue_stats(queue, now) for queue in queues]
 
     async def list_archived(self, queue: str, limit: int) -> list[ArchivedTask]:
@@ -223,7 +224,10 @@ class MemoryTaskQueue:
         record = self._records.get(lease.task.id)
         if record is None or record.state is not TaskState.ACTIVE:
             return None
-        return record if record.worker_id == lease.worker_id else None
+        # The attempt count tells a lease taken back from this worker from its next attempt.
+        if record.worker_id != lease.worker_id or record.retried != lease.retried:
+            return None
+        return record
 
     def _lease(self, record: _Record) -> Lease:
         if record.worker_id is None or record.deadline is None:
