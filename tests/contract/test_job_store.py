@@ -1,0 +1,507 @@
+"""JobStore contract: every adapter behaves like the port's docstrings say."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.databases import database_url_for, emptied_engine
+from vylux_adapters.memory import ManualClock, MemoryJobStore
+from vylux_adapters.sql import SqlJobStore
+from vylux_core.errors import IllegalTransition, JobNotFound
+from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob
+from vylux_core.ports.job_store import JobStore
+
+JobStoreFactory = Callable[
+    [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[JobStore]
+]
+
+
+@asynccontextmanager
+async def memory_job_store(
+    clock: ManualClock, _request: pytest.FixtureRequest
+) -> AsyncIterator[JobStore]:
+    yield MemoryJobStore(clock=clock)
+
+
+def sql_job_store(dialect: str) -> JobStoreFactory:
+    @asynccontextmanager
+    async def factory(
+        clock: ManualClock, request: pytest.FixtureRequest
+    ) -> AsyncIterator[JobStore]:
+        async with emptied_engine(database_url_for(request, dialect)) as engine:
+            yield SqlJobStore(engine=engine, clock=clock)
+
+    return factory
+
+
+JOB_STORE_FACTORIES = [
+    pytest.param(memory_job_store, id="memory"),
+    pytest.param(sql_job_store("sqlite"), id="sqlite"),
+    pytest.param(sql_job_store("postgres"), id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=JOB_STORE_FACTORIES)
+async def store(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[JobStore]:
+    factory: JobStoreFactory = request.param
+    async with factory(clock, request) as adapter:
+        yield adapter
+
+
+def new_job(
+    job_id: str,
+    *,
+    fingerprint: str | None = None,
+    media_hash: str = "hash-a",
+    **changes: Any,
+) -> NewJob:
+    fields: dict[str, Any] = {
+        "id": job_id,
+        "type": JobType.THUMBNAIL,
+        "hash": media_hash,
+        "source": f"uploads/{job_id}.jpg",
+        "options": {"width": 320},
+        "request_fingerprint": fingerprint or f"fp-{job_id}",
+    }
+    fields.update(changes)
+    return NewJob(**fields)
+
+
+async def created(store: JobStore, job: NewJob) -> Job:
+    outcome = await store.create(job)
+    assert outcome.created
+    return outcome.job
+
+
+# --- create and read back -------------------------------------------------------------
+
+NESTED_OPTIONS: dict[str, Any] = {
+    "width": 1280,
+    "ratio": 0.5,
+    "enabled": True,
+    "nothing": None,
+    "title": "Ünïcødé — 日本語 🎬",
+    "ladder": [{"height": 720, "codecs": ["h264", "av1"]}, {"height": 1080, "codecs": []}],
+    "deep": {"a": {"b": {"c": [1, 2, {"d": "e"}]}}},
+}
+NESTED_RESULTS: dict[str, Any] = {
+    "cover": {"key": "videos/ab/hash-a/cover.jpg", "width": 1920, "height": 1080},
+    "streams": [{"bandwidth": 2_500_000, "name": "720p — ✓"}],
+    "encrypted": False,
+    "note": "naïve café",
+}
+
+
+async def test_create_stores_a_queued_job_that_round_trips(
+    store: JobStore, clock: ManualClock
+) -> None:
+    request = new_job(
+        "job-1",
+        fingerprint="fp-round-trip",
+        type=JobType.TRANSCODE,
+        source="uploads/film — ünïcødé.mov",
+        options=NESTED_OPTIONS,
+        callback_url="https://example.com/hook?x=1",
+        queue="video:large",
+        max_retry=5,
+    )
+
+    outcome = await store.create(request)
+
+    assert outcome.created
+    job = outcome.job
+    assert job == await store.get("job-1")
+    assert (job.id, job.type, job.hash, job.source) == (
+        "job-1",
+        JobType.TRANSCODE,
+        "hash-a",
+        "uploads/film — ünïcødé.mov",
+    )
+    assert job.options == NESTED_OPTIONS
+    assert job.request_fingerprint == "fp-round-trip"
+    assert job.status is JobStatus.QUEUED
+    assert job.progress == 0
+    assert job.callback_url == "https://example.com/hook?x=1"
+    assert job.callback_status is CallbackStatus.PENDING
+    assert job.retry_of_job_id is None
+    assert job.error is None
+    assert job.results is None
+    assert (job.queue, job.max_retry) == ("video:large", 5)
+    assert job.created_at == job.updated_at == clock.now()
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        pytest.param(NESTED_RESULTS, id="nested-unicode-object"),
+        pytest.param([1, "two", {"three": [3.5]}], id="array"),
+        pytest.param({}, id="empty-object"),
+        pytest.param(None, id="null"),
+    ],
+)
+async def test_results_round_trip_as_json(store: JobStore, results: Any) -> None:
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+
+    returned = await store.complete("job-1", results)
+
+    assert returned.results == results
+    assert (await store.get("job-1")).results == results
+
+
+async def test_get_unknown_id_raises_job_not_found(store: JobStore) -> None:
+    with pytest.raises(JobNotFound):
+        await store.get("no-such-job")
+
+
+# --- fingerprints --------------------------------------------------------------------------
+
+
+async def test_second_create_with_one_fingerprint_returns_the_first(store: JobStore) -> None:
+    first = await created(store, new_job("job-1", fingerprint="fp"))
+
+    outcome = await store.create(new_job("job-2", fingerprint="fp"))
+
+    assert not outcome.created
+    assert outcome.job == first
+    assert [job.id for job in await store.list_by_hash("hash-a")] == ["job-1"]
+    with pytest.raises(JobNotFound):
+        await store.get("job-2")
+
+
+async def settle(store: JobStore, job_id: str, status: JobStatus) -> None:
+    """Bring a fresh ``queued`` job to ``status`` through legal transitions."""
+    if status is JobStatus.QUEUED:
+        return
+    if status is JobStatus.CANCELLED:
+        await store.cancel(job_id)
+        return
+    await store.mark_processing(job_id)
+    if status is JobStatus.COMPLETED:
+        await store.complete(job_id, {"done": True})
+    elif status is JobStatus.FAILED:
+        await store.fail(job_id, "gave up")
+
+
+@pytest.mark.parametrize(
+    ("status", "frees_fingerprint"),
+    [
+        pytest.param(JobStatus.QUEUED, False, id="queued-holds"),
+        pytest.param(JobStatus.PROCESSING, False, id="processing-holds"),
+        pytest.param(JobStatus.COMPLETED, False, id="completed-holds"),
+        pytest.param(JobStatus.FAILED, True, id="failed-frees"),
+        pytest.param(JobStatus.CANCELLED, True, id="cancelled-frees"),
+    ],
+)
+async def test_only_failed_and_cancelled_jobs_free_their_fingerprint(
+    store: JobStore, clock: ManualClock, status: JobStatus, frees_fingerprint: bool
+) -> None:
+    await created(store, new_job("job-1", fingerprint="fp"))
+    await settle(store, "job-1", status)
+    clock.advance(1)
+
+    outcome = await store.create(new_job("job-2", fingerprint="fp"))
+
+    assert outcome.created is frees_fingerprint
+    want_id = "job-2" if frees_fingerprint else "job-1"
+    assert outcome.job.id == want_id
+    assert [job.id for job in await store.list_by_hash("hash-a")] == (
+        ["job-1", "job-2"] if frees_fingerprint else ["job-1"]
+    )
+    active = await store.find_active("fp")
+    assert active is not None
+    assert active.id == want_id
+
+
+async def test_find_active_returns_the_newest_active_job(
+    store: JobStore, clock: ManualClock
+) -> None:
+    assert await store.find_active("fp") is None
+    await created(store, new_job("job-1", fingerprint="fp"))
+    await store.cancel("job-1")
+    clock.advance(1)
+    await created(store, new_job("job-2", fingerprint="fp"))
+    await store.fail("job-2", "broken")
+    clock.advance(1)
+    await created(store, new_job("job-3", fingerprint="fp"))
+    await created(store, new_job("job-4", fingerprint="other"))
+
+    active = await store.find_active("fp")
+
+    assert active is not None
+    assert active.id == "job-3"
+    await store.cancel("job-3")
+    assert await store.find_active("fp") is None
+
+
+async def test_concurrent_creates_with_one_fingerprint_insert_exactly_one_row(
+    store: JobStore,
+) -> None:
+    requests = [new_job(f"job-{n:02d}", fingerprint="fp-race") for n in range(25)]
+
+    outcomes = await asyncio.gather(*(store.create(request) for request in requests))
+
+    assert sum(outcome.created for outcome in outcomes) == 1
+    winner = next(outcome.job for outcome in outcomes if outcome.created)
+    assert {outcome.job.id for outcome in outcomes} == {winner.id}
+    assert [job.id for job in await store.list_by_hash("hash-a")] == [winner.id]
+
+
+# --- status transitions ----------------------------------------------------------------------
+
+Transition = Callable[[JobStore, str], Awaitable[Job]]
+
+TRANSITIONS: dict[JobStatus, Transition] = {
+    JobStatus.QUEUED: lambda store, job_id: store.requeue(job_id),
+    JobStatus.PROCESSING: lambda store, job_id: store.mark_processing(job_id),
+    JobStatus.COMPLETED: lambda store, job_id: store.complete(job_id, {"ok": True}),
+    JobStatus.FAILED: lambda store, job_id: store.fail(job_id, "failed for good"),
+    JobStatus.CANCELLED: lambda store, job_id: store.cancel(job_id),
+}
+
+LEGAL = {
+    (JobStatus.QUEUED, JobStatus.PROCESSING),
+    (JobStatus.QUEUED, JobStatus.FAILED),
+    (JobStatus.QUEUED, JobStatus.CANCELLED),
+    (JobStatus.PROCESSING, JobStatus.QUEUED),
+    (JobStatus.PROCESSING, JobStatus.PROCESSING),
+    (JobStatus.PROCESSING, JobStatus.COMPLETED),
+    (JobStatus.PROCESSING, JobStatus.FAILED),
+    (JobStatus.PROCESSING, JobStatus.CANCELLED),
+    (JobStatus.CANCELLED, JobStatus.CANCELLED),  # cancel is idempotent
+}
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "legal"),
+    [
+        pytest.param(current, target, (current, target) in LEGAL, id=f"{current}->{target}")
+        for current in JobStatus
+        for target in JobStatus
+    ],
+)
+async def test_status_transitions(
+    store: JobStore, clock: ManualClock, current: JobStatus, target: JobStatus, legal: bool
+) -> None:
+    await created(store, new_job("job-1"))
+    await settle(store, "job-1", current)
+    before = await store.get("job-1")
+    clock.advance(5)
+
+    if legal:
+        returned = await TRANSITIONS[target](store, "job-1")
+        assert returned.status is target
+        assert await store.get("job-1") == returned
+    else:
+        with pytest.raises(IllegalTransition):
+            await TRANSITIONS[target](store, "job-1")
+        assert await store.get("job-1") == before
+
+
+@pytest.mark.parametrize("target", [pytest.param(status, id=status) for status in JobStatus])
+async def test_transition_of_unknown_id_raises_job_not_found(
+    store: JobStore, target: JobStatus
+) -> None:
+    with pytest.raises(JobNotFound):
+        await TRANSITIONS[target](store, "no-such-job")
+
+
+async def test_fail_stores_error_and_results(store: JobStore) -> None:
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+
+    failed = await store.fail("job-1", "ffmpeg exited 1", {"stage": "encode"})
+
+    assert (failed.status, failed.error, failed.results) == (
+        JobStatus.FAILED,
+        "ffmpeg exited 1",
+        {"stage": "encode"},
+    )
+    assert await store.get("job-1") == failed
+
+
+async def test_updated_at_moves_forward_on_every_update(
+    store: JobStore, clock: ManualClock
+) -> None:
+    job = await created(store, new_job("job-1"))
+    created_at = job.created_at
+
+    clock.advance(10)
+    processing = await store.mark_processing("job-1")
+    clock.advance(10)
+    done = await store.complete("job-1", {})
+
+    assert processing.updated_at == created_at + timedelta(seconds=10)
+    assert done.updated_at == created_at + timedelta(seconds=20)
+    assert done.created_at == processing.created_at == created_at
+    stored = await store.get("job-1")
+    assert (stored.created_at, stored.updated_at) == (created_at, done.updated_at)
+
+
+# --- progress, errors, callbacks -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("updates", "want"),
+    [
+        pytest.param([40], 40, id="raises"),
+        pytest.param([40, 70], 70, id="raises-twice"),
+        pytest.param([60, 30], 60, id="never-lowers"),
+        pytest.param([60, 60], 60, id="same-value"),
+        pytest.param([100], 100, id="reaches-100"),
+        pytest.param([50, 150], 100, id="caps-at-100"),
+    ],
+)
+async def test_progress_only_rises_and_caps_at_100(
+    store: JobStore, updates: list[int], want: int
+) -> None:
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+
+    for progress in updates:
+        await store.set_progress("job-1", progress)
+
+    assert (await store.get("job-1")).progress == want
+
+
+async def test_set_progress_of_unknown_id_is_a_no_op(store: JobStore) -> None:
+    await store.set_progress("no-such-job", 50)
+
+
+async def test_record_attempt_error_keeps_status_until_complete_clears_it(
+    store: JobStore,
+) -> None:
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+    await store.set_progress("job-1", 30)
+
+    await store.record_attempt_error("job-1", "attempt 1: timeout")
+
+    job = await store.get("job-1")
+    assert (job.status, job.error, job.progress) == (JobStatus.PROCESSING, "attempt 1: timeout", 30)
+    again = await store.mark_processing("job-1")  # the next attempt keeps the last error
+    assert (again.status, again.error) == (JobStatus.PROCESSING, "attempt 1: timeout")
+
+    done = await store.complete("job-1", {"ok": True})
+
+    assert (done.status, done.progress, done.error) == (JobStatus.COMPLETED, 100, None)
+    assert await store.get("job-1") == done
+
+
+async def test_record_attempt_error_on_a_queued_job_keeps_it_queued(store: JobStore) -> None:
+    await created(store, new_job("job-1"))
+
+    await store.record_attempt_error("job-1", "lease expired")
+
+    job = await store.get("job-1")
+    assert (job.status, job.error) == (JobStatus.QUEUED, "lease expired")
+
+
+@pytest.mark.parametrize("status", [pytest.param(status, id=status) for status in CallbackStatus])
+async def test_set_callback_status_is_stored(store: JobStore, status: CallbackStatus) -> None:
+    await created(store, new_job("job-1", callback_url="https://example.com/hook"))
+    await store.mark_processing("job-1")
+    await store.complete("job-1", {})
+
+    await store.set_callback_status("job-1", status)
+
+    job = await store.get("job-1")
+    assert (job.callback_status, job.status) == (status, JobStatus.COMPLETED)
+
+
+async def test_set_callback_status_of_unknown_id_is_a_no_op(store: JobStore) -> None:
+    await store.set_callback_status("no-such-job", CallbackStatus.SENT)
+
+
+# --- lineage and deletion --------------------------------------------------------------------
+
+
+async def test_list_retries_of_returns_the_retries_oldest_first(
+    store: JobStore, clock: ManualClock
+) -> None:
+    await created(store, new_job("job-1"))
+    await store.fail("job-1", "broken")
+    clock.advance(1)
+    await created(store, new_job("retry-b", retry_of_job_id="job-1"))
+    clock.advance(1)
+    await created(store, new_job("retry-a", retry_of_job_id="job-1"))
+    await created(store, new_job("unrelated"))
+
+    retries = await store.list_retries_of("job-1")
+
+    assert [job.id for job in retries] == ["retry-b", "retry-a"]
+    assert all(job.retry_of_job_id == "job-1" for job in retries)
+    assert await store.list_retries_of("retry-b") == []
+    assert await store.list_retries_of("no-such-job") == []
+
+
+async def test_list_by_hash_returns_the_hash_jobs_oldest_first(
+    store: JobStore, clock: ManualClock
+) -> None:
+    for job_id in ("job-c", "job-a", "job-b"):
+        await created(store, new_job(job_id))
+        clock.advance(1)
+    await created(store, new_job("other", media_hash="hash-b"))
+
+    assert [job.id for job in await store.list_by_hash("hash-a")] == ["job-c", "job-a", "job-b"]
+    assert await store.list_by_hash("hash-none") == []
+
+
+async def test_delete_by_hash_deletes_its_jobs_and_nulls_links_from_other_hashes(
+    store: JobStore, clock: ManualClock
+) -> None:
+    await created(store, new_job("a-1", media_hash="hash-a"))
+    await created(store, new_job("a-2", media_hash="hash-a", retry_of_job_id="a-1"))
+    clock.advance(1)
+    await created(store, new_job("b-1", media_hash="hash-b", retry_of_job_id="a-2"))
+    await created(store, new_job("b-2", media_hash="hash-b", retry_of_job_id="b-1"))
+
+    deleted = await store.delete_by_hash("hash-a")
+
+    assert deleted == 2
+    assert await store.list_by_hash("hash-a") == []
+    with pytest.raises(JobNotFound):
+        await store.get("a-1")
+    b_1 = await store.get("b-1")
+    assert b_1.retry_of_job_id is None
+    assert b_1.status is JobStatus.QUEUED
+    assert (await store.get("b-2")).retry_of_job_id == "b-1"
+    assert await store.list_retries_of("a-2") == []
+    assert await store.delete_by_hash("hash-a") == 0
+
+
+async def test_deleting_the_hash_frees_its_fingerprints(store: JobStore) -> None:
+    await created(store, new_job("job-1", fingerprint="fp"))
+    await store.delete_by_hash("hash-a")
+
+    assert await store.find_active("fp") is None
+    assert (await store.create(new_job("job-2", fingerprint="fp"))).created
+
+
+# --- listing by status -----------------------------------------------------------------------
+
+
+async def test_list_by_status_is_oldest_update_first_and_limited(
+    store: JobStore, clock: ManualClock
+) -> None:
+    for job_id in ("job-1", "job-2", "job-3", "job-4"):
+        await created(store, new_job(job_id))
+        clock.advance(1)
+    for job_id in ("job-3", "job-1", "job-2"):  # updated in this order
+        await store.mark_processing(job_id)
+        clock.advance(1)
+
+    processing = await store.list_by_status(JobStatus.PROCESSING, 10)
+    first_two = await store.list_by_status(JobStatus.PROCESSING, 2)
+    queued = await store.list_by_status(JobStatus.QUEUED, 10)
+
+    assert [job.id for job in processing] == ["job-3", "job-1", "job-2"]
+    assert [job.id for job in first_two] == ["job-3", "job-1"]
+    assert [job.id for job in queued] == ["job-4"]
+    assert await store.list_by_status(JobStatus.FAILED, 10) == []
