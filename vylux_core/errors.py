@@ -28,7 +28,8 @@ The tree (catch a family or a leaf)::
     │   └── QueueUnavailable        queue_unavailable
     ├── ProcessingFailed            processing_failed        (HTTP 422/500)
     │   ├── UnprocessableImage      unprocessable_image
-    │   └── MediaToolFailed         media_tool_failed
+    │   ├── MediaToolFailed         media_tool_failed
+    │   └── WorkflowFailed          workflow_failed          (carries partial results)
     └── KeyUnwrapFailed             key_unwrap_failed        (HTTP 500)
 
 Adapters translate library exceptions into these at their boundary and keep the
@@ -180,6 +181,17 @@ class UnprocessableImage(ProcessingFailed):
 
 class MediaToolFailed(ProcessingFailed):
     code = "media_tool_failed"
+
+
+class WorkflowFailed(ProcessingFailed):
+    """A workflow that failed but still has results to keep (``video:full`` stages)."""
+
+    code = "workflow_failed"
+
+    def __init__(self, message: str, *, results: object, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.results = results
+        self.permanent = permanent
 
 
 class KeyUnwrapFailed(VyluxError):

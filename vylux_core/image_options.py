@@ -82,8 +82,8 @@ _FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
 def parse_format(text: str) -> ImageFormat:
     """Map an extension (``WEBP``, ``.jpeg``, ...) to its format, else raise UnsupportedFormat."""
     name = text.removeprefix(".")
-    # ASCII-only lower-casing: Go's ToLower maps "İ" to "i", so a Unicode-aware
-    # lower() could accept spellings the reference rejects or vice versa.
+    # Only ASCII spellings count. Unicode case mapping differs between Go and Python
+    # (Go lower-cases "AVİF" to "avif", Python does not), so neither is trusted here.
     if name.isascii():
         name = name.lower()
         if name in _FORMAT_ALIASES:

@@ -305,7 +305,10 @@ def _float(
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid(f"{where}.{key} must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer too big for a double
+        number = math.inf
     if not math.isfinite(number) or not low <= number <= high:
         raise _invalid(f"{where}.{key} must be between {low:g} and {high:g}")
     return number

@@ -85,6 +85,11 @@ def validate_callback_url(url: str) -> None:
     """Empty, or an absolute http(s) URL with a host (spec §7.1.3 messages)."""
     if not url:
         return
+    # urlsplit silently drops tab/CR/LF and keeps NUL in the host; Go's url.Parse rejects both.
+    if any(char < " " or char == "\x7f" for char in url):
+        raise InvalidJobRequest(
+            "callback_url must be a valid URL: invalid control character in URL"
+        )
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises on a malformed port

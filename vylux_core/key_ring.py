@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography.exceptions import InvalidTag
@@ -12,7 +13,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vylux_core.errors import InvalidInput, KeyUnwrapFailed
 from vylux_core.media_hash import validate_media_hash
-from vylux_core.ports.entropy import Entropy
+
+if TYPE_CHECKING:
+    # Type-only: the ports package imports this module (StoredKey holds a WrappedKey).
+    from vylux_core.ports.entropy import Entropy
 
 KEK_BYTES = 32  # AES-256
 CONTENT_KEY_BYTES = 16  # AES-128 key for CBCS HLS

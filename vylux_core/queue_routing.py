@@ -30,13 +30,19 @@ class QueueAssignment:
     timeout_seconds: int
 
 
+def attempt_timeout(job_type: JobType) -> int:
+    """How long one attempt of ``job_type`` may run before it counts as failed."""
+    return IMAGE_TIMEOUT_SECONDS if job_type is JobType.THUMBNAIL else VIDEO_TIMEOUT_SECONDS
+
+
 def route_job(job_type: JobType, source_size: int, large_file_threshold: int) -> QueueAssignment:
     """Route by type, and by source size for the types that are preflighted.
 
     ``source_size`` is 0 for types without a preflight.
     """
+    timeout = attempt_timeout(job_type)
     if job_type is JobType.THUMBNAIL:
-        return QueueAssignment(CRITICAL, 3, IMAGE_TIMEOUT_SECONDS)
+        return QueueAssignment(CRITICAL, 3, timeout)
     if job_type.needs_source_preflight and source_size >= large_file_threshold:
-        return QueueAssignment(VIDEO_LARGE, 2, VIDEO_TIMEOUT_SECONDS)
-    return QueueAssignment(DEFAULT, 3, VIDEO_TIMEOUT_SECONDS)
+        return QueueAssignment(VIDEO_LARGE, 2, timeout)
+    return QueueAssignment(DEFAULT, 3, timeout)

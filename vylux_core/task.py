@@ -33,11 +33,14 @@ class TaskState(enum.StrEnum):
 class Lease:
     """A dequeued task held by one worker until ``deadline`` unless heartbeats extend it.
 
-    ``retried`` counts attempts that already failed (0 on the first attempt).
+    ``retried`` counts attempts that already failed (0 on the first attempt). ``token``
+    is unique per dequeue: a lease that was lost (expired and taken back) never matches
+    a later attempt of the same task, even one taken by the same worker.
     """
 
     task: Task
     worker_id: str
+    token: str
     retried: int
     deadline: datetime
 
@@ -53,6 +56,15 @@ class FailureOutcome(enum.StrEnum):
 class FailureResult:
     outcome: FailureOutcome
     retry_at: datetime | None = None
+
+
+@frozen
+class RecoveredTask:
+    """A task whose lease expired, and what became of it (retry or archive)."""
+
+    task: Task
+    outcome: FailureOutcome
+    retried: int
 
 
 class CancelOutcome(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -21,6 +22,7 @@ from vylux_core.task import (
     FailureOutcome,
     Lease,
     QueueStats,
+    RecoveredTask,
     Task,
     TaskState,
 )
@@ -137,9 +139,11 @@ async def test_enqueue_then_dequeue_leases_the_task(
     assert lease == Lease(
         task=queued,
         worker_id="worker-7",
+        token=lease.token,
         retried=0,
         deadline=clock.now() + timedelta(seconds=LEASE_SECONDS),
     )
+    assert lease.token
     assert await queue.contains("t-1")
     assert counts(await stats_of(queue, "default")) == only("active")
     await queue.ack(lease)
@@ -238,7 +242,7 @@ async def test_heartbeats_keep_a_long_task(queue: QueueAdapter, clock: ManualClo
         assert renewed is not None
         assert renewed.deadline == clock.now() + timedelta(seconds=LEASE_SECONDS)
         assert (renewed.task, renewed.worker_id, renewed.retried) == (lease.task, "worker-a", 0)
-        assert await queue.recover_expired() == 0
+        assert await queue.recover_expired() == []
         lease = renewed
 
     assert clock.now() > first_deadline + timedelta(seconds=LEASE_SECONDS)
@@ -253,12 +257,14 @@ async def test_expired_lease_is_recovered_to_retry_and_counts_an_attempt(
     await queue.enqueue(task("t-1"))
     lease = await take(queue)
     clock.advance(LEASE_SECONDS - 1)
-    assert await queue.recover_expired() == 0
+    assert await queue.recover_expired() == []
 
     clock.advance(2)
 
-    assert await queue.recover_expired() == 1
-    assert await queue.recover_expired() == 0
+    assert await queue.recover_expired() == [
+        RecoveredTask(lease.task, FailureOutcome.RETRY_SCHEDULED, 1)
+    ]
+    assert await queue.recover_expired() == []
     assert await queue.contains("t-1")
     assert counts(await stats_of(queue, "default")) == only("retry")
     assert await queue.dequeue(DEFAULT_ONLY, "worker-b", LEASE_SECONDS) is None  # back-off
@@ -271,10 +277,10 @@ async def test_expired_lease_without_retries_left_is_archived(
     queue: QueueAdapter, clock: ManualClock
 ) -> None:
     await queue.enqueue(task("t-1", max_retry=0))
-    await take(queue)
+    lease = await take(queue)
     clock.advance(LEASE_SECONDS + 1)
 
-    assert await queue.recover_expired() == 1
+    assert await queue.recover_expired() == [RecoveredTask(lease.task, FailureOutcome.ARCHIVED, 1)]
 
     assert counts(await stats_of(queue, "default")) == only("archived")
     [archived] = await queue.list_archived("default", 10)
@@ -325,6 +331,23 @@ async def test_a_lost_lease_stays_lost_when_its_worker_takes_the_task_again(
     assert (await queue.fail(lost, "late", permanent=True)).outcome is FailureOutcome.LEASE_LOST
     await queue.ack(lost)
     assert counts(await stats_of(queue, "default")) == only("active")
+    assert await queue.heartbeat(current, LEASE_SECONDS) is not None
+
+
+async def test_a_lease_from_before_an_archive_and_requeue_stays_lost(
+    queue: QueueAdapter, clock: ManualClock
+) -> None:
+    await queue.enqueue(task("t-1", max_retry=0))
+    lost = await take(queue, "worker-a")
+    clock.advance(LEASE_SECONDS + 1)
+    await queue.recover_expired()  # no retry left: archived
+    assert await queue.requeue_archived("t-1")
+
+    current = await take(queue, "worker-a")  # same worker, retry count reset to 0
+
+    assert (current.retried, lost.retried) == (0, 0)
+    assert await queue.heartbeat(lost, LEASE_SECONDS) is None
+    assert (await queue.fail(lost, "late", permanent=True)).outcome is FailureOutcome.LEASE_LOST
     assert await queue.heartbeat(current, LEASE_SECONDS) is not None
 
 
@@ -569,3 +592,34 @@ async def test_stats_keep_listing_a_queue_that_held_tasks(queue: QueueAdapter) -
 
     assert counts(stats) == only("pending", 0)
     assert stats.oldest_pending_age_seconds == 0
+
+
+async def test_wait_for_work_returns_when_a_task_is_enqueued(queue: QueueAdapter) -> None:
+    waiter = asyncio.create_task(queue.wait_for_work(["default"], max_wait=10.0))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+
+    await queue.enqueue(task("t-1"))
+
+    await asyncio.wait_for(waiter, timeout=5.0)
+
+
+async def test_wait_for_work_returns_at_once_when_work_is_pending(queue: QueueAdapter) -> None:
+    await queue.enqueue(task("t-1"))
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=10.0), timeout=5.0)
+
+
+async def test_wait_for_work_times_out_without_work(queue: QueueAdapter) -> None:
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=0.1), timeout=5.0)
+
+
+async def test_an_expired_cancelled_task_is_dropped(
+    queue: QueueAdapter, clock: ManualClock
+) -> None:
+    await queue.enqueue(task("t-1"))
+    lease = await take(queue)
+    assert await queue.cancel("t-1") is CancelOutcome.SIGNALLED
+    clock.advance(LEASE_SECONDS + 1)
+
+    assert await queue.recover_expired() == [RecoveredTask(lease.task, FailureOutcome.CANCELLED, 0)]
+    assert not await queue.contains("t-1")

@@ -42,9 +42,12 @@ def _violations(name: str) -> bool:
     if top == "vylux_core" or top in sys.stdlib_module_names:
         return False
     if top == "opentelemetry":
-        return not (name == "opentelemetry" or name.startswith(("opentelemetry.trace",
-                                                                 "opentelemetry.context",
-                                                                 "opentelemetry.propagate")))
+        return not (
+            name == "opentelemetry"
+            or name.startswith(
+                ("opentelemetry.trace", "opentelemetry.context", "opentelemetry.propagate")
+            )
+        )
     return top not in ALLOWED_THIRD_PARTY
 
 

@@ -27,4 +27,5 @@ def test_unreachable_service_outcome(
 def test_tcp_reachable_reports_a_closed_port() -> None:
     # Port 1 on loopback is never served in these environments.
     reason = tcp_reachable("127.0.0.1", 1, timeout=0.5)
-    assert reason is not None and "127.0.0.1:1" in reason
+    assert reason is not None
+    assert "127.0.0.1:1" in reason

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from attrs import define
@@ -18,6 +20,7 @@ from vylux_core.task import (
     FailureResult,
     Lease,
     QueueStats,
+    RecoveredTask,
     Task,
     TaskState,
 )
@@ -31,6 +34,7 @@ class _Record:
     state: TaskState
     retried: int = 0
     worker_id: str | None = None
+    lease_token: str | None = None
     deadline: datetime | None = None
     due_at: datetime | None = None
     pending_since: datetime | None = None
@@ -47,6 +51,7 @@ class MemoryTaskQueue:
         self._rng = rng
         self._records: dict[str, _Record] = {}
         self._pending: dict[str, deque[str]] = {}
+        self._work_available = asyncio.Event()
 
     # --- producer side -------------------------------------------------------------
 
@@ -112,6 +117,7 @@ class MemoryTaskQueue:
                 record = self._records[pending.popleft()]
                 record.state = TaskState.ACTIVE
                 record.worker_id = worker_id
+                record.lease_token = f"{self._rng.getrandbits(64):016x}"
                 record.pending_since = None
                 record.deadline = self._clock.now() + timedelta(seconds=lease_seconds)
                 return self._lease(record)
@@ -147,10 +153,11 @@ class MemoryTaskQueue:
             self._remove(lease.task.id)
             return
         record.state, record.worker_id, record.deadline = TaskState.PENDING, None, None
+        record.lease_token = None
         # Handed back on shutdown: it was first in line once, so it goes first again.
         self._push_pending(lease.task.id, front=True)
 
-    async def recover_expired(self) -> int:
+    async def recover_expired(self) -> list[RecoveredTask]:
         now = self._clock.now()
         expired = [
             record
@@ -159,19 +166,30 @@ class MemoryTaskQueue:
             and record.deadline is not None
             and record.deadline < now
         ]
+        recovered = []
         for record in expired:
             if record.cancel_requested:
                 self._remove(record.task.id)
+                outcome = FailureOutcome.CANCELLED
             else:
-                self._record_failure(record, LEASE_EXPIRED_ERROR, permanent=False)
-        return len(expired)
+                failure = self._record_failure(record, LEASE_EXPIRED_ERROR, permanent=False)
+                outcome = failure.outcome
+            recovered.append(RecoveredTask(record.task, outcome, record.retried))
+        return recovered
+
+    async def wait_for_work(self, queues: Collection[str], max_wait: float) -> None:
+        self._work_available.clear()
+        if any(self._pending.get(queue) for queue in queues):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work_available.wait(), max_wait)
 
     # --- internals ----------------------------------------------------------------------
 
     def _record_failure(self, record: _Record, error: str, *, permanent: bool) -> FailureResult:
         now = self._clock.now()
         record.last_error = error
-        record.worker_id, record.deadline = None, None
+        record.worker_id, record.lease_token, record.deadline = None, None, None
         if permanent or record.retried >= record.task.max_retry:
             record.retried += 1
             record.state, record.archived_at = TaskState.ARCHIVED, now
@@ -213,6 +231,7 @@ class MemoryTaskQueue:
             pending.appendleft(task_id)
         else:
             pending.append(task_id)
+        self._work_available.set()
 
     def _remove(self, task_id: str) -> None:
         record = self._records.pop(task_id)
@@ -224,17 +243,15 @@ class MemoryTaskQueue:
         record = self._records.get(lease.task.id)
         if record is None or record.state is not TaskState.ACTIVE:
             return None
-        # The attempt count tells a lease taken back from this worker from its next attempt.
-        if record.worker_id != lease.worker_id or record.retried != lease.retried:
-            return None
-        return record
+        return record if record.lease_token == lease.token else None
 
     def _lease(self, record: _Record) -> Lease:
-        if record.worker_id is None or record.deadline is None:
+        if record.worker_id is None or record.lease_token is None or record.deadline is None:
             raise RuntimeError(f"task {record.task.id} is not leased")
         return Lease(
             task=record.task,
             worker_id=record.worker_id,
+            token=record.lease_token,
             retried=record.retried,
             deadline=record.deadline,
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from vylux_core.task import FailureResult, Lease
+from vylux_core.task import FailureResult, Lease, RecoveredTask
 
 
 class TaskConsumer(Protocol):
@@ -37,7 +37,14 @@ class TaskConsumer(Protocol):
         """Hand the task back to pending without counting an attempt (shutdown)."""
         ...
 
-    async def recover_expired(self) -> int:
+    async def recover_expired(self) -> list[RecoveredTask]:
         """Return tasks whose lease expired (their worker died) to the retry set,
-        counting the attempt; archive those without retries left. Returns how many."""
+        counting the attempt; archive those without retries left. A cancelled task
+        whose lease expired is dropped (outcome CANCELLED). Returns what it did."""
+        ...
+
+    async def wait_for_work(self, queues: Collection[str], max_wait: float) -> None:
+        """Return early when a task may have become pending in one of ``queues``
+        (e.g. one was just enqueued), else after ``max_wait`` seconds. Spurious wake-ups
+        are allowed; callers dequeue and wait again."""
         ...

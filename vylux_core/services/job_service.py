@@ -18,7 +18,7 @@ from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.key_store import KeyStore
 from vylux_core.ports.object_store import ObjectInfo, ObjectStore
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.queue_routing import QueueAssignment, route_job
+from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
 from vylux_core.retry_requests import build_retry_requests
 from vylux_core.storage_keys import image_prefix, video_prefix
 from vylux_core.task import Task
@@ -177,7 +177,7 @@ class JobService:
         )
         if not outcome.created:
             return Submission(outcome.job, created=False)
-        task = task_for_job(outcome.job, assignment.timeout_seconds, trace_carrier)
+        task = task_for_job(outcome.job, trace_carrier)
         try:
             await self._queue.enqueue(task)
         except QueueUnavailable:
@@ -188,9 +188,7 @@ class JobService:
         return Submission(outcome.job, created=True)
 
 
-def task_for_job(
-    job: Job, timeout_seconds: int, trace_carrier: Mapping[str, str] | None = None
-) -> Task:
+def task_for_job(job: Job, trace_carrier: Mapping[str, str] | None = None) -> Task:
     """The queue task of a job. The payload holds only the job id and trace context:
     the job row is the one source of truth for what to do."""
     payload: dict[str, str] = {"job_id": job.id}
@@ -204,5 +202,5 @@ def task_for_job(
         queue=job.queue,
         payload=payload,
         max_retry=job.max_retry,
-        timeout_seconds=timeout_seconds,
+        timeout_seconds=attempt_timeout(job.type),
     )

@@ -1,0 +1,161 @@
+"""WorkerPool on the memory adapters with real (short) time: heartbeats, cancellation,
+concurrency and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from vylux_adapters.memory import MemoryJobStore, MemoryTaskQueue
+from vylux_adapters.system import SystemClock
+from vylux_adapters.worker import PoolSettings, WorkerPool
+from vylux_core.job import Job, JobStatus, JobType, NewJob
+from vylux_core.services import task_for_job
+from vylux_core.worker import JobHandler, JobRunner, LeaseRecoverer, ProgressReporter
+
+
+class Harness:
+    def __init__(self, handler: JobHandler, **settings: Any) -> None:
+        self.clock = SystemClock()
+        self.jobs = MemoryJobStore(clock=self.clock)
+        self.queue = MemoryTaskQueue(clock=self.clock, rng=random.Random(5))
+        runner = JobRunner(
+            jobs=self.jobs, consumer=self.queue, handlers={JobType.COVER: handler},
+            clock=self.clock,
+        )  # fmt: skip
+        defaults: dict[str, Any] = {
+            "name": "main", "weights": {"critical": 6, "default": 3}, "concurrency": 2,
+            "lease_seconds": 0.4, "heartbeat_interval": 0.1, "idle_wait": 0.05,
+            "shutdown_timeout": 5.0,
+        }  # fmt: skip
+        self.pool = WorkerPool(
+            consumer=self.queue, jobs=self.jobs, runner=runner,
+            settings=PoolSettings(**{**defaults, **settings}), worker_id="test-worker",
+        )  # fmt: skip
+
+    async def submit(self, job_id: str) -> None:
+        created = await self.jobs.create(
+            NewJob(id=job_id, type=JobType.COVER, hash="h", source="s.mp4", options={},
+                   request_fingerprint=f"fp-{job_id}")
+        )  # fmt: skip
+        await self.queue.enqueue(task_for_job(created.job))
+
+    async def statuses(self, *ids: str) -> list[JobStatus]:
+        return [(await self.jobs.get(job_id)).status for job_id in ids]
+
+
+async def wait_until(predicate: Any) -> None:
+    async with asyncio.timeout(5.0):
+        while not await predicate():
+            await asyncio.sleep(0.02)
+
+
+async def test_runs_every_task_with_bounded_concurrency() -> None:
+    running, peak = 0, 0
+
+    async def handle(job: Job, progress: ProgressReporter) -> Any:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return {"id": job.id}
+
+    harness = Harness(handle, concurrency=3)
+    ids = [f"job-{n}" for n in range(10)]
+    for job_id in ids:
+        await harness.submit(job_id)
+    runner = asyncio.create_task(harness.pool.run())
+
+    async def all_done() -> bool:
+        return set(await harness.statuses(*ids)) == {JobStatus.COMPLETED}
+
+    await wait_until(all_done)
+    harness.pool.stop()
+    await runner
+    assert peak == 3
+
+
+async def test_heartbeats_keep_a_task_longer_than_its_lease() -> None:
+    calls = 0
+
+    async def long_task(job: Job, progress: ProgressReporter) -> Any:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(1.2)  # three times the 0.4 s lease
+        return {}
+
+    harness = Harness(long_task)
+    recoverer = LeaseRecoverer(consumer=harness.queue, jobs=harness.jobs, clock=harness.clock)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    recovered = 0
+    for _ in range(12):
+        await asyncio.sleep(0.1)
+        recovered += await recoverer.tick()
+    await wait_until(lambda: _is(harness, "job-1", JobStatus.COMPLETED))
+    harness.pool.stop()
+    await runner
+    assert (calls, recovered) == (1, 0)
+
+
+async def test_cancelling_a_running_task_stops_it_and_cancels_the_row() -> None:
+    started = asyncio.Event()
+
+    async def forever(job: Job, progress: ProgressReporter) -> Any:
+        started.set()
+        await asyncio.sleep(60)
+
+    harness = Harness(forever)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.wait_for(started.wait(), 5)
+
+    await harness.queue.cancel("job-1")
+
+    await wait_until(lambda: _is(harness, "job-1", JobStatus.CANCELLED))
+    harness.pool.stop()
+    await runner
+    assert not await harness.queue.contains("job-1")
+
+
+async def test_shutdown_hands_unfinished_work_back_without_counting_an_attempt() -> None:
+    started = asyncio.Event()
+
+    async def forever(job: Job, progress: ProgressReporter) -> Any:
+        started.set()
+        await asyncio.sleep(60)
+
+    harness = Harness(forever, shutdown_timeout=0.2)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.wait_for(started.wait(), 5)
+
+    harness.pool.stop()
+    await asyncio.wait_for(runner, 5)
+
+    lease = await harness.queue.dequeue({"default": 1}, "next-worker", 10)
+    assert lease is not None
+    assert (lease.task.id, lease.retried) == ("job-1", 0)
+    assert await harness.statuses("job-1") == [JobStatus.QUEUED]
+
+
+async def test_shutdown_waits_for_attempts_that_finish_in_time() -> None:
+    async def quick(job: Job, progress: ProgressReporter) -> Any:
+        await asyncio.sleep(0.3)
+        return {"done": True}
+
+    harness = Harness(quick, shutdown_timeout=5.0)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await wait_until(lambda: _is(harness, "job-1", JobStatus.PROCESSING))
+
+    harness.pool.stop()
+    await asyncio.wait_for(runner, 5)
+
+    assert await harness.statuses("job-1") == [JobStatus.COMPLETED]
+
+
+async def _is(harness: Harness, job_id: str, status: JobStatus) -> bool:
+    return await harness.statuses(job_id) == [status]

@@ -1,0 +1,169 @@
+"""WorkerPool: concurrency slots that lease tasks, keep their leases alive and shut down
+gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Mapping
+
+from attrs import field, frozen
+
+from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
+from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.task_consumer import TaskConsumer
+from vylux_core.task import Lease
+from vylux_core.worker.job_runner import JobRunner
+
+logger = logging.getLogger(__name__)
+
+
+@frozen(kw_only=True)
+class PoolSettings:
+    name: str
+    weights: Mapping[str, int] = field(converter=dict)
+    concurrency: int
+    lease_seconds: float = 30.0
+    heartbeat_interval: float = 10.0
+    idle_wait: float = 1.0
+    shutdown_timeout: float = 600.0
+    backoff_on_outage: float = 1.0
+
+
+class WorkerPool:
+    """Runs up to ``concurrency`` attempts at once from the weighted queues.
+
+    Leases are short (``lease_seconds``) and renewed by a heartbeat, so a dead worker's
+    tasks come back within seconds while an hour-long transcode keeps its lease. On
+    :meth:`stop` the pool stops fetching, gives running attempts ``shutdown_timeout``
+    seconds, then hands the rest back to the queue without counting an attempt.
+    """
+
+    def __init__(
+        self,
+        *,
+        consumer: TaskConsumer,
+        jobs: JobStore,
+        runner: JobRunner,
+        settings: PoolSettings,
+        worker_id: str,
+    ) -> None:
+        self._consumer = consumer
+        self._jobs = jobs
+        self._runner = runner
+        self._settings = settings
+        self._worker_id = worker_id
+        self._stopping = asyncio.Event()
+        self._inflight: dict[asyncio.Task[None], Lease] = {}
+        self._handing_back: set[str] = set()
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    def stop(self) -> None:
+        """Stop fetching; :meth:`run` returns once running attempts are settled."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        try:
+            await self._fetch_loop()
+        finally:
+            await self._drain()
+
+    async def _fetch_loop(self) -> None:
+        queues = list(self._settings.weights)
+        while not self._stopping.is_set():
+            if len(self._inflight) >= self._settings.concurrency:
+                await self._wait_for(*self._inflight)
+                continue
+            try:
+                lease = await self._consumer.dequeue(
+                    self._settings.weights, self._worker_id, self._settings.lease_seconds
+                )
+                if lease is None:
+                    await self._wait_for(
+                        self._consumer.wait_for_work(queues, self._settings.idle_wait)
+                    )
+                    continue
+            except Unavailable as error:
+                logger.warning("pool %s: queue unavailable: %s", self._settings.name, error)
+                await self._wait_for(asyncio.sleep(self._settings.backoff_on_outage))
+                continue
+            task = asyncio.create_task(self._attempt(lease), name=f"attempt-{lease.task.id}")
+            self._inflight[task] = lease
+            task.add_done_callback(self._inflight.pop)
+
+    async def _wait_for(self, *awaitables: Awaitable[object]) -> None:
+        """Wait for the first of ``awaitables`` or for :meth:`stop`.
+
+        Futures passed in (running attempts) are left alone; coroutines are wrapped
+        here and cancelled when the wait ends.
+        """
+        owned = [asyncio.ensure_future(a) for a in awaitables if not isinstance(a, asyncio.Future)]
+        shared = [a for a in awaitables if isinstance(a, asyncio.Future)]
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([stop, *owned, *shared], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (stop, *owned):
+                future.cancel()
+            await asyncio.gather(stop, *owned, return_exceptions=True)
+
+    async def _attempt(self, lease: Lease) -> None:
+        run = asyncio.create_task(self._runner.run(lease))
+        heartbeat = asyncio.create_task(self._keep_alive(lease, run))
+        try:
+            outcome = await run
+            logger.info("job %s: %s", lease.task.id, outcome)
+        except asyncio.CancelledError:
+            if lease.task.id in self._handing_back:
+                await self._hand_back(lease)
+                raise
+            # Cancelled by the heartbeat: the task was cancelled or its lease lost.
+            await self._runner.abandon(lease)
+        except Exception:
+            # The runner records handler failures itself; this is the database or the
+            # queue failing under it. The lease expires and the recoverer retries.
+            logger.exception("job %s: attempt could not be settled", lease.task.id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _keep_alive(self, lease: Lease, run: asyncio.Task[object]) -> None:
+        current: Lease | None = lease
+        while current is not None:
+            await asyncio.sleep(self._settings.heartbeat_interval)
+            try:
+                current = await self._consumer.heartbeat(current, self._settings.lease_seconds)
+            except Unavailable as error:
+                # Keep running: the lease is still ours until it expires.
+                logger.warning("job %s: heartbeat failed: %s", lease.task.id, error)
+                continue
+        run.cancel()
+
+    async def _drain(self) -> None:
+        if not self._inflight:
+            return
+        logger.info(
+            "pool %s: waiting up to %.0f s for %d running attempts",
+            self._settings.name, self._settings.shutdown_timeout, len(self._inflight),
+        )  # fmt: skip
+        await asyncio.wait(list(self._inflight), timeout=self._settings.shutdown_timeout)
+        remaining = list(self._inflight.items())
+        for task, lease in remaining:
+            self._handing_back.add(lease.task.id)
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in remaining), return_exceptions=True)
+
+    async def _hand_back(self, lease: Lease) -> None:
+        """Give an unfinished attempt back: pending again, no attempt counted."""
+        try:
+            await self._consumer.release(lease)
+            with contextlib.suppress(JobNotFound, IllegalTransition):
+                await self._jobs.requeue(lease.task.id)
+        except Unavailable as error:
+            # The lease will expire and the recoverer will retry the task.
+            logger.warning("job %s: could not hand back: %s", lease.task.id, error)

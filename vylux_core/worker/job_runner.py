@@ -1,0 +1,150 @@
+"""JobRunner: one attempt of a leased task, and what its outcome means for the job row."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from vylux_core.errors import (
+    IllegalTransition,
+    InvalidInput,
+    JobNotFound,
+    ObjectNotFound,
+    UnprocessableImage,
+    WorkflowFailed,
+)
+from vylux_core.job import Job, JobType
+from vylux_core.ports.clock import Clock
+from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.task_consumer import TaskConsumer
+from vylux_core.task import FailureOutcome, Lease
+from vylux_core.worker.progress import ProgressReporter
+
+logger = logging.getLogger(__name__)
+
+# Job errors end up in the row, the API and webhooks; the reference stored whole
+# FFmpeg logs there (W§16.13).
+MAX_ERROR_LENGTH = 2000
+
+
+class JobHandler(Protocol):
+    """Runs one job type. Returns the JSON-ready ``results``; raises on failure."""
+
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Any: ...
+
+
+class AttemptOutcome(enum.StrEnum):
+    COMPLETED = "completed"
+    RETRYING = "retrying"  # failed, another attempt is scheduled; the row stays processing
+    FAILED = "failed"  # failed for good: the row says failed
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # the row is gone or already final: nothing to run
+    LEASE_LOST = "lease_lost"
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Errors a retry cannot fix: bad input, a source that is not there or not media."""
+    if isinstance(error, WorkflowFailed):
+        return error.permanent
+    return isinstance(error, InvalidInput | UnprocessableImage | ObjectNotFound)
+
+
+def bounded_error(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+class JobRunner:
+    """The database row follows the task: ``processing`` while attempts run, and
+    ``failed`` only when the queue has no attempt left (unlike the reference, which
+    wrote ``failed`` on every attempt)."""
+
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        consumer: TaskConsumer,
+        handlers: Mapping[JobType, JobHandler],
+        clock: Clock,
+        progress_interval: float = 1.0,
+    ) -> None:
+        self._jobs = jobs
+        self._consumer = consumer
+        self._handlers = handlers
+        self._clock = clock
+        self._progress_interval = progress_interval
+
+    async def run(self, lease: Lease) -> AttemptOutcome:
+        """Run the leased task's job to an outcome; acks or fails the lease.
+
+        ``asyncio.CancelledError`` propagates untouched: the caller (the worker pool)
+        knows whether it is shutting down or the task was cancelled.
+        """
+        try:
+            job = await self._jobs.mark_processing(lease.task.id)
+        except (JobNotFound, IllegalTransition):
+            # Purged, or completed by an attempt whose ack was lost: nothing to redo.
+            await self._consumer.ack(lease)
+            return AttemptOutcome.SKIPPED
+        handler = self._handlers.get(job.type)
+        deadline = asyncio.timeout(lease.task.timeout_seconds)
+        try:
+            if handler is None:
+                raise InvalidInput(f"no handler for job type {job.type}")
+            progress = ProgressReporter(
+                jobs=self._jobs, job_id=job.id, clock=self._clock,
+                min_interval=self._progress_interval,
+            )  # fmt: skip
+            async with deadline:
+                results = await handler(job, progress)
+        except Exception as error:  # every failure is recorded; none may be lost
+            failure: BaseException = error
+            if deadline.expired():
+                failure = TimeoutError(f"attempt exceeded {lease.task.timeout_seconds} s")
+            results = failure.results if isinstance(failure, WorkflowFailed) else None
+            return await self._record_failure(lease, job.id, failure, results)
+        # Row first, then ack: a crash in between re-runs the task, which then finds
+        # the row completed and only acks (SKIPPED above).
+        await self._jobs.complete(job.id, results)
+        await self._consumer.ack(lease)
+        return AttemptOutcome.COMPLETED
+
+    async def abandon(self, lease: Lease) -> AttemptOutcome:
+        """Settle an attempt stopped from outside: its task was cancelled, or its lease
+        was lost. The queue decides which (CANCELLED / LEASE_LOST), or counts it as a
+        failed attempt when the lease merely ran out before anyone took it back."""
+        error = RuntimeError("the attempt was stopped: task cancelled or lease lost")
+        return await self._record_failure(lease, lease.task.id, error, None)
+
+    async def _record_failure(
+        self, lease: Lease, job_id: str, error: BaseException, results: Any
+    ) -> AttemptOutcome:
+        message = bounded_error(error)
+        permanent = is_permanent(error)
+        result = await self._consumer.fail(lease, message, permanent=permanent)
+        logger.warning(
+            "job %s attempt %d failed (%s): %s",
+            job_id, lease.retried + 1, result.outcome, message,
+        )  # fmt: skip
+        match result.outcome:
+            case FailureOutcome.RETRY_SCHEDULED:
+                await self._jobs.record_attempt_error(job_id, message)
+                return AttemptOutcome.RETRYING
+            case FailureOutcome.ARCHIVED:
+                with contextlib.suppress(JobNotFound, IllegalTransition):
+                    await self._jobs.fail(job_id, message, results)
+                return AttemptOutcome.FAILED
+            case FailureOutcome.CANCELLED:
+                await self._cancel_row(job_id)
+                return AttemptOutcome.CANCELLED
+            case FailureOutcome.LEASE_LOST:
+                return AttemptOutcome.LEASE_LOST
+
+    async def _cancel_row(self, job_id: str) -> None:
+        # Purged meanwhile, or already final: either way nothing is left to cancel.
+        with contextlib.suppress(JobNotFound, IllegalTransition):
+            await self._jobs.cancel(job_id)
