@@ -53,7 +53,11 @@ def build_retry_requests(job: Job) -> RetryRequests:
 
 
 def _read_plan(results: Any) -> tuple[str, list[JobType]]:
-    plan = results.get("retry_plan") if isinstance(results, Mapping) else None
+    if not isinstance(results, Mapping):
+        raise NotRetryable("stored workflow state is invalid")
+    plan = results.get("retry_plan")
+    if plan is None:
+        raise NotRetryable("job has no retry plan")  # as Go reads a missing plan: zero value
     if not isinstance(plan, Mapping):
         raise NotRetryable("stored workflow state is invalid")
     raw_types = plan.get("job_types") or []

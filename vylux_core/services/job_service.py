@@ -130,9 +130,10 @@ class JobService:
         of being logged away, so the caller can report them and try again.
         """
         validate_media_hash(media_hash)
+        # Every job's task, even a failed job's: its archived task could otherwise be
+        # requeued by an operator after the row is gone.
         for job in await self._jobs.list_by_hash(media_hash):
-            if not job.status.is_terminal:
-                await self._queue.cancel(job.id)
+            await self._queue.cancel(job.id)
         await self._media.delete_prefix(image_prefix(media_hash))
         await self._media.delete_prefix(video_prefix(media_hash))
         entries = await self._cache_index.list_by_hash(media_hash)

@@ -1,0 +1,61 @@
+"""Retry back-off: 10 s doubling per failed attempt, capped at an hour, plus jitter."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vylux_core.retry_backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS, retry_delay_seconds
+
+JITTER = st.floats(min_value=0.0, max_value=1.0, exclude_max=True)
+
+
+@pytest.mark.parametrize(
+    ("retried", "jitter", "want"),
+    [
+        pytest.param(0, 0.0, 10.0, id="first-failure-base"),
+        pytest.param(1, 0.0, 20.0, id="doubles"),
+        pytest.param(2, 0.0, 40.0, id="doubles-again"),
+        pytest.param(8, 0.0, 2560.0, id="last-below-cap"),
+        pytest.param(9, 0.0, 3600.0, id="capped-at-an-hour"),
+        pytest.param(25, 0.0, 3600.0, id="stays-capped"),
+        pytest.param(10**6, 0.0, 3600.0, id="huge-retry-count-no-overflow"),
+        pytest.param(0, 0.5, 12.5, id="jitter-adds-up-to-half"),
+        pytest.param(9, 0.5, 4500.0, id="jitter-applies-after-cap"),
+        pytest.param(3, 0.25, 90.0, id="quarter-jitter"),
+    ],
+)
+def test_retry_delay(retried: int, jitter: float, want: float) -> None:
+    assert retry_delay_seconds(retried, jitter) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("retried", "jitter", "message"),
+    [
+        pytest.param(-1, 0.0, "retried must not be negative", id="negative-retried"),
+        pytest.param(0, -0.01, "jitter must be in", id="negative-jitter"),
+        pytest.param(0, 1.0, "jitter must be in", id="jitter-one-excluded"),
+        pytest.param(0, 1.5, "jitter must be in", id="jitter-above-one"),
+        pytest.param(0, math.nan, "jitter must be in", id="nan-jitter"),
+    ],
+)
+def test_argument_errors(retried: int, jitter: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        retry_delay_seconds(retried, jitter)
+
+
+@given(retried=st.integers(min_value=0, max_value=10_000), jitter=JITTER)
+def test_jitter_bounds(retried: int, jitter: float) -> None:
+    base = min(BASE_DELAY_SECONDS * 2.0 ** min(retried, 20), MAX_DELAY_SECONDS)
+    delay = retry_delay_seconds(retried, jitter)
+
+    assert base <= delay <= 1.5 * base  # "up to half"; 1 - ulp jitter may round to 1.5
+    assert delay <= 1.5 * MAX_DELAY_SECONDS
+
+
+@given(retried=st.integers(min_value=0, max_value=100), jitter=JITTER)
+def test_never_shrinks_with_more_failures(retried: int, jitter: float) -> None:
+    assert retry_delay_seconds(retried + 1, jitter) >= retry_delay_seconds(retried, jitter)
