@@ -1,5 +1,13 @@
 """Application services: use cases driven by the HTTP server and the worker."""
 
+from vylux_core.services.delivery_service import Delivery, DeliveryService
+from vylux_core.services.image_service import (
+    ImageLimits,
+    ImageService,
+    Rendition,
+    RenditionSource,
+    SourceFetchFailed,
+)
 from vylux_core.services.job_service import (
     JobLimits,
     JobService,
@@ -9,12 +17,24 @@ from vylux_core.services.job_service import (
     Submission,
     task_for_job,
 )
+from vylux_core.services.key_service import KeyService
+from vylux_core.services.readiness import Probe, ReadinessService
 
 __all__ = [
+    "Delivery",
+    "DeliveryService",
+    "ImageLimits",
+    "ImageService",
     "JobLimits",
     "JobService",
+    "KeyService",
+    "Probe",
+    "ReadinessService",
+    "Rendition",
     "RenditionCache",
+    "RenditionSource",
     "RetrySubmission",
+    "SourceFetchFailed",
     "SourceInspector",
     "Submission",
     "task_for_job",

@@ -1,0 +1,47 @@
+"""Content types of delivered objects, by file extension."""
+
+from __future__ import annotations
+
+import posixpath
+
+OCTET_STREAM = "application/octet-stream"
+
+# http-api §5.4, plus the recommended media types.
+_BY_EXTENSION = {
+    ".avif": "image/avif",
+    ".css": "text/css; charset=utf-8",
+    ".flac": "audio/flac",
+    ".gif": "image/gif",
+    ".htm": "text/html; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".m4s": "video/iso.segment",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".wasm": "application/wasm",
+    ".webp": "image/webp",
+    ".xml": "text/xml; charset=utf-8",
+}
+
+# What /stream serves (§6.1, plus .gif previews — the reference could not serve them).
+STREAMABLE = frozenset({".m3u8", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"})
+
+# Types a browser would render or run on our origin: served as attachments (§13.5).
+ACTIVE_CONTENT = frozenset({"text/html; charset=utf-8", "image/svg+xml", "text/xml; charset=utf-8"})
+
+
+def extension_of(key: str) -> str:
+    return posixpath.splitext(key)[1].lower()
+
+
+def content_type_for(key: str) -> str | None:
+    """The type for ``key``'s extension, or None when the table does not know it."""
+    return _BY_EXTENSION.get(extension_of(key))
