@@ -10,6 +10,7 @@ from vylux_adapters.memory.media_toolchain import FakeMediaToolchain
 from vylux_adapters.memory.object_store import MemoryObjectStore
 from vylux_adapters.memory.rate_limiter import MemoryRateLimiter
 from vylux_adapters.memory.task_queue import MemoryTaskQueue
+from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
 from vylux_adapters.memory.webhook_sender import RecordingWebhookSender
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "MemoryObjectStore",
     "MemoryRateLimiter",
     "MemoryTaskQueue",
+    "MemoryWebhookOutbox",
     "RecordingWebhookSender",
     "SequentialIdGenerator",
     "fake_image",

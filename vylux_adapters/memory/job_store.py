@@ -6,17 +6,20 @@ from typing import Any
 
 import attrs
 
+from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
 from vylux_core.errors import JobNotFound
 from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob, check_transition
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
+from vylux_core.webhook import WebhookMessage
 
 
 class MemoryJobStore:
     """Every method runs without awaiting, so each is atomic on one event loop."""
 
-    def __init__(self, *, clock: Clock) -> None:
+    def __init__(self, *, clock: Clock, outbox: MemoryWebhookOutbox | None = None) -> None:
         self._clock = clock
+        self._outbox = outbox
         self._jobs: dict[str, Job] = {}
 
     async def create(self, new_job: NewJob) -> CreateOutcome:
@@ -69,13 +72,33 @@ class MemoryJobStore:
         if job is not None and progress > job.progress:
             self._update(job_id, progress=min(progress, 100))
 
-    async def complete(self, job_id: str, results: Any) -> Job:
-        return self._transition(
+    async def complete(
+        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+    ) -> Job:
+        job = self._transition(
             job_id, JobStatus.COMPLETED, progress=100, error=None, results=results
         )
+        self._queue_webhook(webhook)
+        return job
 
-    async def fail(self, job_id: str, error: str, results: Any = None) -> Job:
-        return self._transition(job_id, JobStatus.FAILED, error=error, results=results)
+    async def fail(
+        self,
+        job_id: str,
+        error: str,
+        results: Any = None,
+        *,
+        webhook: WebhookMessage | None = None,
+    ) -> Job:
+        job = self._transition(job_id, JobStatus.FAILED, error=error, results=results)
+        self._queue_webhook(webhook)
+        return job
+
+    def _queue_webhook(self, webhook: WebhookMessage | None) -> None:
+        if webhook is None:
+            return
+        if self._outbox is None:
+            raise ValueError("this MemoryJobStore was built without an outbox")
+        self._outbox.add(webhook, self._clock.now())
 
     async def requeue(self, job_id: str) -> Job:
         return self._transition(job_id, JobStatus.QUEUED)

@@ -10,11 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from vylux_adapters.sql.errors import database_errors
-from vylux_adapters.sql.schema import jobs
+from vylux_adapters.sql.schema import jobs, webhook_deliveries
 from vylux_core.errors import Conflict, IllegalTransition, JobNotFound
 from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_transition
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
+from vylux_core.webhook import WebhookMessage
 
 _INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 _CREATE_ATTEMPTS = 5
@@ -71,14 +72,22 @@ class SqlJobStore:
         progress = min(progress, 100)
         await self._update(and_(jobs.c.id == job_id, jobs.c.progress < progress), progress=progress)
 
-    async def complete(self, job_id: str, results: Any) -> Job:
+    async def complete(
+        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+    ) -> Job:
         changes = {"progress": 100, "error": None, "results": results}
-        return await self._transition(job_id, JobStatus.COMPLETED, changes)
+        return await self._transition(job_id, JobStatus.COMPLETED, changes, webhook)
 
-    async def fail(self, job_id: str, error: str, results: Any = None) -> Job:
-        return await self._transition(
-            job_id, JobStatus.FAILED, {"error": error, "results": results}
-        )
+    async def fail(
+        self,
+        job_id: str,
+        error: str,
+        results: Any = None,
+        *,
+        webhook: WebhookMessage | None = None,
+    ) -> Job:
+        changes = {"error": error, "results": results}
+        return await self._transition(job_id, JobStatus.FAILED, changes, webhook)
 
     async def requeue(self, job_id: str) -> Job:
         return await self._transition(job_id, JobStatus.QUEUED, {})
@@ -122,7 +131,13 @@ class SqlJobStore:
                 result = await conn.execute(jobs.delete().where(jobs.c.hash == media_hash))
         return int(result.rowcount)
 
-    async def _transition(self, job_id: str, target: JobStatus, changes: dict[str, Any]) -> Job:
+    async def _transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        changes: dict[str, Any],
+        webhook: WebhookMessage | None = None,
+    ) -> Job:
         sources = [status.value for status in JobStatus if can_transition(status, target)]
         with database_errors("update job status"):
             async with self._engine.begin() as conn:
@@ -137,6 +152,9 @@ class SqlJobStore:
                     )
                 ).first()
                 if row is not None:
+                    if webhook is not None:
+                        # Same transaction: the outcome and its callback commit together.
+                        await conn.execute(self._outbox_insert(webhook))
                     return _row_to_job(row._mapping)
                 current = (
                     await conn.execute(select(jobs.c.status).where(jobs.c.id == job_id))
@@ -144,6 +162,18 @@ class SqlJobStore:
         if current is None:
             raise JobNotFound("job not found")
         raise IllegalTransition(f"job {job_id}: cannot go from {current} to {target}")
+
+    def _outbox_insert(self, webhook: WebhookMessage) -> Any:
+        now = self._clock.now()
+        return (
+            self._insert(webhook_deliveries)
+            .values(
+                id=webhook.id, job_id=webhook.job_id, url=webhook.url, payload=webhook.payload,
+                attempts=0, next_attempt_at=now, status="pending", created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+        )  # fmt: skip
 
     async def _update(self, condition: Any, **changes: Any) -> None:
         with database_errors("update job"):

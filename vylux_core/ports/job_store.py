@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from attrs import frozen
 
 from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob
+from vylux_core.webhook import WebhookMessage
 
 
 @frozen
@@ -50,12 +51,26 @@ class JobStore(Protocol):
         """Raise progress to ``progress`` (0-100); never lowers it. Unknown id: no-op."""
         ...
 
-    async def complete(self, job_id: str, results: Any) -> Job:
-        """-> ``completed`` with progress 100, error cleared, ``results`` stored."""
+    async def complete(
+        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+    ) -> Job:
+        """-> ``completed`` with progress 100, error cleared, ``results`` stored.
+
+        ``webhook`` is added to the outbox in the same transaction (once per message
+        id: writing the same final outcome again queues nothing new).
+        """
         ...
 
-    async def fail(self, job_id: str, error: str, results: Any = None) -> Job:
-        """-> ``failed`` (terminal: written only when no attempt is left)."""
+    async def fail(
+        self,
+        job_id: str,
+        error: str,
+        results: Any = None,
+        *,
+        webhook: WebhookMessage | None = None,
+    ) -> Job:
+        """-> ``failed`` (terminal: written only when no attempt is left); ``webhook``
+        as in :meth:`complete`."""
         ...
 
     async def requeue(self, job_id: str) -> Job:

@@ -4,6 +4,7 @@ from vylux_core.worker.job_runner import AttemptOutcome, JobHandler, JobRunner, 
 from vylux_core.worker.lease_recoverer import LeaseRecoverer
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.worker.reconciler import Reconciler
+from vylux_core.worker.webhook_deliverer import WebhookDeliverer
 
 __all__ = [
     "AttemptOutcome",
@@ -12,5 +13,6 @@ __all__ = [
     "LeaseRecoverer",
     "ProgressReporter",
     "Reconciler",
+    "WebhookDeliverer",
     "is_permanent",
 ]

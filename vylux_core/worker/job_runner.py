@@ -17,11 +17,12 @@ from vylux_core.errors import (
     UnprocessableImage,
     WorkflowFailed,
 )
-from vylux_core.job import Job, JobType
+from vylux_core.job import Job, JobStatus, JobType
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.task import FailureOutcome, Lease
+from vylux_core.webhook import final_outcome_message
 from vylux_core.worker.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,14 @@ class AttemptOutcome(enum.StrEnum):
     CANCELLED = "cancelled"
     SKIPPED = "skipped"  # the row is gone or already final: nothing to run
     LEASE_LOST = "lease_lost"
+
+
+async def fail_for_good(jobs: JobStore, job_id: str, error: str, results: Any = None) -> None:
+    """Write the final ``failed`` status together with its webhook (the only one the
+    job's callback gets: intermediate attempts send none)."""
+    job = await jobs.get(job_id)
+    webhook = final_outcome_message(job, JobStatus.FAILED, error=error, results=results)
+    await jobs.fail(job_id, error, results, webhook=webhook)
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -109,7 +118,8 @@ class JobRunner:
             return await self._record_failure(lease, job.id, failure, results)
         # Row first, then ack: a crash in between re-runs the task, which then finds
         # the row completed and only acks (SKIPPED above).
-        await self._jobs.complete(job.id, results)
+        webhook = final_outcome_message(job, JobStatus.COMPLETED, results=results)
+        await self._jobs.complete(job.id, results, webhook=webhook)
         await self._consumer.ack(lease)
         return AttemptOutcome.COMPLETED
 
@@ -136,7 +146,7 @@ class JobRunner:
                 return AttemptOutcome.RETRYING
             case FailureOutcome.ARCHIVED:
                 with contextlib.suppress(JobNotFound, IllegalTransition):
-                    await self._jobs.fail(job_id, message, results)
+                    await fail_for_good(self._jobs, job_id, message, results)
                 return AttemptOutcome.FAILED
             case FailureOutcome.CANCELLED:
                 await self._cancel_row(job_id)

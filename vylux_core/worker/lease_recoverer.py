@@ -9,6 +9,7 @@ from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.task import FailureOutcome
+from vylux_core.worker.job_runner import fail_for_good
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class LeaseRecoverer:
             try:
                 match item.outcome:
                     case FailureOutcome.ARCHIVED:
-                        await self._jobs.fail(job_id, WORKER_LOST_ERROR)
+                        await fail_for_good(self._jobs, job_id, WORKER_LOST_ERROR)
                     case FailureOutcome.CANCELLED:
                         await self._jobs.cancel(job_id)
                     case _:

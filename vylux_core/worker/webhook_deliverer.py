@@ -1,0 +1,84 @@
+"""WebhookDeliverer: works through the outbox until every callback is delivered or
+given up on."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from vylux_core.job import CallbackStatus
+from vylux_core.ports.clock import Clock
+from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.webhook_outbox import WebhookOutbox
+from vylux_core.ports.webhook_sender import WebhookRequest, WebhookSender
+from vylux_core.webhook import OutboxEntry, signed_headers
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 3600.0
+# The reference gave up after ~15 s; a receiver down for a deploy or an incident
+# still gets the outcome within a day.
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def retry_delay(attempts: int) -> float:
+    """1 s, 2 s, 4 s … doubling after each failed attempt, at most an hour."""
+    return min(FIRST_RETRY_SECONDS * 2.0 ** min(attempts, 30), MAX_RETRY_SECONDS)
+
+
+class WebhookDeliverer:
+    def __init__(
+        self,
+        *,
+        outbox: WebhookOutbox,
+        sender: WebhookSender,
+        jobs: JobStore,
+        clock: Clock,
+        secret: str,
+        batch: int = 50,
+        interval: float = 1.0,
+    ) -> None:
+        self._outbox = outbox
+        self._sender = sender
+        self._jobs = jobs
+        self._clock = clock
+        self._secret = secret
+        self._batch = batch
+        self._interval = interval
+
+    async def tick(self) -> int:
+        """One pass over the due entries; returns how many were delivered."""
+        delivered = 0
+        for entry in await self._outbox.due(self._clock.now(), self._batch):
+            delivered += await self._deliver(entry)
+        return delivered
+
+    async def run(self) -> None:
+        while True:
+            await self.tick()
+            await self._clock.sleep(self._interval)
+
+    async def _deliver(self, entry: OutboxEntry) -> int:
+        message = entry.message
+        now = self._clock.now()
+        headers = signed_headers(self._secret, message.payload, int(now.timestamp()))
+        attempt = await self._sender.send(
+            WebhookRequest(url=message.url, body=message.payload, headers=headers)
+        )
+        if attempt.delivered:
+            await self._outbox.mark_sent(message.id)
+            await self._jobs.set_callback_status(message.job_id, CallbackStatus.SENT)
+            return 1
+        error = attempt.error or f"HTTP {attempt.status_code}"
+        if now - entry.created_at >= GIVE_UP_AFTER:
+            await self._outbox.mark_failed(message.id, error)
+            await self._jobs.set_callback_status(message.job_id, CallbackStatus.FAILED)
+            logger.warning("webhook for job %s given up: %s", message.job_id, error)
+            return 0
+        next_at = now + timedelta(seconds=retry_delay(entry.attempts))
+        await self._outbox.reschedule(message.id, next_at, error)
+        logger.info(
+            "webhook for job %s failed (%s); next try at %s", message.job_id, error, next_at
+        )
+        return 0
