@@ -1,0 +1,75 @@
+"""SqlWebhookOutbox: the WebhookOutbox port on ``webhook_deliveries``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vylux_adapters.sql.errors import database_errors
+from vylux_adapters.sql.job_store import as_utc
+from vylux_adapters.sql.schema import webhook_deliveries
+from vylux_core.ports.clock import Clock
+from vylux_core.webhook import OutboxEntry, WebhookMessage
+
+_table = webhook_deliveries.c
+
+
+class SqlWebhookOutbox:
+    """Entries are inserted by SqlJobStore with the job's final status."""
+
+    def __init__(self, *, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        query = (
+            select(webhook_deliveries)
+            .where(_table.status == "pending", _table.next_attempt_at <= now)
+            .order_by(_table.next_attempt_at, _table.created_at)
+            .limit(limit)
+        )
+        with database_errors("list due webhooks"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [_row_to_entry(row._mapping) for row in rows]
+
+    async def mark_sent(self, message_id: str) -> None:
+        await self._finish(message_id, "sent", None)
+
+    async def reschedule(self, message_id: str, next_attempt_at: datetime, error: str) -> None:
+        await self._update(
+            message_id,
+            attempts=_table.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+        )
+
+    async def mark_failed(self, message_id: str, error: str) -> None:
+        await self._finish(message_id, "failed", error)
+
+    async def _finish(self, message_id: str, status: str, error: str | None) -> None:
+        await self._update(
+            message_id, attempts=_table.attempts + 1, status=status, last_error=error
+        )
+
+    async def _update(self, message_id: str, **changes: Any) -> None:
+        with database_errors("update webhook"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(webhook_deliveries)
+                    .where(_table.id == message_id, _table.status == "pending")
+                    .values(updated_at=self._clock.now(), **changes)
+                )
+
+
+def _row_to_entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        message=WebhookMessage(
+            id=row["id"], job_id=row["job_id"], url=row["url"], payload=bytes(row["payload"])
+        ),
+        attempts=row["attempts"],
+        created_at=as_utc(row["created_at"]),
+    )
