@@ -1,0 +1,265 @@
+"""The five workflows on in-memory stores, the fake toolchain and real scratch dirs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vylux_adapters.memory import (
+    FakeImageProcessor,
+    FakeMediaToolchain,
+    ManualClock,
+    MemoryJobStore,
+    MemoryKeyStore,
+    MemoryObjectStore,
+    fake_image,
+)
+from vylux_adapters.scratch import LocalScratchSpace
+from vylux_core.errors import ObjectNotFound, WorkflowFailed
+from vylux_core.job import Job, JobType, NewJob
+from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.ports.media_toolchain import MediaProbe
+from vylux_core.services import KeyService
+from vylux_core.worker import JobHandler, ProgressReporter, is_permanent
+from vylux_core.workflows import build_workflows
+
+H = "abcdef1234567890"
+PROBE = MediaProbe(
+    width=1280, height=720, rotation=0, duration_seconds=13.0, frame_rate=25.0, has_audio=True
+)
+
+
+class CountingEntropy:
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def token_bytes(self, n: int) -> bytes:
+        return bytes((next(self._counter) + i) % 256 for i in range(n))
+
+
+class World:
+    def __init__(self, scratch_root: Path, *, failing: frozenset[str] = frozenset(),
+                 probe: MediaProbe = PROBE) -> None:  # fmt: skip
+        self.clock = ManualClock()
+        self.source = MemoryObjectStore()
+        self.media = MemoryObjectStore()
+        self.jobs = MemoryJobStore(clock=self.clock)
+        self.scratch_root = scratch_root
+        ring = KeyRing(
+            keks=[KeyEncryptionKey(version="v1", key=b"k" * 32)], current_version="v1",
+            entropy=CountingEntropy(),
+        )  # fmt: skip
+        self.keys = MemoryKeyStore(clock=self.clock)
+        key_service = KeyService(
+            keys=self.keys, ring=ring, token_secret="t" * 32,
+            base_url="https://media.example.com", clock=self.clock,
+        )  # fmt: skip
+        self.toolchain = FakeMediaToolchain(probe=probe, failing_steps=failing)
+        self.handlers: Mapping[JobType, JobHandler] = build_workflows(
+            source=self.source, media=self.media, images=FakeImageProcessor(),
+            toolchain=self.toolchain, scratch=LocalScratchSpace(root=scratch_root, margin_bytes=0),
+            keys=key_service, max_image_source_bytes=1 << 20,
+        )  # fmt: skip
+
+    async def run(self, job_type: JobType, options: dict[str, Any] | None = None) -> Any:
+        created = await self.jobs.create(
+            NewJob(id=f"job-{job_type.value}", type=job_type, hash=H, source="uploads/in",
+                   options=options or {}, request_fingerprint=f"fp-{job_type.value}")
+        )  # fmt: skip
+        job: Job = await self.jobs.mark_processing(created.job.id)
+        progress = ProgressReporter(jobs=self.jobs, job_id=job.id, clock=self.clock)
+        return await self.handlers[job_type](job, progress)
+
+    async def keys_under(self, prefix: str) -> list[str]:
+        return [key async for key in self.media.list(prefix)]
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> World:
+    created = World(tmp_path / "scratch")
+    await created.source.put_bytes("uploads/in", fake_image(640, 480), content_type="image/png")
+    return created
+
+
+async def test_thumbnail_defaults_to_one_300px_webp(world: World) -> None:
+    results = await world.run(JobType.THUMBNAIL)
+
+    key = f"images/ab/{H}/thumb.webp"
+    stored = await world.media.stat(key)
+    assert results == [{"variant": "thumb", "key": key, "format": "webp", "size": stored.size}]
+    assert stored.content_type == "image/webp"
+
+
+async def test_thumbnail_variants_and_progress(world: World) -> None:
+    outputs = [
+        {"variant": "small", "width": 64, "format": "jpeg"},
+        {"variant": "wide", "width": 320, "height": 100, "format": "png"},
+        {"variant": "tall", "height": 50},
+    ]
+
+    results = await world.run(JobType.THUMBNAIL, {"outputs": outputs})
+
+    assert [(r["variant"], r["format"]) for r in results] == [
+        ("small", "jpg"), ("wide", "png"), ("tall", "webp")
+    ]  # fmt: skip
+    wide = await world.media.read_bytes(f"images/ab/{H}/wide.png", max_bytes=1000)
+    assert wide.startswith(fake_image(320, 100))
+    assert (await world.jobs.get("job-image:thumbnail")).progress == 100
+
+
+async def test_missing_image_source_is_a_permanent_failure(world: World) -> None:
+    await world.source.delete_many(["uploads/in"])
+
+    with pytest.raises(ObjectNotFound, match=r"^fetch source: ") as caught:
+        await world.run(JobType.THUMBNAIL)
+
+    assert is_permanent(caught.value)
+
+
+async def test_cover_result_object_and_clean_scratch(world: World) -> None:
+    results = await world.run(JobType.COVER, {"timestamp_sec": 2.5})
+
+    key = f"videos/ab/{H}/cover.jpg"
+    assert results == {"key": key, "format": "jpg", "size": (await world.media.stat(key)).size}
+    assert (await world.media.read_bytes(key, max_bytes=100)).endswith(b"@2.50")
+    assert (await world.jobs.get("job-video:cover")).progress == 70
+    assert list(world.scratch_root.iterdir()) == []
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("webp", "image/webp"), ("gif", "image/gif")])
+async def test_preview_formats(world: World, fmt: str, mime: str) -> None:
+    results = await world.run(JobType.PREVIEW, {"format": fmt, "width": 320})
+
+    key = f"videos/ab/{H}/preview.{fmt}"
+    assert (results["key"], results["format"]) == (key, fmt)
+    assert (await world.media.stat(key)).content_type == mime
+
+
+async def test_transcode_results_and_upload_order(world: World) -> None:
+    results = await world.run(JobType.TRANSCODE)
+
+    prefix = f"videos/ab/{H}/"
+    streaming = results["streaming"]
+    assert streaming == {
+        "protocol": "hls", "container": "cmaf", "encrypted": False,
+        "master_playlist": prefix + "master.m3u8", "default_audio_track_id": "und_aac_2ch",
+    }  # fmt: skip
+    assert [t["id"] for t in results["video_tracks"]] == [
+        "r720_av1", "r480_av1", "r360_av1", "r240_av1",
+        "r720_h264", "r480_h264", "r360_h264", "r240_h264",
+    ]  # fmt: skip
+    assert results["video_tracks"][0]["audio_track_ids"] == ["und_aac_2ch"]
+    assert results["audio_tracks"][0]["segment_count"] == 3  # 13 s in 6 s segments
+    assert "encryption" not in results
+    uploaded = results["uploaded_keys"]
+    first_playlist = min(i for i, k in enumerate(uploaded) if k.endswith(".m3u8"))
+    assert all(not k.endswith(".m3u8") for k in uploaded[:first_playlist])
+    assert uploaded[-1] == prefix + "master.m3u8"
+    assert sorted(uploaded) == await world.keys_under(prefix)
+    assert (await world.jobs.get("job-video:transcode")).progress == 95
+
+
+async def test_encrypted_transcode_reuses_the_key_of_an_earlier_run(world: World) -> None:
+    first = await world.run(JobType.TRANSCODE, {"encrypt": True})
+    stored = await world.keys.get(H)
+    rerun = await world.handlers[JobType.TRANSCODE](
+        await world.jobs.get("job-video:transcode"),
+        ProgressReporter(jobs=world.jobs, job_id="job-video:transcode", clock=world.clock),
+    )
+
+    assert first["encryption"] == {
+        "scheme": "cbcs", "kid": stored.kid if stored else None,
+        "key_endpoint": f"https://media.example.com/api/key/{H}",
+    }  # fmt: skip
+    assert rerun["encryption"] == first["encryption"]
+    assert first["streaming"]["encrypted"] is True
+
+
+async def test_portrait_source_without_audio(tmp_path: Path) -> None:
+    portrait = MediaProbe(
+        width=1080, height=1920, rotation=90, duration_seconds=4.0, frame_rate=30.0,
+        has_audio=False,
+    )  # fmt: skip
+    world = World(tmp_path, probe=portrait)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    results = await world.run(JobType.TRANSCODE)
+
+    top = results["video_tracks"][0]
+    assert (top["id"], top["width"], top["height"]) == ("r1080_av1", 608, 1080)
+    assert "audio_track_ids" not in top
+    assert "audio_tracks" not in results
+    assert "default_audio_track_id" not in results["streaming"]
+
+
+async def test_full_success(world: World) -> None:
+    results = await world.run(JobType.FULL, {"preview": {"format": "gif"}})
+
+    assert {name: stage["status"] for name, stage in results["stages"].items()} == {
+        "source": "ready", "cover": "ready", "preview": "ready", "transcode": "ready"
+    }  # fmt: skip
+    assert set(results["artifacts"]) == {"cover", "preview", "transcode"}
+    assert results["artifacts"]["preview"]["key"] == f"videos/ab/{H}/preview.gif"
+    assert results["retry_plan"] == {"allowed": False, "strategy": "none"}
+    assert (await world.jobs.get("job-video:full")).progress == 95
+
+
+@pytest.mark.parametrize(
+    ("failing", "job_types", "statuses", "permanent"),
+    [
+        pytest.param(
+            frozenset({"cover"}), ["video:cover", "video:transcode"],
+            {"source": "ready", "cover": "failed", "preview": "ready", "transcode": "skipped"},
+            False, id="cover-fails",
+        ),
+        pytest.param(
+            frozenset({"cover", "preview"}), ["video:cover", "video:preview", "video:transcode"],
+            {"source": "ready", "cover": "failed", "preview": "failed", "transcode": "skipped"},
+            False, id="both-image-stages-fail",
+        ),
+        pytest.param(
+            frozenset({"package"}), ["video:transcode"],
+            {"source": "ready", "cover": "ready", "preview": "ready", "transcode": "failed"},
+            False, id="transcode-fails",
+        ),
+    ],
+)  # fmt: skip
+async def test_full_failures_carry_the_retry_plan(
+    tmp_path: Path,
+    failing: frozenset[str],
+    job_types: list[str],
+    statuses: dict[str, str],
+    permanent: bool,
+) -> None:
+    world = World(tmp_path, failing=failing)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    results: Any = caught.value.results
+    assert results["retry_plan"]["job_types"] == job_types
+    assert {name: stage["status"] for name, stage in results["stages"].items()} == statuses
+    assert caught.value.permanent is permanent
+    assert str(caught.value).startswith("video:full failed: [")
+
+
+async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(
+    world: World,
+) -> None:
+    await world.source.delete_many(["uploads/in"])
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    results: Any = caught.value.results
+    assert results["retry_plan"] == {
+        "allowed": True, "strategy": "retry_job", "job_types": ["video:full"],
+        "stages": ["source"], "reason": "source download failed",
+    }  # fmt: skip
+    assert results["stages"]["source"]["error_code"] == "download_failed"
+    assert caught.value.permanent is True

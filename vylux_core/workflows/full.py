@@ -1,0 +1,193 @@
+"""FullWorkflow: ``video:full`` — source once, cover and preview together, then transcode."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from vylux_core.errors import WorkflowFailed
+from vylux_core.full_workflow_state import (
+    FullFailure,
+    failure_message,
+    initial_full_result,
+    record_cover_ready,
+    record_failure,
+    record_preview_ready,
+    record_source_ready,
+    record_transcode_ready,
+)
+from vylux_core.job import Job, JobType
+from vylux_core.job_options import FullOptions, decode_options
+from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
+from vylux_core.results import FullResult, ImageArtifact, unstructure_results
+from vylux_core.services.key_service import KeyService
+from vylux_core.worker.job_runner import is_permanent
+from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.transcode import SCRATCH_FACTOR
+from vylux_core.workflows.video_steps import (
+    TranscodeInputs,
+    download_source,
+    encryption_for,
+    make_cover,
+    make_preview,
+    source_size,
+    transcode,
+)
+
+_UPLOAD_PREFIXES = ("upload cover", "upload preview")
+
+
+class FullWorkflow:
+    """Stages, artifacts and retry plan exactly as worker spec §4.5/§5.5. A failed run
+    raises :class:`WorkflowFailed` carrying the results, so the row keeps the artifacts
+    of the stages that succeeded and the plan that ``POST /retry`` follows."""
+
+    def __init__(
+        self,
+        *,
+        source: ObjectStore,
+        media: ObjectStore,
+        toolchain: MediaToolchain,
+        scratch: ScratchSpace,
+        keys: KeyService,
+        upload_concurrency: int = 8,
+    ) -> None:
+        self._source = source
+        self._media = media
+        self._toolchain = toolchain
+        self._scratch = scratch
+        self._keys = keys
+        self._upload_concurrency = upload_concurrency
+
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+        options = decode_options(JobType.FULL, job.options)
+        assert isinstance(options, FullOptions)
+        result = initial_full_result()
+        try:
+            size = await source_size(self._source, job.source)
+            async with self._scratch.task_directory(
+                job.id, needed_bytes=SCRATCH_FACTOR * size
+            ) as work:
+                source_path = await download_source(self._source, job.source, work)
+                result = await self._run_stages(job, options, result, source_path, progress)
+        except _StageFailed as failed:
+            raise WorkflowFailed(
+                failure_message(failed.result),
+                results=unstructure_results(failed.result),
+                permanent=failed.permanent,
+            ) from failed.__cause__
+        except Exception as error:
+            # Only the source step runs outside _run_stages.
+            failed_result = record_failure(result, FullFailure.SOURCE_DOWNLOAD, _cause(error))
+            raise WorkflowFailed(
+                failure_message(failed_result),
+                results=unstructure_results(failed_result),
+                permanent=is_permanent(error),
+            ) from error
+        return unstructure_results(result)
+
+    async def _run_stages(
+        self,
+        job: Job,
+        options: FullOptions,
+        result: FullResult,
+        source_path: Any,
+        progress: ProgressReporter,
+    ) -> FullResult:
+        result = record_source_ready(result)
+        await progress.report(5, force=True)
+        cover, preview = await asyncio.gather(
+            self._cover(job, options, source_path), self._preview(job, options, source_path),
+            return_exceptions=True,
+        )  # fmt: skip
+        await progress.report(20, force=True)
+        result, failed = _record_image_stages(result, cover, preview)
+        if failed is not None:
+            raise _StageFailed(result, permanent=is_permanent(failed)) from failed
+        await progress.report(25, force=True)
+        try:
+            encryption = await self._encryption(job, options)
+        except Exception as error:
+            result = record_failure(result, FullFailure.TRANSCODE_ENCRYPTION, _cause(error))
+            raise _StageFailed(result, permanent=False) from error
+        try:
+            transcoded = await transcode(
+                toolchain=self._toolchain, media=self._media,
+                inputs=TranscodeInputs(
+                    source_path=source_path, media_hash=job.hash, encryption=encryption
+                ),
+                progress=progress, progress_span=(25, 80),
+                upload_concurrency=self._upload_concurrency,
+            )  # fmt: skip
+        except Exception as error:
+            failure = (
+                FullFailure.TRANSCODE_UPLOAD
+                if str(error).startswith("upload HLS")
+                else FullFailure.TRANSCODE_RUN
+            )
+            result = record_failure(result, failure, _cause(error))
+            raise _StageFailed(result, permanent=is_permanent(error)) from error
+        await progress.report(95, force=True)
+        return record_transcode_ready(result, transcoded)
+
+    async def _cover(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
+        timestamp = options.cover.timestamp_sec
+        return await make_cover(
+            toolchain=self._toolchain, media=self._media, source_path=source_path,
+            timestamp=1.0 if timestamp is None else timestamp, media_hash=job.hash,
+        )  # fmt: skip
+
+    async def _preview(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
+        return await make_preview(
+            toolchain=self._toolchain, media=self._media, source_path=source_path,
+            preview=options.preview.effective(), media_hash=job.hash,
+        )  # fmt: skip
+
+    async def _encryption(self, job: Job, options: FullOptions) -> HlsEncryption | None:
+        if not options.transcode.encrypt:
+            return None
+        return await encryption_for(self._keys, job.hash)
+
+
+class _StageFailed(Exception):
+    def __init__(self, result: FullResult, *, permanent: bool) -> None:
+        super().__init__(failure_message(result))
+        self.result = result
+        self.permanent = permanent
+
+
+def _record_image_stages(
+    result: FullResult,
+    cover: ImageArtifact | BaseException,
+    preview: ImageArtifact | BaseException,
+) -> tuple[FullResult, BaseException | None]:
+    """Record both image stages; neither aborts the other (§4.5 step 3)."""
+    first_error: BaseException | None = None
+    steps = (
+        (cover, record_cover_ready, FullFailure.COVER_EXTRACT, FullFailure.COVER_UPLOAD),
+        (preview, record_preview_ready, FullFailure.PREVIEW_GENERATE, FullFailure.PREVIEW_UPLOAD),
+    )
+    for outcome, record_ready, make_failure, upload_failure in steps:
+        if isinstance(outcome, ImageArtifact):
+            result = record_ready(result, outcome)
+            continue
+        if isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+        failure = upload_failure if str(outcome).startswith(_UPLOAD_PREFIXES) else make_failure
+        result = record_failure(result, failure, _cause(outcome))
+        first_error = first_error or outcome
+    return result, first_error
+
+
+def _cause(error: BaseException) -> str:
+    """The error text without the step prefix the shared steps add; the state
+    machine adds its own (``extract cover: …``)."""
+    text = str(error)
+    head, separator, rest = text.partition(": ")
+    known = (
+        "download source", "extract cover", "generate preview", "upload cover",
+        "upload preview", "setup encryption", "transcode", "upload HLS",
+    )  # fmt: skip
+    return rest if separator and head in known else text

@@ -1,0 +1,46 @@
+"""Uploading a packaged HLS tree so that no client ever sees a dangling playlist."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
+from vylux_core.ladder import MASTER_PLAYLIST
+from vylux_core.mime_types import content_type_for, extension_of
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.storage_keys import video_key
+
+_HLS_EXTENSIONS = (".m4s", ".mp4", ".m3u8")
+
+
+def upload_order(files: Iterable[str]) -> list[list[str]]:
+    """Waves to upload one after another: media (init + segments), then the media
+    playlists, then the master playlist. Files of other types are not published."""
+    files = list(files)  # walked three times below
+    media = sorted(f for f in files if extension_of(f) in (".m4s", ".mp4"))
+    playlists = sorted(f for f in files if extension_of(f) == ".m3u8" and f != MASTER_PLAYLIST)
+    master = [f for f in files if f == MASTER_PLAYLIST]
+    return [wave for wave in (media, playlists, master) if wave]
+
+
+async def upload_hls_tree(
+    *, media: ObjectStore, media_hash: str, root: Path, files: Iterable[str], concurrency: int
+) -> list[str]:
+    """Upload ``files`` (relative to ``root``) under ``videos/{p}/{hash}/``; returns the
+    keys in upload order. Each wave is parallel (bounded); waves are sequential."""
+    limit = asyncio.Semaphore(concurrency)
+    uploaded: list[str] = []
+
+    async def put(relative: str) -> str:
+        key = video_key(media_hash, relative)
+        content_type = content_type_for(relative) or "application/octet-stream"
+        async with limit:
+            await media.upload_file(key, root / relative, content_type=content_type)
+        return key
+
+    for wave in upload_order(f for f in files if extension_of(f) in _HLS_EXTENSIONS):
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(put(relative)) for relative in wave]
+        uploaded.extend(task.result() for task in tasks)
+    return uploaded

@@ -1,0 +1,43 @@
+"""PreviewWorkflow: ``video:preview`` — a short animated WebP or GIF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vylux_core.job import Job, JobType
+from vylux_core.job_options import PreviewOptions, decode_options
+from vylux_core.ports.media_toolchain import MediaToolchain
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
+from vylux_core.results import unstructure_results
+from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.video_steps import download_source, make_preview, source_size
+
+
+class PreviewWorkflow:
+    def __init__(
+        self,
+        *,
+        source: ObjectStore,
+        media: ObjectStore,
+        toolchain: MediaToolchain,
+        scratch: ScratchSpace,
+    ) -> None:
+        self._source = source
+        self._media = media
+        self._toolchain = toolchain
+        self._scratch = scratch
+
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+        options = decode_options(JobType.PREVIEW, job.options)
+        assert isinstance(options, PreviewOptions)
+        size = await source_size(self._source, job.source)
+        async with self._scratch.task_directory(job.id, needed_bytes=size) as work:
+            source_path = await download_source(self._source, job.source, work)
+            await progress.report(30, force=True)
+            artifact = await make_preview(
+                toolchain=self._toolchain, media=self._media, source_path=source_path,
+                preview=options.effective(), media_hash=job.hash,
+            )  # fmt: skip
+            await progress.report(70, force=True)
+        return unstructure_results(artifact)

@@ -1,0 +1,240 @@
+"""The steps of the video workflows, shared by the single-stage jobs and video:full."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from attrs import frozen
+
+from vylux_core.errors import MediaToolFailed, VyluxError
+from vylux_core.job_options import EffectivePreview
+from vylux_core.ladder import (
+    AUDIO_DIR,
+    INIT_SEGMENT,
+    MAIN_AUDIO_TRACK,
+    MEDIA_PLAYLIST,
+    resolve_ladder,
+)
+from vylux_core.ports.media_toolchain import (
+    HlsEncryption,
+    HlsPackage,
+    HlsPlan,
+    MediaToolchain,
+    ProgressCallback,
+)
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.results import (
+    AudioTrack,
+    EncryptionInfo,
+    ImageArtifact,
+    StreamingInfo,
+    TranscodeResult,
+    VideoTrack,
+)
+from vylux_core.services.key_service import KeyService
+from vylux_core.storage_keys import cover_key, preview_key, video_key
+from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.hls_upload import upload_hls_tree
+
+PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
+
+
+def step_error(prefix: str, error: BaseException) -> BaseException:
+    """Prefix the error's message with the step (``extract cover: …``), keeping its
+    class so that permanent and transient failures stay told apart."""
+    if isinstance(error, VyluxError):
+        error.message = f"{prefix}: {error.message}"
+        return error
+    return MediaToolFailed(f"{prefix}: {error}")
+
+
+async def source_size(source: ObjectStore, key: str) -> int:
+    """The source's size (it sizes the scratch space); a missing source fails the job
+    for good, as there is nothing a retry could change."""
+    try:
+        return (await source.stat(key)).size
+    except Exception as error:
+        raise step_error("download source", error) from error
+
+
+async def download_source(source: ObjectStore, key: str, directory: Path) -> Path:
+    path = directory / "source"
+    try:
+        await source.download(key, path)
+    except Exception as error:
+        raise step_error("download source", error) from error
+    return path
+
+
+async def make_cover(
+    *,
+    toolchain: MediaToolchain,
+    media: ObjectStore,
+    source_path: Path,
+    timestamp: float,
+    media_hash: str,
+) -> ImageArtifact:
+    output = source_path.parent / "cover.jpg"
+    try:
+        await toolchain.extract_cover(source_path, timestamp, output)
+    except Exception as error:
+        raise step_error("extract cover", error) from error
+    return await _upload_artifact(media, cover_key(media_hash), output, "jpg", "cover")
+
+
+async def make_preview(
+    *,
+    toolchain: MediaToolchain,
+    media: ObjectStore,
+    source_path: Path,
+    preview: EffectivePreview,
+    media_hash: str,
+) -> ImageArtifact:
+    output = source_path.parent / f"preview.{preview.format}"
+    try:
+        await toolchain.render_preview(source_path, preview, output)
+    except Exception as error:
+        raise step_error("generate preview", error) from error
+    key = preview_key(media_hash, preview.format)
+    return await _upload_artifact(media, key, output, preview.format, "preview")
+
+
+async def _upload_artifact(
+    media: ObjectStore, key: str, path: Path, fmt: str, name: str
+) -> ImageArtifact:
+    content_type = "image/jpeg" if fmt == "jpg" else PREVIEW_CONTENT_TYPES[fmt]
+    try:
+        await media.upload_file(key, path, content_type=content_type)
+        size = (await media.stat(key)).size
+    except Exception as error:
+        raise step_error(f"upload {name}", error) from error
+    return ImageArtifact(key=key, format=fmt, size=size)
+
+
+async def encryption_for(keys: KeyService, media_hash: str) -> HlsEncryption:
+    try:
+        content_key, key_uri = await keys.content_key_for(media_hash)
+    except Exception as error:
+        raise step_error("setup encryption", error) from error
+    return HlsEncryption(key_hex=content_key.key_hex, kid_hex=content_key.kid_hex, key_uri=key_uri)
+
+
+@frozen(kw_only=True)
+class TranscodeInputs:
+    source_path: Path
+    media_hash: str
+    encryption: HlsEncryption | None
+
+
+async def transcode(
+    *,
+    toolchain: MediaToolchain,
+    media: ObjectStore,
+    inputs: TranscodeInputs,
+    progress: ProgressReporter,
+    progress_span: tuple[int, int],
+    upload_concurrency: int,
+) -> TranscodeResult:
+    """Probe, encode the ladder, package, upload; progress moves across ``progress_span``
+    while FFmpeg runs. Raises with ``transcode: …`` or ``upload HLS: …`` messages."""
+    work = inputs.source_path.parent
+    try:
+        probe = await toolchain.probe(inputs.source_path)
+        plan = HlsPlan(
+            variants=resolve_ladder(probe.width, probe.height),
+            include_audio=probe.has_audio,
+            frame_rate=probe.frame_rate,
+            encryption=inputs.encryption,
+        )
+        async with relayed(progress, progress_span) as report:
+            package = await toolchain.package_hls(
+                inputs.source_path, plan, work / "encoded", work / "hls", on_progress=report
+            )
+    except Exception as error:
+        raise step_error("transcode", error) from error
+    await progress.report(progress_span[1], force=True)
+    try:
+        uploaded = await upload_hls_tree(
+            media=media, media_hash=inputs.media_hash, root=work / "hls",
+            files=package.files, concurrency=upload_concurrency,
+        )  # fmt: skip
+    except Exception as error:
+        raise step_error("upload HLS", error) from error
+    return _transcode_result(inputs, plan, package, uploaded)
+
+
+def _transcode_result(
+    inputs: TranscodeInputs, plan: HlsPlan, package: HlsPackage, uploaded: list[str]
+) -> TranscodeResult:
+    def key(relative: str) -> str:
+        return video_key(inputs.media_hash, relative)
+
+    audio_tracks: tuple[AudioTrack, ...] = ()
+    if package.audio is not None:
+        audio_tracks = (
+            AudioTrack(
+                id=MAIN_AUDIO_TRACK.id, role=MAIN_AUDIO_TRACK.role,
+                language=MAIN_AUDIO_TRACK.language, codec=MAIN_AUDIO_TRACK.codec,
+                channels=MAIN_AUDIO_TRACK.channels, bitrate=package.audio.bandwidth,
+                playlist=key(f"{AUDIO_DIR}/{MEDIA_PLAYLIST}"),
+                init=key(f"{AUDIO_DIR}/{INIT_SEGMENT}"),
+                segment_count=package.audio.segment_count,
+            ),
+        )  # fmt: skip
+    audio_ids = tuple(track.id for track in audio_tracks) or None
+    packaged = {track.track_id: track for track in package.video}
+    video_tracks = tuple(
+        VideoTrack(
+            id=variant.label, codec=variant.codec.value, width=variant.width,
+            height=variant.height, bitrate=packaged[variant.label].bandwidth,
+            playlist=key(f"{packaged[variant.label].directory}/{MEDIA_PLAYLIST}"),
+            init=key(f"{packaged[variant.label].directory}/{INIT_SEGMENT}"),
+            segment_count=packaged[variant.label].segment_count,
+            audio_track_ids=audio_ids,
+        )
+        for variant in plan.variants
+    )  # fmt: skip
+    encryption = None
+    if inputs.encryption is not None:
+        encryption = EncryptionInfo(
+            scheme="cbcs", kid=inputs.encryption.kid_hex, key_endpoint=inputs.encryption.key_uri
+        )
+    return TranscodeResult(
+        streaming=StreamingInfo(
+            encrypted=encryption is not None,
+            master_playlist=key(package.master_playlist),
+            default_audio_track_id=audio_tracks[0].id if audio_tracks else None,
+        ),
+        audio_tracks=audio_tracks,
+        video_tracks=video_tracks,
+        encryption=encryption,
+        uploaded_keys=tuple(uploaded),
+    )
+
+
+@contextlib.asynccontextmanager
+async def relayed(
+    progress: ProgressReporter, span: tuple[int, int], interval: float = 1.0
+) -> AsyncIterator[ProgressCallback]:
+    """A synchronous progress callback for the toolchain, flushed to the job row by a
+    small task while the step runs (FFmpeg reports far more often than we write)."""
+    latest = [0.0]
+
+    def report(fraction: float) -> None:
+        latest[0] = min(max(fraction, 0.0), 1.0)
+
+    async def flush() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await progress.report(span[0] + (span[1] - span[0]) * latest[0])
+
+    flusher = asyncio.create_task(flush())
+    try:
+        yield report
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
