@@ -35,7 +35,15 @@ _BY_EXTENSION = {
 STREAMABLE = frozenset({".m3u8", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"})
 
 # Types a browser would render or run on our origin: served as attachments (§13.5).
-ACTIVE_CONTENT = frozenset({"text/html; charset=utf-8", "image/svg+xml", "text/xml; charset=utf-8"})
+# Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.
+ACTIVE_CONTENT = frozenset(
+    {"text/html", "image/svg+xml", "text/xml", "application/xml", "application/xhtml+xml"}
+)
+
+
+def is_active_content(content_type: str) -> bool:
+    """True for types in :data:`ACTIVE_CONTENT`, ignoring parameters and case."""
+    return content_type.split(";", 1)[0].strip().lower() in ACTIVE_CONTENT
 
 
 def extension_of(key: str) -> str:

@@ -26,6 +26,8 @@ class SingleFlight(Generic[T]):
             future = asyncio.ensure_future(work())
             self._running[key] = future
             future.add_done_callback(lambda _: self._running.pop(key, None))
+            # Mark a failure as seen even if every waiter was cancelled meanwhile.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)
 
     def __len__(self) -> int:

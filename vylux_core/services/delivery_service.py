@@ -7,11 +7,11 @@ from attrs import frozen
 from vylux_core.errors import InvalidStorageKey, UnsupportedFormat
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.mime_types import (
-    ACTIVE_CONTENT,
     OCTET_STREAM,
     STREAMABLE,
     content_type_for,
     extension_of,
+    is_active_content,
 )
 from vylux_core.percent_decoding import PercentDecodingError, decode_once
 from vylux_core.ports.object_store import ByteRange, ObjectReader, ObjectStore
@@ -50,7 +50,7 @@ class DeliveryService:
         return Delivery(
             reader=reader,
             content_type=content_type,
-            as_attachment=content_type in ACTIVE_CONTENT,
+            as_attachment=is_active_content(content_type),
         )
 
     async def thumb(
@@ -63,7 +63,7 @@ class DeliveryService:
         return Delivery(
             reader=reader,
             content_type=content_type,
-            as_attachment=content_type in ACTIVE_CONTENT,
+            as_attachment=is_active_content(content_type),
         )
 
     async def stream(

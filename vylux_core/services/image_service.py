@@ -163,7 +163,8 @@ class ImageService:
     async def _store(
         self, key: str, storage_key: str, source_key: str, data: bytes, fmt: ImageFormat
     ) -> None:
-        await self._media.put_bytes(storage_key, data, content_type=fmt.mime_type)
+        # Row first: an object stored without its row could never be purged by hash.
         media_hash = content_hash_of(source_key)
         if media_hash is not None:
             await self._cache_index.record(CacheEntry(media_hash, key, storage_key))
+        await self._media.put_bytes(storage_key, data, content_type=fmt.mime_type)

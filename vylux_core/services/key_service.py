@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from vylux_core.errors import KeyNotFound, Unauthorized
 from vylux_core.key_ring import ContentKey, KeyRing
 from vylux_core.key_token import verify_key_token
@@ -44,7 +46,7 @@ class KeyService:
             )
             # Two runs racing for one hash both end up with whichever key was stored.
             stored = await self._keys.put_if_absent(candidate)
-        key = self._ring.unwrap(stored.wrapped)
+        key = self._unwrap(media_hash, stored)
         return ContentKey(key=key, kid=bytes.fromhex(stored.kid)), stored.key_uri
 
     async def deliver(self, media_hash: str, authorization: str | None) -> bytes:
@@ -63,4 +65,9 @@ class KeyService:
         stored = await self._keys.get(media_hash)
         if stored is None:
             raise KeyNotFound("no key for this media")
-        return self._ring.unwrap(stored.wrapped)
+        return self._unwrap(media_hash, stored)
+
+    def _unwrap(self, media_hash: str, stored: StoredKey) -> bytes:
+        # Bind the AAD to the hash asked for, not the one the stored value names: a value
+        # copied onto another hash's row must fail (KeyUnwrapFailed), not serve its key.
+        return self._ring.unwrap(attrs.evolve(stored.wrapped, media_hash=media_hash))
