@@ -372,9 +372,9 @@ def packager_args(
         audio = _descriptor(input_dir, output_dir, "audio", track.id)
         audio += f",hls_group_id=audio,hls_name={track.hls_name}"
         args.append(audio + (f",lang={language}" if tagged else ""))
-    for variant in variants:
-        video = _descriptor(input_dir, output_dir, "video", variant.label)
-        args.append(video + f",bw={variant.bandwidth_estimate}")
+    # No `bw=`: without it Shaka writes the bandwidth it measured from the encoded
+    # streams into the master playlist, instead of the reference's fixed guess (§16.7).
+    args += [_descriptor(input_dir, output_dir, "video", variant.label) for variant in variants]
     args += ["--hls_master_playlist_output", posixpath.join(output_dir, MASTER_PLAYLIST)]
     args += ["--hls_playlist_type", "VOD"]
     # Fragment = segment: one moof per segment, as the reference packages.

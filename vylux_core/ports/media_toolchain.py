@@ -17,6 +17,9 @@ ProgressCallback = Callable[[float], None]
 
 @frozen(kw_only=True)
 class MediaProbe:
+    """``width``/``height`` are the display size (rotation already applied);
+    ``rotation`` is normalised to 0, 90, 180 or 270."""
+
     width: int
     height: int
     rotation: int
@@ -42,7 +45,8 @@ class HlsPlan:
 
 @frozen(kw_only=True)
 class PackagedTrack:
-    """A packaged track; ``directory`` is relative to the output directory."""
+    """A packaged track; ``directory`` is relative to the output directory and
+    ``bandwidth`` the measured peak bit rate of this track alone (bits/s)."""
 
     track_id: str
     directory: str
@@ -52,6 +56,8 @@ class PackagedTrack:
 
 @frozen(kw_only=True)
 class HlsPackage:
+    """``files`` are relative to the output directory, ``master.m3u8`` last."""
+
     master_playlist: str
     audio: PackagedTrack | None
     video: tuple[PackagedTrack, ...]
@@ -59,13 +65,15 @@ class HlsPackage:
 
 
 class MediaToolchain(Protocol):
-    """Failures raise ``MediaToolFailed`` with a bounded message; cancelling the
-    awaiting task stops the child processes."""
+    """Tool failures raise ``MediaToolFailed`` with a bounded message; a source that
+    is not decodable video raises ``UnprocessableImage`` (a permanent failure).
+    Cancelling the awaiting task stops the child processes."""
 
     async def probe(self, source: Path) -> MediaProbe: ...
 
     async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
-        """Write one JPEG frame at ``timestamp_sec``; an empty result is a failure."""
+        """Write one JPEG frame at ``timestamp_sec`` (clamped into the video's length);
+        an empty result is a failure."""
         ...
 
     async def render_preview(

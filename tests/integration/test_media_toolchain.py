@@ -1,0 +1,547 @@
+"""FfmpegMediaToolchain against the real FFmpeg, ffprobe and Shaka Packager binaries.
+
+Tiny clips are generated with lavfi once per session; AV1 encodes are the slow part, so
+each HLS package is built once per module and shared by the tests that inspect it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import pyvips  # type: ignore[import-untyped]
+
+from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
+from vylux_adapters.media.encode import split_threads
+from vylux_adapters.media.process import run_tool
+from vylux_core.errors import MediaToolFailed, UnprocessableImage
+from vylux_core.job_options import EffectivePreview
+from vylux_core.ladder import (
+    AUDIO_DIR,
+    MASTER_PLAYLIST,
+    PackagerEncryption,
+    VideoCodec,
+    packager_args,
+    resolve_ladder,
+    variant_dir,
+)
+from vylux_core.ports.media_toolchain import HlsEncryption, HlsPackage, HlsPlan, MediaProbe
+
+pytestmark = pytest.mark.slow
+
+KEY_HEX = "00112233445566778899aabbccddeeff"
+KID_HEX = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+KEY_URI = "https://media.example.com/api/key/abc"
+
+
+@pytest.fixture(scope="session")
+def binaries() -> MediaBinaries:
+    return MediaBinaries.resolve()
+
+
+@pytest.fixture(scope="session")
+def toolchain(binaries: MediaBinaries) -> FfmpegMediaToolchain:
+    return FfmpegMediaToolchain(binaries=binaries)
+
+
+@pytest.fixture(scope="session")
+def clips(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("clips")
+    quick = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac"]
+
+    def make(name: str, *args: str) -> Path:
+        path = root / name
+        argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(path)]
+        subprocess.run(argv, check=True, timeout=60)
+        return path
+
+    landscape = make(
+        "landscape.mp4",
+        *("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3", *tone, *quick),
+    )
+    return {
+        "landscape": landscape,
+        "portrait": make(
+            "portrait.mp4", "-f", "lavfi", "-i", "testsrc2=size=360x640:rate=25:duration=2", *quick
+        ),
+        # Same pictures, flagged to be shown turned a quarter: display size is 360x640.
+        "rotated": make(
+            "rotated.mp4", "-display_rotation", "90", "-i", str(landscape), "-c", "copy"
+        ),
+        "audio_only": make("audio_only.m4a", *tone),
+        "cover_art": make(
+            "cover_art.mp4",
+            *("-f", "lavfi", "-i", "sine=duration=1", "-f", "lavfi", "-i", "color=size=64x64"),
+            *("-map", "0:a", "-map", "1:v", "-frames:v", "1", "-c:a", "aac", "-c:v", "mjpeg"),
+            *("-disposition:v", "attached_pic"),
+        ),
+        "text": _write(root / "notes.mp4", b"this is not a video\n" * 20),
+    }
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_binaries_resolve_explicit_paths_and_names(
+    binaries: MediaBinaries, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = tmp_path / "my-ffmpeg"
+    link.symlink_to(binaries.ffmpeg)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    by_name = MediaBinaries.resolve(ffmpeg="my-ffmpeg")
+    explicit = MediaBinaries.resolve(ffmpeg=str(link), ffprobe=binaries.ffprobe, packager="")
+
+    assert by_name == MediaBinaries(
+        ffmpeg=str(link), ffprobe=binaries.ffprobe, packager=binaries.packager
+    )
+    assert explicit == by_name
+    with pytest.raises(FileNotFoundError, match="ffprobe executable not found"):
+        MediaBinaries.resolve(ffprobe=str(tmp_path / "missing"))
+
+
+# --- probe -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clip", "want"),
+    [
+        pytest.param(
+            "landscape",
+            MediaProbe(
+                width=640, height=360, rotation=0, duration_seconds=3.0, frame_rate=25.0,
+                has_audio=True,
+            ),
+            id="landscape-with-audio",
+        ),
+        pytest.param(
+            "portrait",
+            MediaProbe(
+                width=360, height=640, rotation=0, duration_seconds=2.0, frame_rate=25.0,
+                has_audio=False,
+            ),
+            id="portrait-without-audio",
+        ),
+        pytest.param(
+            "rotated",
+            MediaProbe(
+                width=360, height=640, rotation=90, duration_seconds=3.0, frame_rate=25.0,
+                has_audio=True,
+            ),
+            id="rotation-swaps-to-display-size",
+        ),
+    ],
+)  # fmt: skip
+async def test_probe_reports_display_geometry(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], clip: str, want: MediaProbe
+) -> None:
+    got = await toolchain.probe(clips[clip])
+
+    # AAC priming makes the container a few ms longer than the pictures.
+    assert got.duration_seconds == pytest.approx(want.duration_seconds, abs=0.05)
+    assert got == MediaProbe(
+        width=want.width,
+        height=want.height,
+        rotation=want.rotation,
+        duration_seconds=got.duration_seconds,
+        frame_rate=want.frame_rate,
+        has_audio=want.has_audio,
+    )
+
+
+@pytest.mark.parametrize(
+    ("clip", "message"),
+    [
+        pytest.param("audio_only", "no video stream found", id="audio-only"),
+        pytest.param("cover_art", "no video stream found", id="music-with-cover-art"),
+        pytest.param("text", "ffprobe: exit 1: ", id="not-media"),
+    ],
+)
+async def test_probe_rejects_sources_without_video_as_permanent(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], clip: str, message: str
+) -> None:
+    with pytest.raises(UnprocessableImage) as caught:
+        await toolchain.probe(clips[clip])
+
+    assert str(caught.value).startswith(message)
+
+
+# --- cover -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clip", "timestamp", "size"),
+    [
+        pytest.param("landscape", 1.0, (640, 360), id="landscape"),
+        pytest.param("rotated", 1.0, (360, 640), id="rotated-is-upright"),
+        pytest.param("landscape", 99.0, (640, 360), id="past-the-end-is-clamped"),
+        pytest.param("portrait", 2.0, (360, 640), id="exactly-the-end-is-clamped"),
+    ],
+)
+async def test_extract_cover_writes_a_jpeg_of_the_display_size(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    tmp_path: Path,
+    clip: str,
+    timestamp: float,
+    size: tuple[int, int],
+) -> None:
+    destination = tmp_path / "covers" / "cover.jpg"
+
+    await toolchain.extract_cover(clips[clip], timestamp, destination)
+
+    data = destination.read_bytes()
+    image = pyvips.Image.new_from_buffer(data, "")
+    assert data[:3] == b"\xff\xd8\xff"
+    assert (image.width, image.height) == size
+
+
+# --- previews ----------------------------------------------------------------------------
+
+
+async def test_gif_preview_is_animated_at_the_requested_rate(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    preview = EffectivePreview(start_sec=0.0, duration=2.0, width=320, fps=10, format="gif")
+    destination = tmp_path / "preview.gif"
+
+    await toolchain.render_preview(clips["landscape"], preview, destination)
+
+    image = pyvips.Image.new_from_file(str(destination), n=-1)
+    assert destination.read_bytes()[:6] == b"GIF89a"
+    assert image.get("n-pages") in range(19, 22)  # 2 s x 10 fps
+    assert (image.width, image.get("page-height")) == (320, 180)
+
+
+@pytest.mark.parametrize(
+    ("clip", "start", "frames", "height"),
+    [
+        pytest.param(
+            "landscape", 2.0, range(9, 12), 134, id="clip-shorter-than-start-plus-duration"
+        ),
+        pytest.param("landscape", 30.0, range(29, 32), 134, id="start-past-the-end-uses-0"),
+        pytest.param("rotated", 0.0, range(29, 32), 426, id="rotated-keeps-display-aspect"),
+    ],
+)
+async def test_webp_preview_is_animated_at_the_requested_width(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    tmp_path: Path,
+    clip: str,
+    start: float,
+    frames: range,
+    height: int,
+) -> None:
+    preview = EffectivePreview(start_sec=start, duration=3.0, width=240, fps=10, format="webp")
+    destination = tmp_path / "preview.webp"
+
+    await toolchain.render_preview(clips[clip], preview, destination)
+
+    data = destination.read_bytes()
+    image = pyvips.Image.new_from_file(str(destination), n=-1)
+    assert (data[:4], data[8:12]) == (b"RIFF", b"WEBP")
+    assert image.get("n-pages") in frames
+    assert (image.width, image.get("page-height")) == (240, height)  # even, display aspect
+    assert image.get("delay")[0] == 100
+    assert await asyncio.to_thread(os.listdir, tmp_path) == [destination.name]  # no raw frames
+
+
+# --- HLS packaging -----------------------------------------------------------------------
+
+
+def _plan(encryption: HlsEncryption | None = None) -> HlsPlan:
+    variants = resolve_ladder(640, 360)  # r360 + r240, AV1 then H.264
+    return HlsPlan(variants=variants, include_audio=True, frame_rate=25.0, encryption=encryption)
+
+
+@pytest.fixture(scope="module")
+async def clear_package(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[HlsPackage, Path, list[float]]:
+    root = tmp_path_factory.mktemp("clear")
+    fractions: list[float] = []
+    package = await toolchain.package_hls(
+        clips["landscape"], _plan(), root / "work", root / "out", fractions.append
+    )
+    return package, root / "out", fractions
+
+
+@pytest.fixture(scope="module")
+async def encrypted_package(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[HlsPackage, Path]:
+    root = tmp_path_factory.mktemp("encrypted")
+    encryption = HlsEncryption(key_hex=KEY_HEX, kid_hex=KID_HEX, key_uri=KEY_URI)
+    package = await toolchain.package_hls(
+        clips["landscape"], _plan(encryption), root / "work", root / "out"
+    )
+    return package, root / "out"
+
+
+def _track_files(directory: str, segments: int) -> list[str]:
+    names = ["init.mp4", "playlist.m3u8", *(f"seg_{n}.m4s" for n in range(1, segments + 1))]
+    return [f"{directory}/{name}" for name in names]
+
+
+async def test_package_hls_writes_the_cmaf_tree(
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    package, out, _ = clear_package
+    labels = ["r360_av1", "r240_av1", "r360_h264", "r240_h264"]
+
+    want_files = _track_files(AUDIO_DIR, 1)
+    for label in sorted(labels):
+        want_files += _track_files(variant_dir(label), 1)
+    assert package.files == (*want_files, MASTER_PLAYLIST)  # lexical, master last
+    assert package.master_playlist == MASTER_PLAYLIST
+    assert [track.track_id for track in package.video] == labels
+    assert [track.directory for track in package.video] == [variant_dir(x) for x in labels]
+    assert package.audio is not None
+    assert package.audio.directory == AUDIO_DIR
+    tracks = [package.audio, *package.video]
+    assert [track.segment_count for track in tracks] == [1] * 5  # 3 s fits one 6 s segment
+    assert all(track.bandwidth > 0 for track in tracks)
+    assert all((out / name).stat().st_size > 0 for name in package.files)
+
+
+async def test_package_hls_measures_bandwidth_per_track(
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    package, out, _ = clear_package
+
+    for track in package.video:
+        segment = out / track.directory / "seg_1.m4s"
+        # One segment per track, so its peak bitrate is its size over the clip's length.
+        assert track.bandwidth == pytest.approx(segment.stat().st_size * 8 / 3.0, rel=0.02)
+    assert package.audio is not None
+    assert 100_000 < package.audio.bandwidth < 160_000  # 128 kbit/s AAC plus framing
+
+
+async def test_package_hls_reports_progress_up_to_1(
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    _, _, fractions = clear_package
+
+    assert fractions
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+    assert all(0.0 < value <= 1.0 for value in fractions)
+
+
+async def test_package_hls_master_playlist_is_playable(
+    binaries: MediaBinaries, clear_package: tuple[HlsPackage, Path, list[float]]
+) -> None:
+    _, out, _ = clear_package
+    argv = [binaries.ffprobe, "-v", "error", "-show_entries", "stream=codec_name,width,height"]
+    argv += ["-of", "csv=p=0", str(out / MASTER_PLAYLIST)]
+
+    listed = await asyncio.to_thread(_stdout, argv)
+
+    streams = {tuple(line.strip().strip(",").split(",")) for line in listed.splitlines()}
+    assert {("h264", "640", "360"), ("h264", "426", "240"), ("av1", "640", "360")} <= streams
+    assert ("aac",) in streams
+
+
+async def test_encrypted_package_marks_every_media_playlist(
+    encrypted_package: tuple[HlsPackage, Path],
+) -> None:
+    package, out = encrypted_package
+    assert package.audio is not None
+
+    for track in [package.audio, *package.video]:
+        playlist = (out / track.directory / "playlist.m3u8").read_text()
+        assert f'#EXT-X-KEY:METHOD=SAMPLE-AES,URI="{KEY_URI}"' in playlist
+
+
+async def test_encrypted_package_decrypts_to_the_clear_frames(
+    binaries: MediaBinaries,
+    clear_package: tuple[HlsPackage, Path, list[float]],
+    encrypted_package: tuple[HlsPackage, Path],
+    tmp_path: Path,
+) -> None:
+    _, clear_out, _ = clear_package
+    _, encrypted_out = encrypted_package
+    track = variant_dir("r360_h264")
+    clear = _joined(clear_out / track, tmp_path / "clear.mp4")
+    encrypted = _joined(encrypted_out / track, tmp_path / "encrypted.mp4")
+
+    assert clear.read_bytes() != encrypted.read_bytes()
+    assert _frame_hashes(binaries, encrypted, KEY_HEX) == _frame_hashes(binaries, clear)
+
+
+def _stdout(argv: list[str]) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30).stdout
+
+
+def _joined(track_dir: Path, destination: Path) -> Path:
+    parts = [track_dir / "init.mp4", *sorted(track_dir.glob("seg_*.m4s"))]
+    destination.write_bytes(b"".join(part.read_bytes() for part in parts))
+    return destination
+
+
+def _frame_hashes(binaries: MediaBinaries, path: Path, key: str | None = None) -> list[str]:
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error"]
+    argv += ["-decryption_key", key] if key else []
+    argv += ["-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-"]
+    hashes = [line for line in _stdout(argv).splitlines() if not line.startswith("#")]
+    assert len(hashes) == 75  # 3 s x 25 fps
+    return hashes
+
+
+async def test_sequential_package_has_the_same_layout(
+    binaries: MediaBinaries, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    sequential = FfmpegMediaToolchain(binaries=binaries, threads=1, concurrent_encodes=False)
+    variants = tuple(v for v in resolve_ladder(640, 360) if v.rung == 240)
+    plan = HlsPlan(variants=variants, include_audio=False, frame_rate=25.0)
+
+    package = await sequential.package_hls(clips["portrait"], plan, tmp_path / "w", tmp_path / "o")
+
+    assert package.audio is None
+    assert [(t.track_id, t.segment_count) for t in package.video] == [
+        ("r240_av1", 1),
+        ("r240_h264", 1),
+    ]
+    assert not any(name.startswith("audio/") for name in package.files)
+
+
+async def test_incomplete_encryption_fails_before_encoding(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    encryption = HlsEncryption(key_hex="", kid_hex=KID_HEX, key_uri=KEY_URI)
+
+    with pytest.raises(MediaToolFailed, match="incomplete encryption config"):
+        await toolchain.package_hls(
+            clips["landscape"], _plan(encryption), tmp_path / "w", tmp_path / "o"
+        )
+
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize(
+    ("costs", "budget", "want"),
+    [
+        pytest.param([3.0, 1.0], 2, [2, 1], id="2-cores-av1-h264"),
+        pytest.param([3.0, 1.0], 8, [8, 2], id="8-cores-av1-h264"),
+        pytest.param([1.0, 3.0], 4, [1, 4], id="costliest-gets-the-budget-in-any-position"),
+        pytest.param([5.0], 4, [4], id="one-group"),
+        pytest.param([1.0, 1.0], 1, [1, 1], id="at-least-one-each"),
+    ],
+)
+def test_split_threads(costs: list[float], budget: int, want: list[int]) -> None:
+    assert split_threads(costs, budget) == want
+
+
+# --- child processes: failures and cancellation --------------------------------------------
+
+
+async def test_failure_message_is_bounded_and_masks_the_key(
+    binaries: MediaBinaries, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The key turns up in the missing input's name, which the packager echoes on stderr.
+    missing = tmp_path / f"in-{KEY_HEX.upper()}"
+    variants = [v for v in resolve_ladder(640, 360) if v.codec is VideoCodec.H264]
+    encryption = PackagerEncryption(key_id=KID_HEX, key=KEY_HEX, key_uri=KEY_URI)
+    args = packager_args(str(missing), str(tmp_path / "out"), variants, has_audio=False,
+                         encryption=encryption)  # fmt: skip
+    caplog.set_level(logging.DEBUG, logger="vylux_adapters.media.process")
+
+    with pytest.raises(MediaToolFailed) as caught:
+        await run_tool("packager", [binaries.packager, *args], secrets=[KEY_HEX])
+
+    message = str(caught.value)
+    assert message.startswith("packager: exit ")
+    assert "<redacted>" in message
+    assert KEY_HEX not in message.lower()
+    assert KEY_HEX not in caplog.text.lower()
+    assert "key=<redacted>" in caplog.text
+
+
+async def test_failure_message_keeps_only_the_end_of_a_long_log(
+    binaries: MediaBinaries, tmp_path: Path
+) -> None:
+    # Debug logging writes tens of kilobytes before the real error at the very end.
+    argv = [binaries.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "debug"]
+    argv += ["-f", "lavfi", "-i", "testsrc2=duration=0.2", "-f", "no_such_muxer", "out"]
+
+    with pytest.raises(MediaToolFailed) as caught:
+        await run_tool("ffmpeg", argv)
+
+    message = str(caught.value)
+    assert message.startswith("ffmpeg: exit ")
+    assert len(message) < 2100
+    assert "no_such_muxer" in message
+
+
+def _pids_running(marker: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # exited while we looked
+        if marker.encode() in cmdline and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+async def _wait_for_pids(marker: str) -> list[int]:
+    async with asyncio.timeout(10):
+        while not (pids := _pids_running(marker)):
+            await asyncio.sleep(0.05)
+    return pids
+
+
+async def test_cancelling_a_run_kills_its_process_group(
+    binaries: MediaBinaries, tmp_path: Path
+) -> None:
+    output = tmp_path / "long-encode.mp4"
+    argv = [binaries.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-re"]
+    argv += ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=60"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-y", str(output)]
+    task = asyncio.create_task(run_tool("ffmpeg", argv))
+    pids = await _wait_for_pids(str(output))
+
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert time.monotonic() - started < 3.0
+    assert _pids_running(str(output)) == []
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+async def test_cancelling_package_hls_stops_every_encode(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    work_dir = tmp_path / "cancelled-work"
+    task = asyncio.create_task(
+        toolchain.package_hls(clips["landscape"], _plan(), work_dir, tmp_path / "out")
+    )
+    await _wait_for_pids(str(work_dir))
+
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert time.monotonic() - started < 3.0
+    assert _pids_running(str(work_dir)) == []

@@ -1,0 +1,89 @@
+"""Describing a packaged HLS tree: its files, segment counts and measured track bitrates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vylux_core.errors import MediaToolFailed
+from vylux_core.ladder import (
+    AUDIO_DIR,
+    MAIN_AUDIO_TRACK,
+    MASTER_PLAYLIST,
+    MEDIA_PLAYLIST,
+    variant_dir,
+)
+from vylux_core.ports.media_toolchain import HlsPackage, HlsPlan, PackagedTrack
+
+_SEGMENT_GLOB = "seg_*.m4s"
+
+
+def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
+    """Walk ``output_dir`` after the packager ran (blocking file I/O: call it in a thread).
+
+    ``files`` are relative POSIX paths in lexical order, except the master playlist last.
+
+    Raises ``MediaToolFailed`` when the master playlist or any track's segments are missing,
+    which means the packager exited 0 without doing its job.
+    """
+    if not (output_dir / MASTER_PLAYLIST).is_file():
+        raise MediaToolFailed(f"packager: {MASTER_PLAYLIST} was not written")
+    # Master playlist last: an uploader that follows this order never publishes a master
+    # whose tracks are not there yet (§16.6).
+    files = sorted(
+        path.relative_to(output_dir).as_posix() for path in output_dir.rglob("*") if path.is_file()
+    )
+    files.remove(MASTER_PLAYLIST)
+    files.append(MASTER_PLAYLIST)
+    audio = None
+    if plan.include_audio:
+        audio = _track(output_dir, MAIN_AUDIO_TRACK.id, AUDIO_DIR, MAIN_AUDIO_TRACK.bitrate)
+    video = tuple(
+        _track(output_dir, variant.label, variant_dir(variant.label), variant.bandwidth_estimate)
+        for variant in plan.variants
+    )
+    return HlsPackage(master_playlist=MASTER_PLAYLIST, audio=audio, video=video, files=tuple(files))
+
+
+def _track(output_dir: Path, track_id: str, directory: str, fallback: int) -> PackagedTrack:
+    track_dir = output_dir / directory
+    segments = sum(1 for _ in track_dir.glob(_SEGMENT_GLOB)) if track_dir.is_dir() else 0
+    if segments == 0:
+        raise MediaToolFailed(f"packager: no segments for track {track_id}")
+    return PackagedTrack(
+        track_id=track_id,
+        directory=directory,
+        segment_count=segments,
+        bandwidth=peak_bitrate(track_dir) or fallback,
+    )
+
+
+def peak_bitrate(track_dir: Path) -> int:
+    """Highest segment bitrate (bit/s) in the track's media playlist, 0 when unknown.
+
+    Measured here rather than read from the master playlist: there BANDWIDTH is video plus
+    audio, and for video it is the ``bw=`` estimate the packager was given, not a measurement.
+    HLS defines BANDWIDTH as the peak segment bitrate, so this matches its meaning per track.
+    """
+    playlist = track_dir / MEDIA_PLAYLIST
+    if not playlist.is_file():
+        return 0
+    peak = 0.0
+    duration: float | None = None
+    for raw in playlist.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.strip()
+        if line.startswith("#EXTINF:"):
+            duration = _extinf_seconds(line)
+        elif line and not line.startswith("#") and duration:
+            segment = track_dir / line
+            if segment.is_file():
+                peak = max(peak, segment.stat().st_size * 8 / duration)
+            duration = None
+    return round(peak)
+
+
+def _extinf_seconds(line: str) -> float | None:
+    try:
+        seconds = float(line.removeprefix("#EXTINF:").split(",", 1)[0])
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None

@@ -1,0 +1,222 @@
+"""FfmpegMediaToolchain: the MediaToolchain port on FFmpeg, ffprobe and Shaka Packager."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+from typing import Final
+
+from vylux_adapters.media.binaries import MediaBinaries
+from vylux_adapters.media.encode import EncodeRun, plan_encodes
+from vylux_adapters.media.hls_output import describe_package
+from vylux_adapters.media.preview import render_gif, render_webp
+from vylux_adapters.media.probe import ProbedSource, parse_probe, probe_args
+from vylux_adapters.media.process import (
+    FFMPEG_BASE_ARGS,
+    capture_tool,
+    run_tool,
+    single_error,
+)
+from vylux_adapters.media.progress import CombinedProgress, ProgressLines
+from vylux_core.errors import InvalidOptions, MediaToolFailed, UnprocessableImage
+from vylux_core.job_options import EffectivePreview
+from vylux_core.ladder import PackagerEncryption, packager_args
+from vylux_core.ports.media_toolchain import (
+    HlsPackage,
+    HlsPlan,
+    MediaProbe,
+    ProgressCallback,
+)
+
+# ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
+PROBE_TIMEOUT_SECONDS: Final = 60.0
+PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
+# The last frame starts one frame before the end; half a frame more absorbs the timestamp
+# jitter of variable-frame-rate sources, where seeking to the very end finds no picture.
+COVER_END_MARGIN_FRAMES: Final = 1.5
+
+
+class FfmpegMediaToolchain:
+    """Runs the tools as child processes; ``threads`` caps the CPU threads of one call
+    (default: all cores), ``concurrent_encodes`` lets the codec groups run side by side."""
+
+    def __init__(
+        self,
+        *,
+        binaries: MediaBinaries,
+        threads: int | None = None,
+        concurrent_encodes: bool = True,
+    ) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be at least 1")
+        self._binaries = binaries
+        self._threads = threads
+        self._concurrent = concurrent_encodes
+
+    async def probe(self, source: Path) -> MediaProbe:
+        """Display size (rotation applied), duration, frame rate and audio presence.
+
+        A file ffprobe cannot read, or one without a video stream, raises
+        ``UnprocessableImage``: bad input that a retry cannot fix.
+        """
+        return (await self._probe(source)).media
+
+    async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
+        """``timestamp_sec`` is clamped into the video, so a late timestamp gives the last
+        frame rather than an empty file."""
+        probed = await self._probe(source)
+        timestamp = cover_timestamp(probed, timestamp_sec)
+        await asyncio.to_thread(_prepare, destination)
+        args = [
+            *FFMPEG_BASE_ARGS, "-y", "-ss", f"{timestamp:.3f}", "-i", str(source),
+            "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "2",
+            "-update", "1", "-f", "image2", str(destination),
+        ]  # fmt: skip
+        await run_tool("ffmpeg", [self._binaries.ffmpeg, *args])
+        await asyncio.to_thread(_require_output, destination, "cover")
+
+    async def render_preview(
+        self, source: Path, preview: EffectivePreview, destination: Path
+    ) -> None:
+        if preview.format not in ("webp", "gif"):
+            raise InvalidOptions(f"invalid options: unsupported preview format {preview.format!r}")
+        probed = await self._probe(source)
+        await asyncio.to_thread(_prepare, destination)
+        render = render_gif if preview.format == "gif" else render_webp
+        await render(self._binaries.ffmpeg, source, probed, preview, destination)
+        await asyncio.to_thread(_require_output, destination, "preview")
+
+    async def package_hls(
+        self,
+        source: Path,
+        plan: HlsPlan,
+        work_dir: Path,
+        output_dir: Path,
+        on_progress: ProgressCallback | None = None,
+    ) -> HlsPackage:
+        """Encodes go to ``work_dir`` (left for the caller to delete), the HLS tree to
+        ``output_dir``, which should start empty: every file in it is listed."""
+        if not plan.variants:
+            raise ValueError("the plan has no variants")
+        # Built first: a bad encryption config must fail before minutes of encoding.
+        package_argv, secrets = self._packager_argv(plan, work_dir, output_dir)
+        await asyncio.to_thread(_make_dirs, work_dir, output_dir)
+        budget = self._threads or os.cpu_count() or 1
+        concurrent = self._concurrent and budget > 1
+        runs = plan_encodes(source, plan, work_dir, budget=budget, concurrent=concurrent)
+        progress = None
+        duration = 0.0
+        if on_progress is not None:
+            duration = (await self._probe(source)).media.duration_seconds
+            weights = {run.step: run.cost for run in runs}
+            progress = CombinedProgress(callback=on_progress, weights=weights)
+        await self._encode_all(runs, progress, duration, concurrent=concurrent)
+        await run_tool("packager", package_argv, secrets=secrets)
+        package = await asyncio.to_thread(describe_package, output_dir, plan)
+        if progress is not None:
+            progress.finish()
+        return package
+
+    async def _probe(self, source: Path) -> ProbedSource:
+        if not await asyncio.to_thread(source.is_file):
+            # Our own download went missing: an infrastructure fault, not the client's input.
+            raise MediaToolFailed(f"probe: source file not found: {source.name}")
+        argv = [self._binaries.ffprobe, *probe_args(str(source))]
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                raw = await capture_tool(
+                    "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnprocessableImage
+                )
+        except TimeoutError as exc:
+            raise MediaToolFailed(f"ffprobe: timed out after {PROBE_TIMEOUT_SECONDS:g} s") from exc
+        return parse_probe(raw)
+
+    async def _encode_all(
+        self,
+        runs: list[EncodeRun],
+        progress: CombinedProgress | None,
+        duration: float,
+        *,
+        concurrent: bool,
+    ) -> None:
+        if not concurrent:
+            for run in runs:
+                await self._encode(run, progress, duration)
+            return
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for run in runs:
+                    tasks.create_task(self._encode(run, progress, duration))
+        except BaseExceptionGroup as group:
+            # One failed run cancels (and kills) the others; report the failure itself.
+            raise single_error(group) from None
+
+    async def _encode(
+        self, run: EncodeRun, progress: CombinedProgress | None, duration: float
+    ) -> None:
+        argv = [self._binaries.ffmpeg, *FFMPEG_BASE_ARGS, "-nostats"]
+        on_stdout = None
+        if progress is not None:
+            argv += ["-progress", "pipe:1"]
+            on_stdout = ProgressLines(progress.step_seconds(run.step, duration)).feed
+        try:
+            await run_tool("ffmpeg", [*argv, *run.args], on_stdout=on_stdout)
+        except MediaToolFailed as exc:
+            raise MediaToolFailed(f"{run.step}: {exc}") from exc
+        if progress is not None:
+            progress.update(run.step, 1.0)
+
+    def _packager_argv(
+        self, plan: HlsPlan, work_dir: Path, output_dir: Path
+    ) -> tuple[list[str], tuple[str, ...]]:
+        secrets: tuple[str, ...] = ()
+        encryption = None
+        if plan.encryption is not None:
+            encryption = PackagerEncryption(
+                key_id=plan.encryption.kid_hex,
+                key=plan.encryption.key_hex,
+                key_uri=plan.encryption.key_uri,
+            )
+            secrets = (plan.encryption.key_hex,)
+        try:
+            args = packager_args(
+                str(work_dir),
+                str(output_dir),
+                plan.variants,
+                has_audio=plan.include_audio,
+                encryption=encryption,
+            )
+        except ValueError as exc:
+            raise MediaToolFailed(f"package hls: {exc}") from exc
+        # --quiet drops Shaka's INFO lines, so a failure's stderr tail shows the error.
+        return [self._binaries.packager, "--quiet", *args], secrets
+
+
+def cover_timestamp(probed: ProbedSource, requested: float) -> float:
+    """``requested`` clamped into [0, start of the last frame]; unchanged if the length is
+    unknown."""
+    start = max(0.0, requested)
+    end = probed.video_seconds
+    if end <= 0:
+        return start
+    last = max(0.0, end - COVER_END_MARGIN_FRAMES / probed.media.frame_rate)
+    return min(start, last)
+
+
+def _make_dirs(*paths: Path) -> None:
+    for path in paths:
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def _prepare(destination: Path) -> None:
+    # A stale file from an earlier attempt must not pass for this run's output.
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        destination.unlink()
+
+
+def _require_output(destination: Path, what: str) -> None:
+    if not destination.is_file() or destination.stat().st_size == 0:
+        raise MediaToolFailed(f"ffmpeg: the {what} is empty")
