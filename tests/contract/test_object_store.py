@@ -10,27 +10,55 @@ from pathlib import Path
 
 import pytest
 
+from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.memory import ManualClock, MemoryObjectStore
+from vylux_adapters.s3 import S3Clients, S3ObjectStore
 from vylux_core.errors import InvalidInput, InvalidStorageKey, ObjectNotFound, SourceTooLarge
 from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectStore
 
-ObjectStoreFactory = Callable[[ManualClock], AbstractAsyncContextManager[ObjectStore]]
+ObjectStoreFactory = Callable[
+    [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[ObjectStore]
+]
 
 
 @asynccontextmanager
-async def memory_object_store(clock: ManualClock) -> AsyncIterator[ObjectStore]:
+async def memory_object_store(
+    _clock: ManualClock, _request: pytest.FixtureRequest
+) -> AsyncIterator[ObjectStore]:
     yield MemoryObjectStore()
+
+
+@asynccontextmanager
+async def local_object_store(
+    _clock: ManualClock, request: pytest.FixtureRequest
+) -> AsyncIterator[ObjectStore]:
+    directory: Path = request.getfixturevalue("tmp_path")
+    root = directory / "objects"
+    root.mkdir()
+    yield LocalDirObjectStore(root=root)
+
+
+@asynccontextmanager
+async def s3_object_store(
+    _clock: ManualClock, request: pytest.FixtureRequest
+) -> AsyncIterator[ObjectStore]:
+    # The session's clients serve every bucket; the store does not own them.
+    clients: S3Clients = request.getfixturevalue("s3_clients")
+    bucket: str = request.getfixturevalue("s3_bucket")
+    yield S3ObjectStore(clients=clients, bucket=bucket, max_concurrency=8)
 
 
 OBJECT_STORE_FACTORIES = [
     pytest.param(memory_object_store, id="memory"),
+    pytest.param(local_object_store, id="local"),
+    pytest.param(s3_object_store, id="s3", marks=pytest.mark.s3),
 ]
 
 
 @pytest.fixture(params=OBJECT_STORE_FACTORIES)
 async def store(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[ObjectStore]:
     factory: ObjectStoreFactory = request.param
-    async with factory(clock) as adapter:
+    async with factory(clock, request) as adapter:
         yield adapter
 
 
@@ -108,6 +136,9 @@ async def test_content_type_round_trips(store: ObjectStore, content_type: str) -
         pytest.param("emoji/😀.bin", id="emoji"),
         pytest.param("deep/a/b/c/d/e.bin", id="slashes"),
         pytest.param("plus+and=equals&amp;.bin", id="query-characters"),
+        pytest.param("tilde/~x~data", id="tildes"),
+        pytest.param("dots/a..b/.hidden/c.", id="dots-inside-segments"),
+        pytest.param('quotes/it\'s "quoted" (1) [2] {3} #4 @5 !6 *7 ,8 ;9 :10', id="punctuation"),
     ],
 )
 async def test_unusual_keys_round_trip(store: ObjectStore, key: str) -> None:
@@ -124,6 +155,26 @@ async def test_unusual_keys_round_trip(store: ObjectStore, key: str) -> None:
 async def test_empty_key_is_refused(store: ObjectStore) -> None:
     with pytest.raises(InvalidStorageKey):
         await store.put_bytes("", b"x", content_type="text/plain")
+
+
+async def test_a_key_prefix_is_not_an_object(store: ObjectStore) -> None:
+    await store.put_bytes("parent/child.txt", DATA, content_type="text/plain")
+
+    assert not await store.exists("parent")
+    with pytest.raises(ObjectNotFound):
+        await store.stat("parent")
+    with pytest.raises(ObjectNotFound):
+        await store.open("parent")
+
+
+async def test_an_object_and_keys_below_its_name_coexist(store: ObjectStore) -> None:
+    await store.put_bytes("node", b"object", content_type="text/plain")
+    await store.put_bytes("node/leaf", b"below", content_type="text/csv")
+
+    assert await store.read_bytes("node", max_bytes=100) == b"object"
+    assert await store.read_bytes("node/leaf", max_bytes=100) == b"below"
+    await store.delete_many(["node"])
+    assert [key async for key in store.list("node")] == ["node/leaf"]
 
 
 # --- streaming and ranges --------------------------------------------------------------------
@@ -197,6 +248,42 @@ async def test_two_megabyte_object_streams_in_bounded_chunks_and_ranges(
     assert b"".join(tail) == data[-70_000:]
 
 
+async def test_a_stream_abandoned_half_way_releases_cleanly(store: ObjectStore) -> None:
+    data = random.Random(11).randbytes(3 * 1024 * 1024)
+    await store.put_bytes("big.bin", data, content_type="application/octet-stream")
+
+    for _ in range(3):  # a leaked connection or file handle would show up as a hang
+        reader = await store.open("big.bin")
+        first = await anext(aiter(reader.chunks()))
+        await reader.aclose()
+        await reader.aclose()
+        unread = await store.open("big.bin", ByteRange(5))
+        await unread.aclose()
+
+    assert data.startswith(first)
+    assert await store.read_bytes("big.bin", max_bytes=len(data)) == data
+
+
+async def test_many_concurrent_streams_interleave(store: ObjectStore) -> None:
+    blobs = {f"par/{n:02d}": random.Random(n).randbytes(300_000 + n) for n in range(20)}
+    await asyncio.gather(
+        *(store.put_bytes(key, blob, content_type="video/mp4") for key, blob in blobs.items())
+    )
+
+    readers = [await store.open(key) for key in blobs]  # all open at once
+    try:
+        bodies = await asyncio.gather(*(_join(reader.chunks()) for reader in reversed(readers)))
+    finally:
+        for reader in readers:
+            await reader.aclose()
+
+    assert list(reversed(bodies)) == list(blobs.values())
+
+
+async def _join(chunks: AsyncIterator[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in chunks])
+
+
 async def test_open_missing_raises_object_not_found(store: ObjectStore) -> None:
     with pytest.raises(ObjectNotFound):
         await store.open("missing")
@@ -248,6 +335,53 @@ async def test_upload_file_creates_the_object(store: ObjectStore, tmp_path: Path
     assert await store.read_bytes("videos/ab/seg 1.m4s", max_bytes=48) == DATA * 3
 
 
+async def test_download_overwrites_a_file_made_for_it(store: ObjectStore, tmp_path: Path) -> None:
+    # Workflows download into a temp file they created first (mkstemp).
+    await store.put_bytes("videos/in.mp4", DATA, content_type="video/mp4")
+    destination = tmp_path / "vylux-transcode-123"
+    destination.write_bytes(b"stale bytes that are longer than the object")
+
+    assert await store.download("videos/in.mp4", destination) == 16
+    assert destination.read_bytes() == DATA
+
+
+@pytest.mark.slow
+async def test_twenty_megabyte_upload_is_multipart_and_reads_back_in_ranges(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    source = tmp_path / "film.mp4"
+    rng = random.Random(20)
+    with source.open("wb") as out:  # on disk in chunks, like a real encode output
+        for _ in range(20):
+            out.write(rng.randbytes(1024 * 1024))
+    size = source.stat().st_size
+    part = 8 * 1024 * 1024  # the S3 adapter's default part size: ranges cross its seams
+    ranges = [
+        ByteRange(0, 99),
+        ByteRange(part - 10, part + 9),
+        ByteRange(2 * part - 1, 2 * part),
+        ByteRange(size - 5),
+        ByteRange(size - 1, size + 100),
+        ByteRange(3 * 1024 * 1024, 12 * 1024 * 1024 - 1),
+    ]
+
+    await store.upload_file("videos/ab/film.mp4", source, content_type="video/mp4")
+
+    assert await store.stat("videos/ab/film.mp4") == ObjectInfo(
+        key="videos/ab/film.mp4", size=size, content_type="video/mp4"
+    )
+    with source.open("rb") as original:
+        for byte_range in ranges:
+            info, chunks = await read_all(store, "videos/ab/film.mp4", byte_range)
+            original.seek(byte_range.start)
+            end = size - 1 if byte_range.end is None else min(byte_range.end, size - 1)
+            assert info.size == size
+            assert b"".join(chunks) == original.read(end - byte_range.start + 1), byte_range
+    copy = tmp_path / "copy.mp4"
+    assert await store.download("videos/ab/film.mp4", copy) == size
+    assert copy.read_bytes() == source.read_bytes()
+
+
 async def test_upload_file_replaces_the_object(store: ObjectStore, tmp_path: Path) -> None:
     await store.put_bytes("obj", b"old", content_type="text/plain")
     source = tmp_path / "new.json"
@@ -285,8 +419,20 @@ async def test_list_by_prefix_is_ascending_and_paginates(store: ObjectStore) -> 
     await store.put_bytes("a/0000", b"x", content_type="text/plain")
 
     listed = [key async for key in store.list("many/")]
+    deleted = await store.delete_prefix("many/")
 
     assert listed == keys
+    assert deleted == len(keys)
+    assert [key async for key in store.list("man")] == ["many", "manz/0000"]
+
+
+async def test_list_orders_by_code_point(store: ObjectStore) -> None:
+    # Code-point order is UTF-8 byte order, which is S3's listing order.
+    names = ["b", "a", "A", "ä", "z", "日本", "😀", "Z9", "a0", "ｚ"]
+    for name in names:
+        await store.put_bytes(f"order/{name}", b"x", content_type="text/plain")
+
+    assert [key async for key in store.list("order/")] == sorted(f"order/{n}" for n in names)
 
 
 @pytest.mark.parametrize(
@@ -334,6 +480,14 @@ async def test_delete_prefix_refuses_an_empty_prefix(store: ObjectStore) -> None
     with pytest.raises(InvalidStorageKey):
         await store.delete_prefix("")
     assert await store.exists("keep")
+
+
+async def test_delete_prefix_is_a_string_prefix(store: ObjectStore) -> None:
+    for key in ("cache/ab", "cache/abc.webp", "cache/abd/x", "cache/b"):
+        await store.put_bytes(key, b"x", content_type="text/plain")
+
+    assert await store.delete_prefix("cache/ab") == 3
+    assert [key async for key in store.list("cache/")] == ["cache/b"]
 
 
 async def test_ping_succeeds(store: ObjectStore) -> None:

@@ -1,0 +1,177 @@
+"""LocalDirObjectStore: the ObjectStore port on a directory (the embedded profile)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from vylux_adapters.file_sink import write_chunks
+from vylux_adapters.local import files
+from vylux_adapters.local.layout import ObjectPaths, encode_segment, object_paths, prefix_scan
+from vylux_core.errors import InvalidStorageKey, ObjectNotFound, SourceTooLarge
+from vylux_core.ports.object_store import ByteRange, ObjectInfo
+
+CHUNK_SIZE = 1024 * 1024
+
+
+class LocalObjectReader:
+    """An open data file; reads ``length`` bytes from its position in bounded chunks."""
+
+    def __init__(self, *, info: ObjectInfo, handle: BinaryIO, length: int, chunk_size: int) -> None:
+        self._info = info
+        self._handle = handle
+        self._remaining = length
+        self._chunk_size = chunk_size
+        self._closed = False
+
+    @property
+    def info(self) -> ObjectInfo:
+        return self._info
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while self._remaining > 0:
+            want = min(self._chunk_size, self._remaining)
+            with files.file_errors("read"):
+                chunk = await asyncio.to_thread(self._handle.read, want)
+            if not chunk:
+                return  # truncated behind our back; the caller sees a short body
+            self._remaining -= len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await asyncio.to_thread(self._handle.close)
+
+
+class LocalDirObjectStore:
+    """Objects as files below ``root`` (layout in ``vylux_adapters.local.layout``).
+
+    Writes go to a temp file in the target directory and are renamed into place;
+    all file I/O runs in threads. ``root`` must exist: it is never created here.
+    """
+
+    def __init__(self, *, root: Path, chunk_size: int = CHUNK_SIZE) -> None:
+        self._root = root
+        self._chunk_size = chunk_size
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    async def stat(self, key: str) -> ObjectInfo:
+        paths = self._paths(key)
+        with files.file_errors("stat", key):
+            size, content_type = await asyncio.to_thread(files.stat_object, self._root, paths)
+        return ObjectInfo(key=key, size=size, content_type=content_type)
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> LocalObjectReader:
+        paths = self._paths(key)
+        with files.file_errors("open", key):
+            handle, size, length = await asyncio.to_thread(
+                files.open_object, self._root, paths, byte_range
+            )
+        try:
+            content_type = await asyncio.to_thread(files.read_meta, paths)
+        except BaseException:
+            await asyncio.to_thread(handle.close)
+            raise
+        info = ObjectInfo(key=key, size=size, content_type=content_type)
+        return LocalObjectReader(
+            info=info, handle=handle, length=length, chunk_size=self._chunk_size
+        )
+
+    async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
+        reader = await self.open(key)
+        try:
+            if reader.info.size > max_bytes:
+                raise SourceTooLarge(max_bytes)
+            return b"".join([chunk async for chunk in reader.chunks()])
+        finally:
+            await reader.aclose()
+
+    async def download(self, key: str, destination: Path) -> int:
+        reader = await self.open(key)  # ObjectNotFound before the file is touched
+        try:
+            return await write_chunks(reader.chunks(), destination)
+        finally:
+            await reader.aclose()
+
+    async def put_bytes(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
+        paths = self._paths(key)
+        meta = {"content_type": content_type}
+        if cache_control is not None:
+            meta["cache_control"] = cache_control
+        with files.file_errors("put_bytes"):
+            await asyncio.to_thread(
+                files.write_object, self._root, paths, files.write_bytes(data), meta
+            )
+
+    async def upload_file(self, key: str, source: Path, *, content_type: str) -> None:
+        paths = self._paths(key)
+        # A missing source is the caller's error: it propagates as the OSError it is.
+        handle = await asyncio.to_thread(source.open, "rb")
+        try:
+            with files.file_errors("upload_file"):
+                await asyncio.to_thread(
+                    files.write_object,
+                    self._root,
+                    paths,
+                    files.copy_from(handle),
+                    {"content_type": content_type},
+                )
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    async def list(self, prefix: str) -> AsyncIterator[str]:
+        start = prefix_scan(self._root, prefix)
+        if start is None:
+            return
+        await asyncio.to_thread(files.check_root, self._root)
+        directory, key_prefix, partial = start
+        async for key in self._walk(directory, key_prefix, partial):
+            yield key
+
+    async def _walk(self, directory: Path, key_prefix: str, partial: str) -> AsyncIterator[str]:
+        with files.file_errors("list"):
+            entries = await asyncio.to_thread(files.scan, directory)
+        for segment, is_directory in entries:
+            if not segment.startswith(partial):
+                continue
+            if is_directory:
+                below = directory / encode_segment(segment)
+                async for key in self._walk(below, f"{key_prefix}{segment}/", ""):
+                    yield key
+            else:
+                yield key_prefix + segment
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        await self._delete([self._paths(key) for key in keys])
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise InvalidStorageKey("refusing to delete with an empty prefix")
+        keys = [key async for key in self.list(prefix)]
+        return await self._delete([self._paths(key) for key in keys])
+
+    async def ping(self) -> None:
+        with files.file_errors("ping"):
+            await asyncio.to_thread(files.probe_writable, self._root)
+
+    async def _delete(self, doomed: Sequence[ObjectPaths]) -> int:
+        with files.file_errors("delete"):
+            return await asyncio.to_thread(files.delete_objects, self._root, doomed)
+
+    def _paths(self, key: str) -> ObjectPaths:
+        return object_paths(self._root, key)
