@@ -110,18 +110,25 @@ class MemoryTaskQueue:
     async def dequeue(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
     ) -> Lease | None:
+        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
+        return leases[0] if leases else None
+
+    async def dequeue_many(
+        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
+    ) -> list[Lease]:
         self._promote_due()
+        leases: list[Lease] = []
         for queue in self._weighted_order(weights):
             pending = self._pending.get(queue)
-            if pending:
+            while pending and len(leases) < limit:
                 record = self._records[pending.popleft()]
                 record.state = TaskState.ACTIVE
                 record.worker_id = worker_id
                 record.lease_token = f"{self._rng.getrandbits(64):016x}"
                 record.pending_since = None
                 record.deadline = self._clock.now() + timedelta(seconds=lease_seconds)
-                return self._lease(record)
-        return None
+                leases.append(self._lease(record))
+        return leases
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
         record = self._owned(lease)

@@ -146,26 +146,42 @@ class RedisTaskQueue:
     async def dequeue(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
     ) -> Lease | None:
+        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
+        return leases[0] if leases else None
+
+    async def dequeue_many(
+        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
+    ) -> list[Lease]:
         now = self._clock.now()
         deadline_ms = to_ms(now + timedelta(seconds=lease_seconds))
-        token = f"{self._rng.getrandbits(64):016x}"
+        token_prefix = f"{self._rng.getrandbits(64):016x}"
+        leases: list[Lease] = []
         with queue_errors("dequeue"):
             for queue in weighted_order(weights, self._rng):
+                if len(leases) >= limit:
+                    break
                 keys = self._keys(queue)
+                # The script names lease n of this call "<base>-<n>" (n from 1).
+                base = f"{token_prefix}.{len(leases)}"
                 reply = await self._scripts.dequeue(
                     keys=[keys.pending, keys.active, keys.scheduled, keys.retry],
-                    args=[keys.task_prefix, to_ms(now), deadline_ms, worker_id, token],
-                )
-                if reply is not None:
-                    task_id, retried, *task_fields = reply
-                    return Lease(
-                        task=decode_task(text(task_id), task_fields),
-                        worker_id=worker_id,
-                        token=token,
-                        retried=int(retried),
-                        deadline=from_ms(deadline_ms),
+                    args=[
+                        keys.task_prefix, to_ms(now), deadline_ms, worker_id, base,
+                        limit - len(leases),
+                    ],
+                )  # fmt: skip
+                for position, index in enumerate(range(0, len(reply), 7), start=1):
+                    task_id, retried, *task_fields = reply[index : index + 7]
+                    leases.append(
+                        Lease(
+                            task=decode_task(text(task_id), task_fields),
+                            worker_id=worker_id,
+                            token=f"{base}-{position}",
+                            retried=int(retried),
+                            deadline=from_ms(deadline_ms),
+                        )
                     )
-        return None
+        return leases
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
         now = self._clock.now()

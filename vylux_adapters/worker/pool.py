@@ -67,10 +67,13 @@ class WorkerPool:
         self._stopping.set()
 
     async def run(self) -> None:
+        keep_alive = asyncio.create_task(self._keep_alive())
         try:
             await self._fetch_loop()
         finally:
             await self._drain()
+            keep_alive.cancel()
+            await asyncio.gather(keep_alive, return_exceptions=True)
 
     async def _fetch_loop(self) -> None:
         queues = list(self._settings.weights)
@@ -78,11 +81,12 @@ class WorkerPool:
             if len(self._inflight) >= self._settings.concurrency:
                 await self._wait_for(*self._inflight)
                 continue
+            free = self._settings.concurrency - len(self._inflight)
             try:
-                lease = await self._consumer.dequeue(
-                    self._settings.weights, self._worker_id, self._settings.lease_seconds
+                leases = await self._consumer.dequeue_many(
+                    self._settings.weights, self._worker_id, self._settings.lease_seconds, free
                 )
-                if lease is None:
+                if not leases:
                     await self._wait_for(
                         self._consumer.wait_for_work(queues, self._settings.idle_wait)
                     )
@@ -91,9 +95,10 @@ class WorkerPool:
                 logger.warning("pool %s: queue unavailable: %s", self._settings.name, error)
                 await self._wait_for(asyncio.sleep(self._settings.backoff_on_outage))
                 continue
-            task = asyncio.create_task(self._attempt(lease), name=f"attempt-{lease.task.id}")
-            self._inflight[task] = lease
-            task.add_done_callback(self._inflight.pop)
+            for lease in leases:
+                task = asyncio.create_task(self._attempt(lease), name=f"attempt-{lease.task.id}")
+                self._inflight[task] = lease
+                task.add_done_callback(self._inflight.pop)
 
     async def _wait_for(self, *awaitables: Awaitable[object]) -> None:
         """Wait for the first of ``awaitables`` or for :meth:`stop`.
@@ -112,11 +117,9 @@ class WorkerPool:
             await asyncio.gather(stop, *owned, return_exceptions=True)
 
     async def _attempt(self, lease: Lease) -> None:
-        run = asyncio.create_task(self._runner.run(lease))
-        heartbeat = asyncio.create_task(self._keep_alive(lease, run))
         try:
-            outcome = await run
-            logger.info("job %s: %s", lease.task.id, outcome)
+            outcome = await self._runner.run(lease)
+            logger.debug("job %s: %s", lease.task.id, outcome)
         except asyncio.CancelledError:
             if lease.task.id in self._handing_back:
                 await self._hand_back(lease)
@@ -127,22 +130,26 @@ class WorkerPool:
             # The runner records handler failures itself; this is the database or the
             # queue failing under it. The lease expires and the recoverer retries.
             logger.exception("job %s: attempt could not be settled", lease.task.id)
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
 
-    async def _keep_alive(self, lease: Lease, run: asyncio.Task[object]) -> None:
-        current: Lease | None = lease
-        while current is not None:
+    async def _keep_alive(self) -> None:
+        """One loop renews every running lease (a task per attempt would double the
+        bookkeeping of short tasks). A lease that cannot be renewed — cancelled, or
+        taken back after expiring — stops its attempt."""
+        while True:
             await asyncio.sleep(self._settings.heartbeat_interval)
-            try:
-                current = await self._consumer.heartbeat(current, self._settings.lease_seconds)
-            except Unavailable as error:
-                # Keep running: the lease is still ours until it expires.
-                logger.warning("job %s: heartbeat failed: %s", lease.task.id, error)
-                continue
-        run.cancel()
+            for task, lease in list(self._inflight.items()):
+                try:
+                    renewed = await self._consumer.heartbeat(lease, self._settings.lease_seconds)
+                except Unavailable as error:
+                    # Keep running: the lease is still ours until it expires.
+                    logger.warning("job %s: heartbeat failed: %s", lease.task.id, error)
+                    continue
+                if task not in self._inflight:
+                    continue  # finished while we were renewing
+                if renewed is None:
+                    task.cancel()
+                else:
+                    self._inflight[task] = renewed
 
     async def _drain(self) -> None:
         if not self._inflight:

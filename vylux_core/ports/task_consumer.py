@@ -19,6 +19,14 @@ class TaskConsumer(Protocol):
         """
         ...
 
+    async def dequeue_many(
+        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
+    ) -> list[Lease]:
+        """Like :meth:`dequeue`, for up to ``limit`` tasks at once (a worker filling
+        several free slots pays one round trip instead of one per task). The queue
+        order is drawn once per call; each lease has its own token."""
+        ...
+
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
         """Extend the lease. None means the lease is lost (expired and taken back,
         or the task was cancelled): the worker must stop the task."""
