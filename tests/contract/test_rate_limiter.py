@@ -7,7 +7,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
+from tests.support.redis import redis_client, redis_prefix
 from vylux_adapters.memory import ManualClock, MemoryRateLimiter
+from vylux_adapters.redis import RedisRateLimiter
 from vylux_core.ports.rate_limiter import RateDecision, RateLimiter
 
 RateLimiterFactory = Callable[[ManualClock], AbstractAsyncContextManager[RateLimiter]]
@@ -18,8 +20,17 @@ async def memory_rate_limiter(clock: ManualClock) -> AsyncIterator[RateLimiter]:
     yield MemoryRateLimiter(clock=clock)
 
 
+@asynccontextmanager
+async def redis_rate_limiter(clock: ManualClock) -> AsyncIterator[RateLimiter]:
+    # A fresh key prefix per test, deleted afterwards: the counters of one test (whose
+    # windows follow the simulated clock) never meet another's.
+    async with redis_client() as client, redis_prefix(client) as prefix:
+        yield RedisRateLimiter(client, clock, prefix=prefix)
+
+
 RATE_LIMITER_FACTORIES = [
     pytest.param(memory_rate_limiter, id="memory"),
+    pytest.param(redis_rate_limiter, id="redis", marks=pytest.mark.redis),
 ]
 
 

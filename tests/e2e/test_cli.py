@@ -13,14 +13,13 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
-from vylux_adapters.http import create_app
+from tests.e2e.http_world import memory_world
 from vylux_cli.main import cli
 
 
 async def test_healthz_answers_plain_ok() -> None:
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://vylux") as client:
-        response = await client.get("/healthz")
+    async with memory_world() as world:
+        response = await world.client.get("/healthz")
     assert (response.status_code, response.text, response.headers["content-type"]) == (
         200,
         "OK",

@@ -1,20 +1,30 @@
-"""Starlette application factory."""
+"""The Starlette application: routes of spec §3 behind the cross-cutting middleware."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.middleware import Middleware
 
-PLAIN_TEXT = "text/plain; charset=UTF-8"
-
-
-async def healthz(_request: Request) -> Response:
-    """Liveness only: answers as long as the process serves requests."""
-    return PlainTextResponse("OK", media_type=PLAIN_TEXT)
+from vylux_adapters.http.middleware.recovery import RecoveryMiddleware
+from vylux_adapters.http.middleware.request_id import RequestIdMiddleware
+from vylux_adapters.http.route_table import build_routes
+from vylux_adapters.http.routing import RawPathRouter, RawPathRoutes
+from vylux_adapters.http.services import HttpServices
+from vylux_adapters.http.settings import HttpSettings
 
 
-def create_app() -> Starlette:
-    """Build the application. Later issues pass the core services in here."""
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])])
+def create_app(*, services: HttpServices, settings: HttpSettings) -> Starlette:
+    """Build the app; no I/O happens here.
+
+    Middleware order, outermost first (spec §2.1): ``services.extra_middleware``
+    (tracing, HTTP metrics), request id, recovery (so a 500 still has its request
+    id), then the raw-path router, which runs each route's own chain (body cap, API
+    key, rate limits, cache headers).
+    """
+    router = RawPathRouter(routes=build_routes(services, settings))
+    middleware = [
+        *services.extra_middleware,
+        Middleware(RequestIdMiddleware),
+        Middleware(RecoveryMiddleware),
+    ]
+    return Starlette(routes=[RawPathRoutes(router)], middleware=middleware)

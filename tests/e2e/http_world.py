@@ -1,0 +1,390 @@
+"""The world the HTTP end-to-end tests drive: ``create_app`` on real core services.
+
+:func:`memory_world` builds it on the in-memory adapters. Tests only use the
+:class:`World` surface (ports, the app, the client, helpers), so the same tests can
+run on other adapters by giving the ``make_world`` fixture another factory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar, cast
+from urllib.parse import quote, unquote_to_bytes
+
+import httpx
+from attrs import define, field
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message
+
+from vylux_adapters.http import HttpServices, HttpSettings, create_app
+from vylux_adapters.memory import (
+    FakeImageProcessor,
+    ManualClock,
+    MemoryImageCacheIndex,
+    MemoryJobStore,
+    MemoryKeyStore,
+    MemoryObjectStore,
+    MemoryRateLimiter,
+    MemoryTaskQueue,
+    SequentialIdGenerator,
+)
+from vylux_adapters.system.entropy import OsEntropy
+from vylux_core.byte_lru import ByteLRU
+from vylux_core.errors import (
+    DatabaseUnavailable,
+    QueueUnavailable,
+    StorageUnavailable,
+    Unavailable,
+)
+from vylux_core.image_options import parse_format, parse_image_options
+from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.key_token import mint_key_token
+from vylux_core.ports.clock import Clock
+from vylux_core.ports.image_cache_index import ImageCacheIndex
+from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.key_store import KeyStore
+from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, ObjectStore
+from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.ports.task_consumer import TaskConsumer
+from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.services import (
+    DeliveryService,
+    ImageLimits,
+    ImageService,
+    JobLimits,
+    JobService,
+    KeyService,
+    ReadinessService,
+)
+from vylux_core.signing import UrlSigner
+from vylux_core.write_behind import WriteBehind
+
+HMAC_SECRET = "test-hmac-secret"
+API_KEY = "test-api-key"
+KEY_TOKEN_SECRET = "test-key-token-secret"
+BASE = "http://vylux.test"
+API = {"X-API-Key": API_KEY}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+T = TypeVar("T")
+
+
+class Outages:
+    """Dependencies switched off (``down``: they raise their Unavailable error) or
+    broken (``crash``: they raise a bug-like RuntimeError) by a test."""
+
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+        self.crashed: set[str] = set()
+
+    def check(self, name: str, error: Callable[[str], Exception]) -> None:
+        if name in self.crashed:
+            raise RuntimeError(f"{name} crashed: internal detail 10.1.2.3:5432")
+        if name in self.down:
+            raise error(f"{name} is down")
+
+
+class _Switched:
+    """Fault injection around any adapter: each coroutine (or async generator)
+    method first asks ``outages`` whether ``name`` still works."""
+
+    def __init__(
+        self, inner: object, *, outages: Outages, name: str, error: Callable[[str], Exception]
+    ) -> None:
+        self._inner = inner
+        self._outages = outages
+        self._name = name
+        self._error = error
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._inner, attr)
+        if inspect.isasyncgenfunction(value):
+
+            async def generator(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+                self._outages.check(self._name, self._error)
+                async for item in value(*args, **kwargs):
+                    yield item
+
+            return generator
+        if inspect.iscoroutinefunction(value):
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                self._outages.check(self._name, self._error)
+                return await value(*args, **kwargs)
+
+            return call
+        return value
+
+
+def switched(inner: T, outages: Outages, name: str, error: Callable[[str], Exception]) -> T:
+    return cast(T, _Switched(inner, outages=outages, name=name, error=error))
+
+
+class ReaderCount:
+    """How many opened objects are not closed yet (every response must close its)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+        self.closed = 0
+
+    @property
+    def open(self) -> int:
+        return self.opened - self.closed
+
+
+class _CountedReader:
+    def __init__(self, inner: ObjectReader, count: ReaderCount) -> None:
+        self._inner = inner
+        self._count = count
+        self._closed = False
+
+    @property
+    def info(self) -> ObjectInfo:
+        return self._inner.info
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._inner.chunks()
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._count.closed += 1
+        await self._inner.aclose()
+
+
+class _CountingStore(_Switched):
+    def __init__(self, inner: ObjectStore, count: ReaderCount, outages: Outages, name: str) -> None:
+        super().__init__(inner, outages=outages, name=name, error=StorageUnavailable)
+        self._store = inner
+        self._count = count
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
+        self._outages.check(self._name, self._error)
+        reader = await self._store.open(key, byte_range)
+        self._count.opened += 1
+        return _CountedReader(reader, self._count)
+
+
+@define
+class RawResponse:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@define(kw_only=True)
+class World:
+    app: Starlette
+    client: httpx.AsyncClient
+    settings: HttpSettings
+    source: ObjectStore
+    media: ObjectStore
+    jobs: JobStore
+    queue: TaskQueue
+    consumer: TaskConsumer
+    key_store: KeyStore
+    key_service: KeyService
+    cache_index: ImageCacheIndex
+    renditions: ByteLRU
+    write_behind: WriteBehind
+    signer: UrlSigner
+    clock: Clock
+    advance_clock: Callable[[float], None]
+    """Moves ``clock`` (and every service on it) forward; a factory with a real clock
+    cannot offer this, and the few tests that travel in time need it."""
+    outages: Outages
+    readers: ReaderCount = field(factory=ReaderCount)
+
+    # --- signed paths -------------------------------------------------------------------
+
+    def img_path(self, opts: str, key: str, fmt: str, *, encoded: str | None = None) -> str:
+        sig = self.signer.sign_image(parse_image_options(opts), key, parse_format(fmt))
+        return f"/img/{sig}/{opts}/{quote(key, safe='') if encoded is None else encoded}.{fmt}"
+
+    def original_path(self, key: str, *, encoded: str | None = None) -> str:
+        sig = self.signer.sign_original(key)
+        return f"/original/{sig}/{quote(key, safe='') if encoded is None else encoded}"
+
+    def thumb_path(self, key: str, *, encoded: str | None = None) -> str:
+        sig = self.signer.sign_thumb(key)
+        return f"/thumb/{sig}/{quote(key, safe='') if encoded is None else encoded}"
+
+    def key_token(self, media_hash: str, *, expires_in: int = 3600) -> str:
+        exp = int(self.clock.now().timestamp()) + expires_in
+        return mint_key_token(KEY_TOKEN_SECRET, media_hash, exp)
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def raw(
+        self,
+        method: str,
+        raw_path: bytes,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        *,
+        disconnect_after_start: bool = False,
+    ) -> RawResponse:
+        """One request with exactly this path (httpx would resolve ``..``), straight
+        into the ASGI app. ``disconnect_after_start`` plays a client that goes away
+        as soon as the response headers arrive."""
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
+            "raw_path": raw_path,
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"vylux.test"), *headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("vylux.test", 80),
+        }
+        messages: list[Message] = []
+        request_sent = False
+        # Like a server: after the body, receive() blocks until the client is gone.
+        gone = asyncio.Event()
+
+        async def receive() -> Message:
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            await asyncio.sleep(0)  # a socket write gives other tasks a turn
+            messages.append(message)
+            if message["type"] == "http.response.start" and disconnect_after_start:
+                gone.set()
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                gone.set()
+
+        await self.app(scope, receive, send)
+        start = messages[0]
+        body = b"".join(m.get("body", b"") for m in messages[1:])
+        raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
+        return RawResponse(start["status"], httpx.Headers(raw_headers), body)
+
+    # --- fixtures in storage ------------------------------------------------------------
+
+    async def put_source(self, key: str, data: bytes, content_type: str = "image/png") -> None:
+        await self.source.put_bytes(key, data, content_type=content_type)
+
+    async def put_media(self, key: str, data: bytes, content_type: str = "image/png") -> None:
+        await self.media.put_bytes(key, data, content_type=content_type)
+
+    async def create_job(self, body: Mapping[str, Any]) -> httpx.Response:
+        return await self.client.post("/api/jobs", json=body, headers=API)
+
+
+WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
+
+
+@asynccontextmanager
+async def memory_world(
+    *,
+    http: Mapping[str, Any] | None = None,
+    job_limits: JobLimits | None = None,
+    metrics_app: ASGIApp | None = None,
+    extra_middleware: Sequence[Middleware] = (),
+) -> AsyncIterator[World]:
+    """``http`` overrides :class:`HttpSettings` fields (``api_key`` is always API_KEY)."""
+    clock = ManualClock()
+    outages = Outages()
+    readers = ReaderCount()
+    source = cast(ObjectStore, _CountingStore(MemoryObjectStore(), readers, outages, "source"))
+    media = cast(ObjectStore, _CountingStore(MemoryObjectStore(), readers, outages, "media"))
+    jobs = switched(MemoryJobStore(clock=clock), outages, "database", DatabaseUnavailable)
+    key_store = switched(MemoryKeyStore(clock=clock), outages, "database", DatabaseUnavailable)
+    cache_index = switched(MemoryImageCacheIndex(), outages, "database", DatabaseUnavailable)
+    memory_queue = MemoryTaskQueue(clock=clock, rng=random.Random(7))
+    queue = switched(memory_queue, outages, "queue", QueueUnavailable)
+    limiter: RateLimiter = switched(
+        MemoryRateLimiter(clock=clock), outages, "rate_limiter", Unavailable
+    )
+    renditions = ByteLRU(64 << 20)
+    write_behind = WriteBehind()
+    signer = UrlSigner(secret=HMAC_SECRET)
+    ring = KeyRing(
+        keks=[KeyEncryptionKey(version="v1", key=bytes(range(32)))],
+        current_version="v1",
+        entropy=OsEntropy(),
+    )
+    key_service = KeyService(
+        keys=key_store, ring=ring, token_secret=KEY_TOKEN_SECRET, base_url=BASE, clock=clock
+    )
+
+    def probe(name: str, error: Callable[[str], Exception]) -> Callable[[], Any]:
+        async def check() -> None:
+            outages.check(name, error)
+
+        return check
+
+    services = HttpServices(
+        images=ImageService(
+            signer=signer,
+            source=source,
+            media=media,
+            processor=FakeImageProcessor(),
+            cache=renditions,
+            cache_index=cache_index,
+            write_behind=write_behind,
+            limits=ImageLimits(),
+        ),
+        delivery=DeliveryService(signer=signer, source=source, media=media),
+        keys=key_service,
+        jobs=JobService(
+            jobs=jobs,
+            queue=queue,
+            source=source,
+            media=media,
+            cache_index=cache_index,
+            keys=key_store,
+            renditions=renditions,
+            ids=SequentialIdGenerator(),
+            limits=job_limits or JobLimits(),
+        ),
+        readiness=ReadinessService(
+            probes={
+                "postgres": probe("database", DatabaseUnavailable),
+                "redis": probe("queue", QueueUnavailable),
+                "source bucket": source.ping,
+                "media bucket": media.ping,
+            }
+        ),
+        rate_limiter=limiter,
+        metrics_app=metrics_app,
+        extra_middleware=extra_middleware,
+    )
+    settings = HttpSettings(**{**(http or {}), "api_key": API_KEY})
+    app = create_app(services=services, settings=settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        yield World(
+            app=app,
+            client=client,
+            settings=settings,
+            source=source,
+            media=media,
+            jobs=jobs,
+            queue=queue,
+            consumer=memory_queue,
+            key_store=key_store,
+            key_service=key_service,
+            cache_index=cache_index,
+            renditions=renditions,
+            write_behind=write_behind,
+            signer=signer,
+            clock=clock,
+            advance_clock=clock.advance,
+            outages=outages,
+            readers=readers,
+        )
+    await write_behind.drain(5.0)

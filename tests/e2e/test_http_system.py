@@ -1,0 +1,183 @@
+"""System routes, request ids, recovery, /metrics (I27) and the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
+
+from tests.e2e.http_world import API, World, memory_world
+from vylux_adapters.http.metrics_endpoint import metrics_app
+from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
+from vylux_adapters.http.openapi import openapi_path
+from vylux_adapters.http.routing import RawPathRoutes
+from vylux_adapters.memory import fake_image
+from vylux_adapters.telemetry.metrics import Metrics, build_registry
+from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.task import QueueStats
+
+PLAIN = "text/plain; charset=UTF-8"
+
+
+async def test_i19_health_endpoints(world: World) -> None:
+    for path in ("/healthz", "/readyz"):
+        response = await world.client.get(path)
+        assert (response.status_code, response.text, response.headers["content-type"]) == (
+            200,
+            "OK",
+            PLAIN,
+        )
+
+
+@pytest.mark.parametrize(
+    ("down", "text"),
+    [
+        pytest.param({"queue"}, "not ready: redis", id="redis-down"),
+        pytest.param({"database", "media"}, "not ready: postgres, media bucket", id="two-down"),
+    ],
+)
+async def test_readyz_names_what_is_down(world: World, down: set[str], text: str) -> None:
+    world.outages.down.update(down)
+    response = await world.client.get("/readyz")
+    assert (response.status_code, response.text, response.headers["content-type"]) == (
+        503,
+        text,
+        PLAIN,
+    )
+
+
+async def test_metrics_is_404_when_the_process_has_none(world: World) -> None:
+    response = await world.client.get("/metrics")
+    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+
+
+# --- request ids and recovery ---------------------------------------------------------------------
+
+
+async def test_request_id_is_echoed_or_made_up(world: World) -> None:
+    echoed = await world.client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    fresh = [await world.client.get(path) for path in ("/healthz", "/nope", "/api/jobs")]
+    assert echoed.headers["x-request-id"] == "abc-123"
+    ids = [response.headers["x-request-id"] for response in fresh]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{32}", request_id) for request_id in ids)
+    assert len(set(ids)) == 3
+
+
+async def _broken_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("internal detail 10.9.9.9")
+
+
+async def test_a_crash_outside_any_route_is_a_logged_json_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with memory_world(metrics_app=_broken_app) as world:
+        response = await world.client.get("/metrics", headers={"X-Request-Id": "crash-1"})
+    assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    assert response.headers["x-request-id"] == "crash-1"
+    assert "10.9.9.9" not in response.text
+    assert any("crash-1" in record.getMessage() for record in caplog.records)
+
+
+# --- I27: metrics through the telemetry middleware -----------------------------------------------
+
+
+async def test_i27_metrics_endpoint_exposes_prometheus_metrics() -> None:
+    registry = build_registry(process_collectors=False)
+    metrics = Metrics(registry)
+    queues: list[TaskQueue] = []
+
+    async def queue_stats() -> list[QueueStats]:
+        return await queues[0].stats()
+
+    async with memory_world(
+        metrics_app=metrics_app(metrics, registry, queue_stats),
+        extra_middleware=[Middleware(HttpMetricsMiddleware, metrics=metrics)],
+    ) as world:
+        queues.append(world.queue)
+        await world.put_source("a.png", fake_image(2, 2))
+        await world.client.get("/healthz")
+        assert (await world.client.get(world.img_path("w8", "a.png", "webp"))).status_code == 200
+        job = {"type": "image:thumbnail", "hash": "abc", "source": "a.png"}
+        assert (await world.client.post("/api/jobs", json=job, headers=API)).status_code == 202
+        response = await world.client.get("/metrics")
+    assert response.status_code == 200
+    for text in (
+        "vylux_http_requests_total",
+        "vylux_http_request_duration_seconds",
+        "vylux_image_cache_events_total",
+        "vylux_image_errors_total",
+        "vylux_image_results_total",
+        "vylux_queue_tasks",
+        'route="/healthz"',
+        'route="/img/:sig/:opts/*"',
+        'route="/api/jobs"',
+        'layer="memory",result="miss"',
+        'layer="storage",result="miss"',
+        'queue="critical",state="pending"',
+    ):
+        assert text in response.text, text
+
+
+# --- OpenAPI -------------------------------------------------------------------------------------
+
+_HTTP_METHODS = {"get", "head", "post", "put", "delete", "patch", "options", "trace"}
+
+
+def _document_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (path, method.upper())
+        for path, item in document["paths"].items()
+        for method in item
+        if method in _HTTP_METHODS
+    }
+
+
+async def test_openapi_matches_the_routing_table(world: World) -> None:
+    response = await world.client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    (route,) = world.app.routes
+    assert isinstance(route, RawPathRoutes)
+    served = {
+        (openapi_path(r.template), method) for r in route.router.routes for method in r.allowed
+    }
+    assert _document_operations(document) == served
+
+
+async def test_openapi_paths_answer_options_with_the_documented_methods(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    for path, item in document["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        response = await world.client.options(concrete)
+        allowed = set(response.headers["allow"].split(", ")) - {"OPTIONS"}
+        assert allowed == {method.upper() for method in item if method in _HTTP_METHODS}, path
+
+
+async def test_openapi_document_is_self_consistent(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', _dump(document))
+    assert refs
+    assert set(refs) <= set(document["components"]["schemas"])
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["keyToken"]["scheme"] == "bearer"
+    ids = []
+    for path, item in document["paths"].items():
+        declared = set(re.findall(r"\{([^}]+)\}", path))
+        for method, operation in item.items():
+            ids.append(operation["operationId"])
+            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert names == declared, (path, method)
+            assert operation["responses"], (path, method)
+    assert len(ids) == len(set(ids))
+    job_request = document["components"]["schemas"]["JobRequest"]
+    assert len(job_request["oneOf"]) == 5
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document)

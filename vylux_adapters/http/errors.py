@@ -1,0 +1,232 @@
+"""The one table from errors to HTTP answers, per route family (spec §2.2, §5–§8).
+
+A route raises core errors and lets :func:`error_response` answer; middleware uses the
+small constructors below for the answers that are not errors of a service (router
+404/405, rate limiting). No other module builds an error body.
+
+Order matters inside a family: the first rule whose class (and, for
+``SourceFetchFailed``, whose wrapped cause) matches wins, so leaves come before their
+families. Anything no rule matches is a bug: 500, logged with the request id, and the
+client sees no internal text.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+
+from attrs import frozen
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Scope
+
+from vylux_adapters.http.callback_guard import UnresolvableDestination, UnsafeDestination
+from vylux_adapters.http.scope_keys import REQUEST_ID
+from vylux_core.errors import (
+    DatabaseUnavailable,
+    InvalidHash,
+    InvalidImageOptions,
+    InvalidInput,
+    InvalidJobRequest,
+    InvalidKeyToken,
+    InvalidOptions,
+    InvalidSignature,
+    InvalidStorageKey,
+    JobNotFound,
+    KeyNotFound,
+    KeyUnwrapFailed,
+    NotRetryable,
+    ObjectNotFound,
+    ProcessingFailed,
+    QueueUnavailable,
+    SourceMissing,
+    SourceTooLarge,
+    StorageUnavailable,
+    Unauthorized,
+    Unavailable,
+    UnprocessableImage,
+    UnsupportedFormat,
+)
+from vylux_core.services import SourceFetchFailed
+
+logger = logging.getLogger(__name__)
+
+PLAIN_TEXT = "text/plain; charset=UTF-8"
+INTERNAL_ERROR = "Internal Server Error"
+BODY_TOO_LARGE = "request body too large"
+CALLBACK_REFUSED = "callback_url must not point to a private or loopback address"
+CALLBACK_UNRESOLVABLE = "callback_url host could not be resolved"
+MISSING_API_KEY = "missing API key"
+INVALID_API_KEY = "invalid API key"
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the configured cap (raised while receiving it)."""
+
+
+class Family(enum.Enum):
+    """Routes that answer errors alike."""
+
+    IMAGE = "img"
+    OBJECT = "original/thumb"
+    STREAM = "stream"
+    KEY = "key"
+    JOBS = "jobs"
+    SYSTEM = "system"
+
+
+@frozen
+class ErrorRule:
+    error: type[BaseException]
+    status: int
+    message: str | None = None
+    """The client-facing text; None means the error's own text (already a spec message)."""
+    cause: type[BaseException] | None = None
+    """Only for wrappers (``SourceFetchFailed``): the class of the wrapped error."""
+
+    def matches(self, error: BaseException) -> bool:
+        if not isinstance(error, self.error):
+            return False
+        return self.cause is None or isinstance(getattr(error, "cause", None), self.cause)
+
+
+_BODY = ErrorRule(BodyTooLarge, 413, BODY_TOO_LARGE)
+
+TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
+    Family.IMAGE: (
+        ErrorRule(InvalidImageOptions, 400),  # "bad options: ..."
+        ErrorRule(UnsupportedFormat, 400),  # "unsupported output format"
+        ErrorRule(InvalidStorageKey, 400),  # "missing source path" / "invalid source encoding" …
+        ErrorRule(InvalidSignature, 403, "invalid signature"),
+        ErrorRule(SourceFetchFailed, 404, "source image not found", cause=ObjectNotFound),
+        ErrorRule(SourceFetchFailed, 502, "source storage unavailable", cause=StorageUnavailable),
+        ErrorRule(UnprocessableImage, 422),
+        ErrorRule(ProcessingFailed, 500, "image processing failed"),
+        ErrorRule(InvalidInput, 400),
+        _BODY,
+    ),
+    Family.OBJECT: (
+        ErrorRule(InvalidStorageKey, 400),  # "missing signature or object key" …
+        ErrorRule(InvalidSignature, 403, "invalid signature"),
+        ErrorRule(ObjectNotFound, 404, "not found"),
+        # The reference answered 404 to outages too, which hid them (§13.20).
+        ErrorRule(StorageUnavailable, 502, "storage unavailable"),
+        ErrorRule(InvalidInput, 400),
+        _BODY,
+    ),
+    Family.STREAM: (
+        ErrorRule(InvalidStorageKey, 400),  # "missing hash or file path" / "invalid path"
+        ErrorRule(UnsupportedFormat, 400),  # "unsupported file type"
+        ErrorRule(InvalidHash, 400),
+        ErrorRule(ObjectNotFound, 404, "not found"),
+        ErrorRule(StorageUnavailable, 502, "storage unavailable"),
+        ErrorRule(InvalidInput, 400),
+        _BODY,
+    ),
+    # Plain text, bare status phrases: players show nothing else (§6.2).
+    Family.KEY: (
+        ErrorRule(InvalidKeyToken, 403, "Forbidden"),
+        ErrorRule(Unauthorized, 401, "Unauthorized"),
+        ErrorRule(KeyNotFound, 404, "Not Found"),
+        ErrorRule(KeyUnwrapFailed, 500, INTERNAL_ERROR),
+        # The reference said 404 for a database outage; a player may retry a 503.
+        ErrorRule(Unavailable, 503, "Service Unavailable"),
+        ErrorRule(BodyTooLarge, 413, "Request Entity Too Large"),
+    ),
+    Family.JOBS: (
+        ErrorRule(Unauthorized, 401),  # "missing API key" / "invalid API key"
+        ErrorRule(InvalidJobRequest, 400),
+        ErrorRule(InvalidOptions, 400),
+        ErrorRule(InvalidHash, 400),
+        ErrorRule(SourceMissing, 400, "source object not found"),
+        ErrorRule(SourceTooLarge, 413),
+        ErrorRule(UnresolvableDestination, 400, CALLBACK_UNRESOLVABLE),
+        ErrorRule(UnsafeDestination, 400, CALLBACK_REFUSED),
+        ErrorRule(JobNotFound, 404, "job not found"),
+        ErrorRule(NotRetryable, 409),
+        # Outages are the client's cue to retry later, never a 500 with internal text.
+        ErrorRule(DatabaseUnavailable, 503, "database unavailable"),
+        ErrorRule(QueueUnavailable, 503, "queue unavailable"),
+        ErrorRule(StorageUnavailable, 503, "storage unavailable"),
+        ErrorRule(Unavailable, 503, "service unavailable"),
+        ErrorRule(InvalidInput, 400),
+        _BODY,
+    ),
+    Family.SYSTEM: (_BODY,),
+}
+
+PLAIN_FAMILIES = frozenset({Family.KEY})
+
+
+def rule_for(family: Family, error: BaseException) -> ErrorRule | None:
+    return next((rule for rule in TABLE[family] if rule.matches(error)), None)
+
+
+def error_response(family: Family, error: Exception, scope: Scope) -> Response:
+    """The answer to ``error`` raised while serving a route of ``family``."""
+    rule = rule_for(family, error)
+    if rule is None:
+        logger.error(
+            "unhandled error serving %s %s (request id %s)",
+            scope.get("method"),
+            scope.get("path"),
+            scope.get(REQUEST_ID, "-"),
+            exc_info=error,
+        )
+        status, message = 500, INTERNAL_ERROR
+    else:
+        status, message = rule.status, rule.message or str(error)
+    if family in PLAIN_FAMILIES:
+        return plain_error(status, message, scope)
+    return json_error(status, message, scope)
+
+
+def status_of(family: Family, error: BaseException) -> int:
+    """The status :func:`error_response` would answer (for metrics labels)."""
+    rule = rule_for(family, error)
+    return 500 if rule is None else rule.status
+
+
+def json_error(
+    status: int, message: str, scope: Scope, headers: Mapping[str, str] | None = None
+) -> Response:
+    """``{"message": ...}``; for HEAD the status and headers only (§2.2)."""
+    if _is_head(scope):
+        return Response(status_code=status, headers=headers)
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+def plain_error(
+    status: int, message: str, scope: Scope, headers: Mapping[str, str] | None = None
+) -> Response:
+    if _is_head(scope):
+        return Response(status_code=status, headers=headers)
+    return PlainTextResponse(message, status_code=status, headers=headers, media_type=PLAIN_TEXT)
+
+
+def not_found(scope: Scope) -> Response:
+    return json_error(404, "Not Found", scope)
+
+
+def method_not_allowed(scope: Scope, allow: str) -> Response:
+    return json_error(405, "Method Not Allowed", scope, headers={"Allow": allow})
+
+
+def too_many_requests(scope: Scope, retry_after_seconds: int) -> Response:
+    return plain_error(
+        429, "Too Many Requests", scope, headers={"Retry-After": str(retry_after_seconds)}
+    )
+
+
+def range_not_satisfiable(scope: Scope, size: int) -> Response:
+    return json_error(
+        416, "requested range not satisfiable", scope, headers={"Content-Range": f"bytes */{size}"}
+    )
+
+
+def internal_error(scope: Scope) -> Response:
+    return json_error(500, INTERNAL_ERROR, scope)
+
+
+def _is_head(scope: Scope) -> bool:
+    return scope.get("method") == "HEAD"

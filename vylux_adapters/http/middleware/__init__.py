@@ -1,0 +1,1 @@
+"""ASGI middleware of the HTTP adapter (http-api §2.1); each module is one layer."""

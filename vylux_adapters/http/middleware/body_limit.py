@@ -1,0 +1,54 @@
+"""BodyLimitMiddleware: request bodies above a cap are refused with 413 (spec §2.5, §13.21)."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+
+
+class BodyLimitMiddleware:
+    """A declared ``Content-Length`` over the cap is refused before anything is read;
+    a chunked body is counted as the route reads it, and the read that crosses the
+    cap raises :class:`BodyTooLarge` instead of returning, so no more is read."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, family: Family) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+        self._family = family
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            await error_response(self._family, BodyTooLarge(), scope)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as error:
+            # Routes normally answer this through the error table themselves.
+            if started:
+                raise
+            await error_response(self._family, error, scope)(scope, receive, send)

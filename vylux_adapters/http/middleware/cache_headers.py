@@ -1,0 +1,36 @@
+"""CacheHeadersMiddleware: CDN headers on delivery successes only (spec §2.4)."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+# 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
+_CACHEABLE = frozenset({200, 206, 304})
+
+
+class CacheHeadersMiddleware:
+    """``Cache-Control: public, max-age=31536000, immutable`` and ``Vary: Accept`` on
+    200/206/304; both removed from anything else, so a CDN never keeps an error for a
+    year."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_with_cache_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                del headers["cache-control"]
+                del headers["vary"]
+                if message["status"] in _CACHEABLE:
+                    headers["Cache-Control"] = IMMUTABLE
+                    headers["Vary"] = "Accept"
+            await send(message)
+
+        await self._app(scope, receive, send_with_cache_headers)

@@ -1,0 +1,314 @@
+"""The OpenAPI 3.1 description of every route, served at ``GET /openapi.json``.
+
+Hand-written rather than generated: the routes' exact messages and the raw-path rules
+are the contract. A test compares its paths and methods with the router's table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vylux_adapters.http.openapi_schemas import HASH, JSON, schemas
+
+# The name the document gives each template's ``*`` (Echo leaves it unnamed).
+REST_PARAMETERS = {
+    "/img/:sig/:opts/*": "source",
+    "/original/:sig/*": "key",
+    "/thumb/:sig/*": "key",
+    "/stream/:hash/*": "file_path",
+}
+
+
+def openapi_path(template: str) -> str:
+    """``/img/:sig/:opts/*`` → ``/img/{sig}/{opts}/{source}``."""
+    parts = []
+    for part in template.split("/"):
+        if part == "*":
+            parts.append("{" + REST_PARAMETERS[template] + "}")
+        elif part.startswith(":"):
+            parts.append("{" + part[1:] + "}")
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _json(schema: str) -> JSON:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+
+
+def _error(description: str) -> JSON:
+    return {"description": description, "content": _json("Error")}
+
+
+def _plain(description: str, headers: JSON | None = None) -> JSON:
+    response: JSON = {
+        "description": description,
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
+_TOO_MANY = _plain("Rate limit exceeded (`Too Many Requests`).", _RETRY_AFTER)
+_TOO_LARGE = _error("Request body too large.")
+
+
+def _param(name: str, description: str, *, rest: bool = False, schema: JSON | None = None) -> JSON:
+    if rest:
+        description += " The rest of the path: may contain `/`, raw or as `%2F`; decoded once."
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _delivery(summary: str, parameters: list[JSON], errors: JSON, *, name: str) -> JSON:
+    success = {
+        "description": "The object (a `Range` request gets 206). Cache-Control is immutable.",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+    responses = {"200": success, **errors}
+    get = {
+        "operationId": f"get{name}",
+        "summary": summary,
+        "parameters": parameters,
+        "responses": responses,
+    }
+    head = {**get, "operationId": f"head{name}", "summary": summary + " (headers only)"}
+    return {"get": get, "head": head}
+
+
+_RANGE_ERRORS = {
+    "206": {"description": "Partial content of a single byte range."},
+    "416": _error("Range not satisfiable (`Content-Range: bytes */size`)."),
+}
+_SIG = _param("sig", "HMAC-SHA256 signature, 64 lowercase hex characters.")
+_API_KEY: list[JSON] = [{"apiKey": []}]
+_API_ERRORS = {"401": _error("`missing API key` or `invalid API key`."), "413": _TOO_LARGE}
+_OUTAGE = {"503": _error("A dependency is down (database, queue or storage); retry later.")}
+
+
+def _paths() -> JSON:
+    plain_ok = _plain("`OK`")
+    return {
+        "/healthz": {
+            "get": {"operationId": "healthz", "summary": "Liveness", "responses": {"200": plain_ok}}
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "Readiness of every dependency",
+                "responses": {"200": plain_ok, "503": _plain("`not ready: <names>`")},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus exposition",
+                "responses": {"200": _plain("Metrics"), "404": _error("No metrics here.")},
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+                },
+            }
+        },
+        "/img/{sig}/{opts}/{source}": _delivery(
+            "Signed image rendition",
+            [
+                _SIG,
+                _param("opts", "Options `w<n>`, `h<n>`, `q<n>` joined by `_` (not empty)."),
+                _param(
+                    "source",
+                    "Source key + `.` + output format (webp, avif, jpg, png, gif).",
+                    rest=True,
+                ),
+            ],
+            {
+                "304": {"description": "`If-None-Match` matched the ETag."},
+                "400": _error(
+                    "`bad options: …`, `unsupported output format`, `missing source path`, …"
+                ),
+                "403": _error("`invalid signature`"),
+                "404": _error("`source image not found`"),
+                "422": _error("The source is not a processable image."),
+                "500": _error("`image processing failed`"),
+                "502": _error("`source storage unavailable`"),
+            },
+            name="Image",
+        ),
+        "/original/{sig}/{key}": _delivery(
+            "Signed original from the source bucket",
+            [_SIG, _param("key", "Object key.", rest=True)],
+            {
+                **_RANGE_ERRORS,
+                "400": _error(
+                    "`missing signature or object key`, `invalid object key encoding: …`"
+                ),
+                "403": _error("`invalid signature`"),
+                "404": _error("`not found`"),
+                "502": _error("`storage unavailable`"),
+            },
+            name="Original",
+        ),
+        "/thumb/{sig}/{key}": _delivery(
+            "Signed object from the media bucket",
+            [_SIG, _param("key", "Object key.", rest=True)],
+            {
+                **_RANGE_ERRORS,
+                "400": _error(
+                    "`missing signature or object key`, `invalid object key encoding: …`"
+                ),
+                "403": _error("`invalid signature`"),
+                "404": _error("`not found`"),
+                "502": _error("`storage unavailable`"),
+            },
+            name="Thumb",
+        ),
+        "/stream/{hash}/{file_path}": _delivery(
+            "HLS playlists, segments, covers and previews",
+            [
+                _param("hash", "Media hash.", schema=HASH),
+                _param("file_path", "File inside the hash's video tree.", rest=True),
+            ],
+            {
+                **_RANGE_ERRORS,
+                "400": _error(
+                    "`missing hash or file path`, `invalid path`, `unsupported file type`"
+                ),
+                "404": _error("`not found`"),
+                "502": _error("`storage unavailable`"),
+            },
+            name="Stream",
+        ),
+        "/api/key/{hash}": {
+            "get": {
+                "operationId": "getContentKey",
+                "summary": "AES-128 content key of an encrypted stream",
+                "security": [{"keyToken": []}],
+                "parameters": [_param("hash", "Media hash (the rest of the path).")],
+                "responses": {
+                    "200": {
+                        "description": "16 raw bytes, `Cache-Control: no-store`.",
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    "401": _plain("`Unauthorized`: no bearer token."),
+                    "403": _plain("`Forbidden`: bad, expired or foreign token."),
+                    "404": _plain("`Not Found`"),
+                    "429": _TOO_MANY,
+                    "500": _plain("`Internal Server Error`"),
+                    "503": _plain("`Service Unavailable`"),
+                },
+            }
+        },
+        "/api/jobs": {
+            "post": {
+                "operationId": "createJob",
+                "summary": "Submit a job (idempotent per request fingerprint)",
+                "security": _API_KEY,
+                "requestBody": {"required": True, "content": _json("JobRequest")},
+                "responses": {
+                    "200": {
+                        "description": "An active or completed identical job.",
+                        "content": _json("Submission"),
+                    },
+                    "202": {"description": "A new job.", "content": _json("Submission")},
+                    "400": _error(
+                        "Invalid body or options, unsafe `callback_url`, `source object not found`."
+                    ),
+                    **_API_ERRORS,
+                    "429": _TOO_MANY,
+                    **_OUTAGE,
+                },
+            }
+        },
+        "/api/jobs/{id}": {
+            "get": {
+                "operationId": "getJob",
+                "summary": "Job status and results",
+                "security": _API_KEY,
+                "parameters": [_param("id", "Job id.")],
+                "responses": {
+                    "200": {"description": "The job.", "content": _json("Job")},
+                    **_API_ERRORS,
+                    "404": _error("`job not found`"),
+                    **_OUTAGE,
+                },
+            }
+        },
+        "/api/jobs/{id}/retry": {
+            "post": {
+                "operationId": "retryJob",
+                "summary": "Retry a failed job per its retry plan",
+                "security": _API_KEY,
+                "parameters": [_param("id", "Id of the failed job.")],
+                "responses": {
+                    "202": {"description": "The retry jobs.", "content": _json("RetrySubmission")},
+                    "400": _error("`source object not found`"),
+                    **_API_ERRORS,
+                    "404": _error("`job not found`"),
+                    "409": _error("`only failed jobs can be retried`, `job has no retry plan`, …"),
+                    "429": _TOO_MANY,
+                    **_OUTAGE,
+                },
+            }
+        },
+        "/api/media/{hash}": {
+            "delete": {
+                "operationId": "purgeMedia",
+                "summary": "Delete every job, object, cached rendition and key of a hash",
+                "security": _API_KEY,
+                "parameters": [_param("hash", "Media hash.", schema=HASH)],
+                "responses": {
+                    "204": {"description": "Gone (also when nothing existed)."},
+                    "400": _error("Invalid hash."),
+                    **_API_ERRORS,
+                    **_OUTAGE,
+                },
+            }
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy of the document (callers may not mutate a shared one)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vylux",
+            "version": "1",
+            "description": (
+                "Signed image transforms, object delivery, HLS playback and media jobs. "
+                "Path parameters are taken from the raw path and object keys are "
+                "percent-decoded exactly once. Unknown paths answer 404, known paths "
+                "405 with `Allow` for other methods and 204 with `Allow` for OPTIONS."
+            ),
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "keyToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "b64url(payload) + '.' + b64url(HMAC-SHA256(KEY_TOKEN_SECRET, payload))"
+                    ),
+                },
+            },
+        },
+    }

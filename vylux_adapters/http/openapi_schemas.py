@@ -1,0 +1,182 @@
+"""Schemas of the OpenAPI document: request bodies, results and error bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+HASH = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}
+
+
+def _object(properties: JSON, required: tuple[str, ...] = ()) -> JSON:
+    schema: JSON = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _number(low: float, high: float, *, integer: bool = False, exclusive_low: bool = False) -> JSON:
+    schema: JSON = {"type": "integer" if integer else "number", "maximum": high}
+    schema["exclusiveMinimum" if exclusive_low else "minimum"] = low
+    return schema
+
+
+THUMBNAIL_OPTIONS = _object(
+    {
+        "outputs": {
+            "type": "array",
+            "maxItems": 16,
+            "description": "Unique variant names. Empty or absent: one 300 px WebP, `thumb`.",
+            "items": _object(
+                {
+                    "variant": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"},
+                    "width": _number(1, 8192, integer=True),
+                    "height": _number(1, 8192, integer=True),
+                    "format": {
+                        "type": "string",
+                        "enum": ["webp", "avif", "jpg", "jpeg", "png", "gif"],
+                        "default": "webp",
+                    },
+                },
+                ("variant",),
+            ),
+        }
+    }
+)
+COVER_OPTIONS = _object({"timestamp_sec": _number(0, 604800)})
+PREVIEW_OPTIONS = _object(
+    {
+        "start_sec": _number(0, 604800),
+        "duration": _number(0, 30, exclusive_low=True),
+        "width": _number(1, 1920, integer=True),
+        "fps": _number(1, 60, integer=True),
+        "format": {"type": "string", "enum": ["webp", "gif"], "default": "webp"},
+    }
+)
+TRANSCODE_OPTIONS = _object({"encrypt": {"type": "boolean", "default": False}})
+FULL_OPTIONS = _object(
+    {
+        "cover": {"$ref": "#/components/schemas/CoverOptions"},
+        "preview": {"$ref": "#/components/schemas/PreviewOptions"},
+        "transcode": {"$ref": "#/components/schemas/TranscodeOptions"},
+    }
+)
+
+_OPTIONS_BY_TYPE = {
+    "image:thumbnail": "ThumbnailOptions",
+    "video:cover": "CoverOptions",
+    "video:preview": "PreviewOptions",
+    "video:transcode": "TranscodeOptions",
+    "video:full": "FullOptions",
+}
+
+
+def _job_request(job_type: str, options_schema: str) -> JSON:
+    return _object(
+        {
+            "type": {"const": job_type},
+            "hash": HASH,
+            "source": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Key in the source bucket.",
+            },
+            "options": {
+                "oneOf": [{"$ref": f"#/components/schemas/{options_schema}"}, {"type": "null"}]
+            },
+            "callback_url": {
+                "type": "string",
+                "description": "Empty, or an http(s) URL whose host is a public address.",
+            },
+        },
+        ("type", "hash", "source"),
+    )
+
+
+JOB_REQUEST: JSON = {
+    "description": (
+        "Keys are case-sensitive; unknown fields, duplicate keys and trailing data are refused."
+    ),
+    "oneOf": [
+        {"$ref": f"#/components/schemas/JobRequest_{job_type.replace(':', '_')}"}
+        for job_type in _OPTIONS_BY_TYPE
+    ],
+    "discriminator": {
+        "propertyName": "type",
+        "mapping": {
+            job_type: f"#/components/schemas/JobRequest_{job_type.replace(':', '_')}"
+            for job_type in _OPTIONS_BY_TYPE
+        },
+    },
+}
+
+JOB_STATUS = {
+    "type": "string",
+    "enum": ["queued", "processing", "completed", "failed", "cancelled"],
+}
+JOB_TYPE = {"type": "string", "enum": list(_OPTIONS_BY_TYPE)}
+ERROR = _object({"message": {"type": "string"}}, ("message",))
+
+SUBMISSION = _object(
+    {
+        "job_id": {"type": ["string", "null"], "description": "null for a completed duplicate"},
+        "hash": HASH,
+        "status": JOB_STATUS,
+        "results": {"description": "Only for a completed duplicate: its stored results."},
+    },
+    ("job_id", "hash", "status"),
+)
+JOB = _object(
+    {
+        "job_id": {"type": "string"},
+        "type": JOB_TYPE,
+        "hash": HASH,
+        "status": JOB_STATUS,
+        "callback_status": {"type": "string", "enum": ["pending", "sent", "callback_failed"]},
+        "progress": _number(0, 100, integer=True),
+        "retry_of_job_id": {"type": "string"},
+        "error": {"type": "string"},
+        "results": {"description": "Per job type, see the worker contract."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+    ("job_id", "type", "hash", "status", "callback_status", "progress", "created_at", "updated_at"),
+)
+RETRY = _object(
+    {
+        "source_job_id": {"type": "string"},
+        "strategy": {"type": "string", "enum": ["retry_job", "retry_tasks"]},
+        "jobs": {
+            "type": "array",
+            "items": _object(
+                {
+                    "job_id": {"type": "string"},
+                    "type": JOB_TYPE,
+                    "status": JOB_STATUS,
+                    "retry_of_job_id": {"type": ["string", "null"]},
+                },
+                ("job_id", "type", "status", "retry_of_job_id"),
+            ),
+        },
+    },
+    ("source_job_id", "strategy", "jobs"),
+)
+
+
+def schemas() -> JSON:
+    result: JSON = {
+        "Error": ERROR,
+        "ThumbnailOptions": THUMBNAIL_OPTIONS,
+        "CoverOptions": COVER_OPTIONS,
+        "PreviewOptions": PREVIEW_OPTIONS,
+        "TranscodeOptions": TRANSCODE_OPTIONS,
+        "FullOptions": FULL_OPTIONS,
+        "JobRequest": JOB_REQUEST,
+        "Submission": SUBMISSION,
+        "Job": JOB,
+        "RetrySubmission": RETRY,
+    }
+    for job_type, options in _OPTIONS_BY_TYPE.items():
+        result[f"JobRequest_{job_type.replace(':', '_')}"] = _job_request(job_type, options)
+    return result

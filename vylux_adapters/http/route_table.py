@@ -1,0 +1,136 @@
+"""Every route of spec §3, each wrapped in exactly the middleware it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp
+
+from vylux_adapters.http.errors import Family
+from vylux_adapters.http.middleware.auth import ApiKeyMiddleware
+from vylux_adapters.http.middleware.body_limit import BodyLimitMiddleware
+from vylux_adapters.http.middleware.cache_headers import CacheHeadersMiddleware
+from vylux_adapters.http.middleware.rate_limit import (
+    RateLimitMiddleware,
+    RateRule,
+    api_key_identity,
+    key_token_identity,
+    peer_identity,
+)
+from vylux_adapters.http.openapi import openapi_document
+from vylux_adapters.http.routes.delivery import DeliveryRoutes
+from vylux_adapters.http.routes.endpoint import Endpoint, Handler
+from vylux_adapters.http.routes.images import ImageRoute
+from vylux_adapters.http.routes.jobs import JobRoutes
+from vylux_adapters.http.routes.keys import KeyRoute
+from vylux_adapters.http.routes.system import (
+    OpenApiRoute,
+    ReadinessRoute,
+    healthz,
+    no_metrics,
+)
+from vylux_adapters.http.routing import Route
+from vylux_adapters.http.services import HttpServices
+from vylux_adapters.http.settings import HttpSettings
+
+
+def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
+    layers = _Layers(services, settings)
+    delivery = DeliveryRoutes(delivery=services.delivery)
+    jobs = JobRoutes(
+        jobs=services.jobs,
+        allow_private_callbacks=settings.allow_private_callbacks,
+        resolve_timeout=settings.callback_resolve_timeout,
+    )
+    jobs_limit = [
+        RateRule(limiter="jobs", limit=settings.jobs_rate_limit, identity=api_key_identity)
+    ]
+    proxies = settings.trusted_proxy_count
+    # Per address first, so a stream of made-up tokens cannot get around it (§13.6).
+    key_limits = [
+        RateRule(
+            limiter="key_ip", limit=settings.key_ip_rate_limit, identity=peer_identity(proxies)
+        ),
+        RateRule(
+            limiter="key", limit=settings.key_rate_limit, identity=key_token_identity(proxies)
+        ),
+    ]
+    metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
+    return [
+        Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
+        Route(
+            template="/readyz",
+            methods={
+                "GET": layers.plain(ReadinessRoute(readiness=services.readiness), Family.SYSTEM)
+            },
+        ),
+        Route(template="/metrics", methods={"GET": metrics_app}),
+        Route(
+            template="/openapi.json",
+            methods={"GET": layers.plain(OpenApiRoute(document=openapi_document()), Family.SYSTEM)},
+        ),
+        Route(
+            template="/img/:sig/:opts/*",
+            methods={"GET": layers.cached(ImageRoute(images=services.images), Family.IMAGE)},
+            head=True,
+        ),
+        Route(
+            template="/original/:sig/*",
+            methods={"GET": layers.cached(delivery.original, Family.OBJECT)},
+            head=True,
+        ),
+        Route(
+            template="/thumb/:sig/*",
+            methods={"GET": layers.cached(delivery.thumb, Family.OBJECT)},
+            head=True,
+        ),
+        Route(
+            template="/stream/:hash/*",
+            methods={"GET": layers.cached(delivery.stream, Family.STREAM)},
+            head=True,
+        ),
+        Route(
+            template="/api/key/:hash",
+            methods={"GET": layers.limited(KeyRoute(keys=services.keys), Family.KEY, key_limits)},
+        ),
+        Route(
+            template="/api/jobs",
+            methods={"POST": layers.api(jobs.create, jobs_limit)},
+        ),
+        Route(template="/api/jobs/:id", methods={"GET": layers.api(jobs.get)}),
+        Route(
+            template="/api/jobs/:id/retry",
+            methods={"POST": layers.api(jobs.retry, jobs_limit)},
+        ),
+        Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
+    ]
+
+
+class _Layers:
+    """Composes route-level middleware: body cap outermost, then API key, then rate
+    limits, then cache headers, then the handler (spec §2.1 "route-level")."""
+
+    def __init__(self, services: HttpServices, settings: HttpSettings) -> None:
+        self._services = services
+        self._settings = settings
+
+    def plain(self, handler: Handler, family: Family) -> ASGIApp:
+        return self._capped(Endpoint(handler, family=family), family)
+
+    def cached(self, handler: Handler, family: Family) -> ASGIApp:
+        return self._capped(CacheHeadersMiddleware(Endpoint(handler, family=family)), family)
+
+    def limited(self, handler: Handler, family: Family, rules: Sequence[RateRule]) -> ASGIApp:
+        return self._capped(self._rate_limited(Endpoint(handler, family=family), rules), family)
+
+    def api(self, handler: Handler, rules: Sequence[RateRule] = ()) -> ASGIApp:
+        app = self._rate_limited(Endpoint(handler, family=Family.JOBS), rules)
+        return self._capped(ApiKeyMiddleware(app, api_key=self._settings.api_key), Family.JOBS)
+
+    def _rate_limited(self, app: ASGIApp, rules: Sequence[RateRule]) -> ASGIApp:
+        if not rules:
+            return app
+        return RateLimitMiddleware(app, limiter=self._services.rate_limiter, rules=rules)
+
+    def _capped(self, app: ASGIApp, family: Family) -> ASGIApp:
+        return BodyLimitMiddleware(app, max_bytes=self._settings.max_body_bytes, family=family)

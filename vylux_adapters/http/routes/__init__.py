@@ -1,0 +1,1 @@
+"""Route handlers: decode the request, call one service, encode the answer."""

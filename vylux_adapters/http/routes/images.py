@@ -1,0 +1,52 @@
+"""``GET /img/{sig}/{opts}/{source}.{format}``: signed renditions (spec §5.1)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vylux_adapters.http.errors import Family, status_of
+from vylux_adapters.http.responses import NOSNIFF, bytes_response
+from vylux_adapters.http.routing import REST
+from vylux_adapters.http.scope_keys import IMAGE, ImageError
+from vylux_core.errors import ProcessingFailed
+from vylux_core.services import ImageService, SourceFetchFailed
+
+
+class ImageRoute:
+    def __init__(self, *, images: ImageService) -> None:
+        self._images = images
+
+    async def __call__(self, request: Request) -> Response:
+        params = request.path_params
+        try:
+            rendition = await self._images.render(params["sig"], params["opts"], params[REST])
+        except SourceFetchFailed as error:
+            request.scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
+            raise
+        except ProcessingFailed as error:
+            request.scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
+            raise
+        request.scope[IMAGE] = rendition.source
+        headers = {"ETag": rendition.etag, **NOSNIFF}
+        # Checked after the bytes exist, as in the reference: the ETag is their hash.
+        if etag_matches(request.headers.getlist("if-none-match"), rendition.etag):
+            return Response(status_code=304, headers=headers)
+        return bytes_response(
+            request.scope, rendition.data, content_type=rendition.format.mime_type, headers=headers
+        )
+
+
+def etag_matches(if_none_match: list[str], etag: str) -> bool:
+    """RFC 9110 §13.1.2: a list of tags or ``*``, compared weakly (``W/`` ignored).
+
+    The reference compared the whole header as one exact string (§13.19), so a CDN
+    that adds a second tag or weakens ours got 200s forever.
+    """
+    ours = etag.removeprefix("W/")
+    for header in if_none_match:
+        for candidate in header.split(","):
+            tag = candidate.strip()
+            if tag == "*" or (tag and tag.removeprefix("W/") == ours):
+                return True
+    return False

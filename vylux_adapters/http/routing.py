@@ -1,0 +1,163 @@
+"""Echo-style routing on the raw request path (spec §2.2, §2.3, §3).
+
+Starlette routes on the decoded ``scope["path"]``, where ``%2F`` and ``/`` look the
+same and a key like ``100%25.png`` would be decoded twice by the time a handler
+decodes it. This router matches ``scope["raw_path"]`` instead and hands the route
+its parameters still percent-encoded; the core decodes keys exactly once.
+
+Templates use Echo's syntax: ``:name`` is one path segment and may be empty (except
+as the last element), ``*`` is the rest of the path and may be empty. A ``:name``
+that ends its template swallows the rest of the path, slashes included, unless
+another template continues after it (``/api/jobs/:id`` vs ``/api/jobs/:id/retry``),
+which is how Echo's tree behaves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote
+
+from attrs import frozen
+from starlette.datastructures import URLPath
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vylux_adapters.http.errors import method_not_allowed, not_found
+from vylux_adapters.http.scope_keys import PATH_PARAMS, ROUTE, UNMATCHED
+
+REST = "*"
+# Allow header order: OPTIONS first, as Echo writes it, then the rest alphabetically.
+_METHOD_ORDER = ("CONNECT", "DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "TRACE")
+
+
+@frozen(kw_only=True)
+class Route:
+    """One template and the ASGI app serving each of its methods.
+
+    ``head`` serves HEAD with the GET app (the scope still says HEAD, so the route
+    sends headers only). The template doubles as the metrics ``route`` label.
+    """
+
+    template: str
+    methods: Mapping[str, ASGIApp]
+    head: bool = False
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        names = set(self.methods)
+        if self.head and "GET" in names:
+            names.add("HEAD")
+        return tuple(method for method in _METHOD_ORDER if method in names)
+
+    def app_for(self, method: str) -> ASGIApp | None:
+        if method == "HEAD" and self.head:
+            return self.methods.get("GET")
+        return self.methods.get(method)
+
+
+class RawPathRouter:
+    """Matches the raw path against the routes in order; answers 404, 405 and OPTIONS
+    itself and leaves the template in ``scope["vylux.route"]`` for the metrics."""
+
+    def __init__(self, *, routes: Sequence[Route]) -> None:
+        templates = [route.template for route in routes]
+        self._routes = [(route, _compile(route.template, templates)) for route in routes]
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(route for route, _ in self._routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._match(raw_path_of(scope))
+        if found is None:
+            scope[ROUTE] = UNMATCHED
+            await not_found(scope)(scope, receive, send)
+            return
+        route, params = found
+        scope[ROUTE] = route.template
+        scope[PATH_PARAMS] = params
+        method = scope["method"]
+        app = route.app_for(method)
+        if app is not None:
+            await app(scope, receive, send)
+            return
+        allow = ", ".join(("OPTIONS", *route.allowed))
+        if method == "OPTIONS":
+            response = Response(status_code=204, headers={"Allow": allow})
+        else:
+            response = method_not_allowed(scope, allow)
+        await response(scope, receive, send)
+
+    def _match(self, path: str | None) -> tuple[Route, dict[str, str]] | None:
+        if path is None:
+            return None
+        for route, pattern in self._routes:
+            match = pattern.fullmatch(path)
+            if match is not None:
+                params = {_param_name(name): value for name, value in match.groupdict().items()}
+                return route, params
+        return None
+
+
+class RawPathRoutes(BaseRoute):
+    """Plugs the router into Starlette as its only route: it takes every HTTP request,
+    so Starlette's own path matching (and its slash redirects) never runs."""
+
+    def __init__(self, router: RawPathRouter) -> None:
+        self.router = router
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return (Match.FULL, {}) if scope["type"] == "http" else (Match.NONE, {})
+
+    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
+        raise NoMatchFound(name, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.router(scope, receive, send)
+
+
+def raw_path_of(scope: Scope) -> str | None:
+    """The path exactly as the client sent it; None when it is not UTF-8 (no route
+    can match bytes that are not text)."""
+    raw = scope.get("raw_path")
+    if not raw:
+        # ASGI makes raw_path optional; re-encoding the decoded path is the best guess.
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=~").encode("ascii")
+    try:
+        return bytes(raw).split(b"?", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _compile(template: str, templates: Sequence[str]) -> re.Pattern[str]:
+    parts = template.split("/")
+    regex = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == REST:
+            regex.append(f"(?P<{_group(REST)}>.*)")
+        elif part.startswith(":"):
+            name = part[1:]
+            if not last:
+                regex.append(f"(?P<{name}>[^/]*)")
+            elif any(other.startswith(template + "/") for other in templates):
+                regex.append(f"(?P<{name}>[^/]+)")
+            else:
+                regex.append(f"(?P<{name}>.+)")
+        else:
+            regex.append(re.escape(part))
+    return re.compile("/".join(regex))
+
+
+# Regex group names must be identifiers; "*" travels under this one.
+_REST_GROUP = "_star"
+
+
+def _group(name: str) -> str:
+    return _REST_GROUP if name == REST else name
+
+
+def _param_name(group: str) -> str:
+    return REST if group == _REST_GROUP else group

@@ -1,0 +1,37 @@
+"""HttpServices: the core services and ports the HTTP adapter drives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import frozen
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
+
+from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.services import (
+    DeliveryService,
+    ImageService,
+    JobService,
+    KeyService,
+    ReadinessService,
+)
+
+
+@frozen(kw_only=True)
+class HttpServices:
+    """Built by bootstrap; each route gets exactly the service it needs from here.
+
+    ``metrics_app`` serves ``GET /metrics`` (404 when None). ``extra_middleware``
+    (tracing, HTTP metrics) wraps everything else, first item outermost; it can read
+    the keys of :mod:`vylux_adapters.http.scope_keys` once the response starts.
+    """
+
+    images: ImageService
+    delivery: DeliveryService
+    keys: KeyService
+    jobs: JobService
+    readiness: ReadinessService
+    rate_limiter: RateLimiter
+    metrics_app: ASGIApp | None = None
+    extra_middleware: Sequence[Middleware] = ()

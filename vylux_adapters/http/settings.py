@@ -1,0 +1,34 @@
+"""HttpSettings: the knobs of the HTTP adapter, decided by bootstrap from the config."""
+
+from __future__ import annotations
+
+from attrs import field, frozen, validators
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+@frozen(kw_only=True)
+class RateLimit:
+    """``limit`` requests per epoch-aligned window of ``window_seconds`` (spec §4.4)."""
+
+    limit: int = field(validator=validators.ge(1))
+    window_seconds: int = field(default=60, validator=validators.ge(1))
+
+
+@frozen(kw_only=True)
+class HttpSettings:
+    """Everything the routes and middleware need besides the services.
+
+    ``trusted_proxy_count`` is how many reverse proxies in front of us append to
+    ``X-Forwarded-For``; 0 means the socket peer is the client (the reference's only
+    behaviour, which rate-limits a whole proxy as one client, §13.6).
+    """
+
+    api_key: str = field(repr=False, validator=validators.min_len(1))
+    max_body_bytes: int = field(default=DEFAULT_MAX_BODY_BYTES, validator=validators.ge(0))
+    allow_private_callbacks: bool = False
+    callback_resolve_timeout: float = field(default=2.0, validator=validators.gt(0))
+    jobs_rate_limit: RateLimit = RateLimit(limit=30)
+    key_rate_limit: RateLimit = RateLimit(limit=120)
+    key_ip_rate_limit: RateLimit = RateLimit(limit=300)
+    trusted_proxy_count: int = field(default=0, validator=validators.ge(0))
