@@ -3,25 +3,69 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from vylux_adapters.http import create_app
+from vylux_adapters.http import HttpServices, HttpSettings, create_app
+from vylux_adapters.http.metrics_endpoint import metrics_app
+from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
+from vylux_adapters.http.middleware.tracing import TracingMiddleware
+from vylux_adapters.local import LocalDirObjectStore
+from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
+from vylux_adapters.memory import MemoryRateLimiter
+from vylux_adapters.redis import RedisRateLimiter, RedisTaskQueue, create_redis_client
+from vylux_adapters.s3 import S3BucketSettings, S3ObjectStore
+from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.sql import (
     SqlImageCacheIndex,
     SqlJobStore,
     SqlKeyStore,
+    SqlTaskQueue,
     create_engine,
     sqlite_url,
     upgrade_async,
 )
-from vylux_adapters.system import SystemClock
+from vylux_adapters.sql.webhook_outbox import SqlWebhookOutbox
+from vylux_adapters.system import OsEntropy, SystemClock, Uuid4IdGenerator
+from vylux_adapters.telemetry import (
+    InstrumentedObjectStore,
+    Metrics,
+    build_registry,
+    build_tracer_provider,
+)
+from vylux_adapters.telemetry.instrumented_handler import instrument_handlers
+from vylux_adapters.vips import PyvipsImageProcessor
+from vylux_adapters.webhooks import HttpxWebhookSender
+from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
 from vylux_cli.config import Config, S3Settings, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
+from vylux_core.byte_lru import ByteLRU
+from vylux_core.key_ring import KeyRing, parse_kek_config
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
+from vylux_core.services import (
+    DeliveryService,
+    ImageLimits,
+    ImageService,
+    JobLimits,
+    JobService,
+    KeyService,
+    ReadinessService,
+)
+from vylux_core.signing import UrlSigner
+from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
+from vylux_core.workflows import build_workflows
+from vylux_core.write_behind import WriteBehind
 
 logger = logging.getLogger(__name__)
 
@@ -93,33 +137,213 @@ async def migrate(profile: Profile) -> None:
 
 
 @frozen(kw_only=True)
-class Persistence:
+class Runtime:
+    """Everything the server and the worker share, opened once per process."""
+
+    config: Config
+    profile: Profile
+    metrics: Metrics
+    tracer_provider: Any
     jobs: SqlJobStore
     keys: SqlKeyStore
     cache_index: SqlImageCacheIndex
+    outbox: SqlWebhookOutbox
+    queue: RedisTaskQueue | SqlTaskQueue
+    rate_limiter: RateLimiter
+    source: ObjectStore
+    media: ObjectStore
+    key_service: KeyService
+    job_service: JobService
+    readiness: ReadinessService
+    renditions: ByteLRU
 
 
 @asynccontextmanager
-async def open_persistence(profile: Profile) -> AsyncIterator[Persistence]:
-    """Migrate, then open the database stores; closes the engine on exit."""
-    await migrate(profile)
-    engine = create_engine(profile.database_url)
-    clock = SystemClock()
-    try:
-        yield Persistence(
-            jobs=SqlJobStore(engine=engine, clock=clock),
-            keys=SqlKeyStore(engine=engine, clock=clock),
-            cache_index=SqlImageCacheIndex(engine=engine, clock=clock),
-        )
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def build_server(config: Config) -> AsyncIterator[Starlette]:
-    """Everything ``vylux-cli serve`` runs, opened in order and closed in reverse."""
+async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
+    """Migrate, then open every shared resource; closes them in reverse order."""
     profile = choose_profile(config)
     logger.info("starting: %s", profile.describe())
+    await migrate(profile)
+    clock = SystemClock()
+    metrics = Metrics(build_registry())
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(open_persistence(profile))
-        yield create_app()
+        tracer_provider = build_tracer_provider("vylux", version("vylux"), config.otel_endpoint)
+        stack.callback(tracer_provider.shutdown)
+        engine = create_engine(profile.database_url)
+        stack.push_async_callback(engine.dispose)
+        queue, rate_limiter, ping_queue = await _open_queue(config, stack, engine, clock)
+        source = await _open_store(profile.source_store, "source", metrics, stack)
+        media = await _open_store(profile.media_store, "media", metrics, stack)
+        keys = SqlKeyStore(engine=engine, clock=clock)
+        jobs = SqlJobStore(engine=engine, clock=clock)
+        cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
+        renditions = ByteLRU(max_bytes=config.cache_max_size)
+        keks, current = parse_kek_config(config.secrets.encryption_key)
+        ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
+
+        async def ping_database() -> None:
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+
+        yield Runtime(
+            config=config, profile=profile, metrics=metrics, tracer_provider=tracer_provider,
+            jobs=jobs, keys=keys, cache_index=cache_index,
+            outbox=SqlWebhookOutbox(engine=engine, clock=clock), queue=queue,
+            rate_limiter=rate_limiter, source=source, media=media,
+            key_service=KeyService(
+                keys=keys, ring=ring, token_secret=config.secrets.key_token_secret,
+                base_url=config.base_url, clock=clock,
+            ),
+            job_service=JobService(
+                jobs=jobs, queue=queue, source=source, media=media, cache_index=cache_index,
+                keys=keys, renditions=renditions, ids=Uuid4IdGenerator(),
+                limits=JobLimits(
+                    max_file_size=config.max_file_size,
+                    large_file_threshold=config.large_file_threshold,
+                ),
+            ),
+            readiness=ReadinessService(
+                probes={
+                    "database": ping_database, "queue": ping_queue,
+                    "source storage": source.ping, "media storage": media.ping,
+                }
+            ),
+            renditions=renditions,
+        )  # fmt: skip
+
+
+async def _open_queue(
+    config: Config, stack: AsyncExitStack, engine: Any, clock: SystemClock
+) -> tuple[RedisTaskQueue | SqlTaskQueue, RateLimiter, Callable[[], Awaitable[Any]]]:
+    if config.redis_url:
+        client = create_redis_client(config.redis_url)
+        stack.push_async_callback(client.aclose)
+        queue: RedisTaskQueue | SqlTaskQueue = RedisTaskQueue(
+            client=client, clock=clock, rng=random.Random()
+        )
+        return queue, RedisRateLimiter(client=client, clock=clock), client.ping
+    queue = SqlTaskQueue(engine=engine, clock=clock, rng=random.Random())
+
+    async def ping_sql_queue() -> None:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    return queue, MemoryRateLimiter(clock=clock), ping_sql_queue
+
+
+async def _open_store(
+    location: S3Settings | Path, role: str, metrics: Metrics, stack: AsyncExitStack
+) -> ObjectStore:
+    if isinstance(location, Path):
+        store: ObjectStore = LocalDirObjectStore(root=location)
+        driver, bucket = "local", str(location)
+    else:
+        s3 = await S3ObjectStore.create(
+            settings=S3BucketSettings(
+                endpoint=location.endpoint, access_key=location.access_key,
+                secret_key=location.secret_key, region=location.region, bucket=location.bucket,
+            )
+        )  # fmt: skip
+        stack.push_async_callback(s3.aclose)
+        store, driver, bucket = s3, "s3", location.bucket
+    return InstrumentedObjectStore(
+        store, metrics, "source" if role == "source" else "media", driver, bucket=bucket
+    )
+
+
+@asynccontextmanager
+async def build_server(runtime: Runtime) -> AsyncIterator[Starlette]:
+    """The HTTP application; drains pending cache writes on exit."""
+    config = runtime.config
+    write_behind = WriteBehind()
+    processor = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
+    try:
+        services = HttpServices(
+            images=ImageService(
+                signer=UrlSigner(secret=config.secrets.hmac_secret), source=runtime.source,
+                media=runtime.media, processor=processor, cache=runtime.renditions,
+                cache_index=runtime.cache_index, write_behind=write_behind,
+                limits=ImageLimits(max_source_bytes=config.image_max_source_bytes),
+            ),
+            delivery=DeliveryService(
+                signer=UrlSigner(secret=config.secrets.hmac_secret), source=runtime.source,
+                media=runtime.media,
+            ),
+            keys=runtime.key_service,
+            jobs=runtime.job_service,
+            readiness=runtime.readiness,
+            rate_limiter=runtime.rate_limiter,
+            metrics_app=metrics_app(runtime.metrics, runtime.metrics.registry, runtime.queue.stats),
+            extra_middleware=[
+                Middleware(TracingMiddleware, tracer_provider=runtime.tracer_provider),
+                Middleware(HttpMetricsMiddleware, metrics=runtime.metrics),
+            ],
+        )  # fmt: skip
+        yield create_app(
+            services=services,
+            settings=HttpSettings(
+                api_key=config.secrets.api_key,
+                allow_private_callbacks=config.allow_private_callbacks,
+            ),
+        )
+    finally:
+        still_running = await write_behind.drain(max_wait=config.shutdown_timeout)
+        if still_running:
+            logger.warning("%d cache writes were still running at shutdown", still_running)
+        await processor.aclose()
+
+
+@asynccontextmanager
+async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
+    """The worker pools and background loops of this process."""
+    config = runtime.config
+    clock = SystemClock()
+    processor = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
+    webhook_client = HttpxWebhookSender.build_client()
+    try:
+        handlers = build_workflows(
+            source=runtime.source, media=runtime.media, images=processor,
+            toolchain=FfmpegMediaToolchain(
+                binaries=MediaBinaries.resolve(
+                    ffmpeg=config.ffmpeg_path, ffprobe=config.ffprobe_path,
+                    packager=config.shaka_packager_path,
+                )
+            ),
+            scratch=LocalScratchSpace(root=config.scratch_dir), keys=runtime.key_service,
+            max_image_source_bytes=config.image_max_source_bytes,
+        )  # fmt: skip
+        runner = JobRunner(
+            jobs=runtime.jobs, consumer=runtime.queue, clock=clock,
+            handlers=instrument_handlers(
+                handlers, metrics=runtime.metrics, tracer_provider=runtime.tracer_provider
+            ),
+        )  # fmt: skip
+        worker_id = f"{os.uname().nodename}-{os.getpid()}"
+        pools = [
+            WorkerPool(
+                consumer=runtime.queue, jobs=runtime.jobs, runner=runner, worker_id=worker_id,
+                settings=PoolSettings(
+                    name=name, weights=weights, concurrency=concurrency,
+                    shutdown_timeout=config.worker_shutdown_timeout,
+                ),
+            )
+            for name, weights, concurrency in (
+                ("main", MAIN_POOL_WEIGHTS, config.worker_concurrency),
+                ("large", LARGE_POOL_WEIGHTS, config.large_worker_concurrency),
+            )
+        ]  # fmt: skip
+        loops = [
+            LeaseRecoverer(consumer=runtime.queue, jobs=runtime.jobs, clock=clock).run,
+            Reconciler(jobs=runtime.jobs, queue=runtime.queue, clock=clock).run,
+            WebhookDeliverer(
+                outbox=runtime.outbox, jobs=runtime.jobs, clock=clock,
+                secret=config.secrets.webhook_secret,
+                sender=HttpxWebhookSender(
+                    client=webhook_client, allow_private=config.allow_private_callbacks
+                ),
+            ).run,
+        ]  # fmt: skip
+        yield WorkerRuntime(pools=pools, loops=loops)
+    finally:
+        await webhook_client.aclose()
+        await processor.aclose()

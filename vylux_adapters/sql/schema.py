@@ -113,7 +113,7 @@ webhook_deliveries = Table(
     Index("idx_webhook_deliveries_job", "job_id"),
 )
 
-# The task queue (the embedded and SQL-only profiles' broker). Rows exist while the queue
+# The SQL-backed task queue (the embedded profile's broker). Rows exist while the queue
 # holds a task; ack and cancel delete them. ``position`` orders pending tasks within a
 # queue (FIFO; a task handed back on shutdown gets a position before every other).
 tasks = Table(

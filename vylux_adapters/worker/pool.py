@@ -19,10 +19,14 @@ from vylux_core.worker.job_runner import JobRunner
 logger = logging.getLogger(__name__)
 
 
+def _weights(value: Mapping[str, int]) -> dict[str, int]:
+    return dict(value)
+
+
 @frozen(kw_only=True)
 class PoolSettings:
     name: str
-    weights: Mapping[str, int] = field(converter=dict)
+    weights: Mapping[str, int] = field(converter=_weights)
     concurrency: int
     lease_seconds: float = 30.0
     heartbeat_interval: float = 10.0
