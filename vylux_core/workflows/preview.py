@@ -11,7 +11,7 @@ from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.results import unstructure_results
 from vylux_core.worker.progress import ProgressReporter
-from vylux_core.workflows.video_steps import download_source, make_preview, source_size
+from vylux_core.workflows.video_steps import make_preview, single_artifact
 
 
 class PreviewWorkflow:
@@ -31,13 +31,11 @@ class PreviewWorkflow:
     async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
         options = decode_options(JobType.PREVIEW, job.options)
         assert isinstance(options, PreviewOptions)
-        size = await source_size(self._source, job.source)
-        async with self._scratch.task_directory(job.id, needed_bytes=size) as work:
-            source_path = await download_source(self._source, job.source, work)
-            await progress.report(30, force=True)
-            artifact = await make_preview(
+        artifact = await single_artifact(
+            job=job, source=self._source, scratch=self._scratch, progress=progress,
+            produce=lambda source_path: make_preview(
                 toolchain=self._toolchain, media=self._media, source_path=source_path,
                 preview=options.effective(), media_hash=job.hash,
-            )  # fmt: skip
-            await progress.report(70, force=True)
+            ),
+        )  # fmt: skip
         return unstructure_results(artifact)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from attrs import frozen
 
 from vylux_core.errors import MediaToolFailed, VyluxError
+from vylux_core.job import Job
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -26,6 +27,7 @@ from vylux_core.ports.media_toolchain import (
     ProgressCallback,
 )
 from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.results import (
     AudioTrack,
     EncryptionInfo,
@@ -58,6 +60,25 @@ async def source_size(source: ObjectStore, key: str) -> int:
         return (await source.stat(key)).size
     except Exception as error:
         raise step_error("download source", error) from error
+
+
+async def single_artifact(
+    *,
+    job: Job,
+    source: ObjectStore,
+    scratch: ScratchSpace,
+    progress: ProgressReporter,
+    produce: Callable[[Path], Awaitable[ImageArtifact]],
+) -> ImageArtifact:
+    """The flow of ``video:cover`` and ``video:preview``: download the source into a
+    scratch directory (30 %), produce one artifact from it (70 %)."""
+    size = await source_size(source, job.source)
+    async with scratch.task_directory(job.id, needed_bytes=size) as work:
+        source_path = await download_source(source, job.source, work)
+        await progress.report(30, force=True)
+        artifact = await produce(source_path)
+        await progress.report(70, force=True)
+    return artifact
 
 
 async def download_source(source: ObjectStore, key: str, directory: Path) -> Path:
