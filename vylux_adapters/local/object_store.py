@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from vylux_adapters.file_sink import write_chunks
 from vylux_adapters.local import files
-from vylux_adapters.local.layout import ObjectPaths, encode_segment, object_paths, prefix_scan
+from vylux_adapters.local.layout import ObjectLocation, fits_in_a_key, locate, prefix_scan
 from vylux_core.errors import InvalidStorageKey, ObjectNotFound, SourceTooLarge
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
 
@@ -17,7 +17,7 @@ CHUNK_SIZE = 1024 * 1024
 
 
 class LocalObjectReader:
-    """An open data file; reads ``length`` bytes from its position in bounded chunks."""
+    """An open object file; reads ``length`` bytes from its position in bounded chunks."""
 
     def __init__(self, *, info: ObjectInfo, handle: BinaryIO, length: int, chunk_size: int) -> None:
         self._info = info
@@ -51,6 +51,7 @@ class LocalDirObjectStore:
 
     Writes go to a temp file in the target directory and are renamed into place;
     all file I/O runs in threads. ``root`` must exist: it is never created here.
+    Files dropped into ``root`` by hand are objects too (without a content type).
     """
 
     def __init__(self, *, root: Path, chunk_size: int = CHUNK_SIZE) -> None:
@@ -62,9 +63,9 @@ class LocalDirObjectStore:
         return self._root
 
     async def stat(self, key: str) -> ObjectInfo:
-        paths = self._paths(key)
+        location = locate(key)
         with files.file_errors("stat", key):
-            size, content_type = await asyncio.to_thread(files.stat_object, self._root, paths)
+            size, content_type = await asyncio.to_thread(files.stat_object, self._root, location)
         return ObjectInfo(key=key, size=size, content_type=content_type)
 
     async def exists(self, key: str) -> bool:
@@ -75,16 +76,11 @@ class LocalDirObjectStore:
         return True
 
     async def open(self, key: str, byte_range: ByteRange | None = None) -> LocalObjectReader:
-        paths = self._paths(key)
+        location = locate(key)
         with files.file_errors("open", key):
-            handle, size, length = await asyncio.to_thread(
-                files.open_object, self._root, paths, byte_range
+            handle, size, length, content_type = await asyncio.to_thread(
+                files.open_object, self._root, location, byte_range
             )
-        try:
-            content_type = await asyncio.to_thread(files.read_meta, paths)
-        except BaseException:
-            await asyncio.to_thread(handle.close)
-            raise
         info = ObjectInfo(key=key, size=size, content_type=content_type)
         return LocalObjectReader(
             info=info, handle=handle, length=length, chunk_size=self._chunk_size
@@ -109,17 +105,17 @@ class LocalDirObjectStore:
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
     ) -> None:
-        paths = self._paths(key)
+        location = locate(key)
         meta = {"content_type": content_type}
         if cache_control is not None:
             meta["cache_control"] = cache_control
         with files.file_errors("put_bytes"):
             await asyncio.to_thread(
-                files.write_object, self._root, paths, files.write_bytes(data), meta
+                files.write_object, self._root, location, files.write_bytes(data), meta
             )
 
     async def upload_file(self, key: str, source: Path, *, content_type: str) -> None:
-        paths = self._paths(key)
+        location = locate(key)
         # A missing source is the caller's error: it propagates as the OSError it is.
         handle = await asyncio.to_thread(source.open, "rb")
         try:
@@ -127,7 +123,7 @@ class LocalDirObjectStore:
                 await asyncio.to_thread(
                     files.write_object,
                     self._root,
-                    paths,
+                    location,
                     files.copy_from(handle),
                     {"content_type": content_type},
                 )
@@ -135,43 +131,43 @@ class LocalDirObjectStore:
             await asyncio.to_thread(handle.close)
 
     async def list(self, prefix: str) -> AsyncIterator[str]:
-        start = prefix_scan(self._root, prefix)
+        start = prefix_scan(prefix)
         if start is None:
             return
-        await asyncio.to_thread(files.check_root, self._root)
-        directory, key_prefix, partial = start
-        async for key in self._walk(directory, key_prefix, partial):
+        directories, key_prefix, partial = start
+        async for key in self._walk(directories, key_prefix, partial):
             yield key
 
-    async def _walk(self, directory: Path, key_prefix: str, partial: str) -> AsyncIterator[str]:
+    async def _walk(
+        self, directories: tuple[str, ...], key_prefix: str, partial: str
+    ) -> AsyncIterator[str]:
+        # One directory read at a time, in key order: the listing is as lazy as the walk.
         with files.file_errors("list"):
-            entries = await asyncio.to_thread(files.scan, directory)
+            entries = await asyncio.to_thread(files.scan, self._root, directories)
         for segment, is_directory in entries:
             if not segment.startswith(partial):
                 continue
+            key = key_prefix + segment
             if is_directory:
-                below = directory / encode_segment(segment)
-                async for key in self._walk(below, f"{key_prefix}{segment}/", ""):
-                    yield key
-            else:
-                yield key_prefix + segment
+                if fits_in_a_key(f"{key}/x"):  # else no key below it is valid
+                    async for below in self._walk((*directories, segment), f"{key}/", ""):
+                        yield below
+            elif fits_in_a_key(key):
+                yield key
 
     async def delete_many(self, keys: Iterable[str]) -> None:
-        await self._delete([self._paths(key) for key in keys])
+        await self._delete([locate(key) for key in keys])
 
     async def delete_prefix(self, prefix: str) -> int:
         if not prefix:
             raise InvalidStorageKey("refusing to delete with an empty prefix")
         keys = [key async for key in self.list(prefix)]
-        return await self._delete([self._paths(key) for key in keys])
+        return await self._delete([locate(key) for key in keys])
 
     async def ping(self) -> None:
         with files.file_errors("ping"):
             await asyncio.to_thread(files.probe_writable, self._root)
 
-    async def _delete(self, doomed: Sequence[ObjectPaths]) -> int:
+    async def _delete(self, doomed: Sequence[ObjectLocation]) -> int:
         with files.file_errors("delete"):
             return await asyncio.to_thread(files.delete_objects, self._root, doomed)
-
-    def _paths(self, key: str) -> ObjectPaths:
-        return object_paths(self._root, key)
