@@ -22,7 +22,10 @@ MAX_FRAME_RATE: Final = 240.0
 
 def probe_args(source: str) -> list[str]:
     """ffprobe options (no binary) for :func:`parse_probe`."""
-    return ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", source]
+    return [
+        "-v", "error", "-protocol_whitelist", "file,pipe",  # as ffmpeg: local files only
+        "-print_format", "json", "-show_streams", "-show_format", source,
+    ]  # fmt: skip
 
 
 @frozen(kw_only=True)

@@ -29,7 +29,11 @@ _TOOL_ENV: Final = {"SVT_LOG": "1"}
 
 # Every ffmpeg child: no banner, never read the terminal, log errors only (the stderr tail is
 # what a failure reports, so noise there would push the cause out of it).
-FFMPEG_BASE_ARGS: Final = ("-hide_banner", "-nostdin", "-loglevel", "error")
+# Sources are untrusted: a playlist or concat file posing as a video must not make
+# FFmpeg open network URLs (SSRF) or other protocols; inputs are local files only.
+FFMPEG_BASE_ARGS: Final = (
+    "-hide_banner", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,pipe",
+)  # fmt: skip
 
 StdoutConsumer = Callable[[bytes], None]
 

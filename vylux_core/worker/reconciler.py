@@ -60,5 +60,9 @@ class Reconciler:
 
     async def run(self) -> None:
         while True:
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:
+                # Nothing supervises this loop; a database or queue blip must not end it.
+                logger.exception("reconcile pass failed; next in %.0f s", self._interval)
             await self._clock.sleep(self._interval)

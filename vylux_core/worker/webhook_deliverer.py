@@ -56,7 +56,12 @@ class WebhookDeliverer:
 
     async def run(self) -> None:
         while True:
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:
+                # Nothing supervises this loop: letting a database or Redis blip end it
+                # would stop this work for the rest of the process's life.
+                logger.exception("webhook delivery pass failed; next in %.0f s", self._interval)
             await self._clock.sleep(self._interval)
 
     async def _deliver(self, entry: OutboxEntry) -> int:

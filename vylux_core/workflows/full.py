@@ -67,10 +67,16 @@ class FullWorkflow:
         result = initial_full_result()
         try:
             size = await source_size(self._source, job.source)
+        except Exception as error:
+            raise _source_failed(result, error) from error
+        try:
             async with self._scratch.task_directory(
                 job.id, needed_bytes=SCRATCH_FACTOR * size
             ) as work:
-                source_path = await download_source(self._source, job.source, work)
+                try:
+                    source_path = await download_source(self._source, job.source, work)
+                except Exception as error:
+                    raise _source_failed(result, error) from error
                 result = await self._run_stages(job, options, result, source_path, progress)
         except _StageFailed as failed:
             raise WorkflowFailed(
@@ -78,14 +84,8 @@ class FullWorkflow:
                 results=unstructure_results(failed.result),
                 permanent=failed.permanent,
             ) from failed.__cause__
-        except Exception as error:
-            # Only the source step runs outside _run_stages.
-            failed_result = record_failure(result, FullFailure.SOURCE_DOWNLOAD, _cause(error))
-            raise WorkflowFailed(
-                failure_message(failed_result),
-                results=unstructure_results(failed_result),
-                permanent=is_permanent(error),
-            ) from error
+        # Anything else (scratch space, a progress write) is not a stage's failure:
+        # it propagates as is and the queue retries the whole run.
         return unstructure_results(result)
 
     async def _run_stages(
@@ -149,6 +149,13 @@ class FullWorkflow:
         if not options.transcode.encrypt:
             return None
         return await encryption_for(self._keys, job.hash)
+
+
+def _source_failed(result: FullResult, error: BaseException) -> WorkflowFailed:
+    failed = record_failure(result, FullFailure.SOURCE_DOWNLOAD, _cause(error))
+    return WorkflowFailed(
+        failure_message(failed), results=unstructure_results(failed), permanent=is_permanent(error)
+    )
 
 
 class _StageFailed(Exception):

