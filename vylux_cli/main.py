@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 from contextlib import AsyncExitStack
@@ -15,7 +14,15 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from vylux_adapters.http.metrics_endpoint import worker_listener_app
-from vylux_cli import bootstrap, sign_commands
+from vylux_cli import (
+    bootstrap,
+    job_commands,
+    key_commands,
+    logging_setup,
+    media_commands,
+    queue_commands,
+    sign_commands,
+)
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
 from vylux_core.errors import DatabaseUnavailable, VyluxError
 
@@ -35,9 +42,8 @@ def cli() -> None:
     Exit codes: 0 success, 1 failure, 2 invalid configuration, 3 a dependency
     (database) unreachable.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # The subcommand decides the stream: services log to stdout, tools to stderr.
+    logging_setup.configure_from_environment(click.get_current_context().invoked_subcommand)
 
 
 @cli.command()
@@ -61,7 +67,7 @@ def serve(host: str, port: int | None, no_worker: bool) -> None:
     hypercorn_config = HypercornConfig()
     hypercorn_config.bind = [f"{host}:{port or config.port}"]
     hypercorn_config.graceful_timeout = config.shutdown_timeout
-    hypercorn_config.accesslog = None
+    logging_setup.route_hypercorn_logs(hypercorn_config)
     with_worker = not no_worker and config.mode != "server"
     _run(_serve(config, hypercorn_config, with_worker=with_worker))
 
@@ -140,6 +146,12 @@ def key_token(media_hash: str, ttl: str) -> None:
         sign_commands.fail(error)
 
 
+cli.add_command(job_commands.jobs)
+cli.add_command(queue_commands.queue)
+cli.add_command(key_commands.keys)
+cli.add_command(media_commands.media)
+
+
 def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -173,7 +185,7 @@ async def _work(config: Config, host: str) -> None:
         if config.worker_metrics_port:
             listener_config = HypercornConfig()
             listener_config.bind = [f"{host}:{config.worker_metrics_port}"]
-            listener_config.accesslog = None
+            logging_setup.route_hypercorn_logs(listener_config)
             app = worker_listener_app(
                 runtime.metrics, runtime.metrics.registry, runtime.queue.stats
             )
@@ -191,9 +203,11 @@ async def _work(config: Config, host: str) -> None:
 
 def _load_config() -> Config:
     try:
-        return bootstrap.load_runtime_config(environment_with_defaults())
+        config = bootstrap.load_runtime_config(environment_with_defaults())
     except ConfigError as exc:
         _fail_config(exc)
+    logging_setup.register_secrets(config)
+    return config
 
 
 def _fail_config(error: ConfigError) -> NoReturn:

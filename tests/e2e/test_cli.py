@@ -66,7 +66,7 @@ def test_serve_in_an_empty_directory_starts_embedded(tmp_path: Path) -> None:
         [_cli_path(), "serve", "--port", str(port)],
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"]},
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -74,14 +74,14 @@ def test_serve_in_an_empty_directory_starts_embedded(tmp_path: Path) -> None:
         body = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        stdout, stderr = process.communicate(timeout=30)
     data_dir = tmp_path / "vylux-data"
     assert (body, process.returncode) == ("OK", 0), stderr
     assert sorted(p.name for p in data_dir.iterdir() if not p.name.endswith(".lock")) == [
         "media", "secrets.env", "source", "vylux.db"
     ]  # fmt: skip
-    assert "secrets.env" in stderr
-    assert "hex" not in stderr.lower()
+    assert "secrets.env" in stdout  # services log JSON lines to stdout
+    assert "hex" not in (stdout + stderr).lower()
 
 
 def test_migrate_twice_and_concurrently_on_sqlite(tmp_path: Path) -> None:

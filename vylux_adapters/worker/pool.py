@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Mapping
 
 from attrs import field, frozen
 
+from vylux_adapters.telemetry.log_context import job_log_context
 from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
@@ -121,19 +122,21 @@ class WorkerPool:
             await asyncio.gather(stop, *owned, return_exceptions=True)
 
     async def _attempt(self, lease: Lease) -> None:
-        try:
-            outcome = await self._runner.run(lease)
-            logger.debug("job %s: %s", lease.task.id, outcome)
-        except asyncio.CancelledError:
-            if lease.task.id in self._handing_back:
-                await self._hand_back(lease)
-                raise
-            # Cancelled by the heartbeat: the task was cancelled or its lease lost.
-            await self._runner.abandon(lease)
-        except Exception:
-            # The runner records handler failures itself; this is the database or the
-            # queue failing under it. The lease expires and the recoverer retries.
-            logger.exception("job %s: attempt could not be settled", lease.task.id)
+        # Every log line of the attempt (runner, workflow, tools) carries the job.
+        with job_log_context(lease.task.id, lease.task.type):
+            try:
+                outcome = await self._runner.run(lease)
+                logger.debug("job %s: %s", lease.task.id, outcome)
+            except asyncio.CancelledError:
+                if lease.task.id in self._handing_back:
+                    await self._hand_back(lease)
+                    raise
+                # Cancelled by the heartbeat: the task was cancelled or its lease lost.
+                await self._runner.abandon(lease)
+            except Exception:
+                # The runner records handler failures itself; this is the database or the
+                # queue failing under it. The lease expires and the recoverer retries.
+                logger.exception("job %s: attempt could not be settled", lease.task.id)
 
     async def _keep_alive(self) -> None:
         """One loop renews every running lease (a task per attempt would double the
