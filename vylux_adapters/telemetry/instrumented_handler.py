@@ -35,9 +35,7 @@ class InstrumentedHandler:
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))
                 span.set_attribute("job.result", "error")
-                self._metrics.observe_worker_task(
-                    task_type, "error", time.perf_counter() - started
-                )
+                self._metrics.observe_worker_task(task_type, "error", time.perf_counter() - started)
                 raise
             span.set_attribute("job.result", "success")
             self._metrics.observe_worker_task(task_type, "success", time.perf_counter() - started)

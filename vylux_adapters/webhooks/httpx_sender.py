@@ -33,9 +33,7 @@ class HttpxWebhookSender:
     async def send(self, request: WebhookRequest) -> DeliveryAttempt:
         if not self._allow_private:
             try:
-                await check_callback_destination(
-                    request.url, resolve_timeout=self._resolve_timeout
-                )
+                await check_callback_destination(request.url, resolve_timeout=self._resolve_timeout)
             except UnsafeDestination as refused:
                 return DeliveryAttempt(delivered=False, error=str(refused))
         headers = dict(request.headers)

@@ -1,0 +1,1 @@
+"""Real-browser tests: HLS playback in headless Chromium with hls.js."""

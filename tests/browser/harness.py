@@ -1,0 +1,307 @@
+"""What the browser test drives: ``vylux-cli serve``, a loopback page server and Chromium.
+
+No browser driver: Chromium is started on the player page's URL, and the page POSTs what it
+saw (``window.__result``) back to the page server, which hands it to the test. Every process
+is started here and stopped here by its own id (Chromium by its own process group, so no
+renderer outlives it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from attrs import define, field, frozen
+
+HERE = Path(__file__).resolve().parent
+PAGE = HERE / "page.html"
+# Where `.ci/run` installs hls.js: npm install --prefix tests/browser/.node hls.js@1
+NODE_PREFIX = HERE / ".node"
+HLS_JS = NODE_PREFIX / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+HLS_JS_INSTALL = f"npm install --prefix {NODE_PREFIX} hls.js@1"
+
+# The machine notes' headless set: without the background-networking flags Chromium keeps
+# dialling Google's hosts, which this closed network refuses. --no-sandbox because CI runs
+# as root, where Chromium's sandbox will not start.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+# The only requests the page server forwards to Vylux (see PageServer).
+PROXIED_PREFIXES = ("/stream/", "/api/key/")
+# Headers a player sends that matter to Vylux: the key token and byte ranges.
+FORWARDED_HEADERS = ("authorization", "range")
+# Vylux's response headers worth passing back (its CORS and cache headers mean nothing to a
+# same-origin page).
+RETURNED_HEADERS = ("content-type", "content-range", "accept-ranges")
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes], *, group: bool, grace: float) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; ``group``: the whole process group
+    that ``start_new_session=True`` gave the process (Chromium's zygote and renderers)."""
+    if process.poll() is not None:
+        return
+
+    def send(sig: signal.Signals) -> None:
+        try:
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text("utf-8", "replace")[-chars:]
+    except OSError as exc:
+        return f"(no log: {exc})"
+
+
+# --- vylux-cli serve ---------------------------------------------------------------------------
+
+# Environment variables the server may inherit: anything else (DATABASE_URL, REDIS_URL, S3
+# settings, ...) could move it off the embedded profile. PYTHONPATH lets a checkout that is
+# not installed run its own code.
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "LD_LIBRARY_PATH", "PYTHONPATH")
+
+
+@define
+class VyluxServer:
+    """``vylux-cli serve`` (HTTP + in-process worker) on the embedded profile."""
+
+    data_dir: Path
+    settings: Mapping[str, str]
+    workdir: Path
+    port: int = field(factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "vylux-serve.log"
+
+    def env(self) -> dict[str, str]:
+        inherited = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+        return {**inherited, **self.settings, "VYLUX_DATA_DIR": str(self.data_dir)}
+
+    def start(self, *, ready_within: float = 60.0) -> None:
+        # cwd is the test's own directory so no .env of the checkout is read.
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [cli_path(), "serve", "--port", str(self.port)],
+                cwd=self.workdir, env=self.env(), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"vylux-cli serve exited {self.process.returncode}:\n{log_tail(self.log_path)}"
+                )
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=2.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(
+            f"vylux-cli serve not ready within {ready_within} s:\n{log_tail(self.log_path)}"
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # WORKER_SHUTDOWN_TIMEOUT and SHUTDOWN_TIMEOUT are set short by the test.
+            stop_process(self.process, group=False, grace=30.0)
+
+
+def cli_path() -> str:
+    """The ``vylux-cli`` console script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "vylux-cli"
+    return str(beside) if beside.is_file() else shutil.which("vylux-cli") or str(beside)
+
+
+# --- the page server -----------------------------------------------------------------------------
+
+
+@frozen
+class ProxiedRequest:
+    path: str
+    authorized: bool  # carried an Authorization header
+    status: int
+
+
+class PageServer(ThreadingHTTPServer):
+    """Loopback HTTP server: the player page, hls.js, and a same-origin proxy to Vylux.
+
+    The proxy exists because ``/api/key/{hash}`` sends no CORS headers (http-api §2.2: no
+    preflight handling), so a page on another origin cannot send it an Authorization header:
+    a player must reach the key endpoint on its own origin, as behind a reverse proxy. So
+    the encrypted stream is played through ``/stream/`` and ``/api/key/`` here; the clear one
+    straight from Vylux, which checks ``/stream``'s ``Access-Control-Allow-Origin: *``.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, *, upstream: str, files: Mapping[str, Path]) -> None:
+        super().__init__(("127.0.0.1", 0), _PageHandler)
+        # One pooled client for every proxied request (the handler threads share it).
+        self.client = httpx.Client(base_url=upstream, timeout=30.0)
+        self.files = dict(files)
+        self.results: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.proxied: list[ProxiedRequest] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, name="page-server", daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=10)
+        self.client.close()
+
+    def record(self, request: ProxiedRequest) -> None:
+        with self._lock:
+            self.proxied.append(request)
+
+    def proxied_since(self, start: int) -> list[ProxiedRequest]:
+        with self._lock:
+            return self.proxied[start:]
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    @property
+    def pages(self) -> PageServer:
+        return cast(PageServer, self.server)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path.startswith(PROXIED_PREFIXES):
+            self._proxy()
+        elif path in self.pages.files:
+            body = self.pages.files[path].read_bytes()
+            kind = "text/html" if path.endswith(".html") else "text/javascript"
+            self._send(200, body, {"Content-Type": f"{kind}; charset=utf-8"})
+        else:
+            self._send(404, b"not found", {"Content-Type": "text/plain"})
+
+    def do_POST(self) -> None:
+        if self.path != "/result":
+            self._send(404, b"not found", {"Content-Type": "text/plain"})
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.pages.results.put(json.loads(body))
+        self._send(204, b"", {})
+
+    def _proxy(self) -> None:
+        headers = {name: value for name in FORWARDED_HEADERS if (value := self.headers.get(name))}
+        try:
+            upstream = self.pages.client.get(self.path, headers=headers)
+        except httpx.HTTPError as exc:
+            self.pages.record(ProxiedRequest(self.path, "authorization" in headers, 502))
+            self._send(502, str(exc).encode(), {"Content-Type": "text/plain"})
+            return
+        status = upstream.status_code
+        self.pages.record(ProxiedRequest(self.path, "authorization" in headers, status))
+        returned = {
+            name: value for name in RETURNED_HEADERS if (value := upstream.headers.get(name))
+        }
+        self._send(status, upstream.content, returned)
+
+    def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the proxied requests are recorded on the server instead."""
+
+
+# --- Chromium ------------------------------------------------------------------------------------
+
+
+def play_in_chromium(
+    chromium: str, url: str, pages: PageServer, workdir: Path, *, timeout: float
+) -> dict[str, Any]:
+    """Open ``url`` in a fresh headless Chromium and return the page's ``window.__result``.
+
+    Each run gets a new empty profile (the machine notes' advice, and no state carried from
+    one stream to the next).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    profile = workdir / "profile"
+    profile.mkdir()
+    log_path = workdir / "chromium.log"
+    while not pages.results.empty():  # nothing left over from an earlier page
+        pages.results.get_nowait()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        return pages.results.get(timeout=timeout)
+    except queue.Empty:
+        exited = process.poll()
+        state = "running" if exited is None else f"exited {exited}"
+        raise AssertionError(
+            f"the page reported nothing within {timeout} s (Chromium {state});"
+            f" Chromium's log:\n{log_tail(log_path)}"
+        ) from None
+    finally:
+        stop_process(process, group=True, grace=10.0)
