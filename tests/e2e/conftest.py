@@ -7,12 +7,22 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.e2e.http_world import World, WorldFactory, memory_world
+from tests.e2e.real_world import RealBackends
+from tests.support.seaweedfs import S3Server
+from vylux_adapters.s3 import S3Clients
 
 
 @pytest.fixture
 def make_world() -> WorldFactory:
     """How worlds are built; override it to run the same tests on other adapters."""
     return memory_world
+
+
+@pytest.fixture
+def real_backends(postgres_url: str, s3_server: S3Server, s3_clients: S3Clients) -> RealBackends:
+    """The session's PostgreSQL and SeaweedFS (Redis is reached per world); a module
+    runs on them with ``make_world`` returning ``real_backends.world``."""
+    return RealBackends(postgres_url=postgres_url, s3_server=s3_server, s3_clients=s3_clients)
 
 
 @pytest.fixture

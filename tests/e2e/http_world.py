@@ -170,6 +170,14 @@ class _CountingStore(_Switched):
         return _CountedReader(reader, self._count)
 
 
+def counted_store(
+    inner: ObjectStore, readers: ReaderCount, outages: Outages, name: str
+) -> ObjectStore:
+    """``inner`` with its opened readers counted in ``readers`` and switchable by
+    ``outages`` under ``name`` (the outermost layer of every world's stores)."""
+    return cast(ObjectStore, _CountingStore(inner, readers, outages, name))
+
+
 @define
 class RawResponse:
     status: int
@@ -299,8 +307,8 @@ async def memory_world(
     clock = ManualClock()
     outages = Outages()
     readers = ReaderCount()
-    source = cast(ObjectStore, _CountingStore(MemoryObjectStore(), readers, outages, "source"))
-    media = cast(ObjectStore, _CountingStore(MemoryObjectStore(), readers, outages, "media"))
+    source = counted_store(MemoryObjectStore(), readers, outages, "source")
+    media = counted_store(MemoryObjectStore(), readers, outages, "media")
     jobs = switched(MemoryJobStore(clock=clock), outages, "database", DatabaseUnavailable)
     key_store = switched(MemoryKeyStore(clock=clock), outages, "database", DatabaseUnavailable)
     cache_index = switched(MemoryImageCacheIndex(), outages, "database", DatabaseUnavailable)

@@ -12,11 +12,25 @@ from vylux_adapters.http.scope_keys import REQUEST_ID
 
 _ALPHABET = string.ascii_letters + string.digits
 REQUEST_ID_LENGTH = 32
+# The largest multiple of len(_ALPHABET) a byte can hold: bytes from it up are
+# dropped, so ``byte % 62`` picks every character with the same probability.
+_UNBIASED_LIMIT = 256 - 256 % len(_ALPHABET)
 
 
 def new_request_id() -> str:
-    """32 random alphanumeric characters, like the reference's generator."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(REQUEST_ID_LENGTH))
+    """32 random alphanumeric characters, like the reference's generator.
+
+    One read of the OS generator per id: ``secrets.choice`` per character made 32
+    ``getrandom`` calls, about 150 µs per request on a VM, more than serving a cached
+    rendition takes otherwise.
+    """
+    chars: list[str] = []
+    while len(chars) < REQUEST_ID_LENGTH:
+        # 48 bytes hold 32 usable ones for all but about one id in 10^13.
+        for byte in secrets.token_bytes(48):
+            if byte < _UNBIASED_LIMIT:
+                chars.append(_ALPHABET[byte % len(_ALPHABET)])
+    return "".join(chars[:REQUEST_ID_LENGTH])
 
 
 class RequestIdMiddleware:

@@ -1,0 +1,552 @@
+"""What the HTTP path costs on top of libvips, and on top of a bare Starlette route.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.img                 # 20 cold renditions, 10 s per hit run
+    .venv/bin/python -m bench.img --cold 10 --duration 5 --connections 50
+
+It starts the real server, ``vylux-cli serve --no-worker`` (hypercorn, the embedded
+profile: SQLite and local directories under a temp dir), on a free loopback port,
+plus a Starlette hello-world app under the same hypercorn settings, each in its own
+process, and measures in one run:
+
+(a) **cold transforms**: a generated 24 MP JPEG (6000×4000) to WebP at w790…w809,
+    each a distinct rendition and so a cache miss, fetched one after another over
+    HTTP (httpx: at several hundred ms per request its own overhead is noise), against
+    the same ``transform_sync`` calls in this process, interleaved width by width.
+    Ratio = in-process time per op / HTTP time per op (target ≥ 0.90).
+(b) **memory-cache hits**: one rendition requested over and over by
+    ``--connections`` connections for ``--duration`` seconds, against the hello-world
+    route. Ratio = img req/s / hello req/s (target ≥ 0.80). A third run, a Starlette
+    route sending as many bytes as the rendition, splits that ratio into what the
+    body size costs and what Vylux's own layers cost (reported, no target). The load
+    comes from ``wrk`` when it is installed (Debian: ``apt-get install wrk``); without
+    it, from an asyncio httpx client in this process, which is usually the bottleneck
+    itself, so the ratio then says less.
+
+Exit status 0 when both targets are met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pyvips  # type: ignore[import-untyped]
+from attrs import frozen
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config as HypercornConfig
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from vylux_adapters.local import LocalDirObjectStore
+from vylux_adapters.vips import PyvipsImageProcessor
+from vylux_adapters.vips.image_processor import transform_sync
+from vylux_cli.bootstrap import choose_profile, load_runtime_config
+from vylux_core.image_options import effective_quality, parse_format, parse_image_options
+from vylux_core.ports.image_processor import ImageTransform
+from vylux_core.signing import UrlSigner
+
+SOURCE_KEY = "bench/photo 24mp.jpg"
+WIDTH, HEIGHT = 6000, 4000
+COLD_FIRST_WIDTH = 790
+HIT_OPTIONS = "w800"
+FORMAT = "webp"
+COLD_TARGET = 0.90
+HIT_TARGET = 0.80
+START_TIMEOUT = 60.0  # the first start migrates a fresh SQLite database
+STOP_GRACE = 10.0
+HELLO_PATH = "/hello"
+HELLO_BODY = b"Hello, world!"
+BYTES_PATH = "/bytes/{size}"  # the same server: n random bytes as image/webp
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+# --- the servers ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    # Closed again before the server binds it: a tiny race, fine on a quiet machine.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def hypercorn_settings(port: int) -> HypercornConfig:
+    """Hypercorn as ``vylux-cli serve`` sets it up (vylux_cli.main.serve), so both
+    apps are served the same way."""
+    config = HypercornConfig()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.graceful_timeout = 30.0
+    config.accesslog = None
+    return config
+
+
+def serve_hello(port: int) -> None:
+    """The baselines: one bare Starlette route each, nothing else (``--serve-hello``)."""
+    bodies: dict[int, bytes] = {}
+
+    async def hello(_: Request) -> Response:
+        return PlainTextResponse(HELLO_BODY)
+
+    async def sized(request: Request) -> Response:
+        size = int(request.path_params["size"])
+        if size not in bodies:
+            bodies[size] = os.urandom(size)
+        return Response(bodies[size], media_type="image/webp")
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse(b"OK")
+
+    app = Starlette(
+        routes=[
+            Route(HELLO_PATH, hello),
+            Route(BYTES_PATH.replace("{size}", "{size:int}"), sized),
+            Route("/healthz", healthz),
+        ]
+    )
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await hypercorn_serve(app, hypercorn_settings(port), shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+@contextmanager
+def running(command: Sequence[str], *, port: int, cwd: Path, log: Path) -> Iterator[str]:
+    """Start ``command``, wait for ``/healthz`` on ``port``, yield its base URL; stop it
+    (SIGTERM to that one process, then SIGKILL after STOP_GRACE) at the end."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # The bench's own settings only: a developer's DATABASE_URL, REDIS_URL or
+        # S3 variables would otherwise switch the server off the embedded profile.
+        if name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
+    }
+    env["VYLUX_DATA_DIR"] = str(cwd / "data")
+    env["PYTHONPATH"] = str(REPOSITORY)  # ``-m bench.img`` from outside the checkout
+    env["LOG_LEVEL"] = "WARN"
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+    try:
+        _wait_until_healthy(base, process, log)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
+
+
+def vylux_command(port: int) -> list[str]:
+    cli = Path(sysconfig.get_path("scripts")) / "vylux-cli"
+    if not cli.is_file():
+        raise SystemExit(f"{cli} not found: install the project into this venv first")
+    return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+
+
+# --- the workload ---------------------------------------------------------------------------
+
+
+def make_photo() -> bytes:
+    """A 24 MP JPEG with photo-like entropy (about 10 MB at Q90): smooth colour
+    fields plus sensor-like noise. Pure noise would be larger than any photo, a flat
+    image far smaller and faster to decode than one."""
+    fields = [
+        pyvips.Image.perlin(WIDTH // 4, HEIGHT // 4, cell_size=cell, uchar=True, seed=seed)
+        for cell, seed in ((100, 1), (60, 2), (40, 3))
+    ]
+    colour = fields[0].bandjoin(fields[1:]).resize(4, kernel="linear")
+    noise = pyvips.Image.gaussnoise(WIDTH, HEIGHT, sigma=12, mean=0)
+    photo = (colour + noise).cast("uchar").copy(interpretation="srgb")
+    return bytes(photo.write_to_buffer(".jpg", Q=90))
+
+
+def image_transform(options: str) -> ImageTransform:
+    """What ImageService asks the processor for, for ``options`` and FORMAT."""
+    opts = parse_image_options(options)
+    fmt = parse_format(FORMAT)
+    return ImageTransform(
+        format=fmt,
+        quality=effective_quality(opts, fmt),
+        width=opts.width or None,
+        height=opts.height or None,
+    )
+
+
+def img_url(base: str, signer: UrlSigner, options: str) -> str:
+    sig = signer.sign_image(parse_image_options(options), SOURCE_KEY, parse_format(FORMAT))
+    return f"{base}/img/{sig}/{options}/{quote(SOURCE_KEY, safe='')}.{FORMAT}"
+
+
+@frozen
+class Timing:
+    """Seconds per operation."""
+
+    samples: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples)
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@frozen
+class ColdResult:
+    in_process: Timing
+    http: Timing
+    identical: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.in_process.mean / self.http.mean
+
+
+def measure_cold(base: str, signer: UrlSigner, photo: bytes, count: int) -> ColdResult:
+    # Its limits, and its process-wide libvips settings (operation cache off), are
+    # exactly what the server's processor uses.
+    processor = PyvipsImageProcessor()
+    in_process: list[float] = []
+    over_http: list[float] = []
+    identical = True
+    try:
+        with httpx.Client(timeout=120.0) as client:
+            # Not counted: the first call pays for loading libvips' JPEG and WebP code.
+            transform_sync(photo, image_transform("w700"), processor.limits)
+            _fetch(client, img_url(base, signer, "w700"))
+            for width in range(COLD_FIRST_WIDTH, COLD_FIRST_WIDTH + count):
+                # Interleaved width by width, so both sides see the same machine state.
+                options = f"w{width}"
+                started = time.perf_counter()
+                rendition = transform_sync(photo, image_transform(options), processor.limits)
+                in_process.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                body = _fetch(client, img_url(base, signer, options))
+                over_http.append(time.perf_counter() - started)
+                # Same code, same input: byte-identical, or we measured different work.
+                identical = identical and body == rendition.data
+    finally:
+        processor.close()
+    return ColdResult(Timing(in_process), Timing(over_http), identical)
+
+
+def _fetch(client: httpx.Client, url: str) -> bytes:
+    response = client.get(url)
+    if response.status_code != 200 or response.headers["content-type"] != "image/webp":
+        raise SystemExit(f"GET {url} → {response.status_code}: {response.text[:200]}")
+    return response.content
+
+
+# --- load generation --------------------------------------------------------------------------
+
+
+@frozen
+class LoadResult:
+    requests_per_second: float
+    p50: float | None  # seconds
+    p99: float | None
+    errors: int
+    tool: str
+
+
+_LATENCY_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def wrk_load(url: str, *, connections: int, duration: float, threads: int) -> LoadResult:
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    completed = subprocess.run(
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = completed.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise SystemExit(f"unexpected wrk output:\n{out}\n{completed.stderr}")
+    latencies = {
+        pct: float(value) * _LATENCY_UNITS[unit]
+        for pct, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    }
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return LoadResult(
+        float(rps.group(1)), latencies.get("50"), latencies.get("99"), errors, f"wrk -t{threads}"
+    )
+
+
+async def httpx_load(url: str, *, connections: int, duration: float) -> LoadResult:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
+        deadline = time.perf_counter() + duration
+
+        async def worker() -> None:
+            nonlocal errors
+            while (started := time.perf_counter()) < deadline:
+                try:
+                    response = await client.get(url)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    timing = Timing(latencies)
+    return LoadResult(
+        len(latencies) / elapsed,
+        timing.percentile(0.50),
+        timing.percentile(0.99),
+        errors,
+        "httpx (asyncio)",
+    )
+
+
+def combined(results: Sequence[LoadResult]) -> LoadResult:
+    """Slices of equal length: mean throughput, median of their percentiles."""
+
+    def median(values: list[float | None]) -> float | None:
+        known = [value for value in values if value is not None]
+        return statistics.median(known) if known else None
+
+    return LoadResult(
+        statistics.fmean(result.requests_per_second for result in results),
+        median([result.p50 for result in results]),
+        median([result.p99 for result in results]),
+        sum(result.errors for result in results),
+        results[0].tool,
+    )
+
+
+@frozen(kw_only=True)
+class LoadPlan:
+    """How the hit runs are driven; ``use_wrk`` False means the httpx fallback."""
+
+    connections: int
+    duration: float  # seconds per URL, over all rounds
+    rounds: int
+    warmup: float
+    use_wrk: bool
+
+    def run(self, url: str, duration: float) -> LoadResult:
+        if self.use_wrk:
+            # wrk and the (single-process) server share the machine: two threads at most.
+            threads = max(1, min(2, os.cpu_count() or 1, self.connections))
+            return wrk_load(url, connections=self.connections, duration=duration, threads=threads)
+        return asyncio.run(httpx_load(url, connections=self.connections, duration=duration))
+
+    def measure(self, urls: Sequence[str]) -> list[LoadResult]:
+        """Each URL for ``duration`` seconds, after ``warmup`` seconds not counted."""
+        if self.warmup > 0:  # connections, the allocator and the LRU's pages
+            for url in urls:
+                self.run(url, self.warmup)
+        # Round-robin in short slices: a neighbour's load on a shared machine then
+        # hits every URL alike instead of skewing whichever ran during it.
+        slices: dict[str, list[LoadResult]] = {url: [] for url in urls}
+        for _ in range(self.rounds):
+            for url in urls:
+                slices[url].append(self.run(url, self.duration / self.rounds))
+        return [combined(slices[url]) for url in urls]
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
+    started = time.perf_counter()
+    photo = make_photo()
+    print(
+        f"source: {WIDTH}×{HEIGHT} JPEG, {len(photo) / 1e6:.1f} MB "
+        f"(generated in {time.perf_counter() - started:.1f} s)"
+    )
+    vylux_dir, hello_dir = work / "vylux", work / "hello"
+    for directory in (vylux_dir, hello_dir):
+        directory.mkdir()
+    # The server reads the same embedded secrets: generated here, once, into its data dir.
+    config = load_runtime_config({"VYLUX_DATA_DIR": str(vylux_dir / "data")})
+    signer = UrlSigner(secret=config.secrets.hmac_secret)
+    source_root = choose_profile(config).source_store
+    assert isinstance(source_root, Path)
+    source_root.mkdir(parents=True, exist_ok=True)
+    asyncio.run(
+        LocalDirObjectStore(root=source_root).put_bytes(
+            SOURCE_KEY, photo, content_type="image/jpeg"
+        )
+    )
+
+    vylux_port, hello_port = free_port(), free_port()
+    hello_command = [sys.executable, "-m", "bench.img", "--serve-hello", str(hello_port)]
+    with (
+        running(
+            vylux_command(vylux_port), port=vylux_port, cwd=vylux_dir, log=vylux_dir / "log"
+        ) as vylux,
+        running(hello_command, port=hello_port, cwd=hello_dir, log=hello_dir / "log") as hello,
+    ):
+        cold = measure_cold(vylux, signer, photo, cold_count)
+        hit_url = img_url(vylux, signer, HIT_OPTIONS)
+        with httpx.Client(timeout=120.0) as client:
+            rendition_size = len(_fetch(client, hit_url))  # now in the memory cache
+            time.sleep(0.5)  # let the write-behind copy to the media dir finish
+        bytes_url = f"{hello}{BYTES_PATH.format(size=rendition_size)}"
+        img_load, hello_load, bytes_load = plan.measure(
+            [hit_url, f"{hello}{HELLO_PATH}", bytes_url]
+        )
+    return report(cold, img_load, hello_load, bytes_load, rendition_size, plan)
+
+
+def report(
+    cold: ColdResult,
+    img: LoadResult,
+    hello: LoadResult,
+    same_size: LoadResult,
+    rendition_size: int,
+    plan: LoadPlan,
+) -> bool:
+    def ms(seconds: float | None) -> str:
+        return "    n/a" if seconds is None else f"{seconds * 1e3:7.1f}"
+
+    count = len(cold.http.samples)
+    print(
+        f"\n(a) cold transforms: → {FORMAT} w{COLD_FIRST_WIDTH}..w{COLD_FIRST_WIDTH + count - 1}, "
+        f"{count} distinct renditions, sequential"
+    )
+    print(f"    {'':<28} {'mean ms':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, timing in (
+        ("in-process transform_sync", cold.in_process),
+        ("HTTP (httpx)", cold.http),
+    ):
+        print(
+            f"    {label:<28} {ms(timing.mean):>8} {ms(timing.percentile(0.5)):>8} "
+            f"{ms(timing.percentile(0.99)):>8}"
+        )
+    print(f"    outputs byte-identical: {'yes' if cold.identical else 'NO'}")
+    cold_ok = cold.ratio >= COLD_TARGET and cold.identical
+    print(
+        f"    ratio in-process/HTTP = {cold.ratio:.3f} (target ≥ {COLD_TARGET:.2f}) "
+        f"{'ok' if cold_ok else 'BELOW TARGET'}"
+    )
+
+    print(
+        f"\n(b) memory-cache hits: {plan.connections} connections, {plan.duration:.0f} s each "
+        f"in {plan.rounds} round-robin slices, load from {img.tool}"
+    )
+    print(f"    {'':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for label, result in (
+        (f"/img {HIT_OPTIONS} ({rendition_size / 1024:.1f} KiB)", img),
+        (f"hello world ({len(HELLO_BODY)} B)", hello),
+        (f"same-size bytes ({rendition_size / 1024:.1f} KiB)", same_size),
+    ):
+        print(
+            f"    {label:<28} {result.requests_per_second:9.0f} {ms(result.p50):>8} "
+            f"{ms(result.p99):>8} {result.errors:7d}"
+        )
+    hit_ratio = img.requests_per_second / hello.requests_per_second
+    hit_ok = hit_ratio >= HIT_TARGET and img.errors == 0 and hello.errors == 0
+    print(
+        f"    ratio img/hello = {hit_ratio:.3f} (target ≥ {HIT_TARGET:.2f}) "
+        f"{'ok' if hit_ok else 'BELOW TARGET'}"
+    )
+    body_ratio = same_size.requests_per_second / hello.requests_per_second
+    own_ratio = img.requests_per_second / same_size.requests_per_second
+    print(
+        f"      = body size (same-size/hello {body_ratio:.3f}) "
+        f"× Vylux's layers (img/same-size {own_ratio:.3f})"
+    )
+    if not plan.use_wrk:
+        print("    (no wrk: the Python load generator is probably the bottleneck)")
+    return cold_ok and hit_ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--cold", type=int, default=20, help="distinct cold renditions")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per hit run")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="slices each hit run is cut into, round-robin"
+    )
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each hit run")
+    parser.add_argument(
+        "--load-generator",
+        choices=("auto", "wrk", "httpx"),
+        default="auto",
+        help="auto: wrk when it is on PATH, else httpx",
+    )
+    parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_hello is not None:
+        serve_hello(args.serve_hello)
+        return
+    has_wrk = shutil.which("wrk") is not None
+    if args.load_generator == "wrk" and not has_wrk:
+        parser.error("wrk is not on PATH (Debian: apt-get install wrk)")
+    plan = LoadPlan(
+        connections=args.connections,
+        duration=args.duration,
+        rounds=args.rounds,
+        warmup=args.warmup,
+        use_wrk=has_wrk and args.load_generator != "httpx",
+    )
+    with tempfile.TemporaryDirectory(prefix="vylux-bench-img-") as work:
+        ok = run(args.cold, plan, Path(work))
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
