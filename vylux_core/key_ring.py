@@ -225,10 +225,7 @@ class KeyRing:
 
     def needs_rewrap(self, wrapped: WrappedKey) -> bool:
         """True unless ``wrapped`` uses the current version and the hash-binding scheme."""
-        return (
-            wrapped.kek_version != self._current_version
-            or wrapped.aad_scheme is not AadScheme.VERSION_AND_HASH
-        )
+        return not is_current_wrapping(wrapped, self._current_version)
 
     def rewrap(self, wrapped: WrappedKey) -> WrappedKey:
         """Migrate ``wrapped`` to the current version and the hash-binding scheme.
@@ -248,6 +245,14 @@ class KeyRing:
         if len(value) != n:
             raise RuntimeError(f"entropy port returned {len(value)} bytes, expected {n}")
         return value
+
+
+def is_current_wrapping(wrapped: WrappedKey, current_version: str) -> bool:
+    """Whether ``wrapped`` is sealed the way new keys are: with ``current_version``
+    and the hash-binding AAD. Key stores use it to pick rows for rotation."""
+    return (
+        wrapped.kek_version == current_version and wrapped.aad_scheme is AadScheme.VERSION_AND_HASH
+    )
 
 
 def parse_kek_config(text: str) -> tuple[list[KeyEncryptionKey], str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from vylux_core.key_ring import AadScheme, WrappedKey
+from vylux_core.key_ring import WrappedKey, is_current_wrapping
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.key_store import StoredKey
 
@@ -39,7 +39,7 @@ class MemoryKeyStore:
             (
                 key
                 for media_hash, key in self._keys.items()
-                if media_hash > after_hash and needs_rewrap(key.wrapped, current_version)
+                if media_hash > after_hash and not is_current_wrapping(key.wrapped, current_version)
             ),
             key=lambda key: key.media_hash,
         )
@@ -47,10 +47,3 @@ class MemoryKeyStore:
 
     async def delete(self, media_hash: str) -> bool:
         return self._keys.pop(media_hash, None) is not None
-
-
-def needs_rewrap(wrapped: WrappedKey, current_version: str) -> bool:
-    return (
-        wrapped.kek_version != current_version
-        or wrapped.aad_scheme is not AadScheme.VERSION_AND_HASH
-    )

@@ -10,6 +10,7 @@ from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.task import FailureOutcome
 from vylux_core.worker.job_runner import fail_for_good
+from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +45,6 @@ class LeaseRecoverer:
         return len(recovered)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                # Nothing supervises this loop: letting a database or Redis blip end it
-                # would stop this work for the rest of the process's life.
-                logger.exception("lease recovery pass failed; next in %.0f s", self._interval)
-            await self._clock.sleep(self._interval)
+        await run_periodically(
+            self.tick, clock=self._clock, interval=self._interval, name="lease recovery"
+        )

@@ -11,6 +11,7 @@ from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services.job_service import task_for_job
+from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ class Reconciler:
         return repaired
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                # Nothing supervises this loop; a database or queue blip must not end it.
-                logger.exception("reconcile pass failed; next in %.0f s", self._interval)
-            await self._clock.sleep(self._interval)
+        await run_periodically(
+            self.tick, clock=self._clock, interval=self._interval, name="reconcile"
+        )

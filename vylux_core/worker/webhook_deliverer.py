@@ -12,6 +12,7 @@ from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.ports.webhook_sender import WebhookRequest, WebhookSender
 from vylux_core.webhook import OutboxEntry, signed_headers
+from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +56,9 @@ class WebhookDeliverer:
         return delivered
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                # Nothing supervises this loop: letting a database or Redis blip end it
-                # would stop this work for the rest of the process's life.
-                logger.exception("webhook delivery pass failed; next in %.0f s", self._interval)
-            await self._clock.sleep(self._interval)
+        await run_periodically(
+            self.tick, clock=self._clock, interval=self._interval, name="webhook delivery"
+        )
 
     async def _deliver(self, entry: OutboxEntry) -> int:
         message = entry.message
