@@ -7,6 +7,7 @@ import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,9 @@ class Runtime:
     job_service: JobService
     readiness: ReadinessService
     renditions: ByteLRU
+    # One libvips pool per process: `serve` with its in-process worker shares it
+    # instead of sizing two pools to the core count.
+    images: PyvipsImageProcessor
 
 
 @asynccontextmanager
@@ -181,10 +185,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         keks, current = parse_kek_config(config.secrets.encryption_key)
         ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
 
-        async def ping_database() -> None:
-            async with engine.connect() as conn:
-                await conn.exec_driver_sql("SELECT 1")
-
+        images = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
+        stack.push_async_callback(images.aclose)
         yield Runtime(
             config=config, profile=profile, metrics=metrics, tracer_provider=tracer_provider,
             jobs=jobs, keys=keys, cache_index=cache_index,
@@ -204,11 +206,11 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             ),
             readiness=ReadinessService(
                 probes={
-                    "database": ping_database, "queue": ping_queue,
+                    "database": partial(ping_database, engine), "queue": ping_queue,
                     "source storage": source.ping, "media storage": media.ping,
                 }
             ),
-            renditions=renditions,
+            renditions=renditions, images=images,
         )  # fmt: skip
 
 
@@ -223,12 +225,12 @@ async def _open_queue(
         )
         return queue, RedisRateLimiter(client=client, clock=clock), client.ping
     queue = SqlTaskQueue(engine=engine, clock=clock, rng=random.Random())
+    return queue, MemoryRateLimiter(clock=clock), partial(ping_database, engine)
 
-    async def ping_sql_queue() -> None:
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql("SELECT 1")
 
-    return queue, MemoryRateLimiter(clock=clock), ping_sql_queue
+async def ping_database(engine: Any) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
 
 
 async def _open_store(
@@ -256,18 +258,17 @@ async def build_server(runtime: Runtime) -> AsyncIterator[Starlette]:
     """The HTTP application; drains pending cache writes on exit."""
     config = runtime.config
     write_behind = WriteBehind()
-    processor = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
+    signer = UrlSigner(secret=config.secrets.hmac_secret)
     try:
         services = HttpServices(
             images=ImageService(
-                signer=UrlSigner(secret=config.secrets.hmac_secret), source=runtime.source,
-                media=runtime.media, processor=processor, cache=runtime.renditions,
+                signer=signer, source=runtime.source,
+                media=runtime.media, processor=runtime.images, cache=runtime.renditions,
                 cache_index=runtime.cache_index, write_behind=write_behind,
                 limits=ImageLimits(max_source_bytes=config.image_max_source_bytes),
             ),
             delivery=DeliveryService(
-                signer=UrlSigner(secret=config.secrets.hmac_secret), source=runtime.source,
-                media=runtime.media,
+                signer=signer, source=runtime.source, media=runtime.media,
             ),
             keys=runtime.key_service,
             jobs=runtime.job_service,
@@ -290,7 +291,6 @@ async def build_server(runtime: Runtime) -> AsyncIterator[Starlette]:
         still_running = await write_behind.drain(max_wait=config.shutdown_timeout)
         if still_running:
             logger.warning("%d cache writes were still running at shutdown", still_running)
-        await processor.aclose()
 
 
 @asynccontextmanager
@@ -298,11 +298,10 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     """The worker pools and background loops of this process."""
     config = runtime.config
     clock = SystemClock()
-    processor = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
     webhook_client = HttpxWebhookSender.build_client()
     try:
         handlers = build_workflows(
-            source=runtime.source, media=runtime.media, images=processor,
+            source=runtime.source, media=runtime.media, images=runtime.images,
             toolchain=FfmpegMediaToolchain(
                 binaries=MediaBinaries.resolve(
                     ffmpeg=config.ffmpeg_path, ffprobe=config.ffprobe_path,
@@ -346,4 +345,3 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
         yield WorkerRuntime(pools=pools, loops=loops)
     finally:
         await webhook_client.aclose()
-        await processor.aclose()
