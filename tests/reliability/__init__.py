@@ -1,0 +1,1 @@
+"""Fault injection, hostile input and load: the fast tier runs in CI (docs/reliability.md)."""
