@@ -55,6 +55,7 @@ from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.services import (
+    CachedRendition,
     DeliveryService,
     ImageLimits,
     ImageService,
@@ -156,7 +157,7 @@ class Runtime:
     key_service: KeyService
     job_service: JobService
     readiness: ReadinessService
-    renditions: ByteLRU
+    renditions: ByteLRU[CachedRendition]
     # One libvips pool per process: `serve` with its in-process worker shares it
     # instead of sizing two pools to the core count.
     images: PyvipsImageProcessor
@@ -181,7 +182,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         keys = SqlKeyStore(engine=engine, clock=clock)
         jobs = SqlJobStore(engine=engine, clock=clock)
         cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
-        renditions = ByteLRU(max_bytes=config.cache_max_size)
+        renditions = ByteLRU[CachedRendition](max_bytes=config.cache_max_size)
         keks, current = parse_kek_config(config.secrets.encryption_key)
         ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
 

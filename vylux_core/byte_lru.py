@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sized
+from typing import Generic, TypeVar
+
+V = TypeVar("V", bound=Sized)
 
 
-class ByteLRU:
+class ByteLRU(Generic[V]):
     """An LRU map from ``str`` keys to ``bytes`` whose values total at most ``max_bytes``.
+
+    Values are ``bytes`` or anything whose ``len()`` is its size in bytes, so a value
+    can carry what was derived from its bytes (the image service keeps each
+    rendition's ETag with it rather than hashing the body on every hit).
 
     Semantics (http-api §5.1.5): :meth:`get` promotes an entry to most recently used;
     :meth:`put` evicts least recently used entries until the new value fits; a value larger
@@ -22,7 +30,7 @@ class ByteLRU:
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
         # Insertion order is recency order: the first entry is the least recently used.
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._entries: OrderedDict[str, V] = OrderedDict()
         self._size_bytes = 0
         self._lock = threading.Lock()
 
@@ -48,7 +56,7 @@ class ByteLRU:
         with self._lock:
             return len(self._entries)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> V | None:
         """Return the value for ``key`` and mark it most recently used, or None on a miss."""
         with self._lock:
             value = self._entries.get(key)
@@ -56,7 +64,7 @@ class ByteLRU:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: str, value: V) -> None:
         """Store ``value`` under ``key`` as most recently used, evicting as needed.
 
         A value that cannot fit even in an empty cache is not stored, and any older value

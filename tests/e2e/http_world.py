@@ -53,6 +53,7 @@ from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services import (
+    CachedRendition,
     DeliveryService,
     ImageLimits,
     ImageService,
@@ -198,7 +199,7 @@ class World:
     key_store: KeyStore
     key_service: KeyService
     cache_index: ImageCacheIndex
-    renditions: ByteLRU
+    renditions: ByteLRU[CachedRendition]
     write_behind: WriteBehind
     signer: UrlSigner
     clock: Clock
@@ -317,7 +318,7 @@ async def memory_world(
     limiter: RateLimiter = switched(
         MemoryRateLimiter(clock=clock), outages, "rate_limiter", Unavailable
     )
-    renditions = ByteLRU(64 << 20)
+    renditions = ByteLRU[CachedRendition](64 << 20)
     write_behind = WriteBehind()
     signer = UrlSigner(secret=HMAC_SECRET)
     ring = KeyRing(

@@ -72,6 +72,7 @@ from vylux_core.key_ring import KeyRing, parse_kek_config
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.services import (
+    CachedRendition,
     DeliveryService,
     ImageLimits,
     ImageService,
@@ -175,7 +176,7 @@ async def real_world(
         )
         queue = switched(redis_queue, outages, "queue", QueueUnavailable)
 
-        renditions = ByteLRU(LRU_BYTES)
+        renditions = ByteLRU[CachedRendition](LRU_BYTES)
         write_behind = WriteBehind()
         processor = PyvipsImageProcessor(max_pixels=IMAGE_MAX_PIXELS)
         stack.push_async_callback(processor.aclose)

@@ -31,6 +31,7 @@ from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.services.image_service import (
+    CachedRendition,
     ImageLimits,
     ImageService,
     Rendition,
@@ -102,7 +103,7 @@ class Rig:
     source: FaultyObjectStore
     media: FaultyObjectStore
     processor: FakeImageProcessor
-    cache: ByteLRU
+    cache: ByteLRU[CachedRendition]
     index: RecordingCacheIndex
     write_behind: WriteBehind
     service: ImageService
@@ -116,7 +117,7 @@ def make_rig(
     source = FaultyObjectStore()
     media = FaultyObjectStore()
     chosen = processor if processor is not None else FakeImageProcessor()
-    cache = ByteLRU(1 << 20)
+    cache = ByteLRU[CachedRendition](1 << 20)
     index = RecordingCacheIndex()
     write_behind = WriteBehind()
     service = ImageService(
@@ -294,7 +295,7 @@ async def test_processed_then_served_from_memory_without_processing_again() -> N
     assert second.data == first.data
     assert second.format is ImageFormat.WEBP
     assert rig.processor.calls == 1
-    assert rig.cache.get(hash_of("w200", remainder)) == first.data
+    assert rig.cache.get(hash_of("w200", remainder)) == CachedRendition.of(first.data)
 
 
 async def test_renditions_with_the_same_processing_hash_share_the_memory_entry() -> None:
@@ -318,7 +319,7 @@ async def test_a_stored_rendition_is_served_and_promoted_without_the_source_or_p
 
     assert first.source is RenditionSource.STORAGE
     assert first.data == b"stored rendition"
-    assert rig.cache.get(key) == b"stored rendition"
+    assert rig.cache.get(key) == CachedRendition.of(b"stored rendition")
     assert second.source is RenditionSource.MEMORY
     assert rig.processor.calls == 0
     assert len(rig.write_behind) == 0
@@ -558,15 +559,14 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_work() -> None:
     assert processor.calls == 1
     assert joined.source is RenditionSource.PROCESSED
     assert late_result.data == joined.data == fake_image(64, 48) + b"webp q80"
-    assert rig.cache.get(hash_of("w64", remainder)) == joined.data
+    assert rig.cache.get(hash_of("w64", remainder)) == CachedRendition.of(joined.data)
 
 
 # --- ETag --------------------------------------------------------------------------------------
 
 
 def test_etag_is_the_quoted_first_16_hex_of_the_body_digest() -> None:
-    rendition = Rendition(data=b"hello", format=ImageFormat.WEBP, source=RenditionSource.MEMORY)
-    assert rendition.etag == '"2cf24dba5fb0a30e"'
+    assert CachedRendition.of(b"hello").etag == '"2cf24dba5fb0a30e"'
 
 
 async def test_etag_of_a_processed_rendition_has_the_documented_shape() -> None:

@@ -34,6 +34,7 @@ from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.key_store import StoredKey
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
+from vylux_core.services.image_service import CachedRendition
 from vylux_core.services.job_service import JobLimits, JobService
 from vylux_core.task import ArchivedTask, CancelOutcome, Lease, QueueStats, Task
 
@@ -98,7 +99,7 @@ class World:
     media: MemoryObjectStore
     cache_index: MemoryImageCacheIndex
     keys: MemoryKeyStore
-    renditions: ByteLRU
+    renditions: ByteLRU[CachedRendition]
 
     async def put_source(self, size: int, key: str = SOURCE) -> None:
         await self.source.put_bytes(key, b"v" * size, content_type="video/mp4")
@@ -124,7 +125,7 @@ def build(
     jobs = MemoryJobStore(clock=clock)
     source, media = MemoryObjectStore(), MemoryObjectStore()
     cache_index, keys = MemoryImageCacheIndex(), MemoryKeyStore(clock=clock)
-    renditions = ByteLRU(1 << 20)
+    renditions = ByteLRU[CachedRendition](1 << 20)
     service = JobService(
         jobs=jobs,
         queue=world_queue,
@@ -501,7 +502,7 @@ async def _seed(world: World) -> Seeded:
     for media_hash, digest in ((H, DIGEST_H), (OTHER, DIGEST_OTHER)):
         entry = CacheEntry(media_hash, f"uploads/{media_hash}/w64.webp", f"cache/{digest}.webp")
         await world.media.put_bytes(entry.storage_key, b"img", content_type="image/webp")
-        world.renditions.put(entry.cache_key, b"img")
+        world.renditions.put(entry.cache_key, CachedRendition.of(b"img"))
         await world.cache_index.record(entry)
         await world.keys.put_if_absent(_stored_key(media_hash))
 
@@ -534,7 +535,7 @@ async def test_purge_removes_everything_of_the_hash_and_nothing_else(times: int)
         f"videos/ab/{OTHER}/cover.jpg",
     ]
     assert world.renditions.get(f"uploads/{H}/w64.webp") is None
-    assert world.renditions.get(f"uploads/{OTHER}/w64.webp") == b"img"
+    assert world.renditions.get(f"uploads/{OTHER}/w64.webp") == CachedRendition.of(b"img")
     assert await world.cache_index.list_by_hash(H) == []
     assert len(await world.cache_index.list_by_hash(OTHER)) == 1
     assert (await world.keys.get(H), (await world.keys.get(OTHER)) is not None) == (None, True)

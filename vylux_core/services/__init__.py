@@ -2,6 +2,7 @@
 
 from vylux_core.services.delivery_service import Delivery, DeliveryService
 from vylux_core.services.image_service import (
+    CachedRendition,
     ImageLimits,
     ImageService,
     Rendition,
@@ -21,6 +22,7 @@ from vylux_core.services.key_service import KeyService
 from vylux_core.services.readiness import Probe, ReadinessService
 
 __all__ = [
+    "CachedRendition",
     "Delivery",
     "DeliveryService",
     "ImageLimits",
