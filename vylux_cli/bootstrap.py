@@ -334,7 +334,10 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
         ]  # fmt: skip
         loops = [
             LeaseRecoverer(consumer=runtime.queue, jobs=runtime.jobs, clock=clock).run,
-            Reconciler(jobs=runtime.jobs, queue=runtime.queue, clock=clock).run,
+            Reconciler(
+                jobs=runtime.jobs, queue=runtime.queue, clock=clock,
+                grace=config.reconcile_grace, interval=config.reconcile_interval,
+            ).run,
             WebhookDeliverer(
                 outbox=runtime.outbox, jobs=runtime.jobs, clock=clock,
                 secret=config.secrets.webhook_secret,

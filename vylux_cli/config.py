@@ -83,6 +83,8 @@ class Config:
     shaka_packager_path: str | None
     shutdown_timeout: float
     worker_shutdown_timeout: float
+    reconcile_interval: float
+    reconcile_grace: float
     log_level: str
     log_format: str
     otel_endpoint: str
@@ -153,6 +155,8 @@ class _Reader:
             shaka_packager_path=self._optional("SHAKA_PACKAGER_PATH"),
             shutdown_timeout=self._duration("SHUTDOWN_TIMEOUT", "30s"),
             worker_shutdown_timeout=self._duration("WORKER_SHUTDOWN_TIMEOUT", "10m"),
+            reconcile_interval=self._positive_duration("RECONCILE_INTERVAL", "60s"),
+            reconcile_grace=self._duration("RECONCILE_GRACE", "30s"),
             log_level=self._log_level(),
             log_format=self._choice("LOG_FORMAT", "json", LOG_FORMATS),
             otel_endpoint=self._otel_endpoint(),
@@ -213,6 +217,12 @@ class _Reader:
             return parse_go_duration(default)
         if seconds < 0:
             self.problems.append(f"{name} must not be negative")
+        return seconds
+
+    def _positive_duration(self, name: str, default: str) -> float:
+        seconds = self._duration(name, default)
+        if seconds == 0:
+            self.problems.append(f"{name} must be more than zero")
         return seconds
 
     def _log_level(self) -> str:

@@ -231,6 +231,22 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         "rest go back to the queue without using up an attempt.",
         WORKER,
     ),
+    Variable(
+        "RECONCILE_INTERVAL",
+        "60s",
+        "Go duration, more than zero. How often the worker's reconciler compares the database "
+        "with the queue and enqueues the jobs the queue does not hold (a wiped or restarted "
+        "Redis, a submission made while Redis was down).",
+        WORKER,
+    ),
+    Variable(
+        "RECONCILE_GRACE",
+        "30s",
+        "Go duration. The reconciler leaves alone jobs changed more recently than this (their "
+        "enqueue may still be in flight). Jobs the queue lost wait up to "
+        "`RECONCILE_INTERVAL` + `RECONCILE_GRACE` before they run again.",
+        WORKER,
+    ),
     # --- limits -----------------------------------------------------------------------------
     Variable(
         "MAX_FILE_SIZE",

@@ -117,6 +117,10 @@ def problems_of(env: dict[str, str]) -> list[str]:
             {"SHUTDOWN_TIMEOUT": "10"}, "SHUTDOWN_TIMEOUT: invalid duration", id="duration"
         ),
         pytest.param(
+            {"RECONCILE_INTERVAL": "0s"}, "RECONCILE_INTERVAL must be more than zero",
+            id="reconcile-interval-zero",
+        ),
+        pytest.param(
             {"ALLOW_PRIVATE_CALLBACKS": "maybe"}, "ALLOW_PRIVATE_CALLBACKS must be true or false",
             id="bool",
         ),
@@ -141,6 +145,7 @@ def test_defaults_and_embedded_profile() -> None:
     )  # fmt: skip
     assert (config.large_file_threshold, config.max_file_size) == (5_368_709_120, 53_687_091_200)
     assert (config.shutdown_timeout, config.worker_shutdown_timeout) == (30.0, 600.0)
+    assert (config.reconcile_interval, config.reconcile_grace) == (60.0, 30.0)
     assert (config.source_s3, config.media_s3, config.redis_url) == (None, None, None)
 
 
