@@ -299,6 +299,14 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     """The worker pools and background loops of this process."""
     config = runtime.config
     clock = SystemClock()
+    scratch = LocalScratchSpace(root=config.scratch_dir)
+    # A worker killed mid-attempt (SIGKILL, OOM, power loss) left its directories behind.
+    stale = await scratch.sweep_stale()
+    if stale:
+        logger.warning(
+            "removed %d scratch directories left by a stopped worker in %s", len(stale),
+            scratch.root,
+        )  # fmt: skip
     webhook_client = HttpxWebhookSender.build_client()
     try:
         handlers = build_workflows(
@@ -309,7 +317,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
                     packager=config.shaka_packager_path,
                 )
             ),
-            scratch=LocalScratchSpace(root=config.scratch_dir), keys=runtime.key_service,
+            scratch=scratch, keys=runtime.key_service,
             max_image_source_bytes=config.image_max_source_bytes,
         )  # fmt: skip
         runner = JobRunner(

@@ -1,8 +1,17 @@
-"""LocalScratchSpace: per-attempt directories under VYLUX_SCRATCH_DIR."""
+"""LocalScratchSpace: per-attempt directories under VYLUX_SCRATCH_DIR.
+
+Each directory is ``flock``-ed by the process that created it for as long as its attempt
+runs. The kernel drops that lock when the process dies, also on SIGKILL, so
+:meth:`LocalScratchSpace.sweep_stale` can tell a killed worker's leftovers (unlocked)
+from directories in use by any live process on the host (locked), without guessing from
+ages or PIDs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import re
 import shutil
 import tempfile
@@ -13,6 +22,9 @@ from pathlib import Path
 from vylux_core.errors import StorageUnavailable
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
+# What task_directory creates: the prefix below plus mkdtemp's 8 random characters.
+# Nothing else in the root is ever swept.
+_TASK_DIRECTORY = re.compile(r"vylux-[A-Za-z0-9_-]{1,64}-[a-z0-9_]{8}")
 
 
 class LocalScratchSpace:
@@ -23,9 +35,13 @@ class LocalScratchSpace:
         self._root = root
         self._margin = margin_bytes
 
+    @property
+    def root(self) -> Path:
+        return self._root or Path(tempfile.gettempdir())
+
     @asynccontextmanager
     async def task_directory(self, job_id: str, *, needed_bytes: int = 0) -> AsyncIterator[Path]:
-        root = self._root or Path(tempfile.gettempdir())
+        root = self.root
         await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
         free = (await asyncio.to_thread(shutil.disk_usage, root)).free
         if needed_bytes and free < needed_bytes + self._margin:
@@ -33,9 +49,61 @@ class LocalScratchSpace:
                 f"scratch space: {free} bytes free, {needed_bytes + self._margin} needed"
             )
         prefix = f"vylux-{_SAFE.sub('_', job_id)[:64]}-"
-        directory = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix, dir=root))
+        directory, lock = await asyncio.to_thread(_create_locked, root, prefix)
         try:
             yield directory
         finally:
             # Shielded: a cancelled attempt must still not leave gigabytes behind.
-            await asyncio.shield(asyncio.to_thread(shutil.rmtree, directory, True))
+            await asyncio.shield(asyncio.to_thread(_remove_and_unlock, directory, lock))
+
+    async def sweep_stale(self) -> list[Path]:
+        """Remove the task directories no live process holds (left by a killed worker);
+        returns what was removed. Safe while other workers share the root."""
+        return await asyncio.to_thread(_sweep, self.root)
+
+
+def _create_locked(root: Path, prefix: str) -> tuple[Path, int]:
+    while True:
+        directory = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+        try:
+            lock = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            continue  # a sweep in another process removed it before we could lock it
+        # Blocks only while such a sweep is removing it; then the directory is gone
+        # (no links left) and we start over with a new one.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.fstat(lock).st_nlink > 0:
+            return directory, lock
+        os.close(lock)
+
+
+def _remove_and_unlock(directory: Path, lock: int) -> None:
+    try:
+        shutil.rmtree(directory, ignore_errors=True)
+    finally:
+        os.close(lock)  # after the removal, so no sweep ever sees it half-removed and unlocked
+
+
+def _sweep(root: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return []
+    removed = []
+    for entry in entries:
+        if not _TASK_DIRECTORY.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            lock = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone meanwhile
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # an attempt of a live process
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        finally:
+            os.close(lock)
+    return removed
