@@ -312,3 +312,70 @@ async def test_storage_spans_carry_the_operation_attributes(
     assert (size.attributes or {})["storage.result"] == "error"
     assert size.status.status_code is StatusCode.ERROR
     assert [event.name for event in size.events] == ["exception"]
+
+
+# --- without an exporter: nothing is recorded, trace ids still flow ----------------------
+
+
+@pytest.fixture
+def unrecorded() -> Iterator[TracerProvider]:
+    tracer_provider = build_tracer_provider("vylux", "test", "")
+    yield tracer_provider
+    tracer_provider.shutdown()
+
+
+async def test_unrecorded_requests_still_get_fresh_trace_ids_the_handler_sees(
+    unrecorded: TracerProvider,
+) -> None:
+    async with client_for(unrecorded) as client:
+        first, second = [await client.get("/api/jobs/j1") for _ in range(2)]
+
+    ids = [response.headers["x-trace-id"] for response in (first, second)]
+    assert all(HEX32.match(trace_id) for trace_id in ids)
+    assert ids[0] != ids[1]
+    assert [response.json()["trace_id"] for response in (first, second)] == ids
+
+
+async def test_unrecorded_requests_continue_an_incoming_trace_as_the_sdk_would(
+    unrecorded: TracerProvider,
+) -> None:
+    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1", "baggage": "tenant=acme"}
+    async with client_for(unrecorded) as client:
+        response = await client.get("/api/jobs/j1", headers=headers)
+
+    body = response.json()
+    assert response.headers["x-trace-id"] == body["trace_id"] == INCOMING_TRACE_ID
+    version, trace_id, span_id, flags = body["carrier"]["traceparent"].split("-")
+    # A new span of the same trace; ALWAYS_OFF clears the sampled flag, as the SDK does.
+    assert (version, trace_id, flags) == ("00", INCOMING_TRACE_ID, "00")
+    assert re.fullmatch(r"[0-9a-f]{16}", span_id)
+    assert span_id != INCOMING_SPAN_ID
+    assert body["carrier"]["tracestate"] == "vendor=1"
+    assert body["baggage"] == "acme"
+
+
+async def test_unrecorded_requests_ignore_invalid_and_ambient_context(
+    unrecorded: TracerProvider,
+) -> None:
+    with unrecorded.get_tracer("test").start_as_current_span("caller") as caller:
+        async with client_for(unrecorded) as client:
+            invalid = await client.get("/api/jobs/j1", headers={"traceparent": "00-zz-yy-01"})
+            plain = await client.get("/api/jobs/j1")
+
+    caller_id = format(caller.get_span_context().trace_id, "032x")
+    for response in (invalid, plain):
+        assert HEX32.match(response.headers["x-trace-id"])
+        assert response.headers["x-trace-id"] != caller_id
+
+
+async def test_unrecorded_crashes_answer_the_json_500_with_one_trace_id(
+    unrecorded: TracerProvider,
+) -> None:
+    async with client_for(unrecorded) as client:
+        response = await client.get("/crash")
+        head = await client.head("/crash")
+
+    assert response.status_code == head.status_code == 500
+    assert response.json() == {"message": "Internal Server Error"}
+    assert head.content == b""
+    assert len(response.headers.get_list("x-trace-id")) == 1

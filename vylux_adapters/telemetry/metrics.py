@@ -71,11 +71,18 @@ def render_exposition(registry: Registry) -> bytes:
     return generate_latest(registry)
 
 
+MAX_REMEMBERED_HTTP_LABELS = 1024
+
+
 class Metrics:
     """Every Vylux metric family, on ``registry``; the attributes are the raw families."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        # ``labels()`` takes a lock and checks every label value on each call; the HTTP
+        # middleware counts every request, so its children are looked up once each.
+        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._image_children: dict[tuple[Counter | str, ...], Counter] = {}
         http_labels = ("method", "route", "status")
         self.http_requests = Counter(
             "vylux_http_requests_total",
@@ -156,9 +163,24 @@ class Metrics:
     def observe_http_request(
         self, method: str, route: str, status: int, duration_seconds: float
     ) -> None:
+        children = self._http_children.get((method, route, status))
+        if children is None:
+            children = self._http_children_for(method, route, status)
+        counter, histogram = children
+        counter.inc()
+        histogram.observe(duration_seconds)
+
+    def _http_children_for(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
         labels = (method, route, str(status))
-        self.http_requests.labels(*labels).inc()
-        self.http_request_duration.labels(*labels).observe(duration_seconds)
+        children = (
+            self.http_requests.labels(*labels),
+            self.http_request_duration.labels(*labels),
+        )
+        # Methods are the client's to choose; past this many combinations of them,
+        # routes and statuses the lookups are simply not remembered.
+        if len(self._http_children) < MAX_REMEMBERED_HTTP_LABELS:
+            self._http_children[(method, route, status)] = children
+        return children
 
     def record_image_rendition(self, source: RenditionSource) -> None:
         """A served ``/img`` rendition: its cache lookups and its outcome (§5.1.9).
@@ -171,7 +193,7 @@ class Metrics:
         else:
             self._cache_event("memory", "miss")
             self._cache_event("storage", "hit" if source is RenditionSource.STORAGE else "miss")
-        self.image_results.labels(source.value).inc()
+        self._image_child(self.image_results, source.value).inc()
 
     def record_image_error(self, stage: ImageErrorStage, status: int) -> None:
         """A failed ``/img`` request (404/502 fetching, 422/500 transforming).
@@ -232,4 +254,12 @@ class Metrics:
         self.queue_sync_failures.inc()
 
     def _cache_event(self, layer: str, result: str) -> None:
-        self.image_cache_events.labels(layer, result).inc()
+        self._image_child(self.image_cache_events, layer, result).inc()
+
+    def _image_child(self, family: Counter, *labels: str) -> Counter:
+        # A handful of fixed label sets, looked up on every /img request.
+        key = (family, *labels)
+        child = self._image_children.get(key)
+        if child is None:
+            child = self._image_children[key] = family.labels(*labels)
+        return child

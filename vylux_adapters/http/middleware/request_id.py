@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import random
-import string
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vylux_adapters.http.scope_keys import REQUEST_ID
 
-_ALPHABET = string.ascii_letters + string.digits
 REQUEST_ID_LENGTH = 32
+_HEADER = b"x-request-id"
 
 
 def new_request_id(rng: random.Random) -> str:
-    """32 random alphanumeric characters, like the reference's generator.
+    """32 random alphanumeric characters (lower-case hex), as the spec asks.
 
     Request ids correlate log lines; they guard nothing, so a per-process PRNG seeded
-    from the OS is enough. The OS generator cost a system call per id (tens of µs
-    here), a large share of serving a cached rendition.
+    from the OS is enough. The OS generator cost a system call per id, and drawing
+    the 32 characters one by one about 8 µs: both large shares of serving a cached
+    rendition.
     """
-    return "".join(rng.choices(_ALPHABET, k=REQUEST_ID_LENGTH))
+    return format(rng.getrandbits(128), "032x")
 
 
 class RequestIdMiddleware:
@@ -36,12 +35,22 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        request_id = Headers(scope=scope).get("x-request-id") or new_request_id(self._rng)
+        request_id = _incoming_id(scope) or new_request_id(self._rng)
         scope[REQUEST_ID] = request_id
+        header = (_HEADER, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                headers = [pair for pair in message.get("headers", ()) if pair[0] != _HEADER]
+                message["headers"] = [*headers, header]
             await send(message)
 
         await self._app(scope, receive, send_with_id)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    # ASGI servers hand header names over lower-cased.
+    for name, value in scope["headers"]:
+        if name == _HEADER and value:
+            return str(value.decode("latin-1"))
+    return None
