@@ -258,7 +258,7 @@ class Metrics:
 
     def _image_child(self, family: Counter, *labels: str) -> Counter:
         # A handful of fixed label sets, looked up on every /img request.
-        key = (family, *labels)
+        key: tuple[Counter | str, ...] = (family, *labels)
         child = self._image_children.get(key)
         if child is None:
             child = self._image_children[key] = family.labels(*labels)
