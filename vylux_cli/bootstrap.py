@@ -72,6 +72,8 @@ from vylux_core.write_behind import WriteBehind
 logger = logging.getLogger(__name__)
 
 DATABASE_FILE = "vylux.db"
+# How often expired leases are looked for; shorter leases are checked more often.
+RECOVERY_INTERVAL_SECONDS = 5.0
 
 
 @frozen(kw_only=True)
@@ -327,12 +329,14 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             ),
         )  # fmt: skip
         worker_id = f"{os.uname().nodename}-{os.getpid()}"
+        lease = config.worker_lease_timeout
         pools = [
             WorkerPool(
                 consumer=runtime.queue, jobs=runtime.jobs, runner=runner, worker_id=worker_id,
                 settings=PoolSettings(
                     name=name, weights=weights, concurrency=concurrency,
                     shutdown_timeout=config.worker_shutdown_timeout,
+                    lease_seconds=lease, heartbeat_interval=lease / 3,
                 ),
             )
             for name, weights, concurrency in (
@@ -341,7 +345,10 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             )
         ]  # fmt: skip
         loops = [
-            LeaseRecoverer(consumer=runtime.queue, jobs=runtime.jobs, clock=clock).run,
+            LeaseRecoverer(
+                consumer=runtime.queue, jobs=runtime.jobs, clock=clock,
+                interval=min(RECOVERY_INTERVAL_SECONDS, lease / 3),
+            ).run,
             Reconciler(
                 jobs=runtime.jobs, queue=runtime.queue, clock=clock,
                 grace=config.reconcile_grace, interval=config.reconcile_interval,

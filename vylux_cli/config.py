@@ -16,6 +16,8 @@ from vylux_cli.go_duration import parse_go_duration
 MODES = ("all", "server", "worker")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 LOG_FORMATS = ("json", "console")
+# Heartbeats go every third of the lease: below this they would flood the queue.
+MIN_LEASE_SECONDS = 3.0
 
 # Secret name -> minimum bytes once hex-decoded (http-api §11).
 SECRET_MIN_BYTES = {
@@ -83,6 +85,7 @@ class Config:
     shaka_packager_path: str | None
     shutdown_timeout: float
     worker_shutdown_timeout: float
+    worker_lease_timeout: float
     reconcile_interval: float
     reconcile_grace: float
     log_level: str
@@ -155,6 +158,7 @@ class _Reader:
             shaka_packager_path=self._optional("SHAKA_PACKAGER_PATH"),
             shutdown_timeout=self._duration("SHUTDOWN_TIMEOUT", "30s"),
             worker_shutdown_timeout=self._duration("WORKER_SHUTDOWN_TIMEOUT", "10m"),
+            worker_lease_timeout=self._lease_timeout(),
             reconcile_interval=self._positive_duration("RECONCILE_INTERVAL", "60s"),
             reconcile_grace=self._duration("RECONCILE_GRACE", "30s"),
             log_level=self._log_level(),
@@ -223,6 +227,12 @@ class _Reader:
         seconds = self._duration(name, default)
         if seconds == 0:
             self.problems.append(f"{name} must be more than zero")
+        return seconds
+
+    def _lease_timeout(self) -> float:
+        seconds = self._duration("WORKER_LEASE_TIMEOUT", "30s")
+        if seconds < MIN_LEASE_SECONDS:
+            self.problems.append(f"WORKER_LEASE_TIMEOUT must be at least {MIN_LEASE_SECONDS:g}s")
         return seconds
 
     def _log_level(self) -> str:

@@ -232,6 +232,15 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         WORKER,
     ),
     Variable(
+        "WORKER_LEASE_TIMEOUT",
+        "30s",
+        "Go duration, at least 3s. How long a running attempt's lease lasts without a "
+        "heartbeat (sent every third of it): the tasks of a worker that died without "
+        "shutting down (SIGKILL, OOM, lost host) are taken back within this plus 5 s and "
+        "retried after the usual back-off; that counts as an attempt.",
+        WORKER,
+    ),
+    Variable(
         "RECONCILE_INTERVAL",
         "60s",
         "Go duration, more than zero. How often the worker's reconciler compares the database "

@@ -117,6 +117,10 @@ def problems_of(env: dict[str, str]) -> list[str]:
             {"SHUTDOWN_TIMEOUT": "10"}, "SHUTDOWN_TIMEOUT: invalid duration", id="duration"
         ),
         pytest.param(
+            {"WORKER_LEASE_TIMEOUT": "2s"}, "WORKER_LEASE_TIMEOUT must be at least 3s",
+            id="lease-too-short",
+        ),
+        pytest.param(
             {"RECONCILE_INTERVAL": "0s"}, "RECONCILE_INTERVAL must be more than zero",
             id="reconcile-interval-zero",
         ),
@@ -146,6 +150,7 @@ def test_defaults_and_embedded_profile() -> None:
     assert (config.large_file_threshold, config.max_file_size) == (5_368_709_120, 53_687_091_200)
     assert (config.shutdown_timeout, config.worker_shutdown_timeout) == (30.0, 600.0)
     assert (config.reconcile_interval, config.reconcile_grace) == (60.0, 30.0)
+    assert config.worker_lease_timeout == 30.0
     assert (config.source_s3, config.media_s3, config.redis_url) == (None, None, None)
 
 
