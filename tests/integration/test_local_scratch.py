@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from vylux_adapters.scratch import LocalScratchSpace
+from vylux_adapters.scratch.local_scratch import MARKER
 
 # Holds one task directory open until killed; prints its path once it has it.
 HOLDER = textwrap.dedent(
@@ -90,4 +91,5 @@ async def test_sweep_of_a_missing_root_finds_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["vylux-job-abcdefgh", "vylux-a-12345678"])
 async def test_an_unlocked_leftover_matching_the_layout_is_swept(tmp_path: Path, name: str) -> None:
     (tmp_path / name / "hls").mkdir(parents=True)
+    (tmp_path / name / MARKER).touch()  # what task_directory leaves in every directory
     assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [tmp_path / name]

@@ -4,7 +4,9 @@ Each directory is ``flock``-ed by the process that created it for as long as its
 runs. The kernel drops that lock when the process dies, also on SIGKILL, so
 :meth:`LocalScratchSpace.sweep_stale` can tell a killed worker's leftovers (unlocked)
 from directories in use by any live process on the host (locked), without guessing from
-ages or PIDs.
+ages or PIDs. A directory is only ever swept when it also holds the :data:`MARKER` file,
+so a foreign directory in a shared root (the system temp directory by default) whose
+name happens to fit the layout, such as ``mkdtemp(prefix="vylux-bench-")``, is left alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +28,10 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 # What task_directory creates: the prefix below plus mkdtemp's 8 random characters.
 # Nothing else in the root is ever swept.
 _TASK_DIRECTORY = re.compile(r"vylux-[A-Za-z0-9_-]{1,64}-[a-z0-9_]{8}")
+# Written into each task directory once it is locked. A process killed between mkdtemp
+# and this file leaves an empty directory that no sweep removes: a few bytes, where
+# trusting the name alone deleted other programs' directories.
+MARKER = ".vylux-scratch"
 
 
 class LocalScratchSpace:
@@ -73,6 +80,11 @@ def _create_locked(root: Path, prefix: str) -> tuple[Path, int]:
         # (no links left) and we start over with a new one.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.fstat(lock).st_nlink > 0:
+            try:
+                (directory / MARKER).touch()
+            except BaseException:
+                _remove_and_unlock(directory, lock)
+                raise
             return directory, lock
         os.close(lock)
 
@@ -93,6 +105,8 @@ def _sweep(root: Path) -> list[Path]:
     for entry in entries:
         if not _TASK_DIRECTORY.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
             continue
+        if not _has_marker(entry.path):
+            continue  # not one of ours, whatever its name says
         try:
             lock = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
@@ -107,3 +121,10 @@ def _sweep(root: Path) -> list[Path]:
         finally:
             os.close(lock)
     return removed
+
+
+def _has_marker(directory: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(os.path.join(directory, MARKER)).st_mode)
+    except OSError:
+        return False
