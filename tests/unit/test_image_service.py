@@ -30,6 +30,7 @@ from vylux_core.image_options import ImageFormat, parse_image_options, processin
 from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.services import image_service
 from vylux_core.services.image_service import (
     CachedRendition,
     ImageLimits,
@@ -278,6 +279,47 @@ async def test_the_signature_covers_the_canonical_request() -> None:
     rendition = await rig.service.render(signature, "h200_w+300", "uploads%2FMy%20Image.png.JPEG")
     assert rendition.format is ImageFormat.JPG
     assert rendition.data == fake_image(300, 200) + b"jpg q80"
+
+
+async def test_a_verified_url_is_not_trusted_with_another_signature_or_path() -> None:
+    # Repeat requests skip parsing and verification; nothing else may ride on that.
+    rig = await rig_with_source("photo.png", SOURCE)
+    good = sign("w100", "photo.png.webp")
+    await rig.service.render(good, "w100", "photo.png.webp")
+
+    for signature, opts, remainder in [
+        (good[:-1] + ("A" if good[-1] != "A" else "B"), "w100", "photo.png.webp"),
+        (good, "w200", "photo.png.webp"),
+        (good, "w100", "photo.png.png"),
+        (good, "w100", "other.png.webp"),
+    ]:
+        with pytest.raises(InvalidSignature):
+            await rig.service.render(signature, opts, remainder)
+    again = await rig.service.render(good, "w100", "photo.png.webp")
+    assert again.source is RenditionSource.MEMORY
+
+
+async def test_a_verified_url_whose_rendition_left_memory_is_produced_again() -> None:
+    rig = await rig_with_source()
+    remainder = SOURCE_KEY + ".webp"
+    first = await render(rig, "w200", remainder)
+    assert rig.cache.discard(hash_of("w200", remainder))
+
+    again = await render(rig, "w200", remainder)
+
+    assert again.source is not RenditionSource.MEMORY
+    assert again.data == first.data
+
+
+async def test_remembered_urls_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_service, "MAX_REMEMBERED_REQUESTS", 3)
+    rig = await rig_with_source()
+    remainder = SOURCE_KEY + ".webp"
+    for width in range(10, 20):
+        await render(rig, f"w{width}", remainder)
+        assert len(rig.service._verified) <= 3
+    # Still served correctly once forgotten.
+    assert (await render(rig, "w10", remainder)).source is RenditionSource.MEMORY
 
 
 # --- the cache layers --------------------------------------------------------------------------

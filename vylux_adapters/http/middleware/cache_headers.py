@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
 _CACHEABLE = frozenset({200, 206, 304})
+_MANAGED = frozenset({b"cache-control", b"vary"})
+_SUCCESS_HEADERS = ((b"cache-control", IMMUTABLE.encode("ascii")), (b"vary", b"Accept"))
 
 
 class CacheHeadersMiddleware:
@@ -25,12 +26,12 @@ class CacheHeadersMiddleware:
 
         async def send_with_cache_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                del headers["cache-control"]
-                del headers["vary"]
+                headers = [
+                    pair for pair in message.get("headers", ()) if pair[0].lower() not in _MANAGED
+                ]
                 if message["status"] in _CACHEABLE:
-                    headers["Cache-Control"] = IMMUTABLE
-                    headers["Vary"] = "Accept"
+                    headers.extend(_SUCCESS_HEADERS)
+                message["headers"] = headers
             await send(message)
 
         await self._app(scope, receive, send_with_cache_headers)
