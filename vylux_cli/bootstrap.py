@@ -354,8 +354,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
                 grace=config.reconcile_grace, interval=config.reconcile_interval,
             ).run,
             WebhookDeliverer(
-                outbox=runtime.outbox, jobs=runtime.jobs, clock=clock,
-                secret=config.secrets.webhook_secret,
+                outbox=runtime.outbox, clock=clock, secret=config.secrets.webhook_secret,
                 sender=HttpxWebhookSender(
                     client=webhook_client, allow_private=config.allow_private_callbacks
                 ),

@@ -14,7 +14,7 @@ from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryWebhookOutb
 from vylux_adapters.sql import SqlJobStore
 from vylux_adapters.sql.webhook_outbox import SqlWebhookOutbox
 from vylux_core.errors import IllegalTransition
-from vylux_core.job import JobStatus, JobType, NewJob
+from vylux_core.job import CallbackStatus, JobStatus, JobType, NewJob
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.webhook import WebhookMessage, final_outcome_message
@@ -98,6 +98,23 @@ async def test_sent_entries_leave_the_outbox(pair: Pair, clock: ManualClock) -> 
     await pair.outbox.mark_sent(message.id)  # idempotent
 
     assert await pair.outbox.due(clock.now() + timedelta(days=2), 10) == []
+
+
+async def test_finishing_an_entry_sets_its_jobs_callback_status(
+    pair: Pair, clock: ManualClock
+) -> None:
+    """In the same write: a crash between two writes would leave a delivered webhook's
+    job ``pending`` for good."""
+    sent = await finished_job(pair, "job-1")
+    given_up = await finished_job(pair, "job-2", fail=True)
+    assert (await pair.jobs.get("job-1")).callback_status is CallbackStatus.PENDING
+
+    await pair.outbox.mark_sent(sent.id)
+    await pair.outbox.mark_failed(given_up.id, "HTTP 503")
+    await pair.outbox.mark_failed(sent.id, "too late")  # finished already: no effect
+
+    assert (await pair.jobs.get("job-1")).callback_status is CallbackStatus.SENT
+    assert (await pair.jobs.get("job-2")).callback_status is CallbackStatus.FAILED
 
 
 async def test_rescheduled_entries_come_back_when_due(pair: Pair, clock: ManualClock) -> None:

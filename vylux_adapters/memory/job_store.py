@@ -20,6 +20,8 @@ class MemoryJobStore:
     def __init__(self, *, clock: Clock, outbox: MemoryWebhookOutbox | None = None) -> None:
         self._clock = clock
         self._outbox = outbox
+        if outbox is not None:
+            outbox.attach(self._set_callback_now)
         self._jobs: dict[str, Job] = {}
 
     async def create(self, new_job: NewJob) -> CreateOutcome:
@@ -110,6 +112,9 @@ class MemoryJobStore:
         return self._transition(job_id, JobStatus.CANCELLED)
 
     async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
+        self._set_callback_now(job_id, status)
+
+    def _set_callback_now(self, job_id: str, status: CallbackStatus) -> None:
         if job_id in self._jobs:
             self._update(job_id, callback_status=status)
 

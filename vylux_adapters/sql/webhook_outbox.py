@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.job_store import as_utc
-from vylux_adapters.sql.schema import webhook_deliveries
+from vylux_adapters.sql.schema import jobs, webhook_deliveries
+from vylux_core.job import CallbackStatus
 from vylux_core.ports.clock import Clock
 from vylux_core.webhook import OutboxEntry, WebhookMessage
 
@@ -18,7 +19,8 @@ _table = webhook_deliveries.c
 
 
 class SqlWebhookOutbox:
-    """Entries are inserted by SqlJobStore with the job's final status."""
+    """Entries are inserted by SqlJobStore with the job's final status; finishing one
+    sets its job's ``callback_status`` in the same transaction."""
 
     def __init__(self, *, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
@@ -37,7 +39,7 @@ class SqlWebhookOutbox:
         return [_row_to_entry(row._mapping) for row in rows]
 
     async def mark_sent(self, message_id: str) -> None:
-        await self._finish(message_id, "sent", None)
+        await self._finish(message_id, "sent", None, CallbackStatus.SENT)
 
     async def reschedule(self, message_id: str, next_attempt_at: datetime, error: str) -> None:
         await self._update(
@@ -48,12 +50,30 @@ class SqlWebhookOutbox:
         )
 
     async def mark_failed(self, message_id: str, error: str) -> None:
-        await self._finish(message_id, "failed", error)
+        await self._finish(message_id, "failed", error, CallbackStatus.FAILED)
 
-    async def _finish(self, message_id: str, status: str, error: str | None) -> None:
-        await self._update(
-            message_id, attempts=_table.attempts + 1, status=status, last_error=error
-        )
+    async def _finish(
+        self, message_id: str, status: str, error: str | None, callback: CallbackStatus
+    ) -> None:
+        now = self._clock.now()
+        with database_errors("finish webhook"):
+            async with self._engine.begin() as conn:
+                finished = await conn.execute(
+                    update(webhook_deliveries)
+                    .where(_table.id == message_id, _table.status == "pending")
+                    .values(
+                        updated_at=now, attempts=_table.attempts + 1, status=status,
+                        last_error=error,
+                    )
+                    .returning(_table.job_id)
+                )  # fmt: skip
+                job_id = finished.scalar_one_or_none()
+                if job_id is not None:
+                    await conn.execute(
+                        update(jobs)
+                        .where(jobs.c.id == job_id)
+                        .values(updated_at=now, callback_status=callback.value)
+                    )
 
     async def _update(self, message_id: str, **changes: Any) -> None:
         with database_errors("update webhook"):

@@ -19,7 +19,9 @@ class WebhookOutbox(Protocol):
         ...
 
     async def mark_sent(self, message_id: str) -> None:
-        """Delivered: never attempted again."""
+        """Delivered: never attempted again. The job's ``callback_status`` becomes
+        ``sent`` in the same write, so a crash never leaves a delivered webhook's job
+        showing ``pending`` (nothing would ever correct it)."""
         ...
 
     async def reschedule(self, message_id: str, next_attempt_at: datetime, error: str) -> None:
@@ -27,5 +29,6 @@ class WebhookOutbox(Protocol):
         ...
 
     async def mark_failed(self, message_id: str, error: str) -> None:
-        """Given up: never attempted again."""
+        """Given up: never attempted again; the job's ``callback_status`` becomes
+        ``callback_failed`` in the same write."""
         ...

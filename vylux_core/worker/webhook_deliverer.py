@@ -6,9 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from vylux_core.job import CallbackStatus
 from vylux_core.ports.clock import Clock
-from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.ports.webhook_sender import WebhookRequest, WebhookSender
 from vylux_core.webhook import OutboxEntry, signed_headers
@@ -34,7 +32,6 @@ class WebhookDeliverer:
         *,
         outbox: WebhookOutbox,
         sender: WebhookSender,
-        jobs: JobStore,
         clock: Clock,
         secret: str,
         batch: int = 50,
@@ -42,7 +39,6 @@ class WebhookDeliverer:
     ) -> None:
         self._outbox = outbox
         self._sender = sender
-        self._jobs = jobs
         self._clock = clock
         self._secret = secret
         self._batch = batch
@@ -69,12 +65,10 @@ class WebhookDeliverer:
         )
         if attempt.delivered:
             await self._outbox.mark_sent(message.id)
-            await self._jobs.set_callback_status(message.job_id, CallbackStatus.SENT)
             return 1
         error = attempt.error or f"HTTP {attempt.status_code}"
         if now - entry.created_at >= GIVE_UP_AFTER:
             await self._outbox.mark_failed(message.id, error)
-            await self._jobs.set_callback_status(message.job_id, CallbackStatus.FAILED)
             logger.warning("webhook for job %s given up: %s", message.job_id, error)
             return 0
         next_at = now + timedelta(seconds=retry_delay(entry.attempts))
