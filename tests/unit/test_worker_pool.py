@@ -10,18 +10,39 @@ from typing import Any
 from vylux_adapters.memory import MemoryJobStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
+from vylux_core.errors import DatabaseUnavailable
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 from vylux_core.worker import JobHandler, JobRunner, LeaseRecoverer, ProgressReporter
+
+
+class DatabaseOutage:
+    """A job store whose ``mark_processing`` fails as an unreachable database does while
+    ``down`` is set; everything else goes to the memory store."""
+
+    def __init__(self, inner: MemoryJobStore) -> None:
+        self._inner = inner
+        self.down = False
+        self.refused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def mark_processing(self, job_id: str) -> Job:
+        if self.down:
+            self.refused += 1
+            raise DatabaseUnavailable("database unavailable: connection refused")
+        return await self._inner.mark_processing(job_id)
 
 
 class Harness:
     def __init__(self, handler: JobHandler, **settings: Any) -> None:
         self.clock = SystemClock()
         self.jobs = MemoryJobStore(clock=self.clock)
+        self.outage = DatabaseOutage(self.jobs)
         self.queue = MemoryTaskQueue(clock=self.clock, rng=random.Random(5))
         runner = JobRunner(
-            jobs=self.jobs, consumer=self.queue, handlers={JobType.COVER: handler},
+            jobs=self.outage, consumer=self.queue, handlers={JobType.COVER: handler},
             clock=self.clock,
         )  # fmt: skip
         defaults: dict[str, Any] = {
@@ -30,7 +51,7 @@ class Harness:
             "shutdown_timeout": 5.0,
         }  # fmt: skip
         self.pool = WorkerPool(
-            consumer=self.queue, jobs=self.jobs, runner=runner,
+            consumer=self.queue, jobs=self.outage, runner=runner,
             settings=PoolSettings(**{**defaults, **settings}), worker_id="test-worker",
         )  # fmt: skip
 
@@ -155,6 +176,37 @@ async def test_shutdown_waits_for_attempts_that_finish_in_time() -> None:
     await asyncio.wait_for(runner, 5)
 
     assert await harness.statuses("job-1") == [JobStatus.COMPLETED]
+
+
+async def test_database_outage_hands_tasks_back_uncounted_and_backs_off() -> None:
+    """Regression (issue #9, outages): a task whose row could not be marked processing
+    was left leased, so an outage stranded the whole backlog for a lease period and cost
+    each job an attempt, while the pool kept fetching as fast as it could."""
+
+    async def quick(job: Job, progress: ProgressReporter) -> Any:
+        return {"done": True}
+
+    # Leases far longer than the test: a stranded task would not come back in time.
+    harness = Harness(quick, lease_seconds=60.0, backoff_on_outage=0.2)
+    ids = [f"job-{n}" for n in range(5)]
+    for job_id in ids:
+        await harness.submit(job_id)
+    harness.outage.down = True
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.sleep(1.0)
+    refused_during_outage = harness.outage.refused
+    harness.outage.down = False
+
+    async def all_done() -> bool:
+        return set(await harness.statuses(*ids)) == {JobStatus.COMPLETED}
+
+    await wait_until(all_done)
+    harness.pool.stop()
+    await runner
+    # Two slots, a 0.2 s pause after each refusal: about ten tries in a second, not a
+    # tight loop (and not one try per task before stranding it, either).
+    assert 5 <= refused_during_outage <= 2 * (1.0 / 0.2 + 2), refused_during_outage
+    assert [(await harness.jobs.get(job_id)).error for job_id in ids] == [None] * 5
 
 
 async def _is(harness: Harness, job_id: str, status: JobStatus) -> bool:

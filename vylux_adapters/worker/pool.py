@@ -62,6 +62,9 @@ class WorkerPool:
         self._stopping = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], Lease] = {}
         self._handing_back: set[str] = set()
+        # Loop time before which no task is fetched: set when an attempt could not even be
+        # recorded because the database or the queue is down.
+        self._paused_until = 0.0
 
     @property
     def inflight(self) -> int:
@@ -83,6 +86,10 @@ class WorkerPool:
     async def _fetch_loop(self) -> None:
         queues = list(self._settings.weights)
         while not self._stopping.is_set():
+            pause = self._paused_until - asyncio.get_running_loop().time()
+            if pause > 0:
+                await self._wait_for(asyncio.sleep(pause))
+                continue
             if len(self._inflight) >= self._settings.concurrency:
                 await self._wait_for(*self._inflight)
                 continue
@@ -104,6 +111,10 @@ class WorkerPool:
                 task = asyncio.create_task(self._attempt(lease), name=f"attempt-{lease.task.id}")
                 self._inflight[task] = lease
                 task.add_done_callback(self._inflight.pop)
+
+    def _pause_fetching(self) -> None:
+        resume_at = asyncio.get_running_loop().time() + self._settings.backoff_on_outage
+        self._paused_until = max(self._paused_until, resume_at)
 
     async def _wait_for(self, *awaitables: Awaitable[object]) -> None:
         """Wait for the first of ``awaitables`` or for :meth:`stop`.
@@ -133,9 +144,20 @@ class WorkerPool:
                     raise
                 # Cancelled by the heartbeat: the task was cancelled or its lease lost.
                 await self._runner.abandon(lease)
-            except Exception:
+            except Unavailable as error:
                 # The runner records handler failures itself; this is the database or the
-                # queue failing under it. The lease expires and the recoverer retries.
+                # queue failing under it (often before the job even started). Left to
+                # expire, the lease would cost the job an attempt and a lease period, and
+                # the fetch loop would strand the whole backlog that way within seconds:
+                # hand the task back uncounted and pause fetching instead.
+                logger.warning(
+                    "job %s: attempt could not be settled, handing it back: %s",
+                    lease.task.id, error,
+                )  # fmt: skip
+                self._pause_fetching()
+                await self._hand_back(lease)
+            except Exception:
+                # Not an outage: a bug. The lease expires and the recoverer retries.
                 logger.exception("job %s: attempt could not be settled", lease.task.id)
 
     async def _keep_alive(self) -> None:
