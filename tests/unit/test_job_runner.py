@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryTaskQueue
-from vylux_core.errors import MediaToolFailed, SourceMissing, WorkflowFailed
+from vylux_core.errors import DatabaseUnavailable, MediaToolFailed, SourceMissing, WorkflowFailed
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 from vylux_core.task import Lease
@@ -165,6 +165,37 @@ async def test_progress_is_throttled_and_only_rises() -> None:
     await progress.report(40, force=True)
 
     assert ((await world.jobs.get(job.id)).progress, progress.last_written) == (40, 40)
+
+
+class ProgressOutage:
+    """A job store whose progress writes fail as an unreachable database does."""
+
+    def __init__(self, inner: MemoryJobStore) -> None:
+        self._inner = inner
+        self.down = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def set_progress(self, job_id: str, progress: int) -> None:
+        if self.down:
+            raise DatabaseUnavailable("database unavailable during update job")
+        await self._inner.set_progress(job_id, progress)
+
+
+async def test_a_progress_write_during_a_database_outage_does_not_fail_the_job() -> None:
+    """Regression (issue #9, outages): a progress write that hit a database outage failed
+    the attempt, costing it a retry (and a 10 s back-off) for advisory data."""
+    world = World()
+    job = await world.submit()
+    store = ProgressOutage(world.jobs)
+    progress = ProgressReporter(jobs=store, job_id=job.id, clock=world.clock, min_interval=1)
+
+    await progress.report(40, force=True)  # refused: not recorded, no error
+    store.down = False
+    await progress.report(50)  # the next report writes
+
+    assert ((await world.jobs.get(job.id)).progress, progress.last_written) == (50, 50)
 
 
 async def test_lease_recoverer_brings_rows_along() -> None:

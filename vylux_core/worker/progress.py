@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
+from vylux_core.errors import Unavailable
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
+
+logger = logging.getLogger(__name__)
 
 
 class ProgressReporter:
@@ -11,6 +16,10 @@ class ProgressReporter:
 
     FFmpeg reports progress many times a second; a row update per report would make
     the database the bottleneck of a busy worker. Milestones use ``force``.
+
+    Progress is advisory: a write that fails because the database is unavailable is
+    logged and tried again with the next report, and the job carries on. Failing the
+    attempt instead would throw away an hour of transcoding for a database blip.
     """
 
     def __init__(
@@ -38,5 +47,9 @@ class ProgressReporter:
             and now - self._written_at < self._min_interval
         ):
             return
-        await self._jobs.set_progress(self._job_id, value)
+        try:
+            await self._jobs.set_progress(self._job_id, value)
+        except Unavailable as error:
+            logger.warning("job %s: progress %d%% not recorded: %s", self._job_id, value, error)
+            return
         self._written, self._written_at = value, now
