@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from attrs import frozen
-from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices, HttpSettings, create_app
 from vylux_adapters.http.metrics_endpoint import metrics_app
@@ -257,7 +257,7 @@ async def _open_store(
 
 
 @asynccontextmanager
-async def build_server(runtime: Runtime) -> AsyncIterator[Starlette]:
+async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
     config = runtime.config
     write_behind = WriteBehind()

@@ -17,7 +17,6 @@ from urllib.parse import quote, unquote_to_bytes
 
 import httpx
 from attrs import define, field
-from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message
 
@@ -188,7 +187,7 @@ class RawResponse:
 
 @define(kw_only=True)
 class World:
-    app: Starlette
+    app: ASGIApp
     client: httpx.AsyncClient
     settings: HttpSettings
     source: ObjectStore

@@ -11,10 +11,10 @@ from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
+from vylux_adapters.http.app import VyluxApp
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.openapi import openapi_path
-from vylux_adapters.http.routing import RawPathRoutes
 from vylux_adapters.memory import fake_image
 from vylux_adapters.telemetry.metrics import Metrics, build_registry
 from vylux_core.ports.task_queue import TaskQueue
@@ -141,10 +141,11 @@ async def test_openapi_matches_the_routing_table(world: World) -> None:
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.1")
-    (route,) = world.app.routes
-    assert isinstance(route, RawPathRoutes)
+    assert isinstance(world.app, VyluxApp)
     served = {
-        (openapi_path(r.template), method) for r in route.router.routes for method in r.allowed
+        (openapi_path(route.template), method)
+        for route in world.app.routes
+        for method in route.allowed
     }
     assert _document_operations(document) == served
 
@@ -181,3 +182,25 @@ async def test_openapi_document_is_self_consistent(world: World) -> None:
 
 def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document)
+
+
+async def test_lifespan_is_answered_and_websockets_are_closed(world: World) -> None:
+    incoming = iter(
+        [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}, {"type": "websocket.connect"}]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await world.app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    await world.app({"type": "websocket", "path": "/img", "headers": []}, receive, send)
+
+    assert [message["type"] for message in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+        "websocket.close",
+    ]

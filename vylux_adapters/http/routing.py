@@ -19,9 +19,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from attrs import frozen
-from starlette.datastructures import URLPath
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.errors import method_not_allowed, not_found
@@ -99,23 +97,6 @@ class RawPathRouter:
                 params = {_param_name(name): value for name, value in match.groupdict().items()}
                 return route, params
         return None
-
-
-class RawPathRoutes(BaseRoute):
-    """Plugs the router into Starlette as its only route: it takes every HTTP request,
-    so Starlette's own path matching (and its slash redirects) never runs."""
-
-    def __init__(self, router: RawPathRouter) -> None:
-        self.router = router
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        return (Match.FULL, {}) if scope["type"] == "http" else (Match.NONE, {})
-
-    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
-        raise NoMatchFound(name, {})
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.router(scope, receive, send)
 
 
 def raw_path_of(scope: Scope) -> str | None:
