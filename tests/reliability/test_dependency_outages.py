@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from attrs import frozen
 
@@ -84,7 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageStack]:
     sources = make_sources(work)
     try:
         database_url, database = create_database()
-    except Exception as exc:  # psycopg.OperationalError and friends
+    except psycopg.OperationalError as exc:
         service_unavailable("PostgreSQL", str(exc).strip().splitlines()[0])
     redis = PrivateRedis(work_dir=work / "redis")
     s3 = RestartableSeaweedfs(work_dir=work / "seaweedfs")
