@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NoReturn
 
 from vylux_core.errors import InvalidJobRequest
 
 _PREFIX = "invalid JSON body"
+# json.loads turns an unpaired "\\ud800" escape into a lone surrogate code point.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json_body(body: bytes) -> Any:
@@ -25,7 +28,7 @@ def parse_json_body(body: bytes) -> Any:
     except UnicodeDecodeError:
         _fail("body is not valid UTF-8")
     try:
-        return json.loads(
+        document = json.loads(
             text, object_pairs_hook=_object_without_duplicates, parse_constant=_constant
         )
     except json.JSONDecodeError as exc:
@@ -35,6 +38,26 @@ def parse_json_body(body: bytes) -> Any:
     except ValueError as exc:
         # Duplicate keys and NaN (below); also integers longer than Python will parse.
         _fail(str(exc))
+    if _has_lone_surrogate(document):
+        # Valid JSON syntax, but no Unicode text: such a string cannot be stored,
+        # logged or echoed in an error body as UTF-8 (it made those a 500).
+        _fail("lone surrogate escape in a string")
+    return document
+
+
+def _has_lone_surrogate(document: Any) -> bool:
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
