@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from starlette.types import Message
 
 from tests.e2e.http_world import API, World, memory_world
 from vylux_core.services import JobLimits
@@ -331,6 +332,30 @@ async def test_chunked_oversized_body_is_413(world: World) -> None:
 
     response = await world.client.post("/api/jobs", content=chunks(), headers=API)
     assert (response.status_code, response.json()) == (413, {"message": "request body too large"})
+
+
+async def test_unframed_http2_body_is_still_counted() -> None:
+    # HTTP/2 bodies need no Content-Length; only HTTP/1.x requests without framing
+    # headers skip the counting, because there they cannot have a body.
+    async with memory_world(http={"max_body_bytes": 10}) as world:
+        body = [b'{"type":"image:thumbnail",', b'"source":"uploads/a.png"}']
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            chunk = body.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": bool(body)}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "2", "method": "POST",
+            "scheme": "http", "path": "/api/jobs", "raw_path": b"/api/jobs",
+            "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+            "headers": [(b"host", b"vylux.test"), (b"x-api-key", API["X-API-Key"].encode())],
+        }  # fmt: skip
+        await world.app(scope, receive, send)
+    assert sent[0]["status"] == 413
 
 
 async def test_body_cap_is_configurable() -> None:

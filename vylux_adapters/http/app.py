@@ -83,13 +83,14 @@ class VyluxApp:
         header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
         started = False
 
+        # Response header names are lower-case too: every response is a Starlette one.
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 headers = message.get("headers", ())
                 message["headers"] = [
-                    *(pair for pair in headers if pair[0].lower() != REQUEST_ID_HEADER),
+                    *(pair for pair in headers if pair[0] != REQUEST_ID_HEADER),
                     header,
                 ]
             await send(message)

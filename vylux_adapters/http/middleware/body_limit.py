@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+
+_NO_BODY_WITHOUT_FRAMING = frozenset({"1.0", "1.1"})
+
+
+def _framing(scope: Scope) -> tuple[str | None, bool]:
+    """The first ``Content-Length`` value, and whether ``Transfer-Encoding`` is present."""
+    declared: str | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        if name == b"content-length" and declared is None:
+            declared = value.decode("latin-1")
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 class BodyLimitMiddleware:
@@ -22,8 +35,17 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
+        declared, chunked = _framing(scope)
+        if (
+            declared is None
+            and not chunked
+            and scope.get("http_version") in _NO_BODY_WITHOUT_FRAMING
+        ):
+            # HTTP/1.x: no Content-Length and no Transfer-Encoding means no body at all
+            # (RFC 9112 §6.3), so there is nothing to count. Most requests are GETs.
+            await self._app(scope, receive, send)
+            return
+        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
             await error_response(self._family, BodyTooLarge(), scope)(scope, receive, send)
             return
         received = 0

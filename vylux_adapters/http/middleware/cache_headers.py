@@ -26,9 +26,7 @@ class CacheHeadersMiddleware:
 
         async def send_with_cache_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    pair for pair in message.get("headers", ()) if pair[0].lower() not in _MANAGED
-                ]
+                headers = [pair for pair in message.get("headers", ()) if pair[0] not in _MANAGED]
                 if message["status"] in _CACHEABLE:
                     headers.extend(_SUCCESS_HEADERS)
                 message["headers"] = headers

@@ -46,6 +46,7 @@ TRACE_ID_HEADER = b"x-trace-id"
 TRACE_ID_SCOPE_KEY = "vylux.trace_id"
 INTERNAL_ERROR_BODY = b'{"message":"Internal Server Error"}'
 _CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_NO_PARENT = trace.INVALID_SPAN_CONTEXT
 
 
 class TracingMiddleware:
@@ -69,6 +70,7 @@ class TracingMiddleware:
         # stays in the context the handlers run in.
         parent = _request_context(scope)
         if not self._records:
+            # The shortcut of the module docstring.
             await self._untraced(scope, receive, send, parent)
             return
         token = otel_context.attach(parent)
@@ -80,7 +82,7 @@ class TracingMiddleware:
     async def _untraced(
         self, scope: Scope, receive: Receive, send: Send, parent: otel_context.Context
     ) -> None:
-        incoming = trace.get_current_span(parent).get_span_context()
+        incoming = trace.get_current_span(parent).get_span_context() if parent else _NO_PARENT
         trace_id = incoming.trace_id if incoming.is_valid else _random_id(self._rng, 128)
         span = NonRecordingSpan(
             SpanContext(
@@ -146,7 +148,7 @@ class TracingMiddleware:
 
 
 def _with_header(message: Message, header: tuple[bytes, bytes]) -> Message:
-    headers = [pair for pair in message.get("headers", ()) if pair[0].lower() != header[0]]
+    headers = [pair for pair in message.get("headers", ()) if pair[0] != header[0]]
     return {**message, "headers": [*headers, header]}
 
 
@@ -159,7 +161,8 @@ def _random_id(rng: random.Random, bits: int) -> int:
 
 
 def _request_context(scope: Scope) -> otel_context.Context:
-    if not any(name.lower() in _CONTEXT_HEADERS for name, _ in scope["headers"]):
+    # Request header names arrive lower-cased (ASGI).
+    if not any(name in _CONTEXT_HEADERS for name, _ in scope["headers"]):
         return otel_context.Context()
     return extract_context(_headers(scope), otel_context.Context())
 
