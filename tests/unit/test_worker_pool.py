@@ -211,3 +211,49 @@ async def test_database_outage_hands_tasks_back_uncounted_and_backs_off() -> Non
 
 async def _is(harness: Harness, job_id: str, status: JobStatus) -> bool:
     return await harness.statuses(job_id) == [status]
+
+
+async def test_an_attempt_continues_the_trace_its_task_was_submitted_under() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from vylux_adapters.telemetry import Metrics, build_registry
+    from vylux_adapters.telemetry.instrumented_handler import InstrumentedHandler
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    async def handle(job: Job, progress: ProgressReporter) -> Any:
+        return {}
+
+    harness = Harness(
+        InstrumentedHandler(
+            inner=handle, metrics=Metrics(build_registry()), tracer_provider=provider
+        )
+    )
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    for job_id, carrier in [
+        ("traced", {"traceparent": f"00-{trace_id}-{parent_id}-01"}),
+        ("untraced", {}),
+    ]:
+        created = await harness.jobs.create(
+            NewJob(id=job_id, type=JobType.COVER, hash=job_id, source="s.mp4", options={},
+                   request_fingerprint=f"fp-{job_id}")
+        )  # fmt: skip
+        await harness.queue.enqueue(task_for_job(created.job, carrier))
+    runner = asyncio.create_task(harness.pool.run())
+    await wait_until(lambda: _is(harness, "traced", JobStatus.COMPLETED))
+    await wait_until(lambda: _is(harness, "untraced", JobStatus.COMPLETED))
+    harness.pool.stop()
+    await runner
+
+    spans = {span.attributes["job.id"]: span for span in exporter.get_finished_spans()}
+    traced, untraced = spans["traced"], spans["untraced"]
+    assert format(traced.context.trace_id, "032x") == trace_id
+    assert traced.parent is not None
+    assert format(traced.parent.span_id, "016x") == parent_id
+    assert untraced.parent is None
+    assert format(untraced.context.trace_id, "032x") != trace_id
+    provider.shutdown()

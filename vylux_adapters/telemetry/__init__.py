@@ -9,6 +9,7 @@ from vylux_adapters.telemetry.tracing import (
     extract_context,
     inject_carrier,
     otlp_traces_url,
+    task_trace_context,
     trace_id_hex,
 )
 
@@ -20,5 +21,6 @@ __all__ = [
     "extract_context",
     "inject_carrier",
     "otlp_traces_url",
+    "task_trace_context",
     "trace_id_hex",
 ]

@@ -9,9 +9,11 @@ reading requests); what is written into queue payloads and webhook headers is on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.context import Context
@@ -99,3 +101,19 @@ def trace_id_hex(context: Context | None = None) -> str | None:
     if not span_context.is_valid:
         return None
     return format(span_context.trace_id, "032x")
+
+
+@contextmanager
+def task_trace_context(payload: Mapping[str, object]) -> Iterator[None]:
+    """Makes the trace a queue task was submitted under current inside the block.
+
+    Spans started there (the worker's per-task span) become children of the API
+    request that enqueued the task, so one trace runs from ``POST /api/jobs`` to the
+    final webhook. A payload without a valid ``traceparent`` starts no trace: the
+    block then runs under an empty context, never the worker's ambient one.
+    """
+    token = otel_context.attach(extract_context(payload, Context()))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping
 from attrs import field, frozen
 
 from vylux_adapters.telemetry.log_context import job_log_context
+from vylux_adapters.telemetry.tracing import task_trace_context
 from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
@@ -133,8 +134,12 @@ class WorkerPool:
             await asyncio.gather(stop, *owned, return_exceptions=True)
 
     async def _attempt(self, lease: Lease) -> None:
-        # Every log line of the attempt (runner, workflow, tools) carries the job.
-        with job_log_context(lease.task.id, lease.task.type):
+        # Every log line of the attempt (runner, workflow, tools) carries the job, and
+        # its spans continue the trace of the request that submitted it.
+        with (
+            job_log_context(lease.task.id, lease.task.type),
+            task_trace_context(lease.task.payload),
+        ):
             try:
                 outcome = await self._runner.run(lease)
                 logger.debug("job %s: %s", lease.task.id, outcome)
