@@ -203,10 +203,14 @@ def run_reference(binaries: MediaBinaries, source: Path, work: Path) -> list[str
     ffmpeg, ffprobe = binaries.ffmpeg, binaries.ffprobe
     steps: list[str] = []
     started = time.perf_counter()
+    cpu_mark = cpu_seconds()
 
     def step(name: str, since: float) -> float:
-        now = time.perf_counter()
-        steps.append(f"  {name:<28} {now - since:7.1f} s")
+        # CPU per step says where the work is, whatever else the machine is doing.
+        nonlocal cpu_mark
+        now, cpu = time.perf_counter(), cpu_seconds()
+        steps.append(f"  {name:<28} {now - since:7.1f} s wall {cpu - cpu_mark:7.1f} s cpu")
+        cpu_mark = cpu
         return now
 
     # §4.5 step 3: cover (§4.2) and preview (§4.3, GIF branch) at once; stdout = the image.
