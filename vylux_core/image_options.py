@@ -19,6 +19,7 @@ MAX_DIMENSION = 8192
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+_INT64_DIGITS = len(str(_INT64_MAX))
 
 _GO_NAMED_ESCAPES = {
     "\a": "\\a",
@@ -137,7 +138,12 @@ def parse_image_options(text: str) -> ImageOptions:
 def _go_atoi(raw: str) -> int | None:
     if _GO_INT.fullmatch(raw) is None:
         return None
-    value = int(raw)
+    # int() refuses more than 4300 digits (ValueError, a 500 for "w" + "9" * 5000);
+    # anything past 19 significant digits is outside int64 anyway, as Atoi says.
+    digits = raw.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > _INT64_DIGITS:
+        return None
+    value = -int(digits) if raw.startswith("-") else int(digits)
     return value if _INT64_MIN <= value <= _INT64_MAX else None
 
 
