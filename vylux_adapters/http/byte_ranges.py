@@ -8,7 +8,12 @@ from attrs import frozen
 
 from vylux_core.ports.object_store import ByteRange
 
-_SPEC = re.compile(r"bytes=(\d*)-(\d*)")
+# ASCII digits only: \d would also take other scripts' digits, which int() reads.
+_SPEC = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+# Past the end of any object; larger numbers mean the same (and keep their order, so
+# no range turns backwards). int() would refuse one of more than 4300 digits: a 500.
+_FAR_POSITION = 2**63 - 1
+_FAR_DIGITS = len(str(_FAR_POSITION))
 
 
 @frozen
@@ -38,11 +43,18 @@ def parse_range(header: str | None, if_range: str | None = None) -> RangeRequest
     first_text, last_text = match.groups()
     if not first_text and not last_text:
         return None
-    first = int(first_text) if first_text else None
-    last = int(last_text) if last_text else None
+    first = _position(first_text) if first_text else None
+    last = _position(last_text) if last_text else None
     if first is not None and last is not None and last < first:
         return None
     return RangeRequest(first, last)
+
+
+def _position(digits: str) -> int:
+    significant = digits.lstrip("0")
+    if len(significant) > _FAR_DIGITS:
+        return _FAR_POSITION
+    return min(int(significant or "0"), _FAR_POSITION)
 
 
 def resolve(request: RangeRequest, size: int) -> ByteRange | None:

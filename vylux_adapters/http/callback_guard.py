@@ -73,7 +73,9 @@ def is_public_address(address: IpAddress) -> bool:
             return False
     elif address in _SHARED_V4:
         return False
-    return address.is_global and not address.is_multicast
+    # is_global alone passes IPv6's reserved blocks, ::/8 among them: the deprecated
+    # IPv4-compatible "::127.0.0.1" is no public address (6in4 tunnels route it on).
+    return address.is_global and not address.is_multicast and not address.is_reserved
 
 
 def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
