@@ -280,9 +280,14 @@ class Run:
 
     async def submit_all(self, bodies: list[dict[str, Any]]) -> None:
         async def submit(body: dict[str, Any]) -> None:
-            response = await self.client.post(
-                "/api/jobs", json={**body, "callback_url": self.receiver.url}
-            )
+            while True:
+                response = await self.client.post(
+                    "/api/jobs", json={**body, "callback_url": self.receiver.url}
+                )
+                if response.status_code != 429:
+                    break
+                # The API's per-key job rate limit: wait as told, as a client would.
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
             assert response.status_code == 202, response.text
             self.submitted[body["hash"]] = response.json()["job_id"]
 

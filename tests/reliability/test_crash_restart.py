@@ -3,7 +3,7 @@
 A mixed job set (thumbnails, covers, previews, small transcodes) runs twice through the
 production wiring on PostgreSQL, Redis and SeaweedFS S3, with ``vylux-cli work`` as a
 separate process: once cleanly, as the reference, and once while the worker is SIGKILLed
-``KILLS`` times, each time while the database shows it running jobs, and started again
+``KILLS`` times, each time while it holds leased tasks, and started again
 at once. The crash run must end with:
 
 - every job completed, none lost or stuck, the queue empty (nothing pending, retrying
@@ -69,7 +69,7 @@ FULL = os.environ.get("VYLUX_RELIABILITY_FULL", "").strip() == "1"
 JOBS, KILLS = (100, 5) if FULL else (24, 2)
 SEED = int(os.environ.get("VYLUX_RELIABILITY_SEED") or secrets.randbelow(2**32))
 # A kill lands this long after the restarted worker was seen running a job.
-KILL_DELAY_SECONDS = (0.2, 2.5)
+KILL_DELAY_SECONDS = (0.2, 1.5)
 SETTLE_SECONDS = 600.0 if FULL else 150.0
 # Longer than the deliverer's 1 s poll: a duplicate webhook would arrive by then.
 DUPLICATE_WINDOW_SECONDS = 2.5
@@ -114,15 +114,17 @@ async def test_sigkilled_worker_loses_nothing(
         await empty_redis(redis)
         began = time.monotonic()
         async with open_run(shared, "crash", engine, redis) as crash:
+            # Submissions go on while the worker is killed (the API's rate limit spreads
+            # the full run's over two minutes).
+            submitting = asyncio.create_task(crash.submit_all(bodies))
             for _ in range(KILLS):
                 started_at = datetime.now(UTC)
                 crash.worker.start()
-                if not crash.submitted:
-                    await crash.submit_all(bodies)
                 await crash.wait_until_processing(since=started_at, seconds=60)
                 await asyncio.sleep(rng.uniform(*KILL_DELAY_SECONDS))
                 await crash.kill_worker(since=started_at, seconds=60)
             crash.worker.start()
+            await submitting
             await crash.wait_until_settled(SETTLE_SECONDS)
             await asyncio.sleep(DUPLICATE_WINDOW_SECONDS)
             assert crash.worker.stop(60) == 0, crash.worker.log_text()[-3000:]
@@ -139,8 +141,10 @@ async def test_sigkilled_worker_loses_nothing(
     assert set(recovered) <= killed, (sorted(recovered), sorted(killed))
     assert crash.failed_attempts() == []
     # A job may finish between the query and the kill; the others must have come back.
-    assert len(set(recovered)) >= len(killed) - len(crash.kills), (recovered, killed)
-    assert len(recovered) == len(set(recovered)), "a job was recovered twice for one kill"
+    held = Counter(job for k in crash.kills for job in k.leased)
+    assert sum(held.values()) - len(recovered) <= len(crash.kills), (recovered, held)
+    twice = {job: n for job, n in Counter(recovered).items() if n > held[job]}
+    assert twice == {}, "a job was recovered more often than a killed worker held it"
     assert queues == {"pending": 0, "active": 0, "scheduled": 0, "retry": 0, "archived": 0}
     orphans = surviving(tuple(pid for k in crash.kills for pid in k.children))
     assert orphans == [], "tool processes of a killed worker still run"
