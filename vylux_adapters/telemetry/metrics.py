@@ -23,6 +23,12 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from vylux_adapters.telemetry.loop_metrics import (
+    LoopCounter,
+    LoopCounterChild,
+    LoopHistogram,
+    LoopHistogramChild,
+)
 from vylux_core.services import RenditionSource
 from vylux_core.task import QueueStats
 
@@ -71,44 +77,53 @@ def render_exposition(registry: Registry) -> bytes:
     return generate_latest(registry)
 
 
-MAX_REMEMBERED_HTTP_LABELS = 1024
+# RFC 9110 methods and PATCH; any other token a client sends is counted as "_OTHER"
+# (as OpenTelemetry's semantic conventions do), so made-up methods cannot grow the
+# label sets without bound.
+KNOWN_HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+OTHER_HTTP_METHOD = "_OTHER"
 
 
 class Metrics:
-    """Every Vylux metric family, on ``registry``; the attributes are the raw families."""
+    """Every Vylux metric family, on ``registry``; the attributes are the raw families.
+
+    The per-request families (HTTP and ``/img``) are :mod:`loop_metrics` ones: they
+    must only be updated from the event loop thread.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
-        # ``labels()`` takes a lock and checks every label value on each call; the HTTP
-        # middleware counts every request, so its children are looked up once each.
-        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self._image_children: dict[tuple[Counter | str, ...], Counter] = {}
+        self._http_children: dict[
+            tuple[str, str, int], tuple[LoopCounterChild, LoopHistogramChild]
+        ] = {}
         http_labels = ("method", "route", "status")
-        self.http_requests = Counter(
+        self.http_requests = LoopCounter(
             "vylux_http_requests_total",
             "HTTP requests by method, route template and final status.",
             http_labels,
             registry=registry,
         )
-        self.http_request_duration = Histogram(
+        self.http_request_duration = LoopHistogram(
             "vylux_http_request_duration_seconds",
             "HTTP request duration in seconds.",
             http_labels,
             registry=registry,
         )
-        self.image_cache_events = Counter(
+        self.image_cache_events = LoopCounter(
             "vylux_image_cache_events_total",
             "Image cache lookups by layer (memory/storage) and result (hit/miss).",
             ("layer", "result"),
             registry=registry,
         )
-        self.image_results = Counter(
+        self.image_results = LoopCounter(
             "vylux_image_results_total",
             "Image requests by outcome (memory_hit/storage_hit/processed/error).",
             ("result",),
             registry=registry,
         )
-        self.image_errors = Counter(
+        self.image_errors = LoopCounter(
             "vylux_image_errors_total",
             "Image request failures by stage (source_fetch/process) and HTTP status.",
             ("stage", "status"),
@@ -170,15 +185,17 @@ class Metrics:
         counter.inc()
         histogram.observe(duration_seconds)
 
-    def _http_children_for(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
-        labels = (method, route, str(status))
+    def _http_children_for(
+        self, method: str, route: str, status: int
+    ) -> tuple[LoopCounterChild, LoopHistogramChild]:
+        method_label = method if method in KNOWN_HTTP_METHODS else OTHER_HTTP_METHOD
+        labels = (method_label, route, str(status))
         children = (
             self.http_requests.labels(*labels),
             self.http_request_duration.labels(*labels),
         )
-        # Methods are the client's to choose; past this many combinations of them,
-        # routes and statuses the lookups are simply not remembered.
-        if len(self._http_children) < MAX_REMEMBERED_HTTP_LABELS:
+        # Keyed by the method as sent: only the known ones, so the dict stays small.
+        if method_label == method:
             self._http_children[(method, route, status)] = children
         return children
 
@@ -193,7 +210,7 @@ class Metrics:
         else:
             self._cache_event("memory", "miss")
             self._cache_event("storage", "hit" if source is RenditionSource.STORAGE else "miss")
-        self._image_child(self.image_results, source.value).inc()
+        self.image_results.labels(source.value).inc()
 
     def record_image_error(self, stage: ImageErrorStage, status: int) -> None:
         """A failed ``/img`` request (404/502 fetching, 422/500 transforming).
@@ -254,12 +271,4 @@ class Metrics:
         self.queue_sync_failures.inc()
 
     def _cache_event(self, layer: str, result: str) -> None:
-        self._image_child(self.image_cache_events, layer, result).inc()
-
-    def _image_child(self, family: Counter, *labels: str) -> Counter:
-        # A handful of fixed label sets, looked up on every /img request.
-        key: tuple[Counter | str, ...] = (family, *labels)
-        child = self._image_children.get(key)
-        if child is None:
-            child = self._image_children[key] = family.labels(*labels)
-        return child
+        self.image_cache_events.labels(layer, result).inc()
