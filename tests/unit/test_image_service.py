@@ -337,7 +337,9 @@ async def test_processed_then_served_from_memory_without_processing_again() -> N
     assert second.data == first.data
     assert second.format is ImageFormat.WEBP
     assert rig.processor.calls == 1
-    assert rig.cache.get(hash_of("w200", remainder)) == CachedRendition.of(first.data)
+    assert rig.cache.get(hash_of("w200", remainder)) == CachedRendition.of(
+        first.data, ImageFormat.WEBP
+    )
 
 
 async def test_renditions_with_the_same_processing_hash_share_the_memory_entry() -> None:
@@ -361,7 +363,7 @@ async def test_a_stored_rendition_is_served_and_promoted_without_the_source_or_p
 
     assert first.source is RenditionSource.STORAGE
     assert first.data == b"stored rendition"
-    assert rig.cache.get(key) == CachedRendition.of(b"stored rendition")
+    assert rig.cache.get(key) == CachedRendition.of(b"stored rendition", ImageFormat.WEBP)
     assert second.source is RenditionSource.MEMORY
     assert rig.processor.calls == 0
     assert len(rig.write_behind) == 0
@@ -601,14 +603,16 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_work() -> None:
     assert processor.calls == 1
     assert joined.source is RenditionSource.PROCESSED
     assert late_result.data == joined.data == fake_image(64, 48) + b"webp q80"
-    assert rig.cache.get(hash_of("w64", remainder)) == CachedRendition.of(joined.data)
+    assert rig.cache.get(hash_of("w64", remainder)) == CachedRendition.of(
+        joined.data, ImageFormat.WEBP
+    )
 
 
 # --- ETag --------------------------------------------------------------------------------------
 
 
 def test_etag_is_the_quoted_first_16_hex_of_the_body_digest() -> None:
-    assert CachedRendition.of(b"hello").etag == '"2cf24dba5fb0a30e"'
+    assert CachedRendition.of(b"hello", ImageFormat.WEBP).etag == '"2cf24dba5fb0a30e"'
 
 
 async def test_etag_of_a_processed_rendition_has_the_documented_shape() -> None:

@@ -27,6 +27,7 @@ from vylux_core.errors import (
     SourceTooLarge,
     VyluxError,
 )
+from vylux_core.image_options import ImageFormat
 from vylux_core.job import Job, JobStatus, JobType
 from vylux_core.job_request import JobRequest, decode_job_request
 from vylux_core.key_ring import AadScheme, WrappedKey
@@ -502,7 +503,7 @@ async def _seed(world: World) -> Seeded:
     for media_hash, digest in ((H, DIGEST_H), (OTHER, DIGEST_OTHER)):
         entry = CacheEntry(media_hash, f"uploads/{media_hash}/w64.webp", f"cache/{digest}.webp")
         await world.media.put_bytes(entry.storage_key, b"img", content_type="image/webp")
-        world.renditions.put(entry.cache_key, CachedRendition.of(b"img"))
+        world.renditions.put(entry.cache_key, CachedRendition.of(b"img", ImageFormat.WEBP))
         await world.cache_index.record(entry)
         await world.keys.put_if_absent(_stored_key(media_hash))
 
@@ -535,7 +536,9 @@ async def test_purge_removes_everything_of_the_hash_and_nothing_else(times: int)
         f"videos/ab/{OTHER}/cover.jpg",
     ]
     assert world.renditions.get(f"uploads/{H}/w64.webp") is None
-    assert world.renditions.get(f"uploads/{OTHER}/w64.webp") == CachedRendition.of(b"img")
+    assert world.renditions.get(f"uploads/{OTHER}/w64.webp") == CachedRendition.of(
+        b"img", ImageFormat.WEBP
+    )
     assert await world.cache_index.list_by_hash(H) == []
     assert len(await world.cache_index.list_by_hash(OTHER)) == 1
     assert (await world.keys.get(H), (await world.keys.get(OTHER)) is not None) == (None, True)

@@ -48,7 +48,7 @@ def new_request_id(rng: random.Random) -> str:
     the 32 characters one by one about 8 µs: both large shares of serving a cached
     rendition.
     """
-    return format(rng.getrandbits(128), "032x")
+    return "%032x" % rng.getrandbits(128)  # noqa: UP031 (twice as fast as format())
 
 
 class VyluxApp:
@@ -88,11 +88,9 @@ class VyluxApp:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = message.get("headers", ())
-                message["headers"] = [
-                    *(pair for pair in headers if pair[0] != REQUEST_ID_HEADER),
-                    header,
-                ]
+                headers = [p for p in message.get("headers", ()) if p[0] != REQUEST_ID_HEADER]
+                headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         try:

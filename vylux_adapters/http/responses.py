@@ -5,28 +5,41 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anyio
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from vylux_core.ports.object_store import ObjectReader
 
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+NOSNIFF_HEADER = (b"x-content-type-options", b"nosniff")
 
 
 def is_head(scope: Scope) -> bool:
     return scope.get("method") == "HEAD"
 
 
-def bytes_response(
-    scope: Scope, data: bytes, *, content_type: str, headers: dict[str, str] | None = None
-) -> Response:
-    """200 with ``data``; for HEAD the same headers (Content-Length included), no body."""
-    all_headers = {
-        **(headers or {}),
-        "Content-Type": content_type,
-        "Content-Length": str(len(data)),
-    }
-    return Response(b"" if is_head(scope) else data, headers=all_headers)
+class BytesResponse:
+    """A whole body with its headers already in ASGI form (lower-case byte pairs).
+
+    For the cached ``/img`` answer: Starlette's ``Response`` encodes, lower-cases and
+    completes every header on each request, which cost as much as finding the
+    rendition. The caller gives every header, ``Content-Length`` included.
+    """
+
+    __slots__ = ("body", "headers", "status_code")
+
+    def __init__(
+        self, body: bytes, *, headers: list[tuple[bytes, bytes]], status_code: int = 200
+    ) -> None:
+        self.body = body
+        self.headers = headers
+        self.status_code = status_code
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.headers}
+        )
+        await send({"type": "http.response.body", "body": self.body})
 
 
 class ReaderResponse(StreamingResponse):

@@ -61,20 +61,20 @@ class RawPathRouter:
 
     def __init__(self, *, routes: Sequence[Route]) -> None:
         templates = [route.template for route in routes]
-        self._routes = [(route, _compile(route.template, templates)) for route in routes]
+        self._routes = [_Candidate(route, _compile(route.template, templates)) for route in routes]
         # Only routes whose first segment could match are tried, still in table order:
         # trying every pattern was a noticeable part of serving a cached rendition.
         firsts = {_first_segment(template) for template in templates}
         self._by_first = {
-            first: [(r, p) for r, p in self._routes if _first_segment(r.template) in (first, None)]
+            first: [c for c in self._routes if _first_segment(c.route.template) in (first, None)]
             for first in firsts
             if first is not None
         }
-        self._param_first = [(r, p) for r, p in self._routes if _first_segment(r.template) is None]
+        self._param_first = [c for c in self._routes if _first_segment(c.route.template) is None]
 
     @property
     def routes(self) -> tuple[Route, ...]:
-        return tuple(route for route, _ in self._routes)
+        return tuple(candidate.route for candidate in self._routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self._match(raw_path_of(scope))
@@ -101,12 +101,23 @@ class RawPathRouter:
         if path is None:
             return None
         candidates = self._by_first.get(path.split("/", 2)[1] if "/" in path else "")
-        for route, pattern in self._param_first if candidates is None else candidates:
-            match = pattern.fullmatch(path)
+        for candidate in self._param_first if candidates is None else candidates:
+            match = candidate.pattern.fullmatch(path)
             if match is not None:
-                params = {_param_name(name): value for name, value in match.groupdict().items()}
-                return route, params
+                return candidate.route, dict(zip(candidate.params, match.groups(), strict=True))
         return None
+
+
+class _Candidate:
+    """A route with its compiled template and the parameter name of each group."""
+
+    __slots__ = ("params", "pattern", "route")
+
+    def __init__(self, route: Route, pattern: re.Pattern[str]) -> None:
+        self.route = route
+        self.pattern = pattern
+        by_index = sorted(pattern.groupindex.items(), key=lambda item: item[1])
+        self.params = tuple(_param_name(group) for group, _ in by_index)
 
 
 def raw_path_of(scope: Scope) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 
-from attrs import frozen
+from attrs import field, frozen
 
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.content_hash import content_hash_of
@@ -57,28 +57,37 @@ def etag_of(data: bytes) -> str:
     return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
 
 
-@frozen
-class CachedRendition:
-    """A rendition's bytes in the memory cache, with their ETag worked out once: hashing
-    a 50 KB body took longer than the rest of serving a cache hit."""
-
-    data: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, data: bytes) -> CachedRendition:
-        return cls(data, etag_of(data))
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-
 @frozen(kw_only=True)
 class Rendition:
     data: bytes
     format: ImageFormat
     source: RenditionSource
     etag: str
+
+
+@frozen
+class CachedRendition:
+    """A rendition's bytes in the memory cache, with what a hit answers worked out
+    once: hashing a 50 KB body for the ETag took longer than the rest of serving a
+    cache hit, and even building the hit's :class:`Rendition` was a noticeable part."""
+
+    data: bytes
+    etag: str
+    format: ImageFormat
+    hit: Rendition = field(init=False, eq=False, repr=False)
+
+    @hit.default
+    def _hit(self) -> Rendition:
+        return Rendition(
+            data=self.data, format=self.format, source=RenditionSource.MEMORY, etag=self.etag
+        )
+
+    @classmethod
+    def of(cls, data: bytes, fmt: ImageFormat) -> CachedRendition:
+        return cls(data, etag_of(data), fmt)
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 MAX_REMEMBERED_REQUESTS = 4096
@@ -123,7 +132,7 @@ class ImageService:
         # (signature, options, remainder) as requested → processing hash and format.
         # Parsing and verifying are pure functions of those strings, so a request seen
         # before needs neither again: they were a third of serving a memory hit.
-        self._verified: dict[tuple[str, str, str], tuple[str, ImageFormat]] = {}
+        self._verified: dict[tuple[str, str, str], str] = {}
 
     async def render(self, signature: str, raw_options: str, remainder: str) -> Rendition:
         """Validate, verify and produce the rendition of an ``/img`` request.
@@ -135,30 +144,25 @@ class ImageService:
         """
         verified = self._verified.get((signature, raw_options, remainder))
         if verified is not None:
-            key, fmt = verified
-            cached = self._cache.get(key)
+            cached = self._cache.get(verified)
             if cached is not None:
-                return Rendition(
-                    data=cached.data, format=fmt, source=RenditionSource.MEMORY, etag=cached.etag
-                )
+                return cached.hit
         source_key, fmt = parse_image_request_path(remainder)
         options = parse_image_options(raw_options)
         self._signer.verify_image(signature, options, source_key, fmt)
         key = processing_hash(source_key, options, fmt)
-        self._remember_verified((signature, raw_options, remainder), key, fmt)
+        self._remember_verified((signature, raw_options, remainder), key)
         cached = self._cache.get(key)
         if cached is not None:
-            return Rendition(
-                data=cached.data, format=fmt, source=RenditionSource.MEMORY, etag=cached.etag
-            )
+            return cached.hit
         return await self._flights.run(key, lambda: self._produce(key, source_key, options, fmt))
 
-    def _remember_verified(self, request: tuple[str, str, str], key: str, fmt: ImageFormat) -> None:
+    def _remember_verified(self, request: tuple[str, str, str], key: str) -> None:
         if len(self._verified) >= MAX_REMEMBERED_REQUESTS:
             # Oldest first (dicts keep insertion order): crude, but a hot URL that
             # falls out comes straight back on its next request.
             del self._verified[next(iter(self._verified))]
-        self._verified[request] = (key, fmt)
+        self._verified[request] = key
 
     async def _produce(
         self, key: str, source_key: str, options: ImageOptions, fmt: ImageFormat
@@ -171,13 +175,13 @@ class ImageService:
         except VyluxError:
             stored = None  # any cache failure is a miss; the source is the truth
         if stored is not None:
-            entry = CachedRendition.of(stored)
+            entry = CachedRendition.of(stored, fmt)
             self._cache.put(key, entry)
             return Rendition(
                 data=stored, format=fmt, source=RenditionSource.STORAGE, etag=entry.etag
             )
         data = await self._transform(source_key, options, fmt)
-        entry = CachedRendition.of(data)
+        entry = CachedRendition.of(data, fmt)
         self._cache.put(key, entry)
         self._write_behind.submit(
             f"rendition {storage_key}", self._store(key, storage_key, source_key, data, fmt)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.errors import Family, error_response
 
-Handler = Callable[[Request], Awaitable[Response]]
+# A handler answers with anything that can send itself: a Starlette Response, or a
+# lighter object where Starlette's header handling is too slow (BytesResponse).
+Handler = Callable[[Request], Awaitable[ASGIApp]]
 
 
 class Endpoint:
@@ -24,6 +25,7 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        response: ASGIApp
         try:
             response = await self._handler(request)
         except Exception as error:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from vylux_adapters.http.errors import Family, status_of
-from vylux_adapters.http.responses import NOSNIFF, bytes_response
+from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routing import REST
 from vylux_adapters.http.scope_keys import IMAGE, ImageError
 from vylux_core.errors import ProcessingFailed
@@ -17,7 +16,7 @@ class ImageRoute:
     def __init__(self, *, images: ImageService) -> None:
         self._images = images
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, request: Request) -> BytesResponse:
         params = request.path_params
         try:
             rendition = await self._images.render(params["sig"], params["opts"], params[REST])
@@ -30,13 +29,20 @@ class ImageRoute:
         request.scope[IMAGE] = rendition.source
         # A property that hashes the whole body: read it once per request.
         etag = rendition.etag
-        headers = {"ETag": etag, **NOSNIFF}
+        headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
         # Checked after the bytes exist, as in the reference: the ETag is their hash.
-        if etag_matches(request.headers.getlist("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        return bytes_response(
-            request.scope, rendition.data, content_type=rendition.format.mime_type, headers=headers
-        )
+        if etag_matches(_if_none_match(request.scope["headers"]), etag):
+            return BytesResponse(b"", headers=headers, status_code=304)
+        data = rendition.data
+        headers.append((b"content-type", rendition.format.mime_type.encode("ascii")))
+        headers.append((b"content-length", str(len(data)).encode("ascii")))
+        # HEAD: the same headers, Content-Length included, and no body.
+        return BytesResponse(b"" if is_head(request.scope) else data, headers=headers)
+
+
+def _if_none_match(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    # Request header names arrive lower-cased (ASGI).
+    return [value.decode("latin-1") for name, value in headers if name == b"if-none-match"]
 
 
 def etag_matches(if_none_match: list[str], etag: str) -> bool:
