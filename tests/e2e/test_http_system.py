@@ -184,6 +184,17 @@ def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document)
 
 
+async def test_openapi_head_answers_have_no_body(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    heads = [item["head"] for item in document["paths"].values() if "head" in item]
+    assert len(heads) == 4
+    for operation in heads:
+        assert not [answer for answer in operation["responses"].values() if "content" in answer]
+    # Refusals too: a HEAD 403 sends no JSON message.
+    response = await world.client.head("/original/bad/a.png")
+    assert (response.status_code, response.content) == (403, b"")
+
+
 async def test_lifespan_is_answered_and_websockets_are_closed(world: World) -> None:
     incoming = iter(
         [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}, {"type": "websocket.connect"}]

@@ -79,8 +79,18 @@ def _delivery(summary: str, parameters: list[JSON], errors: JSON, *, name: str) 
         "parameters": parameters,
         "responses": responses,
     }
-    head = {**get, "operationId": f"head{name}", "summary": summary + " (headers only)"}
+    head = {
+        **get,
+        "operationId": f"head{name}",
+        "summary": summary + " (headers only)",
+        # Every HEAD answer, errors included, is the status and headers without a body.
+        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
+    }
     return {"get": get, "head": head}
+
+
+def _headers_only(response: JSON) -> JSON:
+    return {key: value for key, value in response.items() if key != "content"}
 
 
 _RANGE_ERRORS = {
