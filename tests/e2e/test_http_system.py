@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
@@ -14,9 +17,13 @@ from tests.e2e.http_world import API, World, memory_world
 from vylux_adapters.http.app import VyluxApp
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
-from vylux_adapters.http.openapi import openapi_path
+from vylux_adapters.http.openapi import openapi_document, openapi_path
 from vylux_adapters.memory import fake_image
 from vylux_adapters.telemetry.metrics import Metrics, build_registry
+from vylux_core.errors import InvalidImageOptions, InvalidInput
+from vylux_core.image_options import parse_image_options
+from vylux_core.image_path import parse_image_request_path
+from vylux_core.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.task import QueueStats
 
@@ -193,6 +200,54 @@ async def test_openapi_head_answers_have_no_body(world: World) -> None:
     # Refusals too: a HEAD 403 sends no JSON message.
     response = await world.client.head("/original/bad/a.png")
     assert (response.status_code, response.content) == (403, b"")
+
+
+def _pattern(path: str, name: str) -> re.Pattern[str]:
+    operation = openapi_document()["paths"][path]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == name]
+    return re.compile(parameter["schema"]["pattern"])
+
+
+# Generated requests outside a documented pattern must be refused (schemathesis'
+# negative_data_rejection), so no pattern may be narrower than its parser.
+_TOKENS = st.tuples(
+    st.sampled_from("whqx"), st.sampled_from(["", "+", "-", "--"]), st.text("0197", max_size=3)
+).map("".join)
+_OPTIONS_TEXT = st.lists(_TOKENS, max_size=3).map("_".join) | st.text("wq0_+-%", max_size=5)
+_EXTENSIONS = ["webp", "avif", "jpg", "jpeg", "png", "gif", "m3u8", "m4s", "mp4", "txt", "svg"]
+_ANY_CASE = st.sampled_from(_EXTENSIONS).flatmap(
+    lambda ext: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in ext]).map("".join)
+)
+_FILE_NAMES = st.tuples(
+    st.text("a/.%\n\u00e9", max_size=4), st.sampled_from([".", "", "/."]), _ANY_CASE
+).map("".join)
+
+
+def _options_accepted(text: str) -> bool:
+    try:
+        # Empty options parse, and are refused before the signature is checked.
+        return not parse_image_options(text).is_empty
+    except InvalidImageOptions:
+        return False
+
+
+@given(_OPTIONS_TEXT)
+def test_openapi_opts_pattern_refuses_only_what_the_parser_refuses(text: str) -> None:
+    if _pattern("/img/{sig}/{opts}/{source}", "opts").search(text) is None:
+        assert not _options_accepted(text)
+
+
+@given(_FILE_NAMES)
+def test_openapi_source_pattern_refuses_only_what_the_parser_refuses(text: str) -> None:
+    if _pattern("/img/{sig}/{opts}/{source}", "source").search(text) is None:
+        with pytest.raises(InvalidInput):
+            parse_image_request_path(quote(text, safe=""))
+
+
+@given(_FILE_NAMES)
+def test_openapi_stream_pattern_refuses_only_unstreamable_files(text: str) -> None:
+    if _pattern("/stream/{hash}/{file_path}", "file_path").search(text) is None:
+        assert extension_of(text) not in STREAMABLE
 
 
 async def test_lifespan_is_answered_and_websockets_are_closed(world: World) -> None:

@@ -97,7 +97,27 @@ _RANGE_ERRORS = {
     "206": {"description": "Partial content of a single byte range."},
     "416": _error("Range not satisfiable (`Content-Range: bytes */size`)."),
 }
-_SIG = _param("sig", "HMAC-SHA256 signature, 64 lowercase hex characters.")
+
+
+def _any_case(*extensions: str) -> str:
+    # The app ignores an extension's case, and a JSON Schema pattern has no flags.
+    def letters(extension: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in extension)
+
+    return "(?:" + "|".join(map(letters, extensions)) + ")"
+
+
+# Patterns, not prose only, so generated requests (schemathesis) get past the parsers.
+# The app refuses every value outside a pattern; one inside may still be refused for
+# what its description adds (number ranges, `..` segments).
+_IMAGE_OPTIONS = "^[whq][+-]?[0-9]+(?:_[whq][+-]?[0-9]+)*$"
+_IMAGE_SOURCE = r"^[\s\S]+\." + _any_case("webp", "avif", "jpg", "jpeg", "png", "gif") + "$"
+_STREAM_FILE = r"^[\s\S]+\." + _any_case("m3u8", "m4s", "mp4", "jpg", "jpeg", "webp", "gif") + "$"
+_SIG = _param(
+    "sig",
+    "HMAC-SHA256 signature, 64 lowercase hex characters.",
+    schema={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+)
 _API_KEY: list[JSON] = [{"apiKey": []}]
 _API_ERRORS = {"401": _error("`missing API key` or `invalid API key`."), "413": _TOO_LARGE}
 _OUTAGE = {"503": _error("A dependency is down (database, queue or storage); retry later.")}
@@ -136,11 +156,18 @@ def _paths() -> JSON:
             "Signed image rendition",
             [
                 _SIG,
-                _param("opts", "Options `w<n>`, `h<n>`, `q<n>` joined by `_` (not empty)."),
+                _param(
+                    "opts",
+                    "Options `w<n>`, `h<n>`, `q<n>` joined by `_` (not empty), read raw "
+                    "(not percent-decoded); w and h at most 8192, q from 1 to 100.",
+                    schema={"type": "string", "pattern": _IMAGE_OPTIONS},
+                ),
                 _param(
                     "source",
-                    "Source key + `.` + output format (webp, avif, jpg, png, gif).",
+                    "Source key + `.` + output format (webp, avif, jpg or jpeg, png, gif; "
+                    "any case).",
                     rest=True,
+                    schema={"type": "string", "pattern": _IMAGE_SOURCE},
                 ),
             ],
             {
@@ -188,7 +215,12 @@ def _paths() -> JSON:
             "HLS playlists, segments, covers and previews",
             [
                 _param("hash", "Media hash.", schema=HASH),
-                _param("file_path", "File inside the hash's video tree.", rest=True),
+                _param(
+                    "file_path",
+                    "File inside the hash's video tree: no empty, `.` or `..` segment.",
+                    rest=True,
+                    schema={"type": "string", "pattern": _STREAM_FILE},
+                ),
             ],
             {
                 **_RANGE_ERRORS,
