@@ -67,11 +67,25 @@ def _param(name: str, description: str, *, rest: bool = False, schema: JSON | No
     }
 
 
-def _delivery(summary: str, parameters: list[JSON], errors: JSON, *, name: str) -> JSON:
-    success = {
+_BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _header(description: str, pattern: str | None = None) -> JSON:
+    schema: JSON = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"description": description, "required": True, "schema": schema}
+
+
+def _delivery(
+    summary: str, parameters: list[JSON], errors: JSON, *, name: str, headers: JSON | None = None
+) -> JSON:
+    success: JSON = {
         "description": "The object (a `Range` request gets 206). Cache-Control is immutable.",
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "content": _BINARY,
     }
+    if headers:
+        success["headers"] = headers
     responses = {"200": success, **errors}
     get = {
         "operationId": f"get{name}",
@@ -93,10 +107,36 @@ def _headers_only(response: JSON) -> JSON:
     return {key: value for key, value in response.items() if key != "content"}
 
 
-_RANGE_ERRORS = {
-    "206": {"description": "Partial content of a single byte range."},
-    "416": _error("Range not satisfiable (`Content-Range: bytes */size`)."),
+_RANGE_ANSWERS = {
+    "206": {
+        "description": "Partial content of a single byte range.",
+        "headers": {
+            "Content-Range": _header("`bytes first-last/size`", "^bytes [0-9]+-[0-9]+/[0-9]+$")
+        },
+        "content": _BINARY,
+    },
+    "416": {
+        **_error("Range not satisfiable."),
+        "headers": {"Content-Range": _header("`bytes */size`", "^bytes \\*/[0-9]+$")},
+    },
 }
+_RANGE: JSON = {
+    "name": "Range",
+    "in": "header",
+    "description": (
+        "One byte range: `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. Anything "
+        "else (other units, several ranges, a malformed value, or any `If-Range`) is "
+        "ignored: the whole object, 200."
+    ),
+    "schema": {"type": "string"},
+    "examples": {
+        "first-last": {"value": "bytes=0-3"},
+        "first-": {"value": "bytes=2-"},
+        "suffix": {"value": "bytes=-5"},
+        "past-the-end": {"value": "bytes=999999-"},
+    },
+}
+_ETAG = {"ETag": _header("Quoted hash of the rendition's bytes.")}
 
 
 def _any_case(*extensions: str) -> str:
@@ -169,9 +209,16 @@ def _paths() -> JSON:
                     rest=True,
                     schema={"type": "string", "pattern": _IMAGE_SOURCE},
                 ),
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "description": "ETags or `*`, compared weakly: a match is a 304.",
+                    "schema": {"type": "string"},
+                    "examples": {"any": {"value": "*"}},
+                },
             ],
             {
-                "304": {"description": "`If-None-Match` matched the ETag."},
+                "304": {"description": "`If-None-Match` matched the ETag.", "headers": _ETAG},
                 "400": _error(
                     "`bad options: …`, `unsupported output format`, `missing source path`, …"
                 ),
@@ -182,12 +229,13 @@ def _paths() -> JSON:
                 "502": _error("`source storage unavailable`"),
             },
             name="Image",
+            headers=_ETAG,
         ),
         "/original/{sig}/{key}": _delivery(
             "Signed original from the source bucket",
-            [_SIG, _param("key", "Object key.", rest=True)],
+            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
             {
-                **_RANGE_ERRORS,
+                **_RANGE_ANSWERS,
                 "400": _error(
                     "`missing signature or object key`, `invalid object key encoding: …`"
                 ),
@@ -199,9 +247,9 @@ def _paths() -> JSON:
         ),
         "/thumb/{sig}/{key}": _delivery(
             "Signed object from the media bucket",
-            [_SIG, _param("key", "Object key.", rest=True)],
+            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
             {
-                **_RANGE_ERRORS,
+                **_RANGE_ANSWERS,
                 "400": _error(
                     "`missing signature or object key`, `invalid object key encoding: …`"
                 ),
@@ -221,9 +269,10 @@ def _paths() -> JSON:
                     rest=True,
                     schema={"type": "string", "pattern": _STREAM_FILE},
                 ),
+                _RANGE,
             ],
             {
-                **_RANGE_ERRORS,
+                **_RANGE_ANSWERS,
                 "400": _error(
                     "`missing hash or file path`, `invalid path`, `unsupported file type`"
                 ),
