@@ -66,6 +66,8 @@ async def job(request: Request) -> Response:
         {
             "trace_id": trace_id_hex(),
             "carrier": inject_carrier(),
+            # Asked twice: an unsampled span makes its span id once, on first use.
+            "carrier_again": inject_carrier(),
             "baggage": baggage.get_baggage("tenant"),
         }
     )
@@ -334,6 +336,8 @@ async def test_unrecorded_requests_still_get_fresh_trace_ids_the_handler_sees(
     assert all(HEX32.match(trace_id) for trace_id in ids)
     assert ids[0] != ids[1]
     assert [response.json()["trace_id"] for response in (first, second)] == ids
+    for response in (first, second):
+        assert response.json()["carrier_again"] == response.json()["carrier"]
 
 
 async def test_unrecorded_requests_continue_an_incoming_trace_as_the_sdk_would(
@@ -351,6 +355,7 @@ async def test_unrecorded_requests_continue_an_incoming_trace_as_the_sdk_would(
     assert re.fullmatch(r"[0-9a-f]{16}", span_id)
     assert span_id != INCOMING_SPAN_ID
     assert body["carrier"]["tracestate"] == "vendor=1"
+    assert body["carrier_again"] == body["carrier"]
     assert body["baggage"] == "acme"
 
 

@@ -35,6 +35,7 @@ from opentelemetry.trace import (
     Status,
     StatusCode,
     TracerProvider,
+    TraceState,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,14 +85,7 @@ class TracingMiddleware:
     ) -> None:
         incoming = trace.get_current_span(parent).get_span_context() if parent else _NO_PARENT
         trace_id = incoming.trace_id if incoming.is_valid else _random_id(self._rng, 128)
-        span = NonRecordingSpan(
-            SpanContext(
-                trace_id=trace_id,
-                span_id=_random_id(self._rng, 64),
-                is_remote=False,
-                trace_state=incoming.trace_state,
-            )
-        )
+        span = _UnsampledSpan(trace_id, incoming.trace_state, self._rng)
         trace_id_text = "%032x" % trace_id  # noqa: UP031 (twice as fast as format())
         scope[TRACE_ID_SCOPE_KEY] = trace_id_text
         header = (TRACE_ID_HEADER, trace_id_text.encode("ascii"))
@@ -145,6 +139,32 @@ class TracingMiddleware:
                 raise
             finally:
                 _annotate(span, scope, status)
+
+
+class _UnsampledSpan(NonRecordingSpan):
+    """The non-recording span the SDK makes for an unsampled request, its span context
+    (and span id) made when first asked for: a cached image never asks, and building
+    a SpanContext was a quarter of this middleware's cost per request."""
+
+    def __init__(self, trace_id: int, trace_state: TraceState, rng: random.Random) -> None:
+        super().__init__(trace.INVALID_SPAN_CONTEXT)
+        self._trace_id = trace_id
+        self._trace_state = trace_state
+        self._rng = rng
+        self._made: SpanContext | None = None
+
+    def get_span_context(self) -> SpanContext:
+        if self._made is None:
+            self._made = SpanContext(
+                trace_id=self._trace_id,
+                span_id=_random_id(self._rng, 64),
+                is_remote=False,
+                trace_state=self._trace_state,
+            )
+        return self._made
+
+    def __repr__(self) -> str:
+        return f"_UnsampledSpan({self.get_span_context()!r})"
 
 
 def _with_header(message: Message, header: tuple[bytes, bytes]) -> Message:
