@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
@@ -23,6 +24,7 @@ from vylux_adapters.telemetry.metrics import Metrics, build_registry
 from vylux_core.errors import InvalidImageOptions, InvalidInput
 from vylux_core.image_options import parse_image_options
 from vylux_core.image_path import parse_image_request_path
+from vylux_core.job_request import decode_job_request
 from vylux_core.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.task import QueueStats
@@ -248,6 +250,51 @@ def test_openapi_source_pattern_refuses_only_what_the_parser_refuses(text: str) 
 def test_openapi_stream_pattern_refuses_only_unstreamable_files(text: str) -> None:
     if _pattern("/stream/{hash}/{file_path}", "file_path").search(text) is None:
         assert extension_of(text) not in STREAMABLE
+
+
+_MAYBE_NULL = st.none() | st.sampled_from(["", "webp", ".PNG", "JPEG", ".", "bmp", "x"])
+_NUMBER = st.none() | st.integers(0, 3) | st.floats(0, 2) | st.just("1")
+_OPTIONS = st.none() | st.fixed_dictionaries(
+    {},
+    optional={
+        "outputs": st.none()
+        | st.lists(
+            st.fixed_dictionaries(
+                {"variant": st.sampled_from(["a", None])},
+                optional={"width": _NUMBER, "format": _MAYBE_NULL},
+            ),
+            max_size=2,
+        ),
+        "timestamp_sec": _NUMBER,
+        "duration": _NUMBER,
+        "format": _MAYBE_NULL,
+        "encrypt": st.none() | st.booleans(),
+        "cover": st.none() | st.fixed_dictionaries({}, optional={"timestamp_sec": _NUMBER}),
+        "transcode": st.none() | st.just({}),
+    },
+)
+_JOB_BODIES = st.fixed_dictionaries(
+    {"type": st.sampled_from(["image:thumbnail", "video:cover", "video:preview", "video:full"])},
+    optional={
+        "hash": st.sampled_from(["h", "", None]),
+        "source": st.sampled_from(["s", "", None]),
+        "callback_url": st.sampled_from(["", None, "https://example.com/done", "ftp://x"]),
+        "options": _OPTIONS,
+    },
+)
+
+
+@given(_JOB_BODIES)
+def test_openapi_job_request_schema_refuses_only_what_the_decoder_refuses(
+    body: dict[str, Any],
+) -> None:
+    document = openapi_document()
+    validator = Draft202012Validator(
+        {"$ref": "#/components/schemas/JobRequest", "components": document["components"]}
+    )
+    if not validator.is_valid(body):
+        with pytest.raises(InvalidInput):
+            decode_job_request(body)
 
 
 async def test_lifespan_is_answered_and_websockets_are_closed(world: World) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vylux_adapters.http.openapi_schemas import HASH, JSON, schemas
+from vylux_adapters.http.openapi_schemas import HASH, JSON, any_case, schemas
 
 # The name the document gives each template's ``*`` (Echo leaves it unnamed).
 REST_PARAMETERS = {
@@ -139,20 +139,12 @@ _RANGE: JSON = {
 _ETAG = {"ETag": _header("Quoted hash of the rendition's bytes.")}
 
 
-def _any_case(*extensions: str) -> str:
-    # The app ignores an extension's case, and a JSON Schema pattern has no flags.
-    def letters(extension: str) -> str:
-        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in extension)
-
-    return "(?:" + "|".join(map(letters, extensions)) + ")"
-
-
 # Patterns, not prose only, so generated requests (schemathesis) get past the parsers.
 # The app refuses every value outside a pattern; one inside may still be refused for
 # what its description adds (number ranges, `..` segments).
 _IMAGE_OPTIONS = "^[whq][+-]?[0-9]+(?:_[whq][+-]?[0-9]+)*$"
-_IMAGE_SOURCE = r"^[\s\S]+\." + _any_case("webp", "avif", "jpg", "jpeg", "png", "gif") + "$"
-_STREAM_FILE = r"^[\s\S]+\." + _any_case("m3u8", "m4s", "mp4", "jpg", "jpeg", "webp", "gif") + "$"
+_IMAGE_SOURCE = r"^[\s\S]+\." + any_case("webp", "avif", "jpg", "jpeg", "png", "gif") + "$"
+_STREAM_FILE = r"^[\s\S]+\." + any_case("m3u8", "m4s", "mp4", "jpg", "jpeg", "webp", "gif") + "$"
 _SIG = _param(
     "sig",
     "HMAC-SHA256 signature, 64 lowercase hex characters.",

@@ -16,26 +16,68 @@ def _object(properties: JSON, required: tuple[str, ...] = ()) -> JSON:
     return schema
 
 
+def _request(properties: JSON, required: tuple[str, ...] = ()) -> JSON:
+    """An object of a request body: like the reference (Go's encoding/json), the
+    decoder reads a ``null`` as an absent field, so each optional one admits null."""
+    nullable = {
+        name: schema if name in required else _or_null(schema)
+        for name, schema in properties.items()
+    }
+    return _object(nullable, required)
+
+
+def _or_null(schema: JSON) -> JSON:
+    if isinstance(schema.get("type"), str):
+        widened = {**schema, "type": [schema["type"], "null"]}
+        if "enum" in schema:
+            widened["enum"] = [*schema["enum"], None]
+        return widened
+    if "oneOf" in schema:
+        alternatives = schema["oneOf"]
+        if {"type": "null"} in alternatives:
+            return schema
+        return {**schema, "oneOf": [*alternatives, {"type": "null"}]}
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def any_case(*words: str) -> str:
+    """A pattern group matching any of ``words`` in any ASCII case (JSON Schema
+    patterns have no flags)."""
+
+    def letters(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+    return "(?:" + "|".join(map(letters, words)) + ")"
+
+
 def _number(low: float, high: float, *, integer: bool = False, exclusive_low: bool = False) -> JSON:
     schema: JSON = {"type": "integer" if integer else "number", "maximum": high}
     schema["exclusiveMinimum" if exclusive_low else "minimum"] = low
     return schema
 
 
-THUMBNAIL_OPTIONS = _object(
+THUMBNAIL_OPTIONS = _request(
     {
         "outputs": {
             "type": "array",
             "maxItems": 16,
             "description": "Unique variant names. Empty or absent: one 300 px WebP, `thumb`.",
-            "items": _object(
+            "items": _request(
                 {
                     "variant": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"},
                     "width": _number(1, 8192, integer=True),
                     "height": _number(1, 8192, integer=True),
                     "format": {
                         "type": "string",
-                        "enum": ["webp", "avif", "jpg", "jpeg", "png", "gif"],
+                        "description": (
+                            "webp, avif, jpg (or jpeg), png or gif, in any case and with "
+                            "an optional leading `.`; empty means webp."
+                        ),
+                        "pattern": (
+                            r"^(?:\.?"
+                            + any_case("webp", "avif", "jpg", "jpeg", "png", "gif")
+                            + ")?$"
+                        ),
                         "default": "webp",
                     },
                 },
@@ -44,8 +86,8 @@ THUMBNAIL_OPTIONS = _object(
         }
     }
 )
-COVER_OPTIONS = _object({"timestamp_sec": _number(0, 604800)})
-PREVIEW_OPTIONS = _object(
+COVER_OPTIONS = _request({"timestamp_sec": _number(0, 604800)})
+PREVIEW_OPTIONS = _request(
     {
         "start_sec": _number(0, 604800),
         "duration": _number(0, 30, exclusive_low=True),
@@ -54,8 +96,8 @@ PREVIEW_OPTIONS = _object(
         "format": {"type": "string", "enum": ["webp", "gif"], "default": "webp"},
     }
 )
-TRANSCODE_OPTIONS = _object({"encrypt": {"type": "boolean", "default": False}})
-FULL_OPTIONS = _object(
+TRANSCODE_OPTIONS = _request({"encrypt": {"type": "boolean", "default": False}})
+FULL_OPTIONS = _request(
     {
         "cover": {"$ref": "#/components/schemas/CoverOptions"},
         "preview": {"$ref": "#/components/schemas/PreviewOptions"},
@@ -73,7 +115,7 @@ _OPTIONS_BY_TYPE = {
 
 
 def _job_request(job_type: str, options_schema: str) -> JSON:
-    return _object(
+    return _request(
         {
             "type": {"const": job_type},
             "hash": HASH,
@@ -96,7 +138,8 @@ def _job_request(job_type: str, options_schema: str) -> JSON:
 
 JOB_REQUEST: JSON = {
     "description": (
-        "Keys are case-sensitive; unknown fields, duplicate keys and trailing data are refused."
+        "Keys are case-sensitive; unknown fields, duplicate keys and trailing data are "
+        "refused. A `null` field counts as absent."
     ),
     "oneOf": [
         {"$ref": f"#/components/schemas/JobRequest_{job_type.replace(':', '_')}"}
