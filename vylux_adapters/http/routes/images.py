@@ -7,9 +7,12 @@ from starlette.requests import Request
 from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routing import REST
-from vylux_adapters.http.scope_keys import IMAGE, ImageError
+from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
+from vylux_core.image_options import ImageFormat
 from vylux_core.services import ImageService, SourceFetchFailed
+
+_CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
 
 class ImageRoute:
@@ -17,27 +20,27 @@ class ImageRoute:
         self._images = images
 
     async def __call__(self, request: Request) -> BytesResponse:
-        params = request.path_params
+        scope = request.scope
+        params = scope[PATH_PARAMS]
         try:
             rendition = await self._images.render(params["sig"], params["opts"], params[REST])
         except SourceFetchFailed as error:
-            request.scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
+            scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
             raise
         except ProcessingFailed as error:
-            request.scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
+            scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
             raise
-        request.scope[IMAGE] = rendition.source
-        # A property that hashes the whole body: read it once per request.
+        scope[IMAGE] = rendition.source
         etag = rendition.etag
         headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
         # Checked after the bytes exist, as in the reference: the ETag is their hash.
-        if etag_matches(_if_none_match(request.scope["headers"]), etag):
+        if etag_matches(_if_none_match(scope["headers"]), etag):
             return BytesResponse(b"", headers=headers, status_code=304)
         data = rendition.data
-        headers.append((b"content-type", rendition.format.mime_type.encode("ascii")))
+        headers.append(_CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         # HEAD: the same headers, Content-Length included, and no body.
-        return BytesResponse(b"" if is_head(request.scope) else data, headers=headers)
+        return BytesResponse(b"" if is_head(scope) else data, headers=headers)
 
 
 def _if_none_match(headers: list[tuple[bytes, bytes]]) -> list[str]:
