@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -545,3 +547,43 @@ async def test_cancelling_package_hls_stops_every_encode(
 
     assert time.monotonic() - started < 3.0
     assert _pids_running(str(work_dir)) == []
+
+
+_PARENT = """
+import asyncio, sys
+from vylux_adapters.media.process import run_tool
+asyncio.run(run_tool("ffmpeg", sys.argv[1:]))
+"""
+
+
+def test_tools_die_with_a_sigkilled_worker(binaries: MediaBinaries, tmp_path: Path) -> None:
+    # A SIGKILLed worker runs no cleanup: only the kernel can stop its encoders, which
+    # otherwise ran to the end of their encode, writing into a scratch directory the
+    # restarted worker was sweeping.
+    output = tmp_path / "orphaned-encode.mp4"
+    argv = [binaries.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-re"]
+    argv += ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=60"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-y", str(output)]
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, *argv])
+
+    def encoders() -> list[int]:
+        # The parent's own command line names the output too.
+        return [pid for pid in _pids_running(str(output)) if pid != parent.pid]
+
+    try:
+        deadline = time.monotonic() + 20.0
+        while not encoders():
+            assert time.monotonic() < deadline, "ffmpeg did not start"
+            assert parent.poll() is None, "the parent exited early"
+            time.sleep(0.05)
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 5.0
+        while encoders() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert encoders() == [], "ffmpeg outlived the worker that started it"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        for orphan in encoders():
+            os.kill(orphan, signal.SIGKILL)

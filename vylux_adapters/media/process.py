@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import re
 import shlex
 import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
@@ -66,6 +68,7 @@ async def run_tool(
             stderr=asyncio.subprocess.PIPE,
             # Its own session and process group, so a kill reaches anything it spawned.
             start_new_session=True,
+            preexec_fn=_dies_with_this_process(),
             env=_environment(),
         )
     except OSError as exc:
@@ -161,6 +164,34 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(pid, sig)  # pgid == pid: start_new_session made the child its leader
+
+
+# <linux/prctl.h>
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _dies_with_this_process() -> Callable[[], None] | None:
+    """On Linux, a function for the child (between fork and exec) that makes the kernel
+    SIGKILL it when this process dies.
+
+    A worker that is SIGKILLed (the OOM killer, a lost container) runs no cleanup, and
+    its encoders used to run on to the end of their encode: minutes of CPU taken from
+    the restarted worker, writing into a scratch directory that the restarted worker's
+    start-up sweep was removing (the crash test found one left behind that way).
+    The signal is tied to the thread that forks, which is the event loop's: it lives as
+    long as the worker does.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it died before the line above took effect
+            os._exit(1)
+
+    return die_with_parent
 
 
 def _environment() -> Mapping[str, str]:
