@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vylux_adapters.scratch import LocalScratchSpace
+from vylux_adapters.scratch import LocalScratchSpace, local_scratch
 from vylux_adapters.scratch.local_scratch import MARKER
 
 # Holds one task directory open until killed; prints its path once it has it.
@@ -93,3 +93,27 @@ async def test_an_unlocked_leftover_matching_the_layout_is_swept(tmp_path: Path,
     (tmp_path / name / "hls").mkdir(parents=True)
     (tmp_path / name / MARKER).touch()  # what task_directory leaves in every directory
     assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [tmp_path / name]
+
+
+async def test_a_leftover_written_to_during_its_sweep_is_kept_for_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leftover = tmp_path / "vylux-job-abcdefgh"
+    (leftover / "hls").mkdir(parents=True)
+    (leftover / MARKER).touch()
+    real_rmtree = local_scratch.shutil.rmtree
+
+    def rmtree_racing_a_writer(path: str, ignore_errors: bool = False) -> None:
+        # rmtree lists, deletes, then rmdir fails: a dead worker's encoder wrote a
+        # segment in between.
+        for child in Path(path).iterdir():
+            real_rmtree(child) if child.is_dir() else child.unlink()
+        (Path(path) / "seg_9.m4s").write_bytes(b"late")
+
+    monkeypatch.setattr(local_scratch.shutil, "rmtree", rmtree_racing_a_writer)
+    assert await LocalScratchSpace(root=tmp_path).sweep_stale() == []
+    assert (leftover / MARKER).is_file()
+
+    monkeypatch.setattr(local_scratch.shutil, "rmtree", real_rmtree)
+    assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [leftover]
+    assert list(tmp_path.iterdir()) == []

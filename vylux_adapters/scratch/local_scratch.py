@@ -12,6 +12,7 @@ name happens to fit the layout, such as ``mkdtemp(prefix="vylux-bench-")``, is l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import re
@@ -117,10 +118,20 @@ def _sweep(root: Path) -> list[Path]:
             except BlockingIOError:
                 continue  # an attempt of a live process
             shutil.rmtree(entry.path, ignore_errors=True)
+            if os.path.lexists(entry.path):
+                # Something still wrote into it while it was removed (a tool of the
+                # dead worker, say): marked again, so that a later sweep takes the rest.
+                _mark(entry.path)
+                continue
             removed.append(Path(entry.path))
         finally:
             os.close(lock)
     return removed
+
+
+def _mark(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        Path(directory, MARKER).touch()
 
 
 def _has_marker(directory: str) -> bool:
