@@ -24,6 +24,13 @@ process, and measures in one run:
     it, from an asyncio httpx client in this process, which is usually the bottleneck
     itself, so the ratio then says less.
 
+    With two CPUs or more (Linux), the server under test is pinned to the first CPU
+    and ``wrk`` (one thread per remaining CPU) to the others while (b) runs. Left to
+    the scheduler, the server shared a core with a ``wrk`` thread for a varying part
+    of each slice, and the hello-world baseline moved by ±10 % from run to run while
+    the img rate stayed put. Pinned, each app gets exactly one core, which is also
+    what a one-process server gets in production. ``--no-pin`` turns it off.
+
 Exit status 0 when both targets are met, 1 otherwise.
 """
 
@@ -134,8 +141,38 @@ def serve_hello(port: int) -> None:
     asyncio.run(run())
 
 
+@frozen
+class CpuPlan:
+    """Which CPUs the server under load and the load generator run on; empty: anywhere."""
+
+    server: frozenset[int] = frozenset()
+    load: frozenset[int] = frozenset()
+
+    @classmethod
+    def split(cls) -> CpuPlan:
+        """The first allowed CPU for the server, the rest for ``wrk``; no plan with one CPU."""
+        if not hasattr(os, "sched_getaffinity"):
+            return cls()
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) < 2:
+            return cls()
+        return cls(frozenset(allowed[:1]), frozenset(allowed[1:]))
+
+    def pin_server(self, pid: int) -> None:
+        # Affinity is per thread on Linux: every thread the server has started.
+        if self.server:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                os.sched_setaffinity(int(task.name), self.server)
+
+
+@frozen
+class Running:
+    base: str
+    pid: int
+
+
 @contextmanager
-def running(command: Sequence[str], *, port: int, cwd: Path, log: Path) -> Iterator[str]:
+def running(command: Sequence[str], *, port: int, cwd: Path, log: Path) -> Iterator[Running]:
     """Start ``command``, wait for ``/healthz`` on ``port``, yield its base URL; stop it
     (SIGTERM to that one process, then SIGKILL after STOP_GRACE) at the end."""
     env = {
@@ -155,7 +192,7 @@ def running(command: Sequence[str], *, port: int, cwd: Path, log: Path) -> Itera
         )
     try:
         _wait_until_healthy(base, process, log)
-        yield base
+        yield Running(base, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -296,7 +333,9 @@ class LoadResult:
 _LATENCY_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
-def wrk_load(url: str, *, connections: int, duration: float, threads: int) -> LoadResult:
+def wrk_load(
+    url: str, *, connections: int, duration: float, threads: int, cpus: frozenset[int]
+) -> LoadResult:
     wrk = shutil.which("wrk")
     assert wrk is not None
     completed = subprocess.run(
@@ -311,6 +350,7 @@ def wrk_load(url: str, *, connections: int, duration: float, threads: int) -> Lo
         capture_output=True,
         text=True,
         check=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     out = completed.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -383,12 +423,20 @@ class LoadPlan:
     rounds: int
     warmup: float
     use_wrk: bool
+    cpus: CpuPlan
 
     def run(self, url: str, duration: float) -> LoadResult:
         if self.use_wrk:
-            # wrk and the (single-process) server share the machine: two threads at most.
-            threads = max(1, min(2, os.cpu_count() or 1, self.connections))
-            return wrk_load(url, connections=self.connections, duration=duration, threads=threads)
+            # Unpinned, wrk and the (single-process) server share the machine: two
+            # threads at most.
+            threads = len(self.cpus.load) or max(1, min(2, os.cpu_count() or 1))
+            return wrk_load(
+                url,
+                connections=self.connections,
+                duration=duration,
+                threads=min(threads, self.connections),
+                cpus=self.cpus.load,
+            )
         return asyncio.run(httpx_load(url, connections=self.connections, duration=duration))
 
     def measure(self, urls: Sequence[str]) -> list[LoadResult]:
@@ -438,14 +486,17 @@ def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
         ) as vylux,
         running(hello_command, port=hello_port, cwd=hello_dir, log=hello_dir / "log") as hello,
     ):
-        cold = measure_cold(vylux, signer, photo, cold_count)
-        hit_url = img_url(vylux, signer, HIT_OPTIONS)
+        # Unpinned: a cold transform uses libvips' threads on every core, as in-process.
+        cold = measure_cold(vylux.base, signer, photo, cold_count)
+        hit_url = img_url(vylux.base, signer, HIT_OPTIONS)
         with httpx.Client(timeout=120.0) as client:
             rendition_size = len(_fetch(client, hit_url))  # now in the memory cache
             time.sleep(0.5)  # let the write-behind copy to the media dir finish
-        bytes_url = f"{hello}{BYTES_PATH.format(size=rendition_size)}"
+        bytes_url = f"{hello.base}{BYTES_PATH.format(size=rendition_size)}"
+        for server in (vylux, hello):
+            plan.cpus.pin_server(server.pid)
         img_load, hello_load, bytes_load = plan.measure(
-            [hit_url, f"{hello}{HELLO_PATH}", bytes_url]
+            [hit_url, f"{hello.base}{HELLO_PATH}", bytes_url]
         )
     return report(cold, img_load, hello_load, bytes_load, rendition_size, plan)
 
@@ -486,6 +537,8 @@ def report(
         f"\n(b) memory-cache hits: {plan.connections} connections, {plan.duration:.0f} s each "
         f"in {plan.rounds} round-robin slices, load from {img.tool}"
     )
+    if plan.cpus.server:
+        print(f"    server on CPU {sorted(plan.cpus.server)}, wrk on CPU {sorted(plan.cpus.load)}")
     print(f"    {'':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for label, result in (
         (f"/img {HIT_OPTIONS} ({rendition_size / 1024:.1f} KiB)", img),
@@ -528,6 +581,12 @@ def main() -> None:
         default="auto",
         help="auto: wrk when it is on PATH, else httpx",
     )
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="leave the servers and wrk to the scheduler during the hit runs",
+    )
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_hello is not None:
@@ -536,12 +595,15 @@ def main() -> None:
     has_wrk = shutil.which("wrk") is not None
     if args.load_generator == "wrk" and not has_wrk:
         parser.error("wrk is not on PATH (Debian: apt-get install wrk)")
+    use_wrk = has_wrk and args.load_generator != "httpx"
     plan = LoadPlan(
         connections=args.connections,
         duration=args.duration,
         rounds=args.rounds,
         warmup=args.warmup,
-        use_wrk=has_wrk and args.load_generator != "httpx",
+        use_wrk=use_wrk,
+        # The httpx fallback runs in this process, unpinned: nothing to split then.
+        cpus=CpuPlan.split() if use_wrk and args.pin else CpuPlan(),
     )
     with tempfile.TemporaryDirectory(prefix="vylux-bench-img-") as work:
         ok = run(args.cold, plan, Path(work))
