@@ -394,6 +394,31 @@ async def test_record_attempt_error_keeps_status_until_complete_clears_it(
     assert await store.get("job-1") == done
 
 
+@pytest.mark.parametrize("final", ["complete", "fail", "cancel"])
+async def test_record_attempt_error_leaves_a_finished_job_alone(
+    store: JobStore, final: str
+) -> None:
+    # The lease recoverer found a killed worker's attempt after the retry had finished.
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+    match final:
+        case "complete":
+            await store.complete("job-1", {"ok": True})
+        case "fail":
+            await store.fail("job-1", "bad source")
+        case _:
+            await store.cancel("job-1")
+    before = await store.get("job-1")
+
+    await store.record_attempt_error("job-1", "lease expired")
+
+    assert await store.get("job-1") == before
+
+
+async def test_record_attempt_error_of_unknown_id_is_a_no_op(store: JobStore) -> None:
+    await store.record_attempt_error("no-such-job", "lease expired")
+
+
 async def test_record_attempt_error_on_a_queued_job_keeps_it_queued(store: JobStore) -> None:
     await created(store, new_job("job-1"))
 

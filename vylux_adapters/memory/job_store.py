@@ -66,7 +66,8 @@ class MemoryJobStore:
         return self._transition(job_id, JobStatus.PROCESSING)
 
     async def record_attempt_error(self, job_id: str, error: str) -> None:
-        if job_id in self._jobs:
+        job = self._jobs.get(job_id)
+        if job is not None and not job.status.is_terminal:
             self._update(job_id, error=error)
 
     async def set_progress(self, job_id: str, progress: int) -> None:

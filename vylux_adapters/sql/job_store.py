@@ -66,7 +66,8 @@ class SqlJobStore:
         return await self._transition(job_id, JobStatus.PROCESSING, {})
 
     async def record_attempt_error(self, job_id: str, error: str) -> None:
-        await self._update(jobs.c.id == job_id, error=error)
+        unfinished = jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.PROCESSING.value])
+        await self._update(and_(jobs.c.id == job_id, unfinished), error=error)
 
     async def set_progress(self, job_id: str, progress: int) -> None:
         progress = min(progress, 100)

@@ -44,7 +44,12 @@ class JobStore(Protocol):
         ...
 
     async def record_attempt_error(self, job_id: str, error: str) -> None:
-        """Store the error of an attempt that will be retried; status is unchanged."""
+        """Store the error of an attempt that will be retried; status is unchanged.
+
+        Only a ``queued`` or ``processing`` job takes it: a report that arrives after
+        the job finished (a lost attempt noticed once the retry had already completed)
+        must not mark a finished job. Unknown id: no-op.
+        """
         ...
 
     async def set_progress(self, job_id: str, progress: int) -> None:
