@@ -104,11 +104,9 @@ async def test_a_leftover_written_to_during_its_sweep_is_kept_for_the_next_one(
     real_rmtree = local_scratch.shutil.rmtree
 
     def rmtree_racing_a_writer(path: str, ignore_errors: bool = False) -> None:
-        # rmtree lists, deletes, then rmdir fails: a dead worker's encoder wrote a
-        # segment in between.
-        for child in Path(path).iterdir():
-            real_rmtree(child) if child.is_dir() else child.unlink()
-        (Path(path) / "seg_9.m4s").write_bytes(b"late")
+        real_rmtree(path)
+        # A dead worker's encoder wrote another segment meanwhile.
+        (leftover / "seg_9.m4s").write_bytes(b"late")
 
     monkeypatch.setattr(local_scratch.shutil, "rmtree", rmtree_racing_a_writer)
     assert await LocalScratchSpace(root=tmp_path).sweep_stale() == []
@@ -116,4 +114,38 @@ async def test_a_leftover_written_to_during_its_sweep_is_kept_for_the_next_one(
 
     monkeypatch.setattr(local_scratch.shutil, "rmtree", real_rmtree)
     assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [leftover]
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_removal_cut_short_leaves_a_sweepable_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker dies while its attempt's directory is being removed.
+    scratch = LocalScratchSpace(root=tmp_path)
+    real_rmtree = local_scratch.shutil.rmtree
+
+    class Killed(BaseException):
+        pass
+
+    def killed_half_way(path: str, ignore_errors: bool = False) -> None:
+        real_rmtree(path)
+        raise Killed
+
+    used: list[Path] = []
+
+    async def attempt() -> None:
+        async with scratch.task_directory("job-1") as directory:
+            used.append(directory)
+            (directory / "hls" / "video").mkdir(parents=True)
+            (directory / "hls" / "video" / "seg_1.m4s").write_bytes(b"segment")
+            (directory / "source.mp4").write_bytes(b"source")
+            monkeypatch.setattr(local_scratch.shutil, "rmtree", killed_half_way)
+
+    with pytest.raises(Killed):
+        await attempt()
+
+    [directory] = used
+    assert (directory / MARKER).is_file()
+    monkeypatch.setattr(local_scratch.shutil, "rmtree", real_rmtree)
+    assert await scratch.sweep_stale() == [directory]
     assert list(tmp_path.iterdir()) == []

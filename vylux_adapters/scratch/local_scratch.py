@@ -92,9 +92,34 @@ def _create_locked(root: Path, prefix: str) -> tuple[Path, int]:
 
 def _remove_and_unlock(directory: Path, lock: int) -> None:
     try:
-        shutil.rmtree(directory, ignore_errors=True)
+        _remove_marker_last(str(directory))
     finally:
         os.close(lock)  # after the removal, so no sweep ever sees it half-removed and unlocked
+
+
+def _remove_marker_last(directory: str) -> None:
+    """Remove ``directory``, its marker after everything else in it.
+
+    A worker killed half-way through removing a task directory (the crash test froze
+    one there) otherwise left it unmarked: rmtree had taken the marker first, and no
+    sweep touches an unmarked directory. Marker last, what is left stays sweepable.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name == MARKER:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(directory, MARKER))
+    with contextlib.suppress(OSError):  # not empty: something wrote into it meanwhile
+        os.rmdir(directory)
 
 
 def _sweep(root: Path) -> list[Path]:
@@ -117,7 +142,7 @@ def _sweep(root: Path) -> list[Path]:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # an attempt of a live process
-            shutil.rmtree(entry.path, ignore_errors=True)
+            _remove_marker_last(entry.path)
             if os.path.lexists(entry.path):
                 # Something still wrote into it while it was removed (a tool of the
                 # dead worker, say): marked again, so that a later sweep takes the rest.
