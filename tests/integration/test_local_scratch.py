@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vylux_adapters.scratch import LocalScratchSpace, local_scratch
-from vylux_adapters.scratch.local_scratch import MARKER
+from vylux_adapters.scratch.local_scratch import MARKER, STAGING
 
 # Holds one task directory open until killed; prints its path once it has it.
 HOLDER = textwrap.dedent(
@@ -64,8 +64,9 @@ async def test_sweep_removes_what_a_killed_process_left_and_keeps_live_ones(
         assert in_use.name.startswith("vylux-job_live-")
         assert (in_use / "partial.mp4").read_bytes() == b"half an encode"
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-            ["vylux-notes.txt", "vylux-other", in_use.name]
+            ["vylux-notes.txt", "vylux-other", in_use.name, STAGING]
         )
+        assert list((tmp_path / STAGING).iterdir()) == []
     finally:
         live.kill()
         live.wait(10)
@@ -81,7 +82,8 @@ async def test_directory_is_removed_after_the_attempt_and_never_swept_during_it(
         (directory / "out").mkdir()
         assert await scratch.sweep_stale() == []  # our own lock counts as live
         assert directory.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / STAGING]
+    assert list((tmp_path / STAGING).iterdir()) == []
 
 
 async def test_sweep_of_a_missing_root_finds_nothing(tmp_path: Path) -> None:
@@ -95,32 +97,23 @@ async def test_an_unlocked_leftover_matching_the_layout_is_swept(tmp_path: Path,
     assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [tmp_path / name]
 
 
-async def test_a_leftover_written_to_during_its_sweep_is_kept_for_the_next_one(
+@pytest.mark.parametrize("state", ["made", "half-deleted"])
+async def test_what_a_killed_worker_left_in_staging_is_swept(tmp_path: Path, state: str) -> None:
+    # Killed before its directory was marked and put in place, or while deleting one.
+    staged = tmp_path / STAGING / "tmpabc123"
+    staged.mkdir(parents=True)
+    if state == "half-deleted":
+        (staged / "hls" / "video").mkdir(parents=True)
+        (staged / "hls" / "video" / "seg_1.m4s").write_bytes(b"segment")
+
+    assert await LocalScratchSpace(root=tmp_path).sweep_stale() == []  # never an attempt's
+    assert list((tmp_path / STAGING).iterdir()) == []
+
+
+async def test_a_removal_cut_short_leaves_its_rest_in_staging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    leftover = tmp_path / "vylux-job-abcdefgh"
-    (leftover / "hls").mkdir(parents=True)
-    (leftover / MARKER).touch()
-    real_rmtree = local_scratch.shutil.rmtree
-
-    def rmtree_racing_a_writer(path: str, ignore_errors: bool = False) -> None:
-        real_rmtree(path)
-        # A dead worker's encoder wrote another segment meanwhile.
-        (leftover / "seg_9.m4s").write_bytes(b"late")
-
-    monkeypatch.setattr(local_scratch.shutil, "rmtree", rmtree_racing_a_writer)
-    assert await LocalScratchSpace(root=tmp_path).sweep_stale() == []
-    assert (leftover / MARKER).is_file()
-
-    monkeypatch.setattr(local_scratch.shutil, "rmtree", real_rmtree)
-    assert await LocalScratchSpace(root=tmp_path).sweep_stale() == [leftover]
-    assert list(tmp_path.iterdir()) == []
-
-
-async def test_a_removal_cut_short_leaves_a_sweepable_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The worker dies while its attempt's directory is being removed.
+    # The worker dies while its attempt's directory is being deleted.
     scratch = LocalScratchSpace(root=tmp_path)
     real_rmtree = local_scratch.shutil.rmtree
 
@@ -128,7 +121,7 @@ async def test_a_removal_cut_short_leaves_a_sweepable_directory(
         pass
 
     def killed_half_way(path: str, ignore_errors: bool = False) -> None:
-        real_rmtree(path)
+        real_rmtree(Path(path) / "hls")
         raise Killed
 
     used: list[Path] = []
@@ -137,7 +130,6 @@ async def test_a_removal_cut_short_leaves_a_sweepable_directory(
         async with scratch.task_directory("job-1") as directory:
             used.append(directory)
             (directory / "hls" / "video").mkdir(parents=True)
-            (directory / "hls" / "video" / "seg_1.m4s").write_bytes(b"segment")
             (directory / "source.mp4").write_bytes(b"source")
             monkeypatch.setattr(local_scratch.shutil, "rmtree", killed_half_way)
 
@@ -145,7 +137,9 @@ async def test_a_removal_cut_short_leaves_a_sweepable_directory(
         await attempt()
 
     [directory] = used
-    assert (directory / MARKER).is_file()
+    assert not directory.exists()
+    [rest] = (tmp_path / STAGING).iterdir()
+    assert (rest / "source.mp4").exists()
     monkeypatch.setattr(local_scratch.shutil, "rmtree", real_rmtree)
-    assert await scratch.sweep_stale() == [directory]
-    assert list(tmp_path.iterdir()) == []
+    await scratch.sweep_stale()
+    assert list((tmp_path / STAGING).iterdir()) == []

@@ -56,6 +56,7 @@ from tests.reliability.crash_world import (
 from tests.support.databases import emptied_engine
 from tests.support.media import bundled_binaries
 from tests.support.seaweedfs import S3Server, fresh_bucket
+from vylux_adapters.scratch.local_scratch import STAGING
 
 pytestmark = [
     pytest.mark.reliability,
@@ -193,7 +194,9 @@ def check_run(run: Run, outcome: Outcome) -> None:
         )  # fmt: skip
         assert payload["results"] == job["results"]
 
-    assert sorted(p.name for p in run.scratch.iterdir()) == [], "scratch directories left"
+    left = [p.relative_to(run.scratch) for p in run.scratch.glob("*") if p.name != STAGING]
+    left += [p.relative_to(run.scratch) for p in run.scratch.glob(f"{STAGING}/*")]
+    assert left == [], "scratch directories left"
 
 
 def compare_outcomes(reference: Outcome, outcome: Outcome) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from vylux_adapters.scratch import LocalScratchSpace
+from vylux_adapters.scratch.local_scratch import STAGING
 
 pytestmark = [pytest.mark.reliability]
 
@@ -71,5 +72,5 @@ async def test_foreign_directories_that_fit_the_name_layout_survive_a_sweep(
 
     assert removed == [left_behind]
     assert not left_behind.exists()
-    assert sorted(os.listdir(tmp_path)) == sorted(d.name for d in foreign)
+    assert sorted(os.listdir(tmp_path)) == sorted([STAGING, *(d.name for d in foreign)])
     assert (foreign[0] / "server.log").read_text() == "not Vylux scratch"

@@ -7,15 +7,20 @@ from directories in use by any live process on the host (locked), without guessi
 ages or PIDs. A directory is only ever swept when it also holds the :data:`MARKER` file,
 so a foreign directory in a shared root (the system temp directory by default) whose
 name happens to fit the layout, such as ``mkdtemp(prefix="vylux-bench-")``, is left alone.
+
+Directories are made and deleted inside :data:`STAGING` (``.vylux-staging`` in the root,
+where everything is a worker's) and renamed into and out of place, so that a worker
+killed in the middle of either leaves something a sweep recognises.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import errno
 import fcntl
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -33,6 +38,9 @@ _TASK_DIRECTORY = re.compile(r"vylux-[A-Za-z0-9_-]{1,64}-[a-z0-9_]{8}")
 # and this file leaves an empty directory that no sweep removes: a few bytes, where
 # trusting the name alone deleted other programs' directories.
 MARKER = ".vylux-scratch"
+# Where task directories are made and deleted; everything in it belongs to a worker.
+STAGING = ".vylux-staging"
+_SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 
 class LocalScratchSpace:
@@ -71,55 +79,76 @@ class LocalScratchSpace:
 
 
 def _create_locked(root: Path, prefix: str) -> tuple[Path, int]:
+    staging = root / STAGING
+    staging.mkdir(exist_ok=True)
     while True:
-        directory = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+        # Made, locked and marked under STAGING, whose entries are all ours, then put in
+        # place by a rename: a worker killed at any point before leaves its directory
+        # in STAGING, where a sweep takes it. Made in place, a kill between mkdtemp and
+        # the marker left an unmarked directory no sweep would touch.
+        work = Path(tempfile.mkdtemp(dir=staging))
         try:
-            lock = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            lock = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
             continue  # a sweep in another process removed it before we could lock it
         # Blocks only while such a sweep is removing it; then the directory is gone
         # (no links left) and we start over with a new one.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.fstat(lock).st_nlink > 0:
-            try:
-                (directory / MARKER).touch()
-            except BaseException:
-                _remove_and_unlock(directory, lock)
-                raise
-            return directory, lock
-        os.close(lock)
+        if os.fstat(lock).st_nlink == 0:
+            os.close(lock)
+            continue
+        try:
+            (work / MARKER).touch()
+            return _put_in_place(work, root, prefix), lock
+        except BaseException:
+            _remove_and_unlock(work, lock)
+            raise
+
+
+def _put_in_place(work: Path, root: Path, prefix: str) -> Path:
+    while True:
+        directory = root / f"{prefix}{_random_suffix()}"
+        if os.path.lexists(directory):
+            continue
+        try:
+            os.rename(work, directory)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+                continue  # the name was taken meanwhile
+            raise
+        return directory
+
+
+def _random_suffix() -> str:
+    # mkdtemp's alphabet and length, which _TASK_DIRECTORY expects.
+    return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(8))
 
 
 def _remove_and_unlock(directory: Path, lock: int) -> None:
     try:
-        _remove_marker_last(str(directory))
+        _remove(str(directory), str(directory.parent))
     finally:
         os.close(lock)  # after the removal, so no sweep ever sees it half-removed and unlocked
 
 
-def _remove_marker_last(directory: str) -> None:
-    """Remove ``directory``, its marker after everything else in it.
+def _remove(directory: str, root: str) -> None:
+    """Move ``directory`` into STAGING, then delete it there.
 
-    A worker killed half-way through removing a task directory (the crash test froze
-    one there) otherwise left it unmarked: rmtree had taken the marker first, and no
-    sweep touches an unmarked directory. Marker last, what is left stays sweepable.
+    Killed half-way through the deletion (the crash test froze a worker there), a
+    worker leaves the rest in STAGING, where the next sweep finds it; deleting in place
+    could take the marker first and leave an unmarked remainder no sweep touches.
     """
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        if entry.name == MARKER:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(os.path.join(directory, MARKER))
-    with contextlib.suppress(OSError):  # not empty: something wrote into it meanwhile
-        os.rmdir(directory)
+    staging = os.path.join(root, STAGING)
+    if os.path.dirname(directory) != staging:
+        doomed = os.path.join(staging, os.path.basename(directory))
+        try:
+            os.rename(directory, doomed)
+        except FileNotFoundError:
+            return
+        except OSError:
+            doomed = directory  # STAGING itself is gone or unusable: delete in place
+        directory = doomed
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _sweep(root: Path) -> list[Path]:
@@ -133,30 +162,34 @@ def _sweep(root: Path) -> list[Path]:
             continue
         if not _has_marker(entry.path):
             continue  # not one of ours, whatever its name says
-        try:
-            lock = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            continue  # gone meanwhile
-        try:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # an attempt of a live process
-            _remove_marker_last(entry.path)
-            if os.path.lexists(entry.path):
-                # Something still wrote into it while it was removed (a tool of the
-                # dead worker, say): marked again, so that a later sweep takes the rest.
-                _mark(entry.path)
-                continue
+        if _remove_unless_locked(entry.path, str(root)):
             removed.append(Path(entry.path))
-        finally:
-            os.close(lock)
+    # What a killed worker left half-made or half-deleted. Reported with the rest only
+    # when it had been put in place (above); these never held an attempt's files.
+    try:
+        staged = list(os.scandir(root / STAGING))
+    except FileNotFoundError:
+        staged = []
+    for entry in staged:
+        if entry.is_dir(follow_symlinks=False):
+            _remove_unless_locked(entry.path, str(root))
     return removed
 
 
-def _mark(directory: str) -> None:
-    with contextlib.suppress(OSError):
-        Path(directory, MARKER).touch()
+def _remove_unless_locked(directory: str, root: str) -> bool:
+    try:
+        lock = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # gone meanwhile
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # an attempt of a live process
+        _remove(directory, root)
+        return True
+    finally:
+        os.close(lock)
 
 
 def _has_marker(directory: str) -> bool:
