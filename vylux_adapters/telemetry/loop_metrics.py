@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -57,41 +58,11 @@ class LoopHistogramChild:
         self.buckets[bisect_left(self._bounds, amount)] += 1
 
 
-class _LoopFamily:
+Child = TypeVar("Child", LoopCounterChild, LoopHistogramChild)
+
+
+class _LoopFamily(Generic[Child]):
     """Children by label values, each made on first use."""
-
-    def __init__(
-        self,
-        name: str,
-        documentation: str,
-        labelnames: Sequence[str],
-        *,
-        registry: CollectorRegistry,
-        clock: Clock,
-    ) -> None:
-        self.name = name
-        self.documentation = documentation
-        self.labelnames = tuple(labelnames)
-        self._clock = clock
-        registry.register(self)
-
-    def describe(self) -> list[Metric]:
-        # Lets the registry refuse a second family of the same name at registration.
-        return [self._empty()]
-
-    def collect(self) -> Iterator[Metric]:
-        raise NotImplementedError
-
-    def _empty(self) -> Metric:
-        raise NotImplementedError
-
-    def _labels(self, values: tuple[str, ...]) -> None:
-        if len(values) != len(self.labelnames):
-            raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values}")
-
-
-class LoopCounter(_LoopFamily):
-    """A labelled counter; ``name`` ends in ``_total`` as with prometheus_client."""
 
     def __init__(
         self,
@@ -102,29 +73,57 @@ class LoopCounter(_LoopFamily):
         registry: CollectorRegistry,
         clock: Clock = time.time,
     ) -> None:
-        self._children: dict[tuple[str, ...], LoopCounterChild] = {}
-        super().__init__(name, documentation, labelnames, registry=registry, clock=clock)
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = tuple(labelnames)
+        self._clock = clock
+        self._children: dict[tuple[str, ...], Child] = {}
+        registry.register(self)
 
-    def labels(self, *values: str) -> LoopCounterChild:
+    def labels(self, *values: str) -> Child:
         child = self._children.get(values)
         if child is None:
-            self._labels(values)
-            child = self._children[values] = LoopCounterChild(self._clock())
+            if len(values) != len(self.labelnames):
+                raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values}")
+            child = self._children[values] = self._new_child(self._clock())
         return child
+
+    def describe(self) -> list[Metric]:
+        # Lets the registry refuse a second family of the same name at registration.
+        return [self._empty()]
+
+    def _snapshot(self) -> list[tuple[tuple[str, ...], Child]]:
+        # list() copies in one step, so a scrape in another thread never iterates a
+        # dict the loop is growing.
+        return list(self._children.items())
+
+    def collect(self) -> Iterator[Metric]:
+        raise NotImplementedError
+
+    def _new_child(self, created: float) -> Child:
+        raise NotImplementedError
+
+    def _empty(self) -> Metric:
+        raise NotImplementedError
+
+
+class LoopCounter(_LoopFamily[LoopCounterChild]):
+    """A labelled counter; ``name`` ends in ``_total`` as with prometheus_client."""
+
+    def _new_child(self, created: float) -> LoopCounterChild:
+        return LoopCounterChild(created)
 
     def _empty(self) -> CounterMetricFamily:
         return CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
     def collect(self) -> Iterator[Metric]:
         family = self._empty()
-        # list() copies in one step, so a scrape in another thread never iterates a
-        # dict the loop is growing.
-        for values, child in list(self._children.items()):
+        for values, child in self._snapshot():
             family.add_metric(list(values), child.value, created=child.created)
         yield family
 
 
-class LoopHistogram(_LoopFamily):
+class LoopHistogram(_LoopFamily[LoopHistogramChild]):
     """A labelled histogram with ``buckets`` (+Inf added)."""
 
     def __init__(
@@ -143,22 +142,17 @@ class LoopHistogram(_LoopFamily):
         self._bounds = bounds if bounds[-1] == float("inf") else (*bounds, float("inf"))
         # The ``le`` texts prometheus_client writes ("0.005", "1.0", "+Inf").
         self._le = [str(floatToGoString(bound)) for bound in self._bounds]  # type: ignore[no-untyped-call]
-        self._children: dict[tuple[str, ...], LoopHistogramChild] = {}
         super().__init__(name, documentation, labelnames, registry=registry, clock=clock)
 
-    def labels(self, *values: str) -> LoopHistogramChild:
-        child = self._children.get(values)
-        if child is None:
-            self._labels(values)
-            child = self._children[values] = LoopHistogramChild(self._bounds, self._clock())
-        return child
+    def _new_child(self, created: float) -> LoopHistogramChild:
+        return LoopHistogramChild(self._bounds, created)
 
     def _empty(self) -> HistogramMetricFamily:
         return HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
     def collect(self) -> Iterator[Metric]:
         family = self._empty()
-        for values, child in list(self._children.items()):
+        for values, child in self._snapshot():
             counts, total = list(child.buckets), child.sum
             cumulative, running = [], 0
             for le, count in zip(self._le, counts, strict=True):
