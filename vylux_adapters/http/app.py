@@ -17,6 +17,7 @@ import random
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vylux_adapters.http.errors import internal_error
+from vylux_adapters.http.lifespan import answer_lifespan
 from vylux_adapters.http.route_table import build_routes
 from vylux_adapters.http.routing import RawPathRouter, Route
 from vylux_adapters.http.scope_keys import REQUEST_ID
@@ -73,7 +74,7 @@ class VyluxApp:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await _lifespan(receive, send)
+            await answer_lifespan(receive, send)
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
 
@@ -114,15 +115,3 @@ def _incoming_request_id(scope: Scope) -> str | None:
         if name == REQUEST_ID_HEADER and value:
             return str(value.decode("latin-1"))
     return None
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # Nothing to start or stop: bootstrap opens and closes the resources around the
-    # server. Answering keeps the server from logging that lifespan is unsupported.
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import Receive, Scope, Send
 
+from vylux_adapters.http.lifespan import answer_lifespan
 from vylux_adapters.telemetry.metrics import (
     EXPOSITION_CONTENT_TYPE,
     Metrics,
@@ -82,7 +83,7 @@ class WorkerListenerApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -132,14 +133,3 @@ async def _respond(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # Nothing to start or stop: the metrics and queue client belong to the worker.
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
