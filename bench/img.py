@@ -55,7 +55,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import pyvips  # type: ignore[import-untyped]
 from attrs import frozen
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
@@ -64,6 +63,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.support.media import make_photo
 from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.vips.image_processor import transform_sync
@@ -224,20 +224,6 @@ def vylux_command(port: int) -> list[str]:
 
 
 # --- the workload ---------------------------------------------------------------------------
-
-
-def make_photo() -> bytes:
-    """A 24 MP JPEG with photo-like entropy (about 10 MB at Q90): smooth colour
-    fields plus sensor-like noise. Pure noise would be larger than any photo, a flat
-    image far smaller and faster to decode than one."""
-    fields = [
-        pyvips.Image.perlin(WIDTH // 4, HEIGHT // 4, cell_size=cell, uchar=True, seed=seed)
-        for cell, seed in ((100, 1), (60, 2), (40, 3))
-    ]
-    colour = fields[0].bandjoin(fields[1:]).resize(4, kernel="linear")
-    noise = pyvips.Image.gaussnoise(WIDTH, HEIGHT, sigma=12, mean=0)
-    photo = (colour + noise).cast("uchar").copy(interpretation="srgb")
-    return bytes(photo.write_to_buffer(".jpg", Q=90))
 
 
 def image_transform(options: str) -> ImageTransform:
@@ -458,7 +444,7 @@ class LoadPlan:
 
 def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
     started = time.perf_counter()
-    photo = make_photo()
+    photo = make_photo(WIDTH, HEIGHT)
     print(
         f"source: {WIDTH}×{HEIGHT} JPEG, {len(photo) / 1e6:.1f} MB "
         f"(generated in {time.perf_counter() - started:.1f} s)"

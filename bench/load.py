@@ -75,11 +75,10 @@ from urllib.parse import quote
 import httpx
 import psutil
 import psycopg
-import pyvips  # type: ignore[import-untyped]
 import redis
 from attrs import field, frozen
 
-from tests.support.media import bundled_binaries, make_clip
+from tests.support.media import bundled_binaries, make_clip, make_photo
 from tests.support.seaweedfs import S3Server, fresh_bucket, start_seaweedfs
 from vylux_adapters.http.middleware.rate_limit import hash16
 from vylux_adapters.redis.rate_limiter import DEFAULT_PREFIX as RATE_LIMIT_PREFIX
@@ -355,18 +354,6 @@ def allow_job_submissions(server: Server, seconds: float) -> None:
 
 
 # --- the data ---------------------------------------------------------------------------------
-
-
-def make_photo(width: int, height: int) -> bytes:
-    """A JPEG with photo-like entropy: smooth colour fields plus sensor-like noise."""
-    fields = [
-        pyvips.Image.perlin(width // 4, height // 4, cell_size=cell, uchar=True, seed=seed)
-        for cell, seed in ((100, 1), (60, 2), (40, 3))
-    ]
-    colour = fields[0].bandjoin(fields[1:]).resize(4, kernel="linear")
-    noise = pyvips.Image.gaussnoise(colour.width, colour.height, sigma=12, mean=0)
-    photo = (colour + noise).cast("uchar").copy(interpretation="srgb")
-    return bytes(photo.write_to_buffer(".jpg", Q=90))
 
 
 def put_source(server: Server, key: str, body: bytes, content_type: str) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyvips  # type: ignore[import-untyped]
+
 from vylux_adapters.media import MediaBinaries
 
 # A tool that has not answered by then is stuck, not slow: every clip here is tiny.
@@ -70,6 +72,20 @@ def make_clip(
     argv += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", str(path)]
     run_tool(argv)
     return path
+
+
+def make_photo(width: int, height: int) -> bytes:
+    """A JPEG with photo-like entropy (Q90): smooth colour fields plus sensor-like noise.
+    Pure noise would be larger than any photo, a flat image far smaller and faster to
+    decode than one. About 10 MB at 6000×4000."""
+    fields = [
+        pyvips.Image.perlin(width // 4, height // 4, cell_size=cell, uchar=True, seed=seed)
+        for cell, seed in ((100, 1), (60, 2), (40, 3))
+    ]
+    colour = fields[0].bandjoin(fields[1:]).resize(4, kernel="linear")
+    noise = pyvips.Image.gaussnoise(colour.width, colour.height, sigma=12, mean=0)
+    photo = (colour + noise).cast("uchar").copy(interpretation="srgb")
+    return bytes(photo.write_to_buffer(".jpg", Q=90))
 
 
 def make_still(ffmpeg: str, path: Path, *, width: int, height: int) -> Path:
