@@ -22,7 +22,6 @@ background loops outlived it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -58,6 +57,7 @@ from tests.support.media import (
 from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.services import service_unavailable
+from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.redis import create_redis_client
 from vylux_cli import bootstrap
@@ -76,6 +76,9 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.s3,
 ]
+
+# The receiver refuses each job's first deliveries: the deliverer must retry them.
+WEBHOOK_FAILURES_PER_JOB = 2
 
 BASE_URL = "http://testserver"
 # Generous: on 2 busy cores the slowest job (a 2-rung AV1 + H.264 ladder) takes ~10 s.
@@ -143,68 +146,6 @@ VIDEO_TRACK_KEYS = {
 
 
 # --- the webhook receiver --------------------------------------------------------------
-
-
-@frozen
-class Delivery:
-    job_id: str
-    path: str
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes
-    answered: int
-    at: float  # time.monotonic()
-
-
-class WebhookReceiver:
-    """A bare HTTP/1.1 server on 127.0.0.1 that refuses each job's first two deliveries
-    with 503 and accepts the third, recording everything it was sent."""
-
-    FAILURES_PER_JOB = 2
-
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/hook"
-
-    def for_job(self, job_id: str) -> list[Delivery]:
-        return [d for d in self.deliveries if d.job_id == job_id]
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            _, path, _ = head[0].split(" ", 2)
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            job_id = str(json.loads(body).get("job_id", ""))
-            status = 503 if len(self.for_job(job_id)) < self.FAILURES_PER_JOB else 204
-            self.deliveries.append(Delivery(job_id, path, headers, body, status, time.monotonic()))
-            reason = "Service Unavailable" if status == 503 else "No Content"
-            writer.write(
-                f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n"
-                "Connection: close\r\n\r\n".encode("ascii")
-            )
-            await writer.drain()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
 
 # --- fault injection ----------------------------------------------------------------
@@ -428,7 +369,7 @@ async def stack(
         media_bucket = exits.enter_context(fresh_bucket(s3_server))
         for key, path in sources.items():
             await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
-        receiver = WebhookReceiver()
+        receiver = WebhookReceiver(failures_per_job=WEBHOOK_FAILURES_PER_JOB)
         await receiver.start()
         exits.push_async_callback(receiver.stop)
         config = load_config(

@@ -39,6 +39,7 @@ from tests.support.media import make_clip, make_still
 from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server
 from tests.support.services import service_unavailable
+from tests.support.webhook_receiver import Delivery, WebhookReceiver
 from vylux_adapters.redis import create_redis_client
 from vylux_adapters.redis.keys import QueueKeys, registry_key
 from vylux_adapters.sql.schema import metadata
@@ -95,58 +96,6 @@ def make_sources(ffmpeg: str, directory: Path) -> dict[str, Path]:
 
 
 # --- the webhook receiver ----------------------------------------------------------------
-
-
-@frozen
-class Delivery:
-    job_id: str
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes
-    at: float  # time.monotonic()
-
-
-class WebhookReceiver:
-    """A bare HTTP/1.1 server on 127.0.0.1 that accepts every delivery and records it."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/hook"
-
-    def for_job(self, job_id: str) -> list[Delivery]:
-        return [d for d in self.deliveries if d.job_id == job_id]
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            job_id = str(json.loads(body).get("job_id", ""))
-            self.deliveries.append(Delivery(job_id, headers, body, time.monotonic()))
-            writer.write(
-                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            await writer.drain()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
 
 def signature_problems(secret: str, delivery: Delivery) -> list[str]:

@@ -1,0 +1,73 @@
+"""A webhook receiver for tests: a bare HTTP/1.1 server on 127.0.0.1 that records every
+delivery, and can refuse each job's first few with 503 to exercise the retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+
+from attrs import frozen
+
+
+@frozen
+class Delivery:
+    job_id: str
+    path: str
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    answered: int
+    at: float  # time.monotonic()
+
+
+class WebhookReceiver:
+    """Refuses each job's first ``failures_per_job`` deliveries with 503 and accepts the
+    rest with 204, recording all of them."""
+
+    def __init__(self, *, failures_per_job: int = 0) -> None:
+        self.failures_per_job = failures_per_job
+        self.deliveries: list[Delivery] = []
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/hook"
+
+    def for_job(self, job_id: str) -> list[Delivery]:
+        return [d for d in self.deliveries if d.job_id == job_id]
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            _, path, _ = head[0].split(" ", 2)
+            headers = {}
+            for line in head[1:]:
+                if line:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            job_id = str(json.loads(body).get("job_id", ""))
+            status = 503 if len(self.for_job(job_id)) < self.failures_per_job else 204
+            self.deliveries.append(Delivery(job_id, path, headers, body, status, time.monotonic()))
+            reason = "Service Unavailable" if status == 503 else "No Content"
+            writer.write(
+                f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n"
+                "Connection: close\r\n\r\n".encode("ascii")
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
