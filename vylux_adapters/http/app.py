@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import random
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.errors import internal_error
 from vylux_adapters.http.lifespan import answer_lifespan
+from vylux_adapters.http.response_start import shape_response
 from vylux_adapters.http.route_table import build_routes
 from vylux_adapters.http.routing import RawPathRouter, Route
 from vylux_adapters.http.scope_keys import REQUEST_ID
@@ -81,21 +82,10 @@ class VyluxApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_request_id(scope) or new_request_id(self._rng)
         scope[REQUEST_ID] = request_id
-        header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
-        started = False
-
-        # Response header names are lower-case too: every response is a Starlette one.
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = [p for p in message.get("headers", ()) if p[0] != REQUEST_ID_HEADER]
-                headers.append(header)
-                message["headers"] = headers
-            await send(message)
-
+        response, send = shape_response(scope, send)
+        response.set_header(REQUEST_ID_HEADER, request_id.encode("latin-1"))
         try:
-            await self._router(scope, receive, send_with_id)
+            await self._router(scope, receive, send)
         except Exception as error:
             logger.error(
                 "unhandled error serving %s %s (request id %s)",
@@ -104,9 +94,9 @@ class VyluxApp:
                 request_id,
                 exc_info=error,
             )
-            if started:
+            if response.started:
                 raise
-            await internal_error(scope)(scope, receive, send_with_id)
+            await internal_error(scope)(scope, receive, send)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

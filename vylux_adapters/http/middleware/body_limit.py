@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+from vylux_adapters.http.response_start import shape_response
 
 _NO_BODY_WITHOUT_FRAMING = frozenset({"1.0", "1.1"})
 
@@ -59,18 +60,12 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge()
             return message
 
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        response, send = shape_response(scope, send)
 
         try:
-            await self._app(scope, limited_receive, tracking_send)
+            await self._app(scope, limited_receive, send)
         except BodyTooLarge as error:
             # Routes normally answer this through the error table themselves.
-            if started:
+            if response.started:
                 raise
             await error_response(self._family, error, scope)(scope, receive, send)

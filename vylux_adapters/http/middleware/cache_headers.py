@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vylux_adapters.http.response_start import Headers, shape_response
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
@@ -26,13 +28,12 @@ class CacheHeadersMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        response, send = shape_response(scope, send)
+        response.on_start(_cache_only_successes)
+        await self._app(scope, receive, send)
 
-        async def send_with_cache_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [pair for pair in message.get("headers", ()) if pair[0] != _CACHE_CONTROL]
-                if message["status"] in _CACHEABLE:
-                    headers.append(_SUCCESS_HEADER)
-                message["headers"] = headers
-            await send(message)
 
-        await self._app(scope, receive, send_with_cache_headers)
+def _cache_only_successes(status: int, headers: Headers) -> None:
+    headers[:] = [pair for pair in headers if pair[0] != _CACHE_CONTROL]
+    if status in _CACHEABLE:
+        headers.append(_SUCCESS_HEADER)

@@ -24,8 +24,9 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from vylux_adapters.http.response_start import shape_response
 from vylux_adapters.telemetry.metrics import ImageErrorStage, Metrics
 from vylux_core.services import RenditionSource
 
@@ -64,21 +65,17 @@ class HttpMetricsMiddleware:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        # An exception before the response started reaches the client as a 500 from
-        # the recovery layer above, so that is the status counted for it.
-        status = 500
-
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        response, send = shape_response(scope, send)
         try:
-            await self._app(scope, receive, send_observed)
+            await self._app(scope, receive, send)
         finally:
+            # An exception before the response started reaches the client as a 500
+            # from the recovery layer above, so that is the status counted for it.
             self._metrics.observe_http_request(
-                scope["method"], route_of(scope), status, time.perf_counter() - started
+                scope["method"],
+                route_of(scope),
+                response.status or 500,
+                time.perf_counter() - started,
             )
             self._record_image(scope.get(IMAGE_SCOPE_KEY))
 

@@ -37,9 +37,10 @@ from opentelemetry.trace import (
     TracerProvider,
     TraceState,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.middleware.metrics import UNMATCHED_ROUTE, route_of
+from vylux_adapters.http.response_start import shape_response
 from vylux_adapters.telemetry.tracing import extract_context
 
 TRACER_NAME = "vylux/http"
@@ -88,22 +89,14 @@ class TracingMiddleware:
         span = _UnsampledSpan(trace_id, incoming.trace_state, self._rng)
         trace_id_text = "%032x" % trace_id  # noqa: UP031 (twice as fast as format())
         scope[TRACE_ID_SCOPE_KEY] = trace_id_text
-        header = (TRACE_ID_HEADER, trace_id_text.encode("ascii"))
-        started = False
-
-        async def send_traced(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message = _with_header(message, header)
-            await send(message)
-
+        response, send = shape_response(scope, send)
+        response.set_header(TRACE_ID_HEADER, trace_id_text.encode("ascii"))
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
-            await self._app(scope, receive, send_traced)
+            await self._app(scope, receive, send)
         except Exception:
-            if not started:
-                await _internal_error(send_traced, with_body=scope["method"] != "HEAD")
+            if not response.started:
+                await _internal_error(send, with_body=scope["method"] != "HEAD")
             raise
         finally:
             otel_context.detach(token)
@@ -119,26 +112,18 @@ class TracingMiddleware:
         ) as span:
             trace_id = format(span.get_span_context().trace_id, "032x")
             scope[TRACE_ID_SCOPE_KEY] = trace_id
-            header = (TRACE_ID_HEADER, trace_id.encode("ascii"))
-            status: int | None = None
-
-            async def send_traced(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                    message = _with_header(message, header)
-                await send(message)
-
+            response, send = shape_response(scope, send)
+            response.set_header(TRACE_ID_HEADER, trace_id.encode("ascii"))
             try:
-                await self._app(scope, receive, send_traced)
+                await self._app(scope, receive, send)
             except Exception as error:
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                if status is None:
-                    await _internal_error(send_traced, with_body=method != "HEAD")
+                if not response.started:
+                    await _internal_error(send, with_body=method != "HEAD")
                 raise
             finally:
-                _annotate(span, scope, status)
+                _annotate(span, scope, response.status)
 
 
 class _UnsampledSpan(NonRecordingSpan):
@@ -165,15 +150,6 @@ class _UnsampledSpan(NonRecordingSpan):
 
     def __repr__(self) -> str:
         return f"_UnsampledSpan({self.get_span_context()!r})"
-
-
-def _with_header(message: Message, header: tuple[bytes, bytes]) -> Message:
-    # The message is ours to change: each layer's send hands on the one it was given.
-    name = header[0]
-    headers = [pair for pair in message.get("headers", ()) if pair[0] != name]
-    headers.append(header)
-    message["headers"] = headers
-    return message
 
 
 def _random_id(rng: random.Random, bits: int) -> int:
