@@ -42,7 +42,7 @@ async def test_set_headers_replace_the_responses_own_and_edits_see_the_status() 
 
     scope: Scope = {"type": "http"}
     start, wrapped = shape_response(scope, send)
-    start.set_header(b"x-request-id", b"ours")
+    start.set_headers[b"x-request-id"] = b"ours"
     seen: list[int] = []
 
     def edit(status: int, headers: Headers) -> None:

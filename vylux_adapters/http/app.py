@@ -72,18 +72,16 @@ class VyluxApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await answer_lifespan(receive, send)
-        elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if kind != "http":
+            if kind == "lifespan":
+                await answer_lifespan(receive, send)
+            elif kind == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+            return
         request_id = _incoming_request_id(scope) or new_request_id(self._rng)
         scope[REQUEST_ID] = request_id
         response, send = shape_response(scope, send)
-        response.set_header(REQUEST_ID_HEADER, request_id.encode("latin-1"))
+        response.set_headers[REQUEST_ID_HEADER] = request_id.encode("latin-1")
         try:
             await self._router(scope, receive, send)
         except Exception as error:

@@ -26,16 +26,19 @@ HeaderEdit = Callable[[int, Headers], None]
 class ResponseStart:
     """Headers set and edits made to the response start of one request, and its status.
 
-    :meth:`set_header` replaces any header of that (lower-case) name the response
-    brings; edits run after that, in registration order, with the status and the
-    header list to change in place.
+    A header in :attr:`set_headers` (lower-case name → value) replaces any of that
+    name the response brings; edits run after that, in registration order, with the
+    status and the header list to change in place. The object is also the wrapped
+    ``send`` itself.
     """
 
-    __slots__ = ("_edits", "_set", "status")
+    __slots__ = ("_edits", "_send", "set_headers", "status")
 
-    def __init__(self) -> None:
+    def __init__(self, send: Send) -> None:
         self.status: int | None = None
-        self._set: dict[bytes, bytes] = {}
+        # A plain dict, not a setter method: a call less per header on every request.
+        self.set_headers: dict[bytes, bytes] = {}
+        self._send = send
         self._edits: list[HeaderEdit] = []
 
     @property
@@ -43,16 +46,18 @@ class ResponseStart:
         """Whether ``http.response.start`` has gone out: nothing else can be answered."""
         return self.status is not None
 
-    def set_header(self, name: bytes, value: bytes) -> None:
-        self._set[name] = value
-
     def on_start(self, edit: HeaderEdit) -> None:
         self._edits.append(edit)
 
-    def apply(self, message: Message) -> None:
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._apply(message)
+        await self._send(message)
+
+    def _apply(self, message: Message) -> None:
         status = int(message["status"])
         self.status = status
-        replaced = self._set
+        replaced = self.set_headers
         headers: Headers = [pair for pair in message.get("headers", ()) if pair[0] not in replaced]
         headers.extend(replaced.items())
         for edit in self._edits:
@@ -63,18 +68,11 @@ class ResponseStart:
 def shape_response(scope: Scope, send: Send) -> tuple[ResponseStart, Send]:
     """The request's :class:`ResponseStart` and the ``send`` to pass on.
 
-    The first caller for a request gets a new one and a wrapped ``send``; every later
+    The first caller for a request gets a new one, which wraps ``send``; every later
     caller (a layer further in) gets the same object and its own ``send`` unchanged.
     """
     shared: ResponseStart | None = scope.get(RESPONSE_START)
     if shared is not None:
         return shared, send
-    start = ResponseStart()
-    scope[RESPONSE_START] = start
-
-    async def send_shaped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.apply(message)
-        await send(message)
-
-    return start, send_shaped
+    start = scope[RESPONSE_START] = ResponseStart(send)
+    return start, start

@@ -98,6 +98,9 @@ class Metrics:
         self._http_children: dict[
             tuple[str, str, int], tuple[LoopCounterChild, LoopHistogramChild]
         ] = {}
+        # What each rendition source counts, found once: four label lookups a request
+        # otherwise, on the path that serves cached images.
+        self._rendition_counters: dict[RenditionSource, tuple[LoopCounterChild, ...]] = {}
         http_labels = ("method", "route", "status")
         self.http_requests = LoopCounter(
             "vylux_http_requests_total",
@@ -205,12 +208,21 @@ class Metrics:
         The lookups are implied by where the bytes came from: a storage hit follows a
         memory miss, a fresh rendition follows both misses.
         """
+        counters = self._rendition_counters.get(source)
+        if counters is None:
+            counters = self._rendition_counters[source] = self._rendition_counters_for(source)
+        for counter in counters:
+            counter.inc()
+
+    def _rendition_counters_for(self, source: RenditionSource) -> tuple[LoopCounterChild, ...]:
+        events = self.image_cache_events
+        lookups: tuple[LoopCounterChild, ...]
         if source is RenditionSource.MEMORY:
-            self._cache_event("memory", "hit")
+            lookups = (events.labels("memory", "hit"),)
         else:
-            self._cache_event("memory", "miss")
-            self._cache_event("storage", "hit" if source is RenditionSource.STORAGE else "miss")
-        self.image_results.labels(source.value).inc()
+            storage = "hit" if source is RenditionSource.STORAGE else "miss"
+            lookups = (events.labels("memory", "miss"), events.labels("storage", storage))
+        return (*lookups, self.image_results.labels(source.value))
 
     def record_image_error(self, stage: ImageErrorStage, status: int) -> None:
         """A failed ``/img`` request (404/502 fetching, 422/500 transforming).

@@ -10,7 +10,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
 _CACHEABLE = frozenset({200, 206, 304})
 _CACHE_CONTROL = b"cache-control"
-_SUCCESS_HEADER = (_CACHE_CONTROL, IMMUTABLE.encode("ascii"))
+_IMMUTABLE = IMMUTABLE.encode("ascii")
 
 
 class CacheHeadersMiddleware:
@@ -29,11 +29,11 @@ class CacheHeadersMiddleware:
             await self._app(scope, receive, send)
             return
         response, send = shape_response(scope, send)
+        response.set_headers[_CACHE_CONTROL] = _IMMUTABLE
         response.on_start(_cache_only_successes)
         await self._app(scope, receive, send)
 
 
 def _cache_only_successes(status: int, headers: Headers) -> None:
-    headers[:] = [pair for pair in headers if pair[0] != _CACHE_CONTROL]
-    if status in _CACHEABLE:
-        headers.append(_SUCCESS_HEADER)
+    if status not in _CACHEABLE:
+        headers[:] = [pair for pair in headers if pair[0] != _CACHE_CONTROL]
