@@ -82,11 +82,12 @@ class RawPathRouter:
             scope[ROUTE] = UNMATCHED
             await not_found(scope)(scope, receive, send)
             return
-        route, params = found
+        candidate, params = found
+        route = candidate.route
         scope[ROUTE] = route.template
         scope[PATH_PARAMS] = params
         method = scope["method"]
-        app = route.app_for(method)
+        app = candidate.apps.get(method)
         if app is not None:
             await app(scope, receive, send)
             return
@@ -97,25 +98,29 @@ class RawPathRouter:
             response = method_not_allowed(scope, allow)
         await response(scope, receive, send)
 
-    def _match(self, path: str | None) -> tuple[Route, dict[str, str]] | None:
+    def _match(self, path: str | None) -> tuple[_Candidate, dict[str, str]] | None:
         if path is None:
             return None
         candidates = self._by_first.get(path.split("/", 2)[1] if "/" in path else "")
         for candidate in self._param_first if candidates is None else candidates:
             match = candidate.pattern.fullmatch(path)
             if match is not None:
-                return candidate.route, dict(zip(candidate.params, match.groups(), strict=True))
+                return candidate, dict(zip(candidate.params, match.groups(), strict=True))
         return None
 
 
 class _Candidate:
-    """A route with its compiled template and the parameter name of each group."""
+    """A route with its compiled template, the parameter name of each group and the app
+    of each method it serves (HEAD included)."""
 
-    __slots__ = ("params", "pattern", "route")
+    __slots__ = ("apps", "params", "pattern", "route")
 
     def __init__(self, route: Route, pattern: re.Pattern[str]) -> None:
         self.route = route
         self.pattern = pattern
+        self.apps = {
+            method: app for method in route.allowed if (app := route.app_for(method)) is not None
+        }
         by_index = sorted(pattern.groupindex.items(), key=lambda item: item[1])
         self.params = tuple(_param_name(group) for group, _ in by_index)
 

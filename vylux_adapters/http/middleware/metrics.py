@@ -77,14 +77,13 @@ class HttpMetricsMiddleware:
                 response.status or 500,
                 time.perf_counter() - started,
             )
-            self._record_image(scope.get(IMAGE_SCOPE_KEY))
+            outcome = scope.get(IMAGE_SCOPE_KEY)
+            if isinstance(outcome, RenditionSource):
+                self._metrics.record_image_rendition(outcome)
+            elif outcome is not None:
+                self._record_image_error(outcome)
 
-    def _record_image(self, outcome: object) -> None:
-        if outcome is None:
-            return
-        if isinstance(outcome, RenditionSource):
-            self._metrics.record_image_rendition(outcome)
-            return
+    def _record_image_error(self, outcome: object) -> None:
         # An (stage, status) tuple, or any object with those attributes (such as
         # ``vylux_adapters.http.scope_keys.ImageError``), is an error mark.
         if isinstance(outcome, tuple) and len(outcome) == 2:
