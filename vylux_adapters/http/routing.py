@@ -26,6 +26,10 @@ from vylux_adapters.http.errors import method_not_allowed, not_found
 from vylux_adapters.http.scope_keys import PATH_PARAMS, ROUTE, UNMATCHED
 
 REST = "*"
+"""The template element for the rest of the path."""
+REST_PARAM = "rest"
+"""The path parameter that ``*`` fills: an identifier, so that it can also name its
+regex group, and a match's ``groupdict()`` is the parameters as they are."""
 # Allow header order: OPTIONS first, as Echo writes it, then the rest alphabetically.
 _METHOD_ORDER = ("CONNECT", "DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "TRACE")
 
@@ -105,15 +109,15 @@ class RawPathRouter:
         for candidate in self._param_first if candidates is None else candidates:
             match = candidate.pattern.fullmatch(path)
             if match is not None:
-                return candidate, dict(zip(candidate.params, match.groups(), strict=True))
+                return candidate, match.groupdict()
         return None
 
 
 class _Candidate:
-    """A route with its compiled template, the parameter name of each group and the app
-    of each method it serves (HEAD included)."""
+    """A route with its compiled template and the app of each method it serves (HEAD
+    included)."""
 
-    __slots__ = ("apps", "params", "pattern", "route")
+    __slots__ = ("apps", "pattern", "route")
 
     def __init__(self, route: Route, pattern: re.Pattern[str]) -> None:
         self.route = route
@@ -121,8 +125,6 @@ class _Candidate:
         self.apps = {
             method: app for method in route.allowed if (app := route.app_for(method)) is not None
         }
-        by_index = sorted(pattern.groupindex.items(), key=lambda item: item[1])
-        self.params = tuple(_param_name(group) for group, _ in by_index)
 
 
 def raw_path_of(scope: Scope) -> str | None:
@@ -150,7 +152,7 @@ def _compile(template: str, templates: Sequence[str]) -> re.Pattern[str]:
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if part == REST:
-            regex.append(f"(?P<{_group(REST)}>.*)")
+            regex.append(f"(?P<{REST_PARAM}>.*)")
         elif part.startswith(":"):
             name = part[1:]
             if not last:
@@ -162,15 +164,3 @@ def _compile(template: str, templates: Sequence[str]) -> re.Pattern[str]:
         else:
             regex.append(re.escape(part))
     return re.compile("/".join(regex))
-
-
-# Regex group names must be identifiers; "*" travels under this one.
-_REST_GROUP = "_star"
-
-
-def _group(name: str) -> str:
-    return _REST_GROUP if name == REST else name
-
-
-def _param_name(group: str) -> str:
-    return REST if group == _REST_GROUP else group

@@ -15,7 +15,7 @@ from vylux_adapters.http.byte_ranges import (
 )
 from vylux_adapters.http.errors import range_not_satisfiable
 from vylux_adapters.http.responses import NOSNIFF, ReaderResponse, is_head
-from vylux_adapters.http.routing import REST
+from vylux_adapters.http.routing import REST_PARAM
 from vylux_core.errors import InvalidInput
 from vylux_core.ports.object_store import ByteRange
 from vylux_core.services import Delivery, DeliveryService
@@ -28,15 +28,15 @@ class DeliveryRoutes:
         self._delivery = delivery
 
     async def original(self, request: Request) -> Response:
-        sig, key = request.path_params["sig"], request.path_params[REST]
+        sig, key = request.path_params["sig"], request.path_params[REST_PARAM]
         return await _serve(request, lambda r: self._delivery.original(sig, key, r), cors=False)
 
     async def thumb(self, request: Request) -> Response:
-        sig, key = request.path_params["sig"], request.path_params[REST]
+        sig, key = request.path_params["sig"], request.path_params[REST_PARAM]
         return await _serve(request, lambda r: self._delivery.thumb(sig, key, r), cors=True)
 
     async def stream(self, request: Request) -> Response:
-        media_hash, path = request.path_params["hash"], request.path_params[REST]
+        media_hash, path = request.path_params["hash"], request.path_params[REST_PARAM]
         return await _serve(
             request, lambda r: self._delivery.stream(media_hash, path, r), cors=True
         )

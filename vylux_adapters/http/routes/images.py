@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
-from vylux_adapters.http.routing import REST
+from vylux_adapters.http.routing import REST_PARAM
 from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
 from vylux_core.image_options import ImageFormat
@@ -23,7 +23,7 @@ class ImageRoute:
         scope = request.scope
         params = scope[PATH_PARAMS]
         try:
-            rendition = await self._images.render(params["sig"], params["opts"], params[REST])
+            rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
         except SourceFetchFailed as error:
             scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
             raise
