@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from vylux_adapters.http.callback_guard import UnsafeDestination, check_callback_destination
 from vylux_adapters.telemetry.tracing import inject_carrier, trace_id_hex
+from vylux_adapters.webhooks.destination import check_callback_destination
+from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
+from vylux_core.errors import UnsafeDestination
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest
 
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -20,7 +22,11 @@ class HttpxWebhookSender:
     """
 
     def __init__(
-        self, *, client: httpx.AsyncClient, allow_private: bool, resolve_timeout: float = 2.0
+        self,
+        *,
+        client: httpx.AsyncClient,
+        allow_private: bool,
+        resolve_timeout: float = RESOLVE_TIMEOUT_SECONDS,
     ) -> None:
         self._client = client
         self._allow_private = allow_private
