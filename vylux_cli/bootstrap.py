@@ -309,7 +309,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             "removed %d scratch directories left by a stopped worker in %s", len(stale),
             scratch.root,
         )  # fmt: skip
-    webhook_client = HttpxWebhookSender.build_client()
+    webhook_sender = HttpxWebhookSender(allow_private=config.allow_private_callbacks)
     try:
         handlers = build_workflows(
             source=runtime.source, media=runtime.media, images=runtime.images,
@@ -355,11 +355,9 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             ).run,
             WebhookDeliverer(
                 outbox=runtime.outbox, clock=clock, secret=config.secrets.webhook_secret,
-                sender=HttpxWebhookSender(
-                    client=webhook_client, allow_private=config.allow_private_callbacks
-                ),
+                sender=webhook_sender,
             ).run,
         ]  # fmt: skip
         yield WorkerRuntime(pools=pools, loops=loops)
     finally:
-        await webhook_client.aclose()
+        await webhook_sender.aclose()

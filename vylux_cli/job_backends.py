@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from vylux_adapters.http.callback_guard import UnsafeDestination, check_callback_destination
 from vylux_adapters.http.routes.job_views import job_body, submission_body
+from vylux_adapters.webhooks.destination import check_callback_destination
 from vylux_cli import bootstrap
 from vylux_cli.config import Config
 from vylux_cli.operator_support import (
@@ -23,6 +23,7 @@ from vylux_cli.operator_support import (
     load_config,
     open_api,
 )
+from vylux_core.errors import UnsafeDestination
 from vylux_core.job_request import decode_job_request
 
 

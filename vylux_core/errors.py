@@ -11,7 +11,9 @@ The tree (catch a family or a leaf)::
     │   ├── InvalidImageOptions     invalid_image_options
     │   ├── UnsupportedFormat       unsupported_format
     │   ├── SourceMissing           source_missing           (preflight: 400)
-    │   └── SourceTooLarge          source_too_large         (HTTP 413)
+    │   ├── SourceTooLarge          source_too_large         (HTTP 413)
+    │   └── UnsafeDestination       unsafe_destination       (callback host not public)
+    │       └── UnresolvableDestination unresolvable_destination
     ├── Unauthorized                unauthorized
     │   ├── InvalidSignature        invalid_signature        (HTTP 403)
     │   └── InvalidKeyToken         invalid_key_token        (HTTP 403)
@@ -98,6 +100,22 @@ class SourceTooLarge(InvalidInput):
     def __init__(self, max_bytes: int) -> None:
         super().__init__(f"source file exceeds MAX_FILE_SIZE ({max_bytes} bytes)")
         self.max_bytes = max_bytes
+
+
+class UnsafeDestination(InvalidInput):
+    """A callback URL's host is, or resolves to, an address that is not publicly routable."""
+
+    code = "unsafe_destination"
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"callback host {host!r}: {reason}")
+        self.host = host
+
+
+class UnresolvableDestination(UnsafeDestination):
+    """The callback host name did not resolve in time (or at all): nothing can be delivered."""
+
+    code = "unresolvable_destination"
 
 
 # --- authentication -------------------------------------------------------------

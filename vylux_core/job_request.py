@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from attrs import frozen
 
+from vylux_core.callback_policy import validate_callback_url
 from vylux_core.canonical_json import encode_canonical
 from vylux_core.errors import InvalidHash, InvalidJobRequest
 from vylux_core.job import JobType
@@ -79,26 +79,6 @@ def decode_job_request(body: Any) -> JobRequest:
     return JobRequest(
         type=job_type, hash=hash_text, source=source, options=options, callback_url=callback_url
     )
-
-
-def validate_callback_url(url: str) -> None:
-    """Empty, or an absolute http(s) URL with a host (spec §7.1.3 messages)."""
-    if not url:
-        return
-    # urlsplit silently drops tab/CR/LF and keeps NUL in the host; Go's url.Parse rejects both.
-    if any(char < " " or char == "\x7f" for char in url):
-        raise InvalidJobRequest(
-            "callback_url must be a valid URL: invalid control character in URL"
-        )
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises on a malformed port
-    except ValueError as exc:
-        raise InvalidJobRequest(f"callback_url must be a valid URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise InvalidJobRequest("callback_url must use http:// or https://")
-    if not parts.hostname:
-        raise InvalidJobRequest("callback_url must include a host")
 
 
 def _string_field(body: Mapping[str, Any], key: str) -> str:

@@ -181,6 +181,17 @@ def test_invalid_requests_exit_2_before_anything_is_stored(data_dir: Path) -> No
     assert "source object not found" in missing_source.output
 
 
+def test_a_callback_into_the_local_network_exits_2(data_dir: Path) -> None:
+    put_png(data_dir, "x.png")
+    result = invoke(
+        ["jobs", "submit", "-t", "image:thumbnail", "--hash", "cbhash01", "-s", "x.png",
+         "--callback-url", "http://localhost:9/cb"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "callback_url refused" in result.output
+    assert "is not a public address" in result.output
+
+
 def _render(view: dict[str, Any]) -> str:
     out = io.StringIO()
     print_job(Console(file=out, width=200), view)

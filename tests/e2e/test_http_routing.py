@@ -7,7 +7,6 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
-from vylux_adapters.http.callback_guard import UnresolvableDestination, UnsafeDestination
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -29,6 +28,8 @@ from vylux_core.errors import (
     StorageUnavailable,
     Unauthorized,
     UnprocessableImage,
+    UnresolvableDestination,
+    UnsafeDestination,
     UnsupportedFormat,
 )
 from vylux_core.services import SourceFetchFailed

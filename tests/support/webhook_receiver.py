@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Mapping
 
@@ -24,24 +25,32 @@ class Delivery:
 
 class WebhookReceiver:
     """Refuses each job's first ``failures_per_job`` deliveries with 503 and accepts the
-    rest with 204, recording all of them."""
+    rest with 204, recording all of them. With ``ssl_context`` it speaks HTTPS."""
 
-    def __init__(self, *, failures_per_job: int = 0) -> None:
+    def __init__(
+        self, *, failures_per_job: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.failures_per_job = failures_per_job
+        self._ssl_context = ssl_context
         self.deliveries: list[Delivery] = []
         self._server: asyncio.Server | None = None
 
     @property
-    def url(self) -> str:
+    def port(self) -> int:
         assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/hook"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
     def for_job(self, job_id: str) -> list[Delivery]:
         return [d for d in self.deliveries if d.job_id == job_id]
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", 0, ssl=self._ssl_context
+        )
 
     async def stop(self) -> None:
         if self._server is not None:

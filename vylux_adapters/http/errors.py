@@ -20,7 +20,6 @@ from attrs import frozen
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Scope
 
-from vylux_adapters.http.callback_guard import UnresolvableDestination, UnsafeDestination
 from vylux_adapters.http.scope_keys import REQUEST_ID
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -45,6 +44,8 @@ from vylux_core.errors import (
     Unauthorized,
     Unavailable,
     UnprocessableImage,
+    UnresolvableDestination,
+    UnsafeDestination,
     UnsupportedFormat,
 )
 from vylux_core.services import SourceFetchFailed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from attrs import field, frozen, validators
 
+from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
+
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
@@ -27,7 +29,9 @@ class HttpSettings:
     api_key: str = field(repr=False, validator=validators.min_len(1))
     max_body_bytes: int = field(default=DEFAULT_MAX_BODY_BYTES, validator=validators.ge(0))
     allow_private_callbacks: bool = False
-    callback_resolve_timeout: float = field(default=2.0, validator=validators.gt(0))
+    callback_resolve_timeout: float = field(
+        default=RESOLVE_TIMEOUT_SECONDS, validator=validators.gt(0)
+    )
     jobs_rate_limit: RateLimit = RateLimit(limit=30)
     key_rate_limit: RateLimit = RateLimit(limit=120)
     key_ip_rate_limit: RateLimit = RateLimit(limit=300)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
+
+import httpcore
 import httpx
 
-from vylux_adapters.http.callback_guard import UnsafeDestination, check_callback_destination
 from vylux_adapters.telemetry.tracing import inject_carrier, trace_id_hex
+from vylux_adapters.webhooks.destination import PinnedTransport, Resolver
+from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
+from vylux_core.errors import UnsafeDestination
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest
 
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -14,28 +19,44 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 class HttpxWebhookSender:
     """Redirects are not followed (a 3xx is a failed attempt), as in the reference.
 
-    Unless ``allow_private`` is set, the destination is resolved first and refused
-    when any address is loopback, private or link-local: a job's callback must not
-    become a way into the internal network (W§16.16).
+    Every attempt resolves the destination once and connects to exactly the addresses
+    it got (:class:`PinnedTransport`). Unless ``allow_private`` is set, it is refused
+    when any of them is loopback, private or link-local: a job's callback must not
+    become a way into the internal network (W§16.16), also not by a name that answers
+    differently the next time it is asked.
+
+    ``resolver``, ``network_backend`` and ``ssl_context`` replace the system's; tests
+    use them to stand in for DNS and the internet.
     """
 
     def __init__(
-        self, *, client: httpx.AsyncClient, allow_private: bool, resolve_timeout: float = 2.0
+        self,
+        *,
+        allow_private: bool,
+        resolve_timeout: float = RESOLVE_TIMEOUT_SECONDS,
+        resolver: Resolver | None = None,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._client = client
-        self._allow_private = allow_private
-        self._resolve_timeout = resolve_timeout
+        transport = PinnedTransport(
+            vet=not allow_private,
+            resolve_timeout=resolve_timeout,
+            resolver=resolver,
+            network_backend=network_backend,
+            ssl_context=ssl_context,
+        )
+        # No proxies from the environment: a proxy would resolve the name once more.
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            trust_env=False,
+        )
 
-    @staticmethod
-    def build_client() -> httpx.AsyncClient:
-        return httpx.AsyncClient(follow_redirects=False, timeout=REQUEST_TIMEOUT_SECONDS)
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     async def send(self, request: WebhookRequest) -> DeliveryAttempt:
-        if not self._allow_private:
-            try:
-                await check_callback_destination(request.url, resolve_timeout=self._resolve_timeout)
-            except UnsafeDestination as refused:
-                return DeliveryAttempt(delivered=False, error=str(refused))
         headers = dict(request.headers)
         headers.update(inject_carrier())
         trace_id = trace_id_hex()
@@ -43,6 +64,8 @@ class HttpxWebhookSender:
             headers["X-Trace-ID"] = trace_id
         try:
             response = await self._client.post(request.url, content=request.body, headers=headers)
+        except UnsafeDestination as refused:
+            return DeliveryAttempt(delivered=False, error=str(refused))
         except httpx.HTTPError as error:
             return DeliveryAttempt(delivered=False, error=f"{type(error).__name__}: {error}"[:300])
         delivered = 200 <= response.status_code < 300

@@ -6,9 +6,9 @@ from opentelemetry import propagate
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from vylux_adapters.http.callback_guard import Resolver, check_callback_destination
 from vylux_adapters.http.routes.job_views import job_body, retry_body, submission_body
 from vylux_adapters.http.strict_json import parse_json_body
+from vylux_adapters.webhooks.destination import Resolver, check_callback_destination
 from vylux_core.job_request import decode_job_request
 from vylux_core.services import JobService
 
