@@ -288,6 +288,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             settings=HttpSettings(
                 api_key=config.secrets.api_key,
                 allow_private_callbacks=config.allow_private_callbacks,
+                body_read_timeout=config.body_read_timeout,
             ),
         )
     finally:

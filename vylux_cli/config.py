@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 from dotenv import dotenv_values
 
+from vylux_adapters.http.settings import DEFAULT_BODY_READ_TIMEOUT
 from vylux_cli.go_duration import parse_go_duration
 
 MODES = ("all", "server", "worker")
@@ -84,6 +85,7 @@ class Config:
     ffprobe_path: str | None
     shaka_packager_path: str | None
     shutdown_timeout: float
+    body_read_timeout: float
     worker_shutdown_timeout: float
     worker_lease_timeout: float
     reconcile_interval: float
@@ -157,6 +159,9 @@ class _Reader:
             ffprobe_path=self._optional("FFPROBE_PATH"),
             shaka_packager_path=self._optional("SHAKA_PACKAGER_PATH"),
             shutdown_timeout=self._duration("SHUTDOWN_TIMEOUT", "30s"),
+            body_read_timeout=self._positive_duration(
+                "BODY_READ_TIMEOUT", f"{DEFAULT_BODY_READ_TIMEOUT:g}s"
+            ),
             worker_shutdown_timeout=self._duration("WORKER_SHUTDOWN_TIMEOUT", "10m"),
             worker_lease_timeout=self._lease_timeout(),
             reconcile_interval=self._positive_duration("RECONCILE_INTERVAL", "60s"),

@@ -258,6 +258,14 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     ),
     # --- limits -----------------------------------------------------------------------------
     Variable(
+        "BODY_READ_TIMEOUT",
+        "30s",
+        "Go duration, more than zero. A request body (`POST /api/jobs`) must arrive whole "
+        "within this long of the route starting to read it, however slowly it trickles "
+        "in; later: 408 and the connection is closed.",
+        LIMITS,
+    ),
+    Variable(
         "MAX_FILE_SIZE",
         "53687091200",
         "Largest source of `video:transcode` and `video:full` in bytes (50 GiB), at least 1; "

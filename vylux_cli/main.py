@@ -13,6 +13,7 @@ import click
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
+from vylux_adapters.http import strict_h11
 from vylux_adapters.http.metrics_endpoint import worker_listener_app
 from vylux_cli import (
     bootstrap,
@@ -64,6 +65,7 @@ def serve(host: str, port: int | None, no_worker: bool) -> None:
     WORKER_SHUTDOWN_TIMEOUT, then go back to the queue without losing an attempt.
     """
     config = _load_config()
+    strict_h11.install()
     hypercorn_config = HypercornConfig()
     hypercorn_config.bind = [f"{host}:{port or config.port}"]
     hypercorn_config.graceful_timeout = config.shutdown_timeout
@@ -183,6 +185,7 @@ async def _work(config: Config, host: str) -> None:
         worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
         listener = None
         if config.worker_metrics_port:
+            strict_h11.install()
             listener_config = HypercornConfig()
             listener_config.bind = [f"{host}:{config.worker_metrics_port}"]
             logging_setup.route_hypercorn_logs(listener_config)

@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 PLAIN_TEXT = "text/plain; charset=UTF-8"
 INTERNAL_ERROR = "Internal Server Error"
 BODY_TOO_LARGE = "request body too large"
+BODY_TIMEOUT = "request body not received in time"
+CLIENT_CLOSED = "client closed the connection before the request body was complete"
 CALLBACK_REFUSED = "callback_url must not point to a private or loopback address"
 CALLBACK_UNRESOLVABLE = "callback_url host could not be resolved"
 MISSING_API_KEY = "missing API key"
@@ -63,6 +65,18 @@ INVALID_API_KEY = "invalid API key"
 
 class BodyTooLarge(Exception):
     """The request body went past the configured cap (raised while receiving it)."""
+
+
+class BodyReadTimeout(Exception):
+    """The request body did not arrive whole within ``BODY_READ_TIMEOUT`` (408)."""
+
+
+class ClientClosedRequest(Exception):
+    """The client closed the connection before its request body was complete.
+
+    Nobody reads the answer; the status 499 (nginx's "client closed request") is what
+    metrics and traces count for it, and it is no error of the server.
+    """
 
 
 class Family(enum.Enum):
@@ -92,6 +106,8 @@ class ErrorRule:
 
 
 _BODY = ErrorRule(BodyTooLarge, 413, BODY_TOO_LARGE)
+_BODY_TIMEOUT = ErrorRule(BodyReadTimeout, 408, BODY_TIMEOUT)
+_CLIENT_CLOSED = ErrorRule(ClientClosedRequest, 499, CLIENT_CLOSED)
 
 TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
     Family.IMAGE: (
@@ -105,6 +121,8 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(ProcessingFailed, 500, "image processing failed"),
         ErrorRule(InvalidInput, 400),
         _BODY,
+        _BODY_TIMEOUT,
+        _CLIENT_CLOSED,
     ),
     Family.OBJECT: (
         ErrorRule(InvalidStorageKey, 400),  # "missing signature or object key" …
@@ -114,6 +132,8 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(StorageUnavailable, 502, "storage unavailable"),
         ErrorRule(InvalidInput, 400),
         _BODY,
+        _BODY_TIMEOUT,
+        _CLIENT_CLOSED,
     ),
     Family.STREAM: (
         ErrorRule(InvalidStorageKey, 400),  # "missing hash or file path" / "invalid path"
@@ -123,6 +143,8 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(StorageUnavailable, 502, "storage unavailable"),
         ErrorRule(InvalidInput, 400),
         _BODY,
+        _BODY_TIMEOUT,
+        _CLIENT_CLOSED,
     ),
     # Plain text, bare status phrases: players show nothing else (§6.2).
     Family.KEY: (
@@ -133,6 +155,8 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         # The reference said 404 for a database outage; a player may retry a 503.
         ErrorRule(Unavailable, 503, "Service Unavailable"),
         ErrorRule(BodyTooLarge, 413, "Request Entity Too Large"),
+        ErrorRule(BodyReadTimeout, 408, "Request Timeout"),
+        _CLIENT_CLOSED,
     ),
     Family.JOBS: (
         ErrorRule(Unauthorized, 401),  # "missing API key" / "invalid API key"
@@ -152,8 +176,10 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(Unavailable, 503, "service unavailable"),
         ErrorRule(InvalidInput, 400),
         _BODY,
+        _BODY_TIMEOUT,
+        _CLIENT_CLOSED,
     ),
-    Family.SYSTEM: (_BODY,),
+    Family.SYSTEM: (_BODY, _BODY_TIMEOUT, _CLIENT_CLOSED),
 }
 
 PLAIN_FAMILIES = frozenset({Family.KEY})

@@ -151,7 +151,11 @@ _SIG = _param(
     schema={"type": "string", "pattern": "^[0-9a-f]{64}$"},
 )
 _API_KEY: list[JSON] = [{"apiKey": []}]
-_API_ERRORS = {"401": _error("`missing API key` or `invalid API key`."), "413": _TOO_LARGE}
+_API_ERRORS = {
+    "401": _error("`missing API key` or `invalid API key`."),
+    "408": _error("The request body did not arrive whole within `BODY_READ_TIMEOUT`."),
+    "413": _TOO_LARGE,
+}
 _OUTAGE = {"503": _error("A dependency is down (database, queue or storage); retry later.")}
 
 

@@ -133,4 +133,9 @@ class _Layers:
         return RateLimitMiddleware(app, limiter=self._services.rate_limiter, rules=rules)
 
     def _capped(self, app: ASGIApp, family: Family) -> ASGIApp:
-        return BodyLimitMiddleware(app, max_bytes=self._settings.max_body_bytes, family=family)
+        return BodyLimitMiddleware(
+            app,
+            max_bytes=self._settings.max_body_bytes,
+            family=family,
+            read_timeout=self._settings.body_read_timeout,
+        )

@@ -7,6 +7,7 @@ from attrs import field, frozen, validators
 from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+DEFAULT_BODY_READ_TIMEOUT = 30.0
 
 
 @frozen(kw_only=True)
@@ -21,6 +22,9 @@ class RateLimit:
 class HttpSettings:
     """Everything the routes and middleware need besides the services.
 
+    ``body_read_timeout`` is how many seconds a request body may take to arrive whole
+    (``BODY_READ_TIMEOUT``); later than that is a 408.
+
     ``trusted_proxy_count`` is how many reverse proxies in front of us append to
     ``X-Forwarded-For``; 0 means the socket peer is the client (the reference's only
     behaviour, which rate-limits a whole proxy as one client, §13.6).
@@ -28,6 +32,7 @@ class HttpSettings:
 
     api_key: str = field(repr=False, validator=validators.min_len(1))
     max_body_bytes: int = field(default=DEFAULT_MAX_BODY_BYTES, validator=validators.ge(0))
+    body_read_timeout: float = field(default=DEFAULT_BODY_READ_TIMEOUT, validator=validators.gt(0))
     allow_private_callbacks: bool = False
     callback_resolve_timeout: float = field(
         default=RESOLVE_TIMEOUT_SECONDS, validator=validators.gt(0)

@@ -1,11 +1,28 @@
-"""BodyLimitMiddleware: request bodies above a cap are refused with 413 (spec §2.5, §13.21)."""
+"""BodyLimitMiddleware: how a request body is read.
+
+Bodies above a cap are refused with 413 (spec §2.5, §13.21); a body that does not
+arrive whole within a deadline with 408; a client that goes away mid-body is counted
+as 499, logged at INFO.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+from vylux_adapters.http.errors import (
+    BodyReadTimeout,
+    BodyTooLarge,
+    ClientClosedRequest,
+    Family,
+    error_response,
+)
 from vylux_adapters.http.response_start import shape_response
+from vylux_adapters.http.scope_keys import REQUEST_ID
+
+logger = logging.getLogger(__name__)
 
 _NO_BODY_WITHOUT_FRAMING = frozenset({"1.0", "1.1"})
 
@@ -25,12 +42,25 @@ def _framing(scope: Scope) -> tuple[str | None, bool]:
 class BodyLimitMiddleware:
     """A declared ``Content-Length`` over the cap is refused before anything is read;
     a chunked body is counted as the route reads it, and the read that crosses the
-    cap raises :class:`BodyTooLarge` instead of returning, so no more is read."""
+    cap raises :class:`BodyTooLarge` instead of returning, so no more is read.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, family: Family) -> None:
+    From the route's first read, the whole body must arrive within ``read_timeout``
+    seconds, however it trickles in: the read past the deadline raises
+    :class:`BodyReadTimeout` (408, ``Connection: close``, as the rest of the body
+    would otherwise be read as the next request). A disconnect before the body is
+    complete raises :class:`ClientClosedRequest` (499) instead of Starlette's
+    ``ClientDisconnect``, which no error rule knows and so became a logged 500.
+    Reads after the body is complete pass through untouched (a streaming response
+    waits on them for the disconnect).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, family: Family, read_timeout: float
+    ) -> None:
         self._app = app
         self._max_bytes = max_bytes
         self._family = family
+        self._read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,22 +80,44 @@ class BodyLimitMiddleware:
             await error_response(self._family, BodyTooLarge(), scope)(scope, receive, send)
             return
         received = 0
+        complete = False
+        deadline: float | None = None
+        response, send = shape_response(scope, send)
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete, deadline
+            if complete:
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self._read_timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                response.set_headers[b"connection"] = b"close"
+                raise BodyReadTimeout() from None
+            if message["type"] == "http.disconnect":
+                logger.info(
+                    "client closed the connection after %d bytes of the request body "
+                    "of %s %s (request id %s)",
+                    received,
+                    scope.get("method"),
+                    scope.get("path"),
+                    scope.get(REQUEST_ID, "-"),
+                )
+                raise ClientClosedRequest()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self._max_bytes:
                     raise BodyTooLarge()
+                complete = not message.get("more_body", False)
             return message
-
-        response, send = shape_response(scope, send)
 
         try:
             await self._app(scope, limited_receive, send)
-        except BodyTooLarge as error:
-            # Routes normally answer this through the error table themselves.
+        except (BodyTooLarge, BodyReadTimeout, ClientClosedRequest) as error:
+            # Routes normally answer these through the error table themselves.
             if response.started:
                 raise
             await error_response(self._family, error, scope)(scope, receive, send)
