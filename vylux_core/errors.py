@@ -11,6 +11,7 @@ The tree (catch a family or a leaf)::
     │   ├── InvalidImageOptions     invalid_image_options
     │   ├── UnsupportedFormat       unsupported_format
     │   ├── SourceMissing           source_missing           (preflight: 400)
+    │   ├── SourceNotVideo          source_not_video         (preflight: 400)
     │   ├── SourceTooLarge          source_too_large         (HTTP 413)
     │   └── UnsafeDestination       unsafe_destination       (callback host not public)
     │       └── UnresolvableDestination unresolvable_destination
@@ -31,6 +32,7 @@ The tree (catch a family or a leaf)::
     ├── ProcessingFailed            processing_failed        (HTTP 422/500)
     │   ├── UnprocessableImage      unprocessable_image
     │   ├── MediaToolFailed         media_tool_failed
+    │   ├── UnsupportedMedia        unsupported_media        (permanent: never retried)
     │   └── WorkflowFailed          workflow_failed          (carries partial results)
     └── KeyUnwrapFailed             key_unwrap_failed        (HTTP 500)
 
@@ -92,6 +94,13 @@ class SourceMissing(InvalidInput):
     """The preflight found no source object (the client named a key that is not there)."""
 
     code = "source_missing"
+
+
+class SourceNotVideo(InvalidInput):
+    """The preflight recognised the source as something other than a video (an image's
+    signature in its first bytes), so a video job could never succeed on it."""
+
+    code = "source_not_video"
 
 
 class SourceTooLarge(InvalidInput):
@@ -199,6 +208,14 @@ class UnprocessableImage(ProcessingFailed):
 
 class MediaToolFailed(ProcessingFailed):
     code = "media_tool_failed"
+
+
+class UnsupportedMedia(ProcessingFailed):
+    """A source the media toolchain can never process: not a media file, no video
+    stream, a still image, or a codec the configured FFmpeg cannot decode. Permanent:
+    the same bytes fail the same way on every attempt."""
+
+    code = "unsupported_media"
 
 
 class WorkflowFailed(ProcessingFailed):

@@ -308,6 +308,22 @@ async def test_preflight_missing_and_oversized_sources() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("head", "image_type"),
+    [(b"\xff\xd8\xff\xdb", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png")],
+)
+async def test_preflight_refuses_an_image_as_a_video_source(
+    world: World, head: bytes, image_type: str
+) -> None:
+    await world.put_source(SOURCE, head + b"\x00" * 64, "video/mp4")
+
+    response = await world.create_job({**THUMBNAIL, "type": "video:transcode", "source": SOURCE})
+
+    assert (response.status_code, response.json()) == (
+        400, {"message": f"source is not a video ({image_type})"},
+    )  # fmt: skip
+
+
 async def test_source_storage_outage_at_preflight_is_503(world: World) -> None:
     world.outages.down.add("source")
     response = await world.create_job({**THUMBNAIL, "type": "video:transcode", "source": SOURCE})

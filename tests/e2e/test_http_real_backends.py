@@ -364,6 +364,23 @@ async def test_i23_retry_failed_video_full_creates_stage_jobs(world: World) -> N
     assert sorted(job.id for job in retries) == sorted(job["job_id"] for job in body["jobs"])
 
 
+@pytest.mark.parametrize("job_type", ["video:transcode", "video:full"])
+async def test_an_image_sent_as_a_video_is_refused_at_submission(
+    world: World, job_type: str
+) -> None:
+    """Only the object's first bytes are read from S3 (its type and name say video)."""
+    photo = pyvips.Image.black(64, 48).new_from_image([200, 30, 90]).cast("uchar")
+    await world.put_source(VIDEO_SOURCE, bytes(photo.write_to_buffer(".jpg")), "video/mp4")
+
+    response = await world.create_job({"type": job_type, "hash": H, "source": VIDEO_SOURCE})
+
+    assert (response.status_code, response.json()) == (
+        400, {"message": "source is not a video (image/jpeg)"},
+    )  # fmt: skip
+    assert await world.jobs.list_by_hash(H) == []
+    assert world.readers.open == 0  # the ranged read was closed
+
+
 async def test_i24_delete_media_twice(world: World) -> None:
     job_id = (await world.create_job(THUMBNAIL)).json()["job_id"]
     await world.put_media(f"images/ab/{H}/thumb.webp", b"x", "image/webp")

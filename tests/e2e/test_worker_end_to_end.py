@@ -29,6 +29,7 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -52,6 +53,7 @@ from tests.support.media import (
     frame_hashes,
     make_clip,
     make_still,
+    run_tool,
     segments_in_order,
 )
 from tests.support.redis import redis_url
@@ -64,8 +66,11 @@ from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import Config, load_config
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, UnprocessableImage
+from vylux_core.job import NewJob
 from vylux_core.job_options import EffectivePreview
+from vylux_core.job_request import decode_job_request
 from vylux_core.key_token import mint_key_token
+from vylux_core.services import task_for_job
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -125,6 +130,8 @@ PORTRAIT_TRACKS = [("r240_av1", 136, 240), ("r240_h264", 136, 240)]
 
 SOURCES = {"landscape": "uploads/landscape.mp4", "portrait": "uploads/portrait.mp4"}
 PHOTO = "uploads/photo.jpg"
+# AV1, which the bundled ffmpeg cannot decode: a job on it fails for good at once.
+AV1_SOURCE = "uploads/av1.mp4"
 FAULT_FPS = 7  # a preview at this frame rate fails once (see the module docstring)
 
 CONTENT_TYPES = {
@@ -322,7 +329,15 @@ def make_sources(tools: MediaBinaries, directory: Path) -> dict[str, Path]:
         SOURCES["landscape"]: LANDSCAPE.make(tools.ffmpeg, directory / "landscape.mp4"),
         SOURCES["portrait"]: PORTRAIT.make(tools.ffmpeg, directory / "portrait.mp4"),
         PHOTO: make_still(tools.ffmpeg, directory / "photo.jpg", width=640, height=480),
+        AV1_SOURCE: make_av1_clip(tools.ffmpeg, directory / "av1.mp4"),
     }
+
+
+def make_av1_clip(ffmpeg: str, path: Path) -> Path:
+    picture = "testsrc2=size=64x48:rate=10:duration=1"
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", picture]
+    run_tool([*argv, "-c:v", "libsvtav1", "-preset", "12", str(path)])
+    return path
 
 
 def service_env(
@@ -445,6 +460,9 @@ async def jobs(stack: Stack) -> dict[str, str]:
             "type": "video:full", "hash": "e2e-retry", "source": portrait,
             "options": {"cover": {"timestamp_sec": 0.5}, "preview": {"fps": FAULT_FPS}},
         },
+        "av1": {"type": "video:transcode", "hash": "e2e-av1", "source": AV1_SOURCE},
+        # video:preview has no preflight: the worker is the first to look at the photo.
+        "photo_preview": {"type": "video:preview", "hash": "e2e-photo-preview", "source": PHOTO},
     }  # fmt: skip
     ids = await asyncio.gather(*(stack.submit(body) for body in bodies.values()))
     return dict(zip(bodies, ids, strict=True))
@@ -838,6 +856,64 @@ async def test_failed_preview_stage_plans_and_runs_a_stage_retry(
     # The retried stage ran with the failed job's own preview options.
     image = pyvips.Image.new_from_buffer(await stack.read(prefix + "preview.webp"), "", n=-1)
     assert image.get("delay")[0] == round(1000 / FAULT_FPS)
+
+
+async def failed_attempts(stack: Stack, job_id: str) -> int:
+    """How many attempts the queue counted for the (archived) task of ``job_id``."""
+    archived = await stack.runtime.queue.list_archived("default", 1000)
+    return next(entry.retried for entry in archived if entry.task.id == job_id)
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        pytest.param("av1", "transcode: unsupported codec: av1 (no decoder)", id="av1"),
+        pytest.param(
+            "photo_preview", "generate preview: source is not a video (image/jpeg)", id="jpeg"
+        ),
+    ],
+)
+async def test_a_source_that_can_never_be_video_fails_at_the_first_attempt(
+    stack: Stack, jobs: dict[str, str], name: str, error: str
+) -> None:
+    """Failed by its first attempt, no retry scheduled (a retry would have kept the
+    job ``processing`` for 10 s and more); its one webhook is checked below."""
+    job = await stack.final(jobs[name])
+
+    assert (job["status"], job["error"]) == ("failed", error)
+    assert "results" not in job
+    assert await failed_attempts(stack, jobs[name]) == 1
+
+
+async def test_a_photo_as_a_transcode_source_is_refused_or_fails_once(stack: Stack) -> None:
+    body = {"type": "video:transcode", "hash": "e2e-photo-video", "source": PHOTO}
+
+    refused = await stack.client.post(
+        "/api/jobs", json={**body, "callback_url": stack.receiver.url}
+    )
+
+    assert (refused.status_code, refused.json()) == (
+        400, {"message": "source is not a video (image/jpeg)"},
+    )  # fmt: skip
+    # A job that skips the preflight (written and enqueued directly, as the reconciler
+    # re-enqueues rows) still fails at once on the worker.
+    request = decode_job_request({**body, "callback_url": stack.receiver.url})
+    created = await stack.runtime.jobs.create(
+        NewJob(
+            id=str(uuid.uuid4()), type=request.type, hash=request.hash, source=request.source,
+            options=request.canonical_options(), request_fingerprint=request.fingerprint(),
+            callback_url=request.callback_url,
+        )
+    )  # fmt: skip
+    await stack.runtime.queue.enqueue(task_for_job(created.job))
+    stack.submitted.append(created.job.id)
+
+    job = await stack.final(created.job.id)
+
+    assert (job["status"], job["error"]) == (
+        "failed", "transcode: source is not a video (image/jpeg)",
+    )  # fmt: skip
+    assert await failed_attempts(stack, created.job.id) == 1
 
 
 async def test_every_job_gets_one_signed_webhook_despite_two_refusals(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -18,10 +19,12 @@ from pathlib import Path
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
+from tests.support.media import dav1d_ffmpeg
+from tests.support.services import service_unavailable
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
-from vylux_core.errors import MediaToolFailed, UnprocessableImage
+from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -159,21 +162,136 @@ async def test_probe_reports_display_geometry(
     )
 
 
+@pytest.fixture(scope="session")
+def unusable(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Sources that can never become video, made at test time: still pictures, a codec
+    the bundled ffmpeg cannot decode, sound alone, bytes that are no media at all."""
+    root = tmp_path_factory.mktemp("unusable")
+    picture = ("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1")
+
+    def make(name: str, *args: str) -> Path:
+        path = root / name
+        argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(path)]
+        # capture_output: SVT-AV1 prints its banner whatever the log level.
+        subprocess.run(argv, check=True, timeout=60, capture_output=True)
+        return path
+
+    def save(name: str) -> Path:
+        # The bundled ffmpeg has no PNG or WebP encoder; libvips writes them.
+        image = pyvips.Image.black(64, 48).new_from_image([40, 90, 160]).cast("uchar")
+        image.write_to_file(str(root / name))
+        return root / name
+
+    return {
+        "jpeg": make("photo.jpg", *picture, "-frames:v", "1", "-update", "1"),
+        "png": save("photo.png"),
+        "webp": save("photo.webp"),
+        "gif": save("photo.gif"),
+        "jpeg_as_mp4": make("photo-in.mp4", *picture, "-frames:v", "1", "-c:v", "mjpeg"),
+        "av1": make("av1.mp4", *picture, "-c:v", "libsvtav1", "-preset", "12"),
+        "wav": make("tone.wav", "-f", "lavfi", "-i", "sine=duration=1"),
+        "random": _write(root / "random.mp4", random.Random(15).randbytes(4096)),
+        "empty": _write(root / "empty.mp4", b""),
+    }
+
+
 @pytest.mark.parametrize(
     ("clip", "message"),
     [
-        pytest.param("audio_only", "no video stream found", id="audio-only"),
-        pytest.param("cover_art", "no video stream found", id="music-with-cover-art"),
-        pytest.param("text", "ffprobe: exit 1: ", id="not-media"),
+        pytest.param("audio_only", "source has no video stream", id="audio-only"),
+        pytest.param("wav", "source has no video stream", id="wav"),
+        pytest.param("cover_art", "source has no video stream", id="music-with-cover-art"),
+        pytest.param("jpeg", "source is not a video (image/jpeg)", id="jpeg"),
+        pytest.param("png", "source is not a video (image/png)", id="png"),
+        pytest.param("webp", "source is not a video (image/webp)", id="webp"),
+        pytest.param("gif", "source is not a video (image/gif)", id="one-frame-gif"),
+        pytest.param("jpeg_as_mp4", "source is not a video (image/jpeg)", id="one-jpeg-in-mp4"),
+        pytest.param("av1", "unsupported codec: av1 (no decoder)", id="av1-without-decoder"),
     ],
 )
-async def test_probe_rejects_sources_without_video_as_permanent(
-    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], clip: str, message: str
+async def test_probe_refuses_sources_that_can_never_be_video(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    unusable: dict[str, Path],
+    clip: str,
+    message: str,
 ) -> None:
-    with pytest.raises(UnprocessableImage) as caught:
-        await toolchain.probe(clips[clip])
+    with pytest.raises(UnsupportedMedia) as caught:
+        await toolchain.probe({**clips, **unusable}[clip])
 
-    assert str(caught.value).startswith(message)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("clip", ["text", "random", "empty"])
+async def test_probe_refuses_bytes_that_are_no_media(
+    toolchain: FfmpegMediaToolchain,
+    clips: dict[str, Path],
+    unusable: dict[str, Path],
+    clip: str,
+) -> None:
+    source = {**clips, **unusable}[clip]
+
+    with pytest.raises(UnsupportedMedia) as caught:
+        await toolchain.probe(source)
+
+    message = str(caught.value)
+    assert message.startswith("source is not a media file (ffprobe: exit 1: "), message
+    assert str(source.parent) not in message  # the worker's scratch path is no one's business
+
+
+async def test_moving_pictures_in_still_image_codecs_are_video(
+    toolchain: FfmpegMediaToolchain, binaries: MediaBinaries, tmp_path: Path
+) -> None:
+    """An animated GIF or an MJPEG camera clip has many frames: those are videos."""
+    picture = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1"]
+    made = []
+    for name, codec in (("anim.gif", []), ("camera.avi", ["-c:v", "mjpeg"])):
+        argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", *picture, *codec]
+        await asyncio.to_thread(
+            subprocess.run, [*argv, str(tmp_path / name)], check=True, timeout=60
+        )
+        made.append(await toolchain.probe(tmp_path / name))
+
+    assert [(p.width, p.height, p.frame_rate) for p in made] == [(64, 48, 10.0)] * 2
+
+
+async def test_every_step_refuses_an_undecodable_source_before_running_ffmpeg(
+    toolchain: FfmpegMediaToolchain, unusable: dict[str, Path], tmp_path: Path
+) -> None:
+    preview = EffectivePreview(start_sec=0.0, duration=1.0, width=64, fps=5, format="gif")
+    steps = {
+        "cover": toolchain.extract_cover(unusable["av1"], 0.5, tmp_path / "cover.jpg"),
+        "preview": toolchain.render_preview(unusable["av1"], preview, tmp_path / "preview.gif"),
+        "package": toolchain.package_hls(
+            unusable["av1"], _plan(), tmp_path / "work", tmp_path / "hls"
+        ),
+    }
+    errors = {}
+    for step, call in steps.items():
+        with pytest.raises(UnsupportedMedia) as caught:
+            await call
+        errors[step] = str(caught.value)
+
+    assert set(errors.values()) == {"unsupported codec: av1 (no decoder)"}
+    assert os.listdir(tmp_path) == []  # no output, no encode started
+
+
+async def test_the_decoder_check_follows_the_configured_ffmpeg(
+    binaries: MediaBinaries, unusable: dict[str, Path]
+) -> None:
+    """With an ffmpeg built with dav1d the same AV1 source is a video."""
+    decoder = await asyncio.to_thread(dav1d_ffmpeg)
+    if decoder is None:
+        service_unavailable(
+            "AV1 decoder", "no /usr/bin/ffmpeg with libdav1d (apt-get install ffmpeg)"
+        )
+    with_dav1d = FfmpegMediaToolchain(
+        binaries=MediaBinaries(ffmpeg=decoder, ffprobe=binaries.ffprobe, packager=binaries.packager)
+    )
+
+    probe = await with_dav1d.probe(unusable["av1"])
+
+    assert (probe.width, probe.height, probe.frame_rate) == (64, 48, 10.0)
 
 
 # --- cover -------------------------------------------------------------------------------

@@ -10,7 +10,13 @@ import attrs
 import pytest
 
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryTaskQueue
-from vylux_core.errors import DatabaseUnavailable, MediaToolFailed, SourceMissing, WorkflowFailed
+from vylux_core.errors import (
+    DatabaseUnavailable,
+    MediaToolFailed,
+    SourceMissing,
+    UnsupportedMedia,
+    WorkflowFailed,
+)
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 from vylux_core.task import Lease
@@ -92,6 +98,8 @@ async def test_success_completes_the_row_then_acks() -> None:
                      JobStatus.FAILED, id="no-retry-left-fails-row"),
         pytest.param(SourceMissing("source object not found"), 3, AttemptOutcome.FAILED,
                      JobStatus.FAILED, id="permanent-error-fails-at-once"),
+        pytest.param(UnsupportedMedia("unsupported codec: av1 (no decoder)"), 3,
+                     AttemptOutcome.FAILED, JobStatus.FAILED, id="unsupported-media-fails-at-once"),
     ],
 )  # fmt: skip
 async def test_failures_follow_the_queue(

@@ -24,6 +24,7 @@ from vylux_core.errors import (
     NotRetryable,
     QueueUnavailable,
     SourceMissing,
+    SourceNotVideo,
     SourceTooLarge,
     VyluxError,
 )
@@ -33,6 +34,7 @@ from vylux_core.job_request import JobRequest, decode_job_request
 from vylux_core.key_ring import AadScheme, WrappedKey
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.key_store import StoredKey
+from vylux_core.ports.object_store import ByteRange, ObjectReader
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
 from vylux_core.services.image_service import CachedRendition
@@ -118,13 +120,17 @@ class World:
 
 
 def build(
-    *, max_file_size: int = 100, large_file_threshold: int = 50, enqueue_fails: bool = False
+    *,
+    max_file_size: int = 100,
+    large_file_threshold: int = 50,
+    enqueue_fails: bool = False,
+    source: MemoryObjectStore | None = None,
 ) -> World:
     clock = ManualClock()
     queue = MemoryTaskQueue(clock=clock, rng=random.Random(1))
     world_queue: TaskQueue = EnqueueFailingQueue(queue) if enqueue_fails else queue
     jobs = MemoryJobStore(clock=clock)
-    source, media = MemoryObjectStore(), MemoryObjectStore()
+    source, media = source or MemoryObjectStore(), MemoryObjectStore()
     cache_index, keys = MemoryImageCacheIndex(), MemoryKeyStore(clock=clock)
     renditions = ByteLRU[CachedRendition](1 << 20)
     service = JobService(
@@ -321,6 +327,87 @@ async def test_types_without_preflight_accept_a_missing_source(job_type: str) ->
 
     assert (submission.created, submission.job.status) == (True, JobStatus.QUEUED)
     assert [task.id for task in await world.drain()] == [submission.job.id]
+
+
+IMAGE_HEADS = [
+    pytest.param(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg", id="jpeg"),
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png", id="png"),
+    pytest.param(b"GIF89a\x01\x00\x01\x00", "image/gif", id="gif89a"),
+    pytest.param(b"GIF87a\x01\x00\x01\x00", "image/gif", id="gif87a"),
+    pytest.param(b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp", id="webp"),
+    pytest.param(b"II*\x00\x08\x00\x00\x00", "image/tiff", id="tiff-le"),
+    pytest.param(b"\x00\x00\x00\x1cftypavif\x00\x00", "image/avif", id="avif"),
+    pytest.param(b"\x00\x00\x00\x18ftypheic\x00\x00", "image/heic", id="heic"),
+]
+
+
+class RangeRecordingStore(MemoryObjectStore):
+    """Records the byte range of every open, so a test can see what was read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranges: list[ByteRange | None] = []
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
+        self.ranges.append(byte_range)
+        return await super().open(key, byte_range)
+
+
+@pytest.mark.parametrize("job_type", ["video:transcode", "video:full"])
+@pytest.mark.parametrize(("head", "image_type"), IMAGE_HEADS)
+async def test_preflight_refuses_an_image_as_a_video_source(
+    job_type: str, head: bytes, image_type: str
+) -> None:
+    world = build(max_file_size=1 << 20)
+    await world.source.put_bytes(SOURCE, head + b"\x00" * 4000, content_type="video/mp4")
+
+    with pytest.raises(SourceNotVideo) as caught:
+        await world.service.create(request(type=job_type))
+
+    assert caught.value.message == f"source is not a video ({image_type})"
+    assert await world.jobs.list_by_hash(H) == []
+    assert await world.drain() == []
+
+
+async def test_preflight_reads_only_the_first_bytes_of_the_source() -> None:
+    recording = RangeRecordingStore()
+    world = build(max_file_size=1 << 20, source=recording)
+    await recording.put_bytes(SOURCE, b"\xff\xd8\xff" + b"\x00" * 100_000, content_type="a/b")
+
+    with pytest.raises(SourceNotVideo):
+        await world.service.create(request(type="video:transcode"))
+
+    assert recording.ranges == [ByteRange(0, 15)]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", id="mp4"),
+        pytest.param(b"\x00\x00\x00\x1cftypavis\x00\x00", id="avif-image-sequence"),
+        pytest.param(b"\x1aE\xdf\xa3\x9fB\x86\x81\x01", id="matroska"),
+        pytest.param(b"RIFF\x24\x00\x00\x00AVI LIST", id="avi"),
+        pytest.param(b"\xff", id="shorter-than-any-signature"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+async def test_preflight_lets_anything_else_through_to_the_worker(head: bytes) -> None:
+    world = build(max_file_size=1 << 20)
+    await world.source.put_bytes(SOURCE, head, content_type="video/mp4")
+
+    submission = await world.service.create(request(type="video:transcode"))
+
+    assert submission.created
+
+
+@pytest.mark.parametrize("job_type", ["video:cover", "video:preview", "image:thumbnail"])
+async def test_types_without_preflight_do_not_sniff_the_source(job_type: str) -> None:
+    world = build()
+    await world.source.put_bytes(SOURCE, b"\xff\xd8\xff\xe0", content_type="image/jpeg")
+
+    submission = await world.service.create(request(type=job_type))
+
+    assert submission.created
 
 
 async def test_enqueue_failure_still_accepts_the_job() -> None:

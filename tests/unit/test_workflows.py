@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,16 +18,19 @@ from vylux_adapters.memory import (
     MemoryJobStore,
     MemoryKeyStore,
     MemoryObjectStore,
+    MemoryTaskQueue,
+    MemoryWebhookOutbox,
     fake_image,
 )
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.scratch.local_scratch import STAGING
-from vylux_core.errors import ObjectNotFound, WorkflowFailed
-from vylux_core.job import Job, JobType, NewJob
+from vylux_core.errors import ObjectNotFound, UnsupportedMedia, WorkflowFailed
+from vylux_core.job import Job, JobStatus, JobType, NewJob
+from vylux_core.job_options import EffectivePreview
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.ports.media_toolchain import MediaProbe
-from vylux_core.services import KeyService
-from vylux_core.worker import JobHandler, ProgressReporter, is_permanent
+from vylux_core.services import KeyService, task_for_job
+from vylux_core.worker import AttemptOutcome, JobHandler, JobRunner, ProgressReporter, is_permanent
 from vylux_core.workflows import build_workflows
 
 H = "abcdef1234567890"
@@ -44,11 +49,13 @@ class CountingEntropy:
 
 class World:
     def __init__(self, scratch_root: Path, *, failing: frozenset[str] = frozenset(),
-                 probe: MediaProbe = PROBE) -> None:  # fmt: skip
+                 probe: MediaProbe = PROBE, toolchain: FakeMediaToolchain | None = None,
+                 ) -> None:  # fmt: skip
         self.clock = ManualClock()
         self.source = MemoryObjectStore()
         self.media = MemoryObjectStore()
-        self.jobs = MemoryJobStore(clock=self.clock)
+        self.outbox = MemoryWebhookOutbox()
+        self.jobs = MemoryJobStore(clock=self.clock, outbox=self.outbox)
         self.scratch_root = scratch_root
         ring = KeyRing(
             keks=[KeyEncryptionKey(version="v1", key=b"k" * 32)], current_version="v1",
@@ -59,7 +66,7 @@ class World:
             keys=self.keys, ring=ring, token_secret="t" * 32,
             base_url="https://media.example.com", clock=self.clock,
         )  # fmt: skip
-        self.toolchain = FakeMediaToolchain(probe=probe, failing_steps=failing)
+        self.toolchain = toolchain or FakeMediaToolchain(probe=probe, failing_steps=failing)
         self.handlers: Mapping[JobType, JobHandler] = build_workflows(
             source=self.source, media=self.media, images=FakeImageProcessor(),
             toolchain=self.toolchain, scratch=LocalScratchSpace(root=scratch_root, margin_bytes=0),
@@ -265,3 +272,106 @@ async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(
     }  # fmt: skip
     assert results["stages"]["source"]["error_code"] == "download_failed"
     assert caught.value.permanent is True
+
+
+# --- sources that can never become video -------------------------------------------------
+
+AV1 = "unsupported codec: av1 (no decoder)"
+
+
+@pytest.mark.parametrize(
+    ("job_type", "step"),
+    [
+        (JobType.COVER, "extract cover"),
+        (JobType.PREVIEW, "generate preview"),
+        (JobType.TRANSCODE, "transcode"),
+    ],
+)
+async def test_unsupported_media_is_a_permanent_failure_of_every_video_job(
+    tmp_path: Path, job_type: JobType, step: str
+) -> None:
+    world = World(tmp_path, toolchain=FakeMediaToolchain(probe=PROBE, unsupported=AV1))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(UnsupportedMedia) as caught:
+        await world.run(job_type)
+
+    assert str(caught.value) == f"{step}: {AV1}"
+    assert is_permanent(caught.value)
+    assert await world.keys_under("videos/") == []
+
+
+async def test_unsupported_media_fails_video_full_for_good_with_its_stage_results(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, toolchain=FakeMediaToolchain(probe=PROBE, unsupported=AV1))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    results: Any = caught.value.results
+    assert caught.value.permanent is True
+    assert str(caught.value) == "video:full failed: [cover preview]"
+    assert results["stages"] == {
+        "source": {"status": "ready"},
+        "cover": {"status": "failed", "error_code": "extract_failed",
+                  "error": f"extract cover: {AV1}", "retryable": True},
+        "preview": {"status": "failed", "error_code": "generate_failed",
+                    "error": f"generate preview: {AV1}", "retryable": True},
+        "transcode": {"status": "skipped", "reason": "blocked_by_failed_dependencies"},
+    }  # fmt: skip
+    assert results["retry_plan"]["strategy"] == "retry_tasks"
+
+
+class PreviewRefusingToolchain(FakeMediaToolchain):
+    """Cover fails as a crashing tool would (transient), preview refuses the source."""
+
+    async def render_preview(
+        self, source: Path, preview: EffectivePreview, destination: Path
+    ) -> None:
+        raise UnsupportedMedia(AV1)
+
+
+async def test_video_full_is_permanent_when_any_image_stage_is(tmp_path: Path) -> None:
+    toolchain = PreviewRefusingToolchain(probe=PROBE, failing_steps=frozenset({"cover"}))
+    world = World(tmp_path, toolchain=toolchain)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    assert caught.value.permanent is True
+
+
+@pytest.mark.parametrize("job_type", [JobType.TRANSCODE, JobType.FULL])
+async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
+    tmp_path: Path, job_type: JobType
+) -> None:
+    """No retry is scheduled: the job is failed by its first attempt, with the
+    toolchain's message and one failure webhook."""
+    world = World(tmp_path, toolchain=FakeMediaToolchain(probe=PROBE, unsupported=AV1))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+    queue = MemoryTaskQueue(clock=world.clock, rng=random.Random(1))
+    created = await world.jobs.create(
+        NewJob(id="job-1", type=job_type, hash=H, source="uploads/in", options={},
+               request_fingerprint="fp-1", callback_url="https://hooks.example.com/v")
+    )  # fmt: skip
+    await queue.enqueue(task_for_job(created.job))
+    runner = JobRunner(jobs=world.jobs, consumer=queue, handlers=world.handlers, clock=world.clock)
+    lease = await queue.dequeue({"default": 1}, "w1", 60)
+    assert lease is not None
+
+    outcome = await runner.run(lease)
+
+    job = await world.jobs.get("job-1")
+    [archived] = await queue.list_archived("default", 10)
+    webhooks = await world.outbox.due(world.clock.now(), 10)
+    want = f"transcode: {AV1}" if job_type is JobType.TRANSCODE else "video:full failed: ["
+    assert (outcome, job.status) == (AttemptOutcome.FAILED, JobStatus.FAILED)
+    assert (job.error or "").startswith(want)
+    assert (archived.task.id, archived.retried) == ("job-1", 1)  # failed attempts: one
+    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    world.clock.advance(3600)  # past any back-off: still nothing to run again
+    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    assert [json.loads(w.message.payload)["status"] for w in webhooks] == ["failed"]

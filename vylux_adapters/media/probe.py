@@ -1,4 +1,5 @@
-"""Reading ffprobe's JSON into a MediaProbe (display geometry, duration, frame rate, audio)."""
+"""Reading ffprobe's JSON into a MediaProbe (display geometry, duration, frame rate, audio),
+and telling apart the sources that can never be video."""
 
 from __future__ import annotations
 
@@ -10,14 +11,48 @@ from typing import Any, Final
 
 from attrs import frozen
 
-from vylux_core.errors import UnprocessableImage
+from vylux_core.errors import UnsupportedMedia
 from vylux_core.ladder import SourceGeometry, normalize_rotation
 from vylux_core.ports.media_toolchain import MediaProbe
+from vylux_core.source_sniff import not_a_video
 
 DEFAULT_FRAME_RATE: Final = 25.0
 # Above this a "rate" is a timebase artefact (VFR files report r_frame_rate 90000/1), and a
 # GOP computed from it would never place a keyframe.
 MAX_FRAME_RATE: Final = 240.0
+
+# Codecs of still-picture formats, with the type a client knows the picture by. FFmpeg
+# opens a lone JPEG or PNG as a one-frame "video"; transcoding it makes a ladder of a
+# single 0.04 s frame. With more than one frame (an MJPEG camera clip, an animated GIF)
+# the same codecs are video.
+STILL_IMAGE_TYPES: Final[Mapping[str, str]] = {
+    "mjpeg": "image/jpeg",
+    "png": "image/png",
+    "apng": "image/apng",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "bmp": "image/bmp",
+    "tiff": "image/tiff",
+    "jpeg2000": "image/jp2",
+    "jpegls": "image/jls",
+    "jpegxl": "image/jxl",
+    "qoi": "image/qoi",
+    "pam": "image/x-portable-arbitrarymap",
+    "pbm": "image/x-portable-bitmap",
+    "pgm": "image/x-portable-graymap",
+    "ppm": "image/x-portable-pixmap",
+    "targa": "image/x-tga",
+    "psd": "image/vnd.adobe.photoshop",
+    "exr": "image/x-exr",
+    "hdr": "image/vnd.radiance",
+    "dds": "image/vnd-ms.dds",
+    "sgi": "image/sgi",
+    "pcx": "image/x-pcx",
+    "xbm": "image/x-xbitmap",
+    "xpm": "image/x-xpixmap",
+    "xwd": "image/x-xwindowdump",
+    "sunrast": "image/x-sun-raster",
+}
 
 
 def probe_args(source: str) -> list[str]:
@@ -38,22 +73,31 @@ class ProbedSource:
 
     media: MediaProbe
     video_seconds: float
+    codec: str
+    """The video stream's codec as FFmpeg names it (``h264``, ``av1``), for the decoder
+    check; the stream's four-character tag when FFmpeg does not know the codec."""
 
 
 def parse_probe(raw: bytes) -> ProbedSource:
-    """Raises ``UnprocessableImage`` when the file has no usable video stream: that is bad
-    input a retry cannot fix, unlike a failing tool (``MediaToolFailed``)."""
+    """Raises ``UnsupportedMedia`` when the file has no usable video stream or is one
+    still picture: bad input a retry cannot fix, unlike a failing tool
+    (``MediaToolFailed``)."""
     try:
         document = json.loads(raw)
     except ValueError as exc:
-        raise UnprocessableImage("probe: unreadable ffprobe output") from exc
+        raise UnsupportedMedia("source is not a media file (unreadable ffprobe output)") from exc
     streams = [s for s in _list(document, "streams") if isinstance(s, Mapping)]
+    if not streams:
+        raise UnsupportedMedia("source is not a media file (no streams)")
     video = next((s for s in streams if _is_video(s)), None)
     if video is None:
-        raise UnprocessableImage("no video stream found")
+        raise UnsupportedMedia("source has no video stream")
+    codec = _codec(video)
+    if codec in STILL_IMAGE_TYPES and _frame_count(video) <= 1:
+        raise UnsupportedMedia(not_a_video(STILL_IMAGE_TYPES[codec]))
     width, height = _int(video.get("width")), _int(video.get("height"))
     if width <= 0 or height <= 0:
-        raise UnprocessableImage(f"invalid video dimensions {width}x{height}")
+        raise UnsupportedMedia(f"source has invalid video dimensions {width}x{height}")
     rotation = _rotation(video)
     display_width, display_height = SourceGeometry(width, height, rotation).display_size()
     container = document.get("format") if isinstance(document, Mapping) else None
@@ -68,7 +112,25 @@ def parse_probe(raw: bytes) -> ProbedSource:
         frame_rate=_frame_rate(video),
         has_audio=any(s.get("codec_type") == "audio" for s in streams),
     )
-    return ProbedSource(media=media, video_seconds=stream_seconds or duration)
+    return ProbedSource(media=media, video_seconds=stream_seconds or duration, codec=codec)
+
+
+def _codec(video: Mapping[str, Any]) -> str:
+    name = video.get("codec_name")
+    if isinstance(name, str) and name and name != "none":
+        return name
+    tag = video.get("codec_tag_string")
+    return tag if isinstance(tag, str) and tag else "unknown"
+
+
+def _frame_count(video: Mapping[str, Any]) -> int:
+    """Frames the container declares; the image demuxers (``jpeg_pipe``, ``png_pipe`` …)
+    declare neither frames nor a duration, which counts as one picture."""
+    declared = video.get("nb_frames")
+    if isinstance(declared, str) and declared.isdigit() and int(declared) > 0:
+        return int(declared)
+    # Unknown ("0" is what some muxers write): a stream with a length plays over time.
+    return 2 if _seconds(video.get("duration")) > 0 else 1
 
 
 def _is_video(stream: Mapping[str, Any]) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from vylux_adapters.media.binaries import MediaBinaries
+from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
 from vylux_adapters.media.hls_output import describe_package
 from vylux_adapters.media.preview import render_gif, render_webp
@@ -20,7 +22,7 @@ from vylux_adapters.media.process import (
     single_error,
 )
 from vylux_adapters.media.progress import CombinedProgress, ProgressLines
-from vylux_core.errors import InvalidOptions, MediaToolFailed, UnprocessableImage
+from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import PackagerEncryption, packager_args
 from vylux_core.ports.media_toolchain import (
@@ -33,6 +35,8 @@ from vylux_core.ports.media_toolchain import (
 # ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 PROBE_TIMEOUT_SECONDS: Final = 60.0
 PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
+# `ffmpeg -decoders` prints ~60 KB.
+DECODERS_OUTPUT_LIMIT: Final = 1024 * 1024
 # The last frame starts one frame before the end; half a frame more absorbs the timestamp
 # jitter of variable-frame-rate sources, where seeking to the very end finds no picture.
 COVER_END_MARGIN_FRAMES: Final = 1.5
@@ -54,12 +58,16 @@ class FfmpegMediaToolchain:
         self._binaries = binaries
         self._threads = threads
         self._concurrent = concurrent_encodes
+        # Read from the binary on first use; two first probes at once both read it
+        # (the answers are equal), which costs less than a lock bound to one loop.
+        self._decoders: Mapping[str, frozenset[str]] | None = None
 
     async def probe(self, source: Path) -> MediaProbe:
         """Display size (rotation applied), duration, frame rate and audio presence.
 
-        A file ffprobe cannot read, or one without a video stream, raises
-        ``UnprocessableImage``: bad input that a retry cannot fix.
+        A source that can never become video raises ``UnsupportedMedia`` (see the port):
+        one ffprobe cannot read, without a video stream, a still picture, or a codec the
+        configured ffmpeg cannot decode.
         """
         return (await self._probe(source)).media
 
@@ -102,14 +110,14 @@ class FfmpegMediaToolchain:
             raise ValueError("the plan has no variants")
         # Built first: a bad encryption config must fail before minutes of encoding.
         package_argv, secrets = self._packager_argv(plan, work_dir, output_dir)
+        # So is a source that can never be video: one permanent error, not a failed encode.
+        duration = (await self._probe(source)).media.duration_seconds
         await asyncio.to_thread(_make_dirs, work_dir, output_dir)
         budget = self._threads or os.cpu_count() or 1
         concurrent = self._concurrent and budget > 1
         runs = plan_encodes(source, plan, work_dir, budget=budget, concurrent=concurrent)
         progress = None
-        duration = 0.0
         if on_progress is not None:
-            duration = (await self._probe(source)).media.duration_seconds
             weights = {run.step: run.cost for run in runs}
             progress = CombinedProgress(callback=on_progress, weights=weights)
         await self._encode_all(runs, progress, duration, concurrent=concurrent)
@@ -127,11 +135,31 @@ class FfmpegMediaToolchain:
         try:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
                 raw = await capture_tool(
-                    "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnprocessableImage
+                    "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnsupportedMedia
                 )
         except TimeoutError as exc:
             raise MediaToolFailed(f"ffprobe: timed out after {PROBE_TIMEOUT_SECONDS:g} s") from exc
-        return parse_probe(raw)
+        except UnsupportedMedia as exc:
+            # ffprobe exits non-zero on a local file it cannot open as media; its reason
+            # names our scratch path, which means nothing to the client.
+            reason = str(exc).replace(str(source), source.name)
+            raise UnsupportedMedia(f"source is not a media file ({reason})") from exc
+        probed = parse_probe(raw)
+        require_decoder(probed.codec, await self._video_decoders())
+        return probed
+
+    async def _video_decoders(self) -> Mapping[str, frozenset[str]]:
+        if self._decoders is None:
+            argv = [self._binaries.ffmpeg, *DECODERS_ARGS]
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                    listing = await capture_tool("ffmpeg", argv, limit=DECODERS_OUTPUT_LIMIT)
+            except TimeoutError as exc:
+                raise MediaToolFailed(
+                    f"ffmpeg -decoders: timed out after {PROBE_TIMEOUT_SECONDS:g} s"
+                ) from exc
+            self._decoders = parse_decoders(listing.decode("utf-8", errors="replace"))
+        return self._decoders
 
     async def _encode_all(
         self,

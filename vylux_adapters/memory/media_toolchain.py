@@ -2,7 +2,9 @@
 
 It runs no FFmpeg: probes answer from a configured :class:`MediaProbe`, and outputs
 are small placeholder files laid out exactly like the real packager's tree. Steps
-named in ``failing_steps`` raise ``MediaToolFailed``.
+named in ``failing_steps`` raise ``MediaToolFailed``; with ``unsupported`` set, every
+step raises ``UnsupportedMedia`` with that message, as the real toolchain does for a
+source it can never process.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import math
 from pathlib import Path
 
-from vylux_core.errors import MediaToolFailed
+from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -34,12 +36,19 @@ STEPS = ("probe", "cover", "preview", "package")
 
 
 class FakeMediaToolchain:
-    def __init__(self, *, probe: MediaProbe, failing_steps: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        probe: MediaProbe,
+        failing_steps: frozenset[str] = frozenset(),
+        unsupported: str | None = None,
+    ) -> None:
         unknown = failing_steps - set(STEPS)
         if unknown:
             raise ValueError(f"unknown steps: {sorted(unknown)}")
         self._probe = probe
         self.failing_steps = set(failing_steps)
+        self.unsupported = unsupported
 
     async def probe(self, source: Path) -> MediaProbe:
         self._check("probe", source)
@@ -96,6 +105,8 @@ class FakeMediaToolchain:
         )
 
     def _check(self, step: str, source: Path) -> None:
+        if self.unsupported is not None:
+            raise UnsupportedMedia(self.unsupported)
         if step in self.failing_steps:
             raise MediaToolFailed(f"{step} failed for {source.name}")
 

@@ -65,8 +65,16 @@ class HlsPackage:
 
 
 class MediaToolchain(Protocol):
-    """Tool failures raise ``MediaToolFailed`` with a bounded message; a source that
-    is not decodable video raises ``UnprocessableImage`` (a permanent failure).
+    """Tool failures raise ``MediaToolFailed`` with a bounded message. A source that can
+    never become video raises ``UnsupportedMedia`` (a permanent failure) from every
+    method, before any encode starts, with one of these messages:
+
+    - ``source is not a media file: <the prober's reason>``
+    - ``source has no video stream``
+    - ``source is not a video (<image type>)``: one still picture (JPEG, PNG, WebP …)
+    - ``unsupported codec: <codec> (no decoder)``: the configured FFmpeg has no software
+      decoder for the video stream's codec
+
     Cancelling the awaiting task stops the child processes."""
 
     async def probe(self, source: Path) -> MediaProbe: ...

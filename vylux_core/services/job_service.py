@@ -8,7 +8,13 @@ from typing import Protocol
 
 from attrs import frozen
 
-from vylux_core.errors import ObjectNotFound, QueueUnavailable, SourceMissing, SourceTooLarge
+from vylux_core.errors import (
+    ObjectNotFound,
+    QueueUnavailable,
+    SourceMissing,
+    SourceNotVideo,
+    SourceTooLarge,
+)
 from vylux_core.job import Job, NewJob
 from vylux_core.job_request import JobRequest
 from vylux_core.media_hash import validate_media_hash
@@ -16,20 +22,25 @@ from vylux_core.ports.id_generator import IdGenerator
 from vylux_core.ports.image_cache_index import ImageCacheIndex
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.key_store import KeyStore
-from vylux_core.ports.object_store import ObjectInfo, ObjectStore
+from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, ObjectStore
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
 from vylux_core.retry_requests import build_retry_requests
+from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, sniff_image_type
 from vylux_core.storage_keys import image_prefix, video_prefix
 from vylux_core.task import Task
 
 logger = logging.getLogger(__name__)
 
+SOURCE_MISSING = "source object not found"
+
 
 class SourceInspector(Protocol):
-    """The one thing job submission needs from the source store."""
+    """What job submission needs from the source store: the size, and the first bytes."""
 
     async def stat(self, key: str) -> ObjectInfo: ...
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader: ...
 
 
 class RenditionCache(Protocol):
@@ -90,7 +101,7 @@ class JobService:
 
         The row is written before the task is enqueued; if the enqueue fails the row
         stays ``queued`` and the reconciler enqueues it later, so the job is accepted.
-        Raises ``SourceMissing``/``SourceTooLarge`` from the size preflight.
+        Raises ``SourceMissing``/``SourceTooLarge``/``SourceNotVideo`` from the preflight.
         """
         existing = await self._jobs.find_active(request.fingerprint())
         if existing is not None:
@@ -150,10 +161,30 @@ class JobService:
             try:
                 size = (await self._source.stat(request.source)).size
             except ObjectNotFound:
-                raise SourceMissing("source object not found") from None
+                raise SourceMissing(SOURCE_MISSING) from None
             if size > self._limits.max_file_size:
                 raise SourceTooLarge(self._limits.max_file_size)
+            if size > 0:
+                image_type = sniff_image_type(await self._source_head(request.source))
+                if image_type is not None:
+                    raise SourceNotVideo(not_a_video(image_type))
         return route_job(request.type, size, self._limits.large_file_threshold)
+
+    async def _source_head(self, key: str) -> bytes:
+        """The source's first bytes: one ranged read, never the whole object."""
+        try:
+            reader = await self._source.open(key, ByteRange(0, SNIFF_BYTES - 1))
+        except ObjectNotFound:  # deleted since the stat
+            raise SourceMissing(SOURCE_MISSING) from None
+        head = bytearray()
+        try:
+            async for chunk in reader.chunks():
+                head += chunk
+                if len(head) >= SNIFF_BYTES:
+                    break
+        finally:
+            await reader.aclose()
+        return bytes(head[:SNIFF_BYTES])
 
     async def _submit(
         self,

@@ -15,6 +15,7 @@ from vylux_core.errors import (
     JobNotFound,
     ObjectNotFound,
     UnprocessableImage,
+    UnsupportedMedia,
     WorkflowFailed,
 )
 from vylux_core.job import Job, JobStatus, JobType
@@ -56,10 +57,11 @@ async def fail_for_good(jobs: JobStore, job_id: str, error: str, results: Any = 
 
 
 def is_permanent(error: BaseException) -> bool:
-    """Errors a retry cannot fix: bad input, a source that is not there or not media."""
+    """Errors a retry cannot fix: bad input, a source that is not there, or one the
+    image or media toolchain can never process."""
     if isinstance(error, WorkflowFailed):
         return error.permanent
-    return isinstance(error, InvalidInput | UnprocessableImage | ObjectNotFound)
+    return isinstance(error, InvalidInput | UnprocessableImage | UnsupportedMedia | ObjectNotFound)
 
 
 def bounded_error(error: BaseException) -> str:

@@ -103,9 +103,12 @@ class FullWorkflow:
             return_exceptions=True,
         )  # fmt: skip
         await progress.report(20, force=True)
-        result, failed = _record_image_stages(result, cover, preview)
-        if failed is not None:
-            raise _StageFailed(result, permanent=is_permanent(failed)) from failed
+        result, errors = _record_image_stages(result, cover, preview)
+        if errors:
+            # One unprocessable source fails both stages alike; either verdict of
+            # "permanent" means no retry of this run could succeed.
+            permanent = any(is_permanent(error) for error in errors)
+            raise _StageFailed(result, permanent=permanent) from errors[0]
         await progress.report(25, force=True)
         try:
             encryption = await self._encryption(job, options)
@@ -169,9 +172,10 @@ def _record_image_stages(
     result: FullResult,
     cover: ImageArtifact | BaseException,
     preview: ImageArtifact | BaseException,
-) -> tuple[FullResult, BaseException | None]:
-    """Record both image stages; neither aborts the other (§4.5 step 3)."""
-    first_error: BaseException | None = None
+) -> tuple[FullResult, list[BaseException]]:
+    """Record both image stages; neither aborts the other (§4.5 step 3). Returns the
+    stages' errors, cover's first."""
+    errors: list[BaseException] = []
     steps = (
         (cover, record_cover_ready, FullFailure.COVER_EXTRACT, FullFailure.COVER_UPLOAD),
         (preview, record_preview_ready, FullFailure.PREVIEW_GENERATE, FullFailure.PREVIEW_UPLOAD),
@@ -184,8 +188,8 @@ def _record_image_stages(
             raise outcome
         failure = upload_failure if str(outcome).startswith(_UPLOAD_PREFIXES) else make_failure
         result = record_failure(result, failure, _cause(outcome))
-        first_error = first_error or outcome
-    return result, first_error
+        errors.append(outcome)
+    return result, errors
 
 
 def _cause(error: BaseException) -> str:
