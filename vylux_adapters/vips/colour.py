@@ -16,6 +16,7 @@ the pixels as sRGB, so such a source is treated as untagged.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 from typing import Any
 
 import pyvips  # type: ignore[import-untyped]
@@ -124,3 +125,18 @@ def _srgb_like_curve(profile: bytes, entry: tuple[int, int] | None) -> bool:
 
 def _srgb_gamma(gamma: float) -> bool:
     return _SRGB_GAMMA[0] <= gamma <= _SRGB_GAMMA[1]
+
+
+def convert_jpeg_file_to_srgb(path: Path, quality: int) -> None:
+    """Re-encode the JPEG at ``path`` as sRGB without metadata if it carries an ICC
+    profile; a file without one (every video frame) is left as it is.
+
+    ``pyvips.Error`` propagates: the caller knows which step this is.
+    """
+    image = pyvips.Image.new_from_file(str(path), access="sequential")
+    if not image.get_typeof(ICC_FIELD):
+        return
+    converted, keep_profile = to_srgb(image)
+    keep = "icc" if keep_profile else "none"
+    data = bytes(converted.jpegsave_buffer(Q=quality, keep=keep))
+    path.write_bytes(data)
