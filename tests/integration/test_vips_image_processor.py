@@ -592,7 +592,7 @@ async def test_untagged_sources_are_not_colour_managed(
 async def test_cmyk_sources_come_out_as_srgb_without_a_profile(
     processor: PyvipsImageProcessor,
 ) -> None:
-    rgb = (pyvips.Image.black(32, 32, bands=3) + [30, 120, 200]).cast("uchar")
+    rgb = pyvips.Image.black(32, 32).new_from_image([30, 120, 200]).cast("uchar")
     cmyk = bytes(rgb.copy(interpretation="srgb").icc_transform("cmyk").jpegsave_buffer(Q=95))
 
     rendition = await processor.transform(cmyk, transform(WEBP, 16, q=100))
