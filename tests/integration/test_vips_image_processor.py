@@ -635,3 +635,38 @@ async def test_thumbnail_workflow_outputs_carry_no_metadata(
         assert data is not None
         assert leaky_fields(data) == [], result["format"]
         assert _close(decoded(data)(24, 16), SRGB_OF_P3_PIXEL, 14), result["format"]
+
+
+@pytest.mark.parametrize("fmt", [WEBP, GIF], ids=str)
+async def test_animated_display_p3_frames_come_out_as_srgb(
+    processor: PyvipsImageProcessor, fmt: ImageFormat
+) -> None:
+    # Frames must differ, or libwebp merges them into one.
+    frames = [pyvips.Image.black(20, 10).new_from_image([234, 51, 34 + 40 * i]) for i in range(3)]
+    strip = pyvips.Image.arrayjoin(frames, across=1).cast("uchar").copy(interpretation="srgb")
+    strip = _with_int(_with_int(strip, "page-height", 10), "loop", 0)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [100, 200, 300])
+    strip.set_type(pyvips.GValue.blob_type, "icc-profile-data", _p3_profile())
+    strip.set_type(pyvips.GValue.gstr_type, "exif-ifd3-GPSLatitudeRef", "N")
+    source = bytes(strip.webpsave_buffer())
+
+    rendition = await processor.transform(source, transform(fmt, 10, 10, q=95))
+
+    image = decoded(rendition.data)
+    assert (image.get_n_pages(), image.get("delay")) == (3, [100, 200, 300])
+    assert leaky_fields(rendition.data) == []
+    assert _close(image(5, 5), SRGB_OF_P3_PIXEL, 14)  # the first frame
+
+
+@pytest.mark.parametrize("profile", [b"x" * 200, b"acsp" * 40], ids=["garbage", "no-tags"])
+async def test_a_broken_profile_is_not_a_failure(
+    processor: PyvipsImageProcessor, profile: bytes
+) -> None:
+    image = pyvips.Image.black(32, 32).new_from_image(P3_PIXEL).cast("uchar")
+    image = image.copy(interpretation="srgb")
+    image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+
+    rendition = await processor.transform(bytes(image.pngsave_buffer()), transform(WEBP, 16))
+
+    # libvips ignores a profile it cannot use: the pixels are read as sRGB.
+    assert _close(decoded(rendition.data)(8, 8), P3_PIXEL, 4)
