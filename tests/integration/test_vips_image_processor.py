@@ -670,3 +670,32 @@ async def test_a_broken_profile_is_not_a_failure(
 
     # libvips ignores a profile it cannot use: the pixels are read as sRGB.
     assert _close(decoded(rendition.data)(8, 8), P3_PIXEL, 4)
+
+
+def _profile(name: str) -> bytes:
+    image = pyvips.Image.black(1, 1, bands=3).cast("uchar").copy(interpretation="srgb")
+    return bytes(image.icc_transform(name).get("icc-profile-data"))
+
+
+def _with_linear_curves(profile: bytes) -> bytes:
+    """``profile`` with every TRC tag pointing at an identity ``curv`` (linear light)."""
+    identity = b"curv" + b"\0" * 8  # no entries: the identity curve
+    data = bytearray(profile) + identity
+    (count,) = struct.unpack_from(">I", data, 128)
+    for index in range(count):
+        entry = 132 + 12 * index
+        if bytes(data[entry : entry + 4]) in (b"rTRC", b"gTRC", b"bTRC"):
+            struct.pack_into(">II", data, entry + 4, len(profile), len(identity))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "srgb"),
+    [("srgb", True), ("p3", False), ("cmyk", False), ("linear-srgb", False)],
+)
+def test_only_srgb_profiles_take_the_unmanaged_path(name: str, srgb: bool) -> None:
+    from vylux_adapters.vips.colour import is_srgb_profile
+
+    profile = _with_linear_curves(_profile("srgb")) if name == "linear-srgb" else _profile(name)
+
+    assert is_srgb_profile(profile) is srgb
