@@ -54,6 +54,7 @@ from vylux_core.key_ring import KeyRing, parse_kek_config
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
+from vylux_core.result_budget import ResultBudget
 from vylux_core.services import (
     CachedRendition,
     DeliveryService,
@@ -186,9 +187,10 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
         renditions = ByteLRU[CachedRendition](max_bytes=config.cache_max_size)
         keks, current = parse_kek_config(config.secrets.encryption_key)
+        image_budget = image_budget_of(config)
         ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
 
-        images = PyvipsImageProcessor(max_pixels=config.image_max_pixels)
+        images = PyvipsImageProcessor(max_pixels=config.image_max_pixels, budget=image_budget)
         stack.push_async_callback(images.aclose)
         yield Runtime(
             config=config, profile=profile, metrics=metrics, tracer_provider=tracer_provider,
@@ -205,6 +207,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
                 limits=JobLimits(
                     max_file_size=config.max_file_size,
                     large_file_threshold=config.large_file_threshold,
+                    image_budget=image_budget,
                 ),
             ),
             readiness=ReadinessService(
@@ -215,6 +218,13 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             ),
             renditions=renditions, images=images,
         )  # fmt: skip
+
+
+def image_budget_of(config: Config) -> ResultBudget:
+    """The one result budget of ``/img`` and ``image:thumbnail`` (server and worker)."""
+    return ResultBudget(
+        max_result_pixels=config.image_max_result_pixels, max_upscale=config.image_max_upscale
+    )
 
 
 async def _open_queue(
@@ -268,7 +278,10 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 signer=signer, source=runtime.source,
                 media=runtime.media, processor=runtime.images, cache=runtime.renditions,
                 cache_index=runtime.cache_index, write_behind=write_behind,
-                limits=ImageLimits(max_source_bytes=config.image_max_source_bytes),
+                limits=ImageLimits(
+                    max_source_bytes=config.image_max_source_bytes,
+                    budget=image_budget_of(config),
+                ),
             ),
             delivery=DeliveryService(
                 signer=signer, source=runtime.source, media=runtime.media,

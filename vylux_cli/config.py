@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 
 from vylux_adapters.http.settings import DEFAULT_BODY_READ_TIMEOUT
 from vylux_cli.go_duration import parse_go_duration
+from vylux_core.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
 
 MODES = ("all", "server", "worker")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
@@ -81,6 +82,8 @@ class Config:
     cache_max_size: int
     image_max_source_bytes: int
     image_max_pixels: int
+    image_max_result_pixels: int
+    image_max_upscale: int
     ffmpeg_path: str | None
     ffprobe_path: str | None
     shaka_packager_path: str | None
@@ -155,6 +158,10 @@ class _Reader:
             cache_max_size=self._int("CACHE_MAX_SIZE", 1 << 30, low=None),
             image_max_source_bytes=self._int("IMAGE_MAX_SOURCE_BYTES", 50 << 20, low=1),
             image_max_pixels=self._int("IMAGE_MAX_PIXELS", 100_000_000, low=1),
+            image_max_result_pixels=self._int(
+                "IMAGE_MAX_RESULT_PIXELS", DEFAULT_MAX_RESULT_PIXELS, low=1
+            ),
+            image_max_upscale=self._int("IMAGE_MAX_UPSCALE", DEFAULT_MAX_UPSCALE, low=1),
             ffmpeg_path=self._optional("FFMPEG_PATH"),
             ffprobe_path=self._optional("FFPROBE_PATH"),
             shaka_packager_path=self._optional("SHAKA_PACKAGER_PATH"),

@@ -297,8 +297,23 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     Variable(
         "IMAGE_MAX_PIXELS",
         "100000000",
-        "Largest decoded source and largest rendition in pixels (width × height × frames), "
-        "at least 1; beyond it: 422 / a failed job.",
+        "Largest decoded source in pixels (width × height × frames), at least 1 (a "
+        "decompression-bomb guard); beyond it: 422 / a failed job.",
+        LIMITS,
+    ),
+    Variable(
+        "IMAGE_MAX_RESULT_PIXELS",
+        "40000000",
+        "Largest rendition of `/img` and `image:thumbnail` in pixels (width × height × "
+        "frames, 40 MP), at least 1. A requested `w`×`h` beyond it: 400 / job refused at "
+        "submission; a result beyond it that depends on the source: 422 / a failed job.",
+        LIMITS,
+    ),
+    Variable(
+        "IMAGE_MAX_UPSCALE",
+        "32",
+        "Largest enlargement of a source, as a linear factor on either axis (32: a 2×2 "
+        "image may become 64×64), at least 1; beyond it: 422 / a failed job.",
         LIMITS,
     ),
     # --- media tools ---------------------------------------------------------------------------

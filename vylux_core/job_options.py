@@ -12,6 +12,7 @@ from attrs import frozen
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
 from vylux_core.image_options import MAX_DIMENSION, parse_format
 from vylux_core.job import JobType
+from vylux_core.result_budget import ResultBudget
 
 MAX_THUMBNAIL_OUTPUTS = 16
 MAX_PREVIEW_SECONDS = 30.0
@@ -162,6 +163,21 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def check_result_budget(options: JobOptions, budget: ResultBudget) -> None:
+    """Refuse thumbnail outputs whose requested box alone exceeds ``budget``.
+
+    Separate from :func:`decode_options` because the budget is configuration: the
+    service checks it at submission, and the image processor checks every rendition
+    against the source again when the job runs.
+    """
+    if not isinstance(options, ThumbnailOptions):
+        return
+    for index, output in enumerate(options.outputs):
+        excess = budget.box_excess(output.width, output.height)
+        if excess is not None:
+            raise _invalid(f"options.outputs[{index}]: {excess}")
 
 
 # --- per-type decoders -----------------------------------------------------------------

@@ -119,6 +119,27 @@ async def test_bad_requests_are_400_before_the_signature(
     assert "cache-control" not in response.headers
 
 
+@pytest.mark.parametrize("sign", [True, False], ids=["signed", "unsigned"])
+async def test_box_over_the_result_budget_is_400_before_the_signature(
+    world: World, sign: bool
+) -> None:
+    """A 281-byte 4x4 PNG asked for 8192x8192 cost 11-17 s of a core: refused from the
+    options alone, so the source is neither read nor decoded."""
+    await world.put_source("a.png", fake_image(4, 4))
+    path = (
+        world.img_path("w8192_h8192", "a.png", "webp")
+        if sign
+        else f"/img/{SIG}/w8192_h8192/a.png.webp"
+    )
+
+    response = await world.client.get(path)
+
+    message = "bad options: 8192x8192 is 67108864 pixels, more than the result limit of 40000000"
+    assert (response.status_code, response.json()) == (400, {"message": message})
+    assert "cache-control" not in response.headers
+    assert [key async for key in world.media.list("cache/")] == []
+
+
 @pytest.mark.parametrize(
     "sig",
     [

@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.types import Message
 
 from tests.e2e.http_world import API, World, memory_world
+from vylux_adapters.memory import fake_image
 from vylux_core.services import JobLimits
 
 H = "abcdef1234567890"
@@ -294,6 +295,36 @@ async def test_strict_json_bodies(world: World, body: bytes, message: str) -> No
 async def test_validation_messages(world: World, changes: dict[str, Any], message: str) -> None:
     response = await world.create_job({**THUMBNAIL, **changes})
     assert (response.status_code, response.json()) == (400, {"message": message})
+
+
+async def test_thumbnail_outputs_over_the_result_budget_are_refused_at_submission(
+    world: World,
+) -> None:
+    """16 AVIF outputs of 8192x8192 from one source: 16 x 67 MP of encoding, refused
+    before a job row or a task exists."""
+    await world.put_source("uploads/a.png", fake_image(4, 4))
+    outputs = [
+        {"variant": f"v{n}", "width": 8192, "height": 8192, "format": "avif"} for n in range(16)
+    ]
+    body = {**THUMBNAIL, "options": {"outputs": outputs}}
+
+    response = await world.create_job(body)
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "message": "invalid options: options.outputs[0]: 8192x8192 is 67108864 pixels, "
+            "more than the result limit of 40000000"
+        },
+    )
+    assert await world.jobs.list_by_hash(H) == []
+    # Within the budget (and one side alone, which depends on the source) is accepted.
+    outputs = [
+        {"variant": "big", "width": 6000, "height": 6000, "format": "avif"},
+        {"variant": "wide", "width": 8192, "format": "webp"},
+    ]
+    accepted = await world.create_job({**THUMBNAIL, "options": {"outputs": outputs}})
+    assert accepted.status_code == 202
 
 
 async def test_preflight_missing_and_oversized_sources() -> None:

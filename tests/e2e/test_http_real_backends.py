@@ -126,6 +126,62 @@ async def test_i4_unsupported_format_even_with_a_valid_signature(world: World) -
     assert "x-fallback" not in response.headers
 
 
+@pytest.mark.parametrize(
+    ("opts", "status", "message"),
+    [
+        pytest.param(
+            "w8192_h8192",
+            400,
+            "bad options: 8192x8192 is 67108864 pixels, more than the result limit of 40000000",
+            id="box-over-budget-400",
+        ),
+        pytest.param(
+            "w8192",
+            422,
+            "result of 8192x8192 exceeds the result limit of 40000000 pixels",
+            id="fit-result-over-budget-422",
+        ),
+        pytest.param(
+            "w4000_h4000",
+            422,
+            "enlarging 4x4 to 4000x4000 exceeds the maximum upscale factor of 32",
+            id="upscale-factor-422",
+        ),
+    ],
+)
+async def test_tiny_source_cannot_buy_a_huge_rendition(
+    world: World, opts: str, status: int, message: str
+) -> None:
+    await world.put_source("tiny.png", png(4, 4))
+
+    response = await world.client.get(world.img_path(opts, "tiny.png", "avif"))
+
+    assert (response.status_code, response.json()) == (status, {"message": message})
+    assert [key async for key in world.media.list("cache/")] == []
+    assert world.readers.open == 0
+    # Within both limits the same source renders.
+    ok = await world.client.get(world.img_path("w128_h128", "tiny.png", "avif"))
+    assert (ok.status_code, dimensions(ok.content)) == (200, (128, 128))
+
+
+async def test_renditions_carry_no_gps_and_p3_comes_out_as_srgb(world: World) -> None:
+    image = pyvips.Image.black(96, 64).new_from_image([234, 51, 34]).cast("uchar")
+    profile = image.copy(interpretation="srgb").icc_transform("p3").get("icc-profile-data")
+    image = image.copy(interpretation="srgb")
+    image.set_type(pyvips.GValue.gstr_type, "exif-ifd3-GPSLatitudeRef", "N")
+    image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    await world.put_source("phone.jpg", bytes(image.jpegsave_buffer(Q=95)))
+
+    for fmt in ("webp", "png", "avif", "jpg", "gif"):
+        response = await world.client.get(world.img_path("w48", "phone.jpg", fmt))
+        assert response.status_code == 200
+        out = pyvips.Image.new_from_buffer(response.content, "")
+        assert [f for f in out.get_fields() if f.startswith(("exif", "xmp", "icc", "iptc"))] == []
+        red, green, blue = out(24, 16)[:3]
+        assert red > 240, (fmt, red)
+        assert max(green, blue) < 20, (fmt, green, blue)
+
+
 async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> None:
     content_hash = "a" * 64
     source_key = f"uploads/aa/{content_hash}"

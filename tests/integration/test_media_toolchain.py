@@ -87,7 +87,40 @@ def clips(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> 
             *("-disposition:v", "attached_pic"),
         ),
         "text": _write(root / "notes.mp4", b"this is not a video\n" * 20),
+        # Container metadata a phone would write: title, comment, a GPS "location".
+        "tagged": make(
+            "tagged.mp4",
+            *("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=3", *quick),
+            *("-metadata", "title=Secret title", "-metadata", "comment=Secret comment"),
+            *("-metadata", "location=+48.8584+002.2945/"),
+        ),
+        "p3_still": _p3_still(root / "p3_still.jpg"),
     }
+
+
+def _p3_still(path: Path) -> Path:
+    """A still image as a cover source: EXIF with GPS, and a Display P3 profile on
+    pixels (234, 51, 34), which are about sRGB (255, 0, 0)."""
+    image = pyvips.Image.black(96, 64).new_from_image([234, 51, 34]).cast("uchar")
+    profile = image.copy(interpretation="srgb").icc_transform("p3").get("icc-profile-data")
+    image = image.copy(interpretation="srgb")
+    image.set_type(pyvips.GValue.gstr_type, "exif-ifd3-GPSLatitudeRef", "N")
+    image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    image.jpegsave(str(path), Q=95)
+    return path
+
+
+def jpeg_segments(data: bytes) -> list[int]:
+    """The marker bytes of a JPEG's segments up to the image data (0xE1 = EXIF/XMP,
+    0xE2 = ICC, 0xED = IPTC, 0xFE = comment)."""
+    markers, offset = [], 2
+    while offset + 4 <= len(data) and data[offset] == 0xFF:
+        marker = data[offset + 1]
+        if marker == 0xDA:  # start of scan: metadata comes before it
+            break
+        markers.append(marker)
+        offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
+    return markers
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -322,6 +355,41 @@ async def test_extract_cover_writes_a_jpeg_of_the_display_size(
     image = pyvips.Image.new_from_buffer(data, "")
     assert data[:3] == b"\xff\xd8\xff"
     assert (image.width, image.height) == size
+
+
+@pytest.mark.parametrize("clip", ["tagged", "p3_still"])
+async def test_cover_carries_no_metadata(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path, clip: str
+) -> None:
+    destination = tmp_path / "cover.jpg"
+
+    await toolchain.extract_cover(clips[clip], 0.0, destination)
+
+    data = destination.read_bytes()
+    assert {0xE1, 0xE2, 0xED, 0xFE} & set(jpeg_segments(data)) == set()
+    assert b"Secret" not in data
+    assert b"Lavc" not in data  # no encoder comment either
+    if clip == "p3_still":
+        # Converted to sRGB rather than stripped: the red stays as saturated.
+        red, green, blue = pyvips.Image.new_from_buffer(data, "")(48, 32)[:3]
+        assert red > 245
+        assert max(green, blue) < 25
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp"])
+async def test_preview_carries_no_metadata(
+    toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path, fmt: str
+) -> None:
+    preview = EffectivePreview(start_sec=0.0, duration=1.0, width=48, fps=5, format=fmt)
+    destination = tmp_path / f"preview.{fmt}"
+
+    await toolchain.render_preview(clips["tagged"], preview, destination)
+
+    data = destination.read_bytes()
+    image = pyvips.Image.new_from_file(str(destination), n=-1)
+    assert b"Secret" not in data
+    assert b"Lavc" not in data
+    assert [f for f in image.get_fields() if f.startswith(("exif", "xmp", "icc", "iptc"))] == []
 
 
 # --- previews ----------------------------------------------------------------------------

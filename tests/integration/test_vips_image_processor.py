@@ -20,6 +20,7 @@ from vylux_adapters.vips.export import encode
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
 from vylux_core.image_options import ImageFormat
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.result_budget import ResultBudget
 
 WEBP, AVIF, JPG, PNG, GIF = (
     ImageFormat.WEBP,
@@ -243,16 +244,51 @@ async def test_output_format_and_geometry(
         pytest.param(
             "tiny",
             transform(WEBP, 8192, 8192),
-            {"max_pixels": 1_000_000},
-            "image exceeds the pixel limit",
+            {"budget": ResultBudget(max_result_pixels=1_000_000)},
+            "result of 8192x8192 exceeds the result limit of 1000000 pixels",
             id="output-pixels",
+        ),
+        pytest.param(
+            "tiny",
+            transform(WEBP, 8192),
+            {},
+            "result of 8192x8192 exceeds the result limit of 40000000 pixels",
+            id="fit-result-over-the-default-budget",
         ),
         pytest.param(
             "gif",
             transform(GIF, 60, 40),
+            {"budget": ResultBudget(max_result_pixels=3 * 60 * 40 - 1)},
+            "result of 60x40 x 3 frames exceeds the result limit of 7199 pixels",
+            id="result-pixels-count-every-frame",
+        ),
+        pytest.param(
+            "gif",
+            transform(WEBP),
             {"max_pixels": 3 * 60 * 40 - 1},
             "image exceeds the pixel limit",
-            id="pixels-count-every-frame",
+            id="source-pixels-count-every-frame",
+        ),
+        pytest.param(
+            "tiny",
+            transform(WEBP, 65),
+            {},
+            "enlarging 2x2 to 65x65 exceeds the maximum upscale factor of 32",
+            id="upscale-factor",
+        ),
+        pytest.param(
+            "wide",
+            transform(WEBP, 100, 400),
+            {},
+            "enlarging 1000x10 to 100x400 exceeds the maximum upscale factor of 32",
+            id="upscale-factor-of-a-cover-crop",
+        ),
+        pytest.param(
+            "photo",
+            transform(WEBP, 1000),
+            {"budget": ResultBudget(max_upscale=2)},
+            "enlarging 480x640 to 1000x1333 exceeds the maximum upscale factor of 2",
+            id="upscale-factor-configured",
         ),
     ],
 )
@@ -443,3 +479,223 @@ async def test_closed_processor_refuses_work(sources: dict[str, bytes]) -> None:
 def test_constructor_rejects_non_positive_limits(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - attrs and the constructor word it differently
         PyvipsImageProcessor(**kwargs)
+
+
+# --- metadata and colour (issue #15 item 2) ------------------------------------------------
+
+# A colour inside sRGB's gamut, written as Display P3 values: correct conversion gives
+# about sRGB red (255, 0, 0); reading the P3 numbers as sRGB (no colour management)
+# would give (234, 51, 34), a visibly duller red.
+P3_PIXEL = [234, 51, 34]
+SRGB_OF_P3_PIXEL = [255, 0, 0]
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    b'xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.4N"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+# An IPTC-IIM record (1:90 coded character set, 2:120 caption) as libvips stores it.
+IPTC = b"\x1c\x02\x78\x00\x0bSecret spot"
+GPS_FIELDS = {
+    "exif-ifd3-GPSLatitudeRef": "N",
+    "exif-ifd3-GPSLatitude": "48/1 51/1 2400/100",
+    "exif-ifd3-GPSLongitudeRef": "E",
+    "exif-ifd3-GPSLongitude": "2/1 21/1 0/1",
+    "exif-ifd0-Make": "SpyCam",
+}
+LEAKY = ("exif", "xmp", "iptc", "icc", "gps", "orientation")
+
+
+def _p3_profile() -> bytes:
+    return bytes(pyvips.Image.black(1, 1, bands=3).cast("uchar").icc_transform("p3").get(
+        "icc-profile-data"
+    ))  # fmt: skip
+
+
+def tagged(save: str, pixel: list[int], profile: bytes | None = None) -> bytes:
+    """96×64 of one colour with EXIF (GPS included), XMP, IPTC and optionally an ICC profile."""
+    image = (pyvips.Image.black(96, 64, bands=3) + pixel).cast("uchar").copy(interpretation="srgb")
+    image = image.copy()
+    for name, value in GPS_FIELDS.items():
+        image.set_type(pyvips.GValue.gstr_type, name, value)
+    image.set_type(pyvips.GValue.blob_type, "xmp-data", XMP)
+    image.set_type(pyvips.GValue.blob_type, "iptc-data", IPTC)
+    if profile is not None:
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    return bytes(getattr(image, save)())
+
+
+def leaky_fields(data: bytes) -> list[str]:
+    return [name for name in decoded(data).get_fields() if any(k in name.lower() for k in LEAKY)]
+
+
+@pytest.fixture(scope="module")
+def tagged_sources() -> dict[str, bytes]:
+    p3 = _p3_profile()
+    return {
+        "jpeg": tagged("jpegsave_buffer", P3_PIXEL),
+        "png": tagged("pngsave_buffer", P3_PIXEL),
+        "p3-jpeg": tagged("jpegsave_buffer", P3_PIXEL, p3),
+        "p3-png": tagged("pngsave_buffer", P3_PIXEL, p3),
+    }
+
+
+def test_generated_sources_really_carry_gps_xmp_and_profile(
+    tagged_sources: dict[str, bytes],
+) -> None:
+    fields = decoded(tagged_sources["p3-jpeg"]).get_fields()
+    assert {"exif-ifd3-GPSLatitudeRef", "xmp-data", "icc-profile-data"} <= set(fields)
+    assert "exif-ifd3-GPSLatitudeRef" in decoded(tagged_sources["png"]).get_fields()
+
+
+@pytest.mark.parametrize("fmt", list(ImageFormat), ids=str)
+@pytest.mark.parametrize("source", ["jpeg", "png", "p3-jpeg", "p3-png"])
+async def test_no_exif_xmp_iptc_or_profile_survives(
+    processor: PyvipsImageProcessor,
+    tagged_sources: dict[str, bytes],
+    source: str,
+    fmt: ImageFormat,
+) -> None:
+    for request_ in (transform(fmt, 48), transform(fmt)):
+        rendition = await processor.transform(tagged_sources[source], request_)
+        assert leaky_fields(rendition.data) == []
+
+
+def _close(pixel: list[float], want: list[int], tolerance: int) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], want, strict=True))
+
+
+@pytest.mark.parametrize("fmt", list(ImageFormat), ids=str)
+@pytest.mark.parametrize("source", ["p3-jpeg", "p3-png"])
+async def test_display_p3_colours_come_out_as_srgb(
+    processor: PyvipsImageProcessor,
+    tagged_sources: dict[str, bytes],
+    source: str,
+    fmt: ImageFormat,
+) -> None:
+    rendition = await processor.transform(tagged_sources[source], transform(fmt, 48, q=95))
+
+    pixel = decoded(rendition.data)(24, 16)
+    assert _close(pixel, SRGB_OF_P3_PIXEL, 14), pixel
+    assert not _close(pixel, P3_PIXEL, 14)  # the unmanaged reading would land here
+
+
+@pytest.mark.parametrize("fmt", [WEBP, PNG], ids=str)
+async def test_untagged_sources_are_not_colour_managed(
+    processor: PyvipsImageProcessor, tagged_sources: dict[str, bytes], fmt: ImageFormat
+) -> None:
+    rendition = await processor.transform(tagged_sources["png"], transform(fmt, 48, q=100))
+
+    assert _close(decoded(rendition.data)(24, 16), P3_PIXEL, 3)
+
+
+async def test_cmyk_sources_come_out_as_srgb_without_a_profile(
+    processor: PyvipsImageProcessor,
+) -> None:
+    rgb = pyvips.Image.black(32, 32).new_from_image([30, 120, 200]).cast("uchar")
+    cmyk = bytes(rgb.copy(interpretation="srgb").icc_transform("cmyk").jpegsave_buffer(Q=95))
+
+    rendition = await processor.transform(cmyk, transform(WEBP, 16, q=100))
+
+    image = decoded(rendition.data)
+    assert image.bands == 3
+    assert leaky_fields(rendition.data) == []
+    assert _close(image(8, 8), [30, 120, 200], 20)
+
+
+async def test_thumbnail_workflow_outputs_carry_no_metadata(
+    tagged_sources: dict[str, bytes],
+) -> None:
+    from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryObjectStore
+    from vylux_core.job import JobType, NewJob
+    from vylux_core.worker import ProgressReporter
+    from vylux_core.workflows.thumbnail import ThumbnailWorkflow
+
+    clock = ManualClock()
+    source, media, jobs = MemoryObjectStore(), MemoryObjectStore(), MemoryJobStore(clock=clock)
+    await source.put_bytes("in.jpg", tagged_sources["p3-jpeg"], content_type="image/jpeg")
+    processor = PyvipsImageProcessor(threads=1)
+    workflow = ThumbnailWorkflow(
+        source=source, media=media, images=processor, max_source_bytes=1 << 20
+    )
+    outputs = [{"variant": fmt.value, "width": 48, "format": fmt.value} for fmt in ImageFormat]
+    created = await jobs.create(
+        NewJob(id="job", type=JobType.THUMBNAIL, hash="abcdef1234567890", source="in.jpg",
+               options={"outputs": outputs}, request_fingerprint="fp")
+    )  # fmt: skip
+    job = await jobs.mark_processing(created.job.id)
+    try:
+        results = await workflow(job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
+    finally:
+        await processor.aclose()
+
+    assert len(results) == len(ImageFormat)
+    for result in results:
+        data = await media.read_bytes(result["key"], max_bytes=1 << 20)
+        assert data is not None
+        assert leaky_fields(data) == [], result["format"]
+        assert _close(decoded(data)(24, 16), SRGB_OF_P3_PIXEL, 14), result["format"]
+
+
+@pytest.mark.parametrize("fmt", [WEBP, GIF], ids=str)
+async def test_animated_display_p3_frames_come_out_as_srgb(
+    processor: PyvipsImageProcessor, fmt: ImageFormat
+) -> None:
+    # Frames must differ, or libwebp merges them into one.
+    frames = [pyvips.Image.black(20, 10).new_from_image([234, 51, 34 + 40 * i]) for i in range(3)]
+    strip = pyvips.Image.arrayjoin(frames, across=1).cast("uchar").copy(interpretation="srgb")
+    strip = _with_int(_with_int(strip, "page-height", 10), "loop", 0)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [100, 200, 300])
+    strip.set_type(pyvips.GValue.blob_type, "icc-profile-data", _p3_profile())
+    strip.set_type(pyvips.GValue.gstr_type, "exif-ifd3-GPSLatitudeRef", "N")
+    source = bytes(strip.webpsave_buffer())
+
+    rendition = await processor.transform(source, transform(fmt, 10, 10, q=95))
+
+    image = decoded(rendition.data)
+    assert (image.get_n_pages(), image.get("delay")) == (3, [100, 200, 300])
+    assert leaky_fields(rendition.data) == []
+    assert _close(image(5, 5), SRGB_OF_P3_PIXEL, 14)  # the first frame
+
+
+@pytest.mark.parametrize("profile", [b"x" * 200, b"acsp" * 40], ids=["garbage", "no-tags"])
+async def test_a_broken_profile_is_not_a_failure(
+    processor: PyvipsImageProcessor, profile: bytes
+) -> None:
+    image = pyvips.Image.black(32, 32).new_from_image(P3_PIXEL).cast("uchar")
+    image = image.copy(interpretation="srgb")
+    image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+
+    rendition = await processor.transform(bytes(image.pngsave_buffer()), transform(WEBP, 16))
+
+    # libvips ignores a profile it cannot use: the pixels are read as sRGB.
+    assert _close(decoded(rendition.data)(8, 8), P3_PIXEL, 4)
+
+
+def _profile(name: str) -> bytes:
+    image = pyvips.Image.black(1, 1, bands=3).cast("uchar").copy(interpretation="srgb")
+    return bytes(image.icc_transform(name).get("icc-profile-data"))
+
+
+def _with_linear_curves(profile: bytes) -> bytes:
+    """``profile`` with every TRC tag pointing at an identity ``curv`` (linear light)."""
+    identity = b"curv" + b"\0" * 8  # no entries: the identity curve
+    data = bytearray(profile) + identity
+    (count,) = struct.unpack_from(">I", data, 128)
+    for index in range(count):
+        entry = 132 + 12 * index
+        if bytes(data[entry : entry + 4]) in (b"rTRC", b"gTRC", b"bTRC"):
+            struct.pack_into(">II", data, entry + 4, len(profile), len(identity))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "srgb"),
+    [("srgb", True), ("p3", False), ("cmyk", False), ("linear-srgb", False)],
+)
+def test_only_srgb_profiles_take_the_unmanaged_path(name: str, srgb: bool) -> None:
+    from vylux_adapters.vips.colour import is_srgb_profile
+
+    profile = _with_linear_curves(_profile("srgb")) if name == "linear-srgb" else _profile(name)
+
+    assert is_srgb_profile(profile) is srgb

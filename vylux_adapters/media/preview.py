@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final
 
 from vylux_adapters.media.probe import ProbedSource
-from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
+from vylux_adapters.media.process import FFMPEG_BASE_ARGS, NO_METADATA_ARGS, run_tool
 from vylux_core.errors import MediaToolFailed
 from vylux_core.job_options import EffectivePreview
 
@@ -80,7 +80,7 @@ def _clip_input(source: Path, probed: ProbedSource, preview: EffectivePreview) -
     return [
         *FFMPEG_BASE_ARGS, "-y",
         "-ss", f"{start:.3f}", "-t", f"{preview.duration:.3f}", "-i", str(source),
-        "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-map", "0:v:0", "-an", "-sn", "-dn", *NO_METADATA_ARGS,
     ]  # fmt: skip
 
 
@@ -96,6 +96,8 @@ def _save_webp(frames: Path, destination: Path, width: int, height: int, fps: in
         raise MediaToolFailed("ffmpeg: the preview clip has no frames")
     import pyvips  # type: ignore[import-untyped]
 
+    from vylux_adapters.vips.export import metadata_options
+
     try:
         # Raw frames one after another are already the vertical strip an animated image is
         # in libvips (what arrayjoin(across=1) would build), so no per-frame join is needed.
@@ -105,7 +107,7 @@ def _save_webp(frames: Path, destination: Path, width: int, height: int, fps: in
         strip.set_type(pyvips.GValue.gint_type, "page-height", height)
         strip.set_type(pyvips.GValue.array_int_type, "delay", [round(1000 / fps)] * count)
         strip.set_type(pyvips.GValue.gint_type, "loop", 0)
-        strip.webpsave(str(destination), Q=WEBP_QUALITY, effort=WEBP_EFFORT)
+        strip.webpsave(str(destination), Q=WEBP_QUALITY, effort=WEBP_EFFORT, **metadata_options())
     except pyvips.Error as exc:
         raise MediaToolFailed(f"webp: {str(exc).strip()[:500]}") from exc
 

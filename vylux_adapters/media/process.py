@@ -37,6 +37,10 @@ FFMPEG_BASE_ARGS: Final = (
     "-hide_banner", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,pipe",
 )  # fmt: skip
 
+# Output options: copy no container/stream metadata (titles, GPS "location" tags,
+# creation times) and write no "Lavc…" encoder comment into images.
+NO_METADATA_ARGS: Final = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact")
+
 StdoutConsumer = Callable[[bytes], None]
 
 

@@ -17,6 +17,7 @@ from vylux_adapters.media.preview import render_gif, render_webp
 from vylux_adapters.media.probe import ProbedSource, parse_probe, probe_args
 from vylux_adapters.media.process import (
     FFMPEG_BASE_ARGS,
+    NO_METADATA_ARGS,
     capture_tool,
     run_tool,
     single_error,
@@ -73,17 +74,20 @@ class FfmpegMediaToolchain:
 
     async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
         """``timestamp_sec`` is clamped into the video, so a late timestamp gives the last
-        frame rather than an empty file."""
+        frame rather than an empty file. The JPEG carries no metadata: FFmpeg copies
+        none and writes no encoder comment, and a frame with an ICC profile (a
+        still-image source) is converted to sRGB without it."""
         probed = await self._probe(source)
         timestamp = cover_timestamp(probed, timestamp_sec)
         await asyncio.to_thread(_prepare, destination)
         args = [
             *FFMPEG_BASE_ARGS, "-y", "-ss", f"{timestamp:.3f}", "-i", str(source),
             "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "2",
-            "-update", "1", "-f", "image2", str(destination),
+            *NO_METADATA_ARGS, "-update", "1", "-f", "image2", str(destination),
         ]  # fmt: skip
         await run_tool("ffmpeg", [self._binaries.ffmpeg, *args])
         await asyncio.to_thread(_require_output, destination, "cover")
+        await asyncio.to_thread(_cover_to_srgb, destination)
 
     async def render_preview(
         self, source: Path, preview: EffectivePreview, destination: Path
@@ -231,6 +235,22 @@ def cover_timestamp(probed: ProbedSource, requested: float) -> float:
         return start
     last = max(0.0, end - COVER_END_MARGIN_FRAMES / probed.media.frame_rate)
     return min(start, last)
+
+
+# What FFmpeg's ``-q:v 2`` gives, roughly: the rare re-encode should not look worse.
+COVER_REENCODE_QUALITY: Final = 92
+
+
+def _cover_to_srgb(destination: Path) -> None:
+    # pyvips is imported on first use, as in ``preview``.
+    import pyvips  # type: ignore[import-untyped]
+
+    from vylux_adapters.vips.colour import convert_jpeg_file_to_srgb
+
+    try:
+        convert_jpeg_file_to_srgb(destination, COVER_REENCODE_QUALITY)
+    except pyvips.Error as exc:
+        raise MediaToolFailed(f"cover colour conversion: {str(exc).strip()[:500]}") from exc
 
 
 def _make_dirs(*paths: Path) -> None:

@@ -18,24 +18,29 @@ AVIF_EFFORT = 2
 _WHITE = 255.0
 
 
-def encode(image: VipsImage, fmt: ImageFormat, quality: int) -> bytes:
+def encode(
+    image: VipsImage, fmt: ImageFormat, quality: int, *, keep_profile: bool = False
+) -> bytes:
     """Run the pipeline and return the encoded bytes.
 
     Animated images carry ``page-height`` in their metadata; webpsave and gifsave
     read it from there. ``quality`` is clamped to 1–100 for the lossy encoders (the
     worker passes the format default, which is 0 for png and gif) and ignored by png/gif.
+    Every format leaves without EXIF, XMP, IPTC and comments; the ICC profile goes
+    too unless ``keep_profile`` (see ``colour.to_srgb``).
     """
     q = min(100, max(1, quality))
+    metadata = metadata_options(keep_profile=keep_profile)
     if fmt is ImageFormat.WEBP:
-        data = image.webpsave_buffer(Q=q)
+        data = image.webpsave_buffer(Q=q, **metadata)
     elif fmt is ImageFormat.AVIF:
-        data = image.heifsave_buffer(Q=q, compression="av1", effort=AVIF_EFFORT)
+        data = image.heifsave_buffer(Q=q, compression="av1", effort=AVIF_EFFORT, **metadata)
     elif fmt is ImageFormat.JPG:
-        data = _flatten(image).jpegsave_buffer(Q=q, **_strip_all_metadata())
+        data = _flatten(image).jpegsave_buffer(Q=q, **metadata)
     elif fmt is ImageFormat.PNG:
-        data = image.pngsave_buffer()
+        data = image.pngsave_buffer(**metadata)
     else:
-        data = image.gifsave_buffer()
+        data = image.gifsave_buffer(**metadata)
     return bytes(data)
 
 
@@ -47,9 +52,11 @@ def _flatten(image: VipsImage) -> VipsImage:
     return image.flatten(background=[_WHITE] * (image.bands - 1))
 
 
-def _strip_all_metadata() -> dict[str, Any]:
-    # EXIF (GPS, camera serials), XMP and ICC all go: the reference's "keep=none".
-    # ``keep`` replaced ``strip`` in libvips 8.15.
+def metadata_options(*, keep_profile: bool = False) -> dict[str, Any]:
+    """Saver options that drop EXIF (GPS, camera serials), XMP, IPTC and the rest.
+
+    ``keep`` replaced ``strip`` in libvips 8.15; ``strip`` cannot keep the profile alone.
+    """
     if pyvips.at_least_libvips(8, 15):
-        return {"keep": "none"}
-    return {"strip": True}
+        return {"keep": "icc" if keep_profile else "none"}
+    return {} if keep_profile else {"strip": True}

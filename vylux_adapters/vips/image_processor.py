@@ -20,10 +20,15 @@ they change output bytes, and so ETags, relative to the reference):
   HEIF/AVIF or TIFF unless ``allow_untrusted_loaders`` (SVG and anything else →
   "unsupported source image type"); page count and then frame count are checked
   (animated → jpg/png/avif is refused with the spec's message; more than
-  ``max_frames`` pages → "animated image exceeds frame limit"); source pixels and
-  output pixels (width × height × decoded frames) must each stay within
-  ``max_pixels`` ("image exceeds the pixel limit"), which is also what bounds
-  memory for upscaled animations.
+  ``max_frames`` pages → "animated image exceeds frame limit"); source pixels
+  (width × height × decoded frames) must stay within ``max_pixels`` ("image
+  exceeds the pixel limit"), and the rendition within the core's
+  :class:`ResultBudget` (output pixels × frames, which also bounds memory for
+  upscaled animations, and the upscale factor).
+* Metadata: no output carries EXIF, XMP, IPTC or comments. Sources with an
+  embedded non-sRGB profile (Display P3, Adobe RGB, CMYK) are converted to sRGB
+  after the resize and the profile dropped; untagged and sRGB-tagged sources are
+  not colour-managed at all (see ``colour``).
 * Only GIF and WebP sources with several frames stay animated, and only for webp or
   gif output; a multi-page TIFF/HEIF renders its first page, like the reference.
 * Errors: everything up to building the pipeline → ``UnprocessableImage``
@@ -49,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyvips  # type: ignore[import-untyped]
 
+from vylux_adapters.vips.colour import to_srgb
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
@@ -57,6 +63,7 @@ from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.result_budget import ResultBudget
 
 
 def transform_sync(source: bytes, transform: ImageTransform, limits: VipsLimits) -> ImageRendition:
@@ -73,14 +80,21 @@ def transform_sync(source: bytes, transform: ImageTransform, limits: VipsLimits)
     frames = info.pages if animated else 1
     plan = plan_resize(transform.width, transform.height)
     expected = output_size(info.display_size, plan)
-    limits.check_pixels(info.stored_size.pixels * frames, expected.pixels * frames)
+    limits.check_source_pixels(info.stored_size.pixels * frames)
+    source_size = info.display_size
+    limits.budget.check_result(
+        source=(source_size.width, source_size.height),
+        result=(expected.width, expected.height),
+        frames=frames,
+    )
 
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
         image = resize_animated(source, info, plan) if animated else resize_static(source, plan)
+        image, keep_profile = to_srgb(image)
         width = int(image.width)
         height = int(image.get("page-height")) if animated else int(image.height)
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
-        data = encode(image, fmt, transform.quality)
+        data = encode(image, fmt, transform.quality, keep_profile=keep_profile)
     return ImageRendition(data=data, format=fmt, width=width, height=height)
 
 
@@ -97,6 +111,7 @@ class PyvipsImageProcessor:
         *,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_frames: int = DEFAULT_MAX_FRAMES,
+        budget: ResultBudget | None = None,
         allow_untrusted_loaders: bool = False,
         threads: int | None = None,
     ) -> None:
@@ -107,6 +122,7 @@ class PyvipsImageProcessor:
             max_pixels=max_pixels,
             max_frames=max_frames,
             allow_untrusted_loaders=allow_untrusted_loaders,
+            budget=budget if budget is not None else ResultBudget(),
         )
         # Threads start on first use; creating the pool does no work.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vips")

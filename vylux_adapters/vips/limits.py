@@ -11,6 +11,7 @@ from vylux_adapters.vips.errors import (
     UNSUPPORTED_SOURCE,
 )
 from vylux_core.errors import UnprocessableImage
+from vylux_core.result_budget import ResultBudget
 
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_FRAMES = 200  # the reference's frame limit (spec §5.1.6)
@@ -37,12 +38,13 @@ _POSITIVE = [validators.instance_of(int), validators.ge(1)]
 
 @frozen(kw_only=True)
 class VipsLimits:
-    """``max_pixels`` bounds both the decoded source and the produced rendition
-    (width × height × frames); ``max_frames`` bounds the page count."""
+    """``max_pixels`` bounds the decoded source (width × height × frames),
+    ``max_frames`` the page count and ``budget`` the produced rendition."""
 
     max_pixels: int = field(default=DEFAULT_MAX_PIXELS, validator=_POSITIVE)
     max_frames: int = field(default=DEFAULT_MAX_FRAMES, validator=_POSITIVE)
     allow_untrusted_loaders: bool = False
+    budget: ResultBudget = field(factory=ResultBudget)
 
     def check_loader(self, loader: str) -> None:
         if loader not in TRUSTED_LOADERS and not self.allow_untrusted_loaders:
@@ -55,6 +57,6 @@ class VipsLimits:
         if pages > self.max_frames:
             raise UnprocessableImage(FRAME_LIMIT)
 
-    def check_pixels(self, *counts: int) -> None:
-        if any(count > self.max_pixels for count in counts):
+    def check_source_pixels(self, pixels: int) -> None:
+        if pixels > self.max_pixels:
             raise UnprocessableImage(PIXEL_LIMIT)

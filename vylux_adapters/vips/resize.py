@@ -23,9 +23,8 @@ def resize_static(source: bytes, plan: ResizePlan) -> VipsImage:
     options: dict[str, Any] = {
         "height": plan.box.height,
         "size": "both" if plan.upscale else "down",
-        # Convert tagged sources to sRGB: the encoders strip profiles (JPEG keep=none),
-        # and untagged pixels are read as sRGB, so wide-gamut colours would shift.
-        "output_profile": "srgb",
+        # No output_profile: it colour-manages every source, untagged ones included,
+        # before the resize; ``colour.to_srgb`` converts only what needs it, afterwards.
     }
     if plan.cover:
         options["crop"] = "centre"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import hashlib
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.content_hash import content_hash_of
 from vylux_core.errors import (
+    InvalidImageOptions,
     ObjectNotFound,
     ProcessingFailed,
     SourceTooLarge,
@@ -28,6 +29,7 @@ from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry, ImageCacheIndex
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
 from vylux_core.ports.object_store import ObjectStore
+from vylux_core.result_budget import ResultBudget
 from vylux_core.signing import UrlSigner
 from vylux_core.single_flight import SingleFlight
 from vylux_core.storage_keys import rendition_cache_key
@@ -97,6 +99,7 @@ MAX_REMEMBERED_REQUESTS = 4096
 class ImageLimits:
     max_source_bytes: int = 50 << 20
     max_cache_object_bytes: int = 64 << 20
+    budget: ResultBudget = Factory(ResultBudget)
 
 
 class ImageService:
@@ -149,6 +152,8 @@ class ImageService:
                 return cached.hit
         source_key, fmt = parse_image_request_path(remainder)
         options = parse_image_options(raw_options)
+        if (excess := self._limits.budget.box_excess(options.width, options.height)) is not None:
+            raise InvalidImageOptions(f"bad options: {excess}")
         self._signer.verify_image(signature, options, source_key, fmt)
         key = processing_hash(source_key, options, fmt)
         self._remember_verified((signature, raw_options, remainder), key)

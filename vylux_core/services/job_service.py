@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from vylux_core.errors import (
     ObjectNotFound,
@@ -16,6 +16,7 @@ from vylux_core.errors import (
     SourceTooLarge,
 )
 from vylux_core.job import Job, NewJob
+from vylux_core.job_options import check_result_budget
 from vylux_core.job_request import JobRequest
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.ports.id_generator import IdGenerator
@@ -25,6 +26,7 @@ from vylux_core.ports.key_store import KeyStore
 from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, ObjectStore
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
+from vylux_core.result_budget import ResultBudget
 from vylux_core.retry_requests import build_retry_requests
 from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, sniff_image_type
 from vylux_core.storage_keys import image_prefix, video_prefix
@@ -53,6 +55,7 @@ class RenditionCache(Protocol):
 class JobLimits:
     max_file_size: int = 53_687_091_200
     large_file_threshold: int = 5_368_709_120
+    image_budget: ResultBudget = Factory(ResultBudget)
 
 
 @frozen
@@ -101,7 +104,8 @@ class JobService:
 
         The row is written before the task is enqueued; if the enqueue fails the row
         stays ``queued`` and the reconciler enqueues it later, so the job is accepted.
-        Raises ``SourceMissing``/``SourceTooLarge``/``SourceNotVideo`` from the preflight.
+        Raises ``InvalidOptions`` for thumbnail outputs over the result budget and
+        ``SourceMissing``/``SourceTooLarge``/``SourceNotVideo`` from the preflight.
         """
         existing = await self._jobs.find_active(request.fingerprint())
         if existing is not None:
@@ -156,6 +160,7 @@ class JobService:
         await self._jobs.delete_by_hash(media_hash)
 
     async def _assign_queue(self, request: JobRequest) -> QueueAssignment:
+        check_result_budget(request.options, self._limits.image_budget)
         size = 0
         if request.type.needs_source_preflight:
             try:
