@@ -268,7 +268,11 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 signer=signer, source=runtime.source,
                 media=runtime.media, processor=runtime.images, cache=runtime.renditions,
                 cache_index=runtime.cache_index, write_behind=write_behind,
-                limits=ImageLimits(max_source_bytes=config.image_max_source_bytes),
+                limits=ImageLimits(
+                    max_source_bytes=config.image_max_source_bytes,
+                    source_bytes_in_flight=config.image_source_bytes_in_flight,
+                    budget_wait_seconds=config.image_budget_wait,
+                ),
             ),
             delivery=DeliveryService(
                 signer=signer, source=runtime.source, media=runtime.media,

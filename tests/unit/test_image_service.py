@@ -14,6 +14,7 @@ from vylux_adapters.memory import (
     MemoryObjectStore,
     fake_image,
 )
+from vylux_adapters.memory.object_store import MemoryObjectReader
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     InvalidImageOptions,
@@ -30,6 +31,7 @@ from vylux_core.image_options import ImageFormat, parse_image_options, processin
 from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.ports.object_store import ByteRange
 from vylux_core.services import image_service
 from vylux_core.services.image_service import (
     CachedRendition,
@@ -70,11 +72,18 @@ class FaultyObjectStore(MemoryObjectStore):
     def __init__(self) -> None:
         super().__init__()
         self.down: set[str] = set()
+        self.opened: list[str] = []
 
     async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
         if key in self.down:
             raise StorageUnavailable(f"backend down reading {key}")
         return await super().read_bytes(key, max_bytes=max_bytes)
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> MemoryObjectReader:
+        self.opened.append(key)
+        if key in self.down:
+            raise StorageUnavailable(f"backend down opening {key}")
+        return await super().open(key, byte_range)
 
 
 class GatedProcessor(FakeImageProcessor):

@@ -59,7 +59,9 @@ from vylux_core.errors import ProcessingFailed, UnprocessableImage
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 
 
-def transform_sync(source: bytes, transform: ImageTransform, limits: VipsLimits) -> ImageRendition:
+def transform_sync(
+    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
+) -> ImageRendition:
     """Blocking implementation of ``ImageProcessor.transform`` (the adapter runs it in
     its executor; benchmarks may call it directly to measure the same code path)."""
     loader = sniff_loader(source)
@@ -117,7 +119,9 @@ class PyvipsImageProcessor:
     def limits(self) -> VipsLimits:
         return self._limits
 
-    async def transform(self, source: bytes, transform: ImageTransform) -> ImageRendition:
+    async def transform(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, transform_sync, source, transform, self._limits

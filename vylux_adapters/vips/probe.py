@@ -45,7 +45,7 @@ class SourceInfo:
         return size.transposed() if self.transposed else size
 
 
-def sniff_loader(source: bytes) -> str | None:
+def sniff_loader(source: bytes | bytearray) -> str | None:
     """The nickname of the loader libvips would pick for ``source`` (None: no loader).
 
     This is the lookup ``new_from_buffer`` and ``thumbnail_buffer`` do internally, so
@@ -54,7 +54,10 @@ def sniff_loader(source: bytes) -> str | None:
     """
     if not source:
         return None
-    found = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
+    # from_buffer: a pointer to the caller's bytes (a bytearray too), not a copy.
+    found = pyvips.vips_lib.vips_foreign_find_load_buffer(
+        pyvips.ffi.from_buffer(source), len(source)
+    )
     if found == pyvips.ffi.NULL:
         # The lookup leaves "not a known file format" in libvips' error buffer.
         pyvips.vips_lib.vips_error_clear()
@@ -63,7 +66,7 @@ def sniff_loader(source: bytes) -> str | None:
     return str(pyvips.nickname_find(pyvips.type_from_name(type_name)))
 
 
-def read_header(source: bytes, loader: str) -> SourceInfo:
+def read_header(source: bytes | bytearray, loader: str) -> SourceInfo:
     """Run ``loader`` lazily: libvips reads the header now and pixels only on demand."""
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
         header = pyvips.Operation.call(loader, source, access="sequential")

@@ -13,7 +13,7 @@ from vylux_adapters.vips.probe import SourceInfo
 VipsImage = Any
 
 
-def resize_static(source: bytes, plan: ResizePlan) -> VipsImage:
+def resize_static(source: bytes | bytearray, plan: ResizePlan) -> VipsImage:
     """First page only, EXIF-rotated, via ``thumbnail_buffer``.
 
     ``thumbnail`` shrinks on load (JPEG DCT scaling, WebP/HEIF/TIFF pyramids) and
@@ -32,7 +32,7 @@ def resize_static(source: bytes, plan: ResizePlan) -> VipsImage:
     return pyvips.Image.thumbnail_buffer(source, plan.box.width, **options)
 
 
-def resize_animated(source: bytes, info: SourceInfo, plan: ResizePlan) -> VipsImage:
+def resize_animated(source: bytes | bytearray, info: SourceInfo, plan: ResizePlan) -> VipsImage:
     """Every frame, with the result's ``page-height`` set; see the module docstring of
     ``image_processor`` for the rules.
 
