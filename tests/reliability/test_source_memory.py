@@ -17,6 +17,7 @@ figures are in docs/reliability.md ("Memory under concurrent large sources").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import struct
 import threading
@@ -31,11 +32,13 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from bench.load import MIB, REPOSITORY, child, free_port, vylux_cli
+from tests.reliability.embedded_server import embedded_server
 from vylux_core.image_options import ImageFormat, ImageOptions
 from vylux_core.signing import UrlSigner
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
+W64 = ImageOptions(width=64)
 REQUESTS = 16
 SOURCE_BYTES = 50 << 20  # IMAGE_MAX_SOURCE_BYTES' default
 # Bounds documented in docs/reliability.md; measured peaks are well below them.
@@ -85,10 +88,8 @@ class Server:
         process = psutil.Process(self.pid)
         total = process.memory_info().rss
         for descendant in process.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += descendant.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return total
 
     def img_path(self, width: int, key: str) -> str:
@@ -211,3 +212,30 @@ async def test_a_burst_of_renders_of_one_large_source_keeps_memory_bounded(
     assert settled <= idle + IDLE_SLACK, (
         f"idle RSS stayed at {settled / MIB:.0f} MiB, started at {idle / MIB:.0f}"
     )
+
+
+async def test_renders_that_find_the_byte_budget_full_get_503_with_retry_after(
+    tmp_path: Path,
+) -> None:
+    """Every source is larger than the whole budget, so each render runs alone; with
+    no wait allowed, renders that start while another holds the budget are refused."""
+    settings = {"IMAGE_SOURCE_BYTES_IN_FLIGHT": "1024", "IMAGE_BUDGET_WAIT": "0s"}
+    async with embedded_server(tmp_path / "data", **settings) as embedded:
+        noise = pyvips.Image.gaussnoise(256, 256, mean=128, sigma=64).cast("uchar")
+        for i in range(8):
+            embedded.put_source(f"s{i}.png", bytes((noise + i).cast("uchar").pngsave_buffer()))
+        paths = []
+        for i in range(8):
+            signature = embedded.signer.sign_image(W64, f"s{i}.png", ImageFormat.WEBP)
+            paths.append(f"/img/{signature}/w64/s{i}.png.webp")
+        responses = await asyncio.gather(*(embedded.client.get(path) for path in paths))
+
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) == {200, 503}, statuses
+        for refused in (r for r in responses if r.status_code == 503):
+            assert refused.headers["retry-after"] == "1"
+            assert refused.json() == {"message": "too many large images in flight, retry later"}
+        # Nothing stays reserved: the refused renders succeed once alone.
+        for path, response in zip(paths, responses, strict=True):
+            if response.status_code == 503:
+                assert (await embedded.client.get(path)).status_code == 200
