@@ -66,10 +66,28 @@ def sniff_loader(source: bytes | bytearray) -> str | None:
     return str(pyvips.nickname_find(pyvips.type_from_name(type_name)))
 
 
+def source_twin(loader: str) -> str | None:
+    """The ``_source`` loader of a ``_buffer`` loader (``pngload_buffer`` →
+    ``pngload_source``), if libvips has one.
+
+    A ``_buffer`` loader is handed a copy of the whole input (pyvips passes byte
+    strings to libvips by copying them), once per call; its ``_source`` twin reads
+    the caller's bytes in place through ``pyvips.Source.new_from_memory``. For a
+    50 MB source that is 50 MB less per render in flight.
+    """
+    twin = loader.removesuffix("_buffer") + "_source"
+    return twin if pyvips.type_find("VipsOperation", twin) != 0 else None
+
+
 def read_header(source: bytes | bytearray, loader: str) -> SourceInfo:
     """Run ``loader`` lazily: libvips reads the header now and pixels only on demand."""
+    twin = source_twin(loader)
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
-        header = pyvips.Operation.call(loader, source, access="sequential")
+        if twin is None:
+            header = pyvips.Operation.call(loader, source, access="sequential")
+        else:
+            memory = pyvips.Source.new_from_memory(source)
+            header = pyvips.Operation.call(twin, memory, access="sequential")
         orientation = header.get("orientation") if header.get_typeof("orientation") else 1
         return SourceInfo(
             loader=loader,
