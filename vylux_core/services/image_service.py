@@ -181,6 +181,12 @@ class ImageService:
     produced rendition goes into the LRU at once and into the media store in the
     background (:class:`WriteBehind`); its cleanup-tracking row is written then, not
     on every hit (the reference wrote the database on every request, §13.13).
+
+    Memory: concurrent renders of one source share one read of it
+    (:class:`_SharedSource`), held only under a reservation of its size in the
+    process's :class:`ByteBudget` (``Overloaded``, HTTP 503, when none comes within
+    the wait); a 422 is remembered per rendition for a short time while the source
+    keeps its size, so asking again does not read the source again.
     """
 
     def __init__(
