@@ -280,7 +280,9 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 cache_index=runtime.cache_index, write_behind=write_behind,
                 limits=ImageLimits(
                     max_source_bytes=config.image_max_source_bytes,
-                    budget=image_budget_of(config),
+                    result_budget=image_budget_of(config),
+                    source_bytes_in_flight=config.image_source_bytes_in_flight,
+                    budget_wait_seconds=config.image_budget_wait,
                 ),
             ),
             delivery=DeliveryService(

@@ -81,6 +81,8 @@ class Config:
     max_file_size: int
     cache_max_size: int
     image_max_source_bytes: int
+    image_source_bytes_in_flight: int
+    image_budget_wait: float
     image_max_pixels: int
     image_max_result_pixels: int
     image_max_upscale: int
@@ -157,6 +159,10 @@ class _Reader:
             max_file_size=max_file_size,
             cache_max_size=self._int("CACHE_MAX_SIZE", 1 << 30, low=None),
             image_max_source_bytes=self._int("IMAGE_MAX_SOURCE_BYTES", 50 << 20, low=1),
+            image_source_bytes_in_flight=self._int(
+                "IMAGE_SOURCE_BYTES_IN_FLIGHT", 256 << 20, low=1
+            ),
+            image_budget_wait=self._duration("IMAGE_BUDGET_WAIT", "10s"),
             image_max_pixels=self._int("IMAGE_MAX_PIXELS", 100_000_000, low=1),
             image_max_result_pixels=self._int(
                 "IMAGE_MAX_RESULT_PIXELS", DEFAULT_MAX_RESULT_PIXELS, low=1

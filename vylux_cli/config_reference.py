@@ -295,6 +295,23 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         LIMITS,
     ),
     Variable(
+        "IMAGE_SOURCE_BYTES_IN_FLIGHT",
+        "268435456",
+        "Bytes of `/img` sources held in memory at once per process (256 MiB), at least 1. "
+        "Concurrent renders of one source share one copy; a render that does not fit waits "
+        "`IMAGE_BUDGET_WAIT`, then gets 503 with `Retry-After`. A source larger than this "
+        "budget is rendered alone.",
+        LIMITS,
+    ),
+    Variable(
+        "IMAGE_BUDGET_WAIT",
+        "10s",
+        "Go duration. How long an `/img` render waits for room in "
+        "`IMAGE_SOURCE_BYTES_IN_FLIGHT` before answering 503 (its `Retry-After` is this, "
+        "rounded up to whole seconds, at least 1).",
+        LIMITS,
+    ),
+    Variable(
         "IMAGE_MAX_PIXELS",
         "100000000",
         "Largest decoded source in pixels (width × height × frames), at least 1 (a "

@@ -28,7 +28,8 @@ The tree (catch a family or a leaf)::
     ├── Unavailable                 unavailable              (HTTP 502/503)
     │   ├── StorageUnavailable      storage_unavailable
     │   ├── DatabaseUnavailable     database_unavailable
-    │   └── QueueUnavailable        queue_unavailable
+    │   ├── QueueUnavailable        queue_unavailable
+    │   └── Overloaded              overloaded               (HTTP 503, Retry-After)
     ├── ProcessingFailed            processing_failed        (HTTP 422/500)
     │   ├── UnprocessableImage      unprocessable_image
     │   ├── MediaToolFailed         media_tool_failed
@@ -193,6 +194,17 @@ class DatabaseUnavailable(Unavailable):
 
 class QueueUnavailable(Unavailable):
     code = "queue_unavailable"
+
+
+class Overloaded(Unavailable):
+    """This process has no room for the work now (a budget stayed exhausted); the
+    client may retry after ``retry_after_seconds``."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 # --- processing ---------------------------------------------------------------------------

@@ -94,12 +94,18 @@ def clips(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> 
             *("-metadata", "title=Secret title", "-metadata", "comment=Secret comment"),
             *("-metadata", "location=+48.8584+002.2945/"),
         ),
-        "p3_still": _p3_still(root / "p3_still.jpg"),
+        # Motion JPEG whose every frame is that still: still-image sources are refused
+        # as "not a video", but MJPEG clips from cameras carry a profile per frame.
+        "p3_mjpeg": make(
+            "p3_mjpeg.mov",
+            *("-loop", "1", "-framerate", "10", "-i", str(_p3_still(root / "p3_still.jpg"))),
+            *("-t", "1", "-c:v", "copy"),
+        ),
     }
 
 
 def _p3_still(path: Path) -> Path:
-    """A still image as a cover source: EXIF with GPS, and a Display P3 profile on
+    """A still image with EXIF (GPS included) and a Display P3 profile on
     pixels (234, 51, 34), which are about sRGB (255, 0, 0)."""
     image = pyvips.Image.black(96, 64).new_from_image([234, 51, 34]).cast("uchar")
     profile = image.copy(interpretation="srgb").icc_transform("p3").get("icc-profile-data")
@@ -357,7 +363,7 @@ async def test_extract_cover_writes_a_jpeg_of_the_display_size(
     assert (image.width, image.height) == size
 
 
-@pytest.mark.parametrize("clip", ["tagged", "p3_still"])
+@pytest.mark.parametrize("clip", ["tagged", "p3_mjpeg"])
 async def test_cover_carries_no_metadata(
     toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path, clip: str
 ) -> None:
@@ -369,7 +375,7 @@ async def test_cover_carries_no_metadata(
     assert {0xE1, 0xE2, 0xED, 0xFE} & set(jpeg_segments(data)) == set()
     assert b"Secret" not in data
     assert b"Lavc" not in data  # no encoder comment either
-    if clip == "p3_still":
+    if clip == "p3_mjpeg":
         # Converted to sRGB rather than stripped: the red stays as saturated.
         red, green, blue = pyvips.Image.new_from_buffer(data, "")(48, 32)[:3]
         assert red > 245

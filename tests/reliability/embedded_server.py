@@ -90,9 +90,10 @@ class EmbeddedServer:
 
 
 @asynccontextmanager
-async def embedded_server(data_dir: Path) -> AsyncIterator[EmbeddedServer]:
-    """``vylux-cli serve``'s app on a fresh data directory (secrets generated there)."""
-    config = bootstrap.load_runtime_config({"VYLUX_DATA_DIR": str(data_dir)})
+async def embedded_server(data_dir: Path, **settings: str) -> AsyncIterator[EmbeddedServer]:
+    """``vylux-cli serve``'s app on a fresh data directory (secrets generated there);
+    ``settings`` are further configuration variables."""
+    config = bootstrap.load_runtime_config({"VYLUX_DATA_DIR": str(data_dir), **settings})
     async with (
         bootstrap.open_runtime(config) as runtime,
         bootstrap.build_server(runtime) as app,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -14,12 +16,14 @@ from vylux_adapters.memory import (
     MemoryObjectStore,
     fake_image,
 )
+from vylux_adapters.memory.object_store import MemoryObjectReader
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     InvalidImageOptions,
     InvalidSignature,
     InvalidStorageKey,
     ObjectNotFound,
+    Overloaded,
     ProcessingFailed,
     StorageUnavailable,
     UnprocessableImage,
@@ -30,6 +34,7 @@ from vylux_core.image_options import ImageFormat, parse_image_options, processin
 from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.ports.object_store import ByteRange, ObjectInfo
 from vylux_core.services import image_service
 from vylux_core.services.image_service import (
     CachedRendition,
@@ -70,11 +75,18 @@ class FaultyObjectStore(MemoryObjectStore):
     def __init__(self) -> None:
         super().__init__()
         self.down: set[str] = set()
+        self.opened: list[str] = []
 
     async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
         if key in self.down:
             raise StorageUnavailable(f"backend down reading {key}")
         return await super().read_bytes(key, max_bytes=max_bytes)
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> MemoryObjectReader:
+        self.opened.append(key)
+        if key in self.down:
+            raise StorageUnavailable(f"backend down opening {key}")
+        return await super().open(key, byte_range)
 
 
 class GatedProcessor(FakeImageProcessor):
@@ -114,6 +126,7 @@ def make_rig(
     *,
     processor: FakeImageProcessor | None = None,
     limits: ImageLimits | None = None,
+    now: Callable[[], float] = time.monotonic,
 ) -> Rig:
     source = FaultyObjectStore()
     media = FaultyObjectStore()
@@ -130,6 +143,7 @@ def make_rig(
         cache_index=index,
         write_behind=write_behind,
         limits=limits if limits is not None else ImageLimits(),
+        now=now,
     )
     return Rig(source, media, chosen, cache, index, write_behind, service)
 
@@ -619,3 +633,115 @@ async def test_etag_of_a_processed_rendition_has_the_documented_shape() -> None:
     rig = await rig_with_source()
     rendition = await render(rig, "w64", SOURCE_KEY + ".webp")
     assert re.fullmatch(r'"[0-9a-f]{16}"', rendition.etag)
+
+
+# --- memory under concurrent large sources ----------------------------------------------------
+
+
+class CountingStore(FaultyObjectStore):
+    """Counts whole-object reads: every chunk iteration of an opened object."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stats: list[str] = []
+
+    async def stat(self, key: str) -> ObjectInfo:
+        self.stats.append(key)
+        return await super().stat(key)
+
+
+class RefusingProcessor(FakeImageProcessor):
+    """Refuses every source, as libvips does a header over the pixel limit."""
+
+    async def transform(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
+        self.calls += 1
+        raise UnprocessableImage("image exceeds the pixel limit")
+
+
+async def test_concurrent_renders_of_distinct_options_of_one_source_read_it_once() -> None:
+    processor = GatedProcessor()
+    rig = await rig_with_source(processor=processor)
+    options = [f"w{width}" for width in range(10, 26)]
+
+    async def open_gate_once_processing() -> None:
+        await processor.entered.wait()
+        processor.gate.set()
+
+    renditions, _ = await asyncio.gather(
+        asyncio.gather(*(render(rig, opts, SOURCE_KEY + ".webp") for opts in options)),
+        open_gate_once_processing(),
+    )
+
+    assert processor.calls == len(options)
+    assert len({r.data for r in renditions}) == len(options)
+    assert rig.source.opened == [SOURCE_KEY]
+    # Once the group is done the bytes are dropped: a later render reads again.
+    await render(rig, "w99", SOURCE_KEY + ".webp")
+    assert rig.source.opened == [SOURCE_KEY, SOURCE_KEY]
+
+
+async def test_a_render_over_the_byte_budget_waits_then_is_overloaded() -> None:
+    processor = GatedProcessor()
+    limits = ImageLimits(source_bytes_in_flight=len(SOURCE), budget_wait_seconds=0.01)
+    rig = make_rig(processor=processor, limits=limits)
+    await rig.source.put_bytes("a.png", SOURCE, content_type="image/png")
+    await rig.source.put_bytes("b.png", SOURCE, content_type="image/png")
+
+    holding = asyncio.create_task(render(rig, "w64", "a.png.webp"))
+    await processor.entered.wait()  # a.png's bytes fill the budget while it renders
+    with pytest.raises(Overloaded) as caught:
+        await render(rig, "w64", "b.png.webp")
+    assert caught.value.retry_after_seconds == 1
+    assert rig.source.opened == ["a.png", "b.png"]  # opened for its size, never read
+
+    processor.gate.set()
+    await holding
+    # The finished render gave its bytes back: the other source fits now.
+    rendition = await render(rig, "w64", "b.png.webp")
+    assert rendition.source is RenditionSource.PROCESSED
+
+
+async def test_the_byte_budget_is_given_back_when_a_render_fails() -> None:
+    limits = ImageLimits(source_bytes_in_flight=len(SOURCE), budget_wait_seconds=0.01)
+    rig = make_rig(processor=RefusingProcessor(), limits=limits)
+    await rig.source.put_bytes("a.png", SOURCE, content_type="image/png")
+    for opts in ("w10", "w11", "w12"):
+        with pytest.raises(UnprocessableImage):
+            await render(rig, opts, "a.png.webp")
+
+
+async def test_a_refusal_is_remembered_while_the_source_is_unchanged_then_expires() -> None:
+    clock = [1000.0]
+    processor = RefusingProcessor()
+    rig = make_rig(processor=processor, now=lambda: clock[0])
+    source = CountingStore()
+    rig.service._source = source
+    await source.put_bytes(SOURCE_KEY, SOURCE, content_type="image/png")
+    remainder = SOURCE_KEY + ".webp"
+
+    for _ in range(3):
+        with pytest.raises(UnprocessableImage, match=r"^image exceeds the pixel limit$"):
+            await render(rig, "w64", remainder)
+    assert processor.calls == 1
+    assert source.opened == [SOURCE_KEY]  # read once; the repeats only stat it
+    assert source.stats == [SOURCE_KEY, SOURCE_KEY]
+
+    clock[0] += ImageLimits().refusal_memory_seconds + 1
+    with pytest.raises(UnprocessableImage):
+        await render(rig, "w64", remainder)
+    assert processor.calls == 2
+
+
+async def test_a_remembered_refusal_is_forgotten_when_the_source_changes() -> None:
+    processor = RefusingProcessor()
+    rig = make_rig(processor=processor)
+    await rig.source.put_bytes(SOURCE_KEY, SOURCE, content_type="image/png")
+    remainder = SOURCE_KEY + ".webp"
+    with pytest.raises(UnprocessableImage):
+        await render(rig, "w64", remainder)
+    await rig.source.put_bytes(SOURCE_KEY, SOURCE + b"replaced", content_type="image/png")
+    with pytest.raises(UnprocessableImage):
+        await render(rig, "w64", remainder)
+    assert processor.calls == 2

@@ -36,6 +36,7 @@ from vylux_core.errors import (
     KeyUnwrapFailed,
     NotRetryable,
     ObjectNotFound,
+    Overloaded,
     ProcessingFailed,
     QueueUnavailable,
     SourceMissing,
@@ -119,6 +120,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(SourceFetchFailed, 502, "source storage unavailable", cause=StorageUnavailable),
         ErrorRule(UnprocessableImage, 422),
         ErrorRule(ProcessingFailed, 500, "image processing failed"),
+        ErrorRule(Overloaded, 503),  # with Retry-After: see error_response
         ErrorRule(InvalidInput, 400),
         _BODY,
         _BODY_TIMEOUT,
@@ -203,9 +205,12 @@ def error_response(family: Family, error: Exception, scope: Scope) -> Response:
         status, message = 500, INTERNAL_ERROR
     else:
         status, message = rule.status, rule.message or str(error)
+    headers = None
+    if isinstance(error, Overloaded) and status == 503:
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     if family in PLAIN_FAMILIES:
-        return plain_error(status, message, scope)
-    return json_error(status, message, scope)
+        return plain_error(status, message, scope, headers)
+    return json_error(status, message, scope, headers)
 
 
 def status_of(family: Family, error: BaseException) -> int:

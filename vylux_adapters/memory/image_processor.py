@@ -23,7 +23,9 @@ class FakeImageProcessor:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def transform(self, source: bytes, transform: ImageTransform) -> ImageRendition:
+    async def transform(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
         self.calls += 1
         match = _HEADER.match(source)
         if match is None:

@@ -58,6 +58,7 @@ from vylux_adapters.vips.colour import to_srgb
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
+from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, release_free_heap
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
@@ -66,7 +67,9 @@ from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.result_budget import ResultBudget
 
 
-def transform_sync(source: bytes, transform: ImageTransform, limits: VipsLimits) -> ImageRendition:
+def transform_sync(
+    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
+) -> ImageRendition:
     """Blocking implementation of ``ImageProcessor.transform`` (the adapter runs it in
     its executor; benchmarks may call it directly to measure the same code path)."""
     loader = sniff_loader(source)
@@ -96,6 +99,17 @@ def transform_sync(source: bytes, transform: ImageTransform, limits: VipsLimits)
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
         data = encode(image, fmt, transform.quality, keep_profile=keep_profile)
     return ImageRendition(data=data, format=fmt, width=width, height=height)
+
+
+def _transform_then_trim(
+    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
+) -> ImageRendition:
+    """``transform_sync``, then the freed decode buffers go back to the kernel: see
+    ``vylux_adapters.vips.heap``."""
+    try:
+        return transform_sync(source, transform, limits)
+    finally:
+        release_free_heap()
 
 
 class PyvipsImageProcessor:
@@ -133,11 +147,14 @@ class PyvipsImageProcessor:
     def limits(self) -> VipsLimits:
         return self._limits
 
-    async def transform(self, source: bytes, transform: ImageTransform) -> ImageRendition:
+    async def transform(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, transform_sync, source, transform, self._limits
-        )
+        work = transform_sync
+        if len(source) >= TRIM_AFTER_SOURCE_BYTES:
+            work = _transform_then_trim
+        return await loop.run_in_executor(self._executor, work, source, transform, self._limits)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -45,7 +45,7 @@ class SourceInfo:
         return size.transposed() if self.transposed else size
 
 
-def sniff_loader(source: bytes) -> str | None:
+def sniff_loader(source: bytes | bytearray) -> str | None:
     """The nickname of the loader libvips would pick for ``source`` (None: no loader).
 
     This is the lookup ``new_from_buffer`` and ``thumbnail_buffer`` do internally, so
@@ -54,7 +54,10 @@ def sniff_loader(source: bytes) -> str | None:
     """
     if not source:
         return None
-    found = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
+    # from_buffer: a pointer to the caller's bytes (a bytearray too), not a copy.
+    found = pyvips.vips_lib.vips_foreign_find_load_buffer(
+        pyvips.ffi.from_buffer(source), len(source)
+    )
     if found == pyvips.ffi.NULL:
         # The lookup leaves "not a known file format" in libvips' error buffer.
         pyvips.vips_lib.vips_error_clear()
@@ -63,10 +66,28 @@ def sniff_loader(source: bytes) -> str | None:
     return str(pyvips.nickname_find(pyvips.type_from_name(type_name)))
 
 
-def read_header(source: bytes, loader: str) -> SourceInfo:
+def source_twin(loader: str) -> str | None:
+    """The ``_source`` loader of a ``_buffer`` loader (``pngload_buffer`` →
+    ``pngload_source``), if libvips has one.
+
+    A ``_buffer`` loader is handed a copy of the whole input (pyvips passes byte
+    strings to libvips by copying them), once per call; its ``_source`` twin reads
+    the caller's bytes in place through ``pyvips.Source.new_from_memory``. For a
+    50 MB source that is 50 MB less per render in flight.
+    """
+    twin = loader.removesuffix("_buffer") + "_source"
+    return twin if pyvips.type_find("VipsOperation", twin) != 0 else None
+
+
+def read_header(source: bytes | bytearray, loader: str) -> SourceInfo:
     """Run ``loader`` lazily: libvips reads the header now and pixels only on demand."""
+    twin = source_twin(loader)
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
-        header = pyvips.Operation.call(loader, source, access="sequential")
+        if twin is None:
+            header = pyvips.Operation.call(loader, source, access="sequential")
+        else:
+            memory = pyvips.Source.new_from_memory(source)
+            header = pyvips.Operation.call(twin, memory, access="sequential")
         orientation = header.get("orientation") if header.get_typeof("orientation") else 1
         return SourceInfo(
             loader=loader,

@@ -7,13 +7,13 @@ from typing import Any
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.geometry import ResizePlan, Size, cover_scaled_size, output_size
-from vylux_adapters.vips.probe import SourceInfo
+from vylux_adapters.vips.probe import SourceInfo, sniff_loader, source_twin
 
 # pyvips images are untyped; this alias keeps ``Any`` inside the adapter.
 VipsImage = Any
 
 
-def resize_static(source: bytes, plan: ResizePlan) -> VipsImage:
+def resize_static(source: bytes | bytearray, plan: ResizePlan) -> VipsImage:
     """First page only, EXIF-rotated, via ``thumbnail_buffer``.
 
     ``thumbnail`` shrinks on load (JPEG DCT scaling, WebP/HEIF/TIFF pyramids) and
@@ -28,10 +28,10 @@ def resize_static(source: bytes, plan: ResizePlan) -> VipsImage:
     }
     if plan.cover:
         options["crop"] = "centre"
-    return pyvips.Image.thumbnail_buffer(source, plan.box.width, **options)
+    return thumbnail(source, plan.box.width, **options)
 
 
-def resize_animated(source: bytes, info: SourceInfo, plan: ResizePlan) -> VipsImage:
+def resize_animated(source: bytes | bytearray, info: SourceInfo, plan: ResizePlan) -> VipsImage:
     """Every frame, with the result's ``page-height`` set; see the module docstring of
     ``image_processor`` for the rules.
 
@@ -43,7 +43,7 @@ def resize_animated(source: bytes, info: SourceInfo, plan: ResizePlan) -> VipsIm
     final = output_size(info.display_size, plan)
     scaled = cover_scaled_size(info.display_size, plan.box) if plan.cover else final
     stored = scaled.transposed() if info.transposed else scaled
-    strip = pyvips.Image.thumbnail_buffer(
+    strip = thumbnail(
         source,
         stored.width,
         height=stored.height,
@@ -62,6 +62,25 @@ def resize_animated(source: bytes, info: SourceInfo, plan: ResizePlan) -> VipsIm
     # still read front to back.
     joined = pyvips.Image.arrayjoin(frames, across=1)
     return with_page_height(joined, final.height)
+
+
+def thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImage:
+    """``thumbnail_buffer``, reading ``source`` in place where its loader has a
+    ``_source`` twin (see ``probe.source_twin``) instead of from a copy.
+
+    ``thumbnail_source`` picks its loader itself; the loader it ran is checked to be
+    the twin of the one the allow-list approved, before any pixel is decoded (libvips
+    reads pixels only when the result is encoded). ``source`` must outlive the
+    returned image: libvips reads it when the pipeline runs.
+    """
+    loader = sniff_loader(source)
+    twin = source_twin(loader) if loader is not None else None
+    if twin is None:
+        return pyvips.Image.thumbnail_buffer(source, width, **options)
+    image = pyvips.Image.thumbnail_source(pyvips.Source.new_from_memory(source), width, **options)
+    if image.get_typeof("vips-loader") == 0 or image.get("vips-loader") != twin:
+        raise pyvips.Error(f"thumbnail_source did not run {twin}")
+    return image
 
 
 def _finish_frame(frame: VipsImage, final: Size) -> VipsImage:

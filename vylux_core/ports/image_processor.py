@@ -29,7 +29,9 @@ class ImageRendition:
 
 
 class ImageProcessor(Protocol):
-    async def transform(self, source: bytes, transform: ImageTransform) -> ImageRendition:
+    async def transform(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
         """Produce the rendition without blocking the event loop.
 
         Raises ``UnprocessableImage`` for input it cannot or will not decode

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from attrs import Factory, field, frozen
 
+from vylux_core.byte_budget import ByteBudget, Reservation
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.content_hash import content_hash_of
 from vylux_core.errors import (
     InvalidImageOptions,
     ObjectNotFound,
     ProcessingFailed,
-    SourceTooLarge,
     StorageUnavailable,
     UnprocessableImage,
     VyluxError,
@@ -28,7 +32,7 @@ from vylux_core.image_options import (
 from vylux_core.image_path import parse_image_request_path
 from vylux_core.ports.image_cache_index import CacheEntry, ImageCacheIndex
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
-from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.object_store import ObjectReader, ObjectStore
 from vylux_core.result_budget import ResultBudget
 from vylux_core.signing import UrlSigner
 from vylux_core.single_flight import SingleFlight
@@ -92,14 +96,85 @@ class CachedRendition:
         return len(self.data)
 
 
+T = TypeVar("T")
+
 MAX_REMEMBERED_REQUESTS = 4096
+MAX_REMEMBERED_REFUSALS = 1024
 
 
 @frozen(kw_only=True)
 class ImageLimits:
     max_source_bytes: int = 50 << 20
     max_cache_object_bytes: int = 64 << 20
-    budget: ResultBudget = Factory(ResultBudget)
+    result_budget: ResultBudget = Factory(ResultBudget)
+    source_bytes_in_flight: int = 256 << 20
+    """Source bytes held in memory at once by every render of the process together."""
+    budget_wait_seconds: float = 10.0
+    """How long a render waits for room in that budget before answering 503."""
+    refusal_memory_seconds: float = 30.0
+    """How long a refused render (422) of an unchanged source is answered from memory."""
+
+
+@frozen
+class _Refusal:
+    """A rendition refused (422), the size of the source it was refused for (standing
+    for the source's version: a replaced source is tried again) and until when."""
+
+    message: str
+    source_size: int
+    expires: float
+
+
+class _SharedSource:
+    """One read of a source, shared by every render of it that overlaps in time.
+
+    Its bytes (and their budget reservation) are kept while any render still uses
+    them and dropped with the last one, so sixteen renders of one 50 MB source hold
+    50 MB, not 800. A failed read is forgotten at once: the next render tries again.
+    """
+
+    def __init__(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
+        self.loading = loading
+        self.users = 0
+        self.on_finish: Callable[[], None] = lambda: None
+        loading.add_done_callback(self._loaded)
+
+    def _loaded(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
+        failed = loading.cancelled() or loading.exception() is not None
+        if failed or self.users == 0:
+            self._finish()
+
+    def leave(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.loading.done():
+            self._finish()
+
+    def _finish(self) -> None:
+        self.on_finish()
+        loading = self.loading
+        if not loading.cancelled() and loading.exception() is None:
+            loading.result()[1].release()
+
+
+async def read_into_buffer(reader: ObjectReader, size: int) -> bytearray:
+    """The object's bytes in one buffer allocated up front: chunks are copied in as
+    they come, so at most one chunk exists beside it (a list of chunks joined at the
+    end holds the object twice)."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
+    try:
+        async for chunk in reader.chunks():
+            end = filled + len(chunk)
+            if end > size:
+                raise StorageUnavailable("source object grew while it was read")
+            view[filled:end] = chunk
+            filled = end
+    finally:
+        view.release()
+    if filled != size:
+        raise StorageUnavailable("source object was cut short while it was read")
+    return buffer
 
 
 class ImageService:
@@ -109,6 +184,12 @@ class ImageService:
     produced rendition goes into the LRU at once and into the media store in the
     background (:class:`WriteBehind`); its cleanup-tracking row is written then, not
     on every hit (the reference wrote the database on every request, §13.13).
+
+    Memory: concurrent renders of one source share one read of it
+    (:class:`_SharedSource`), held only under a reservation of its size in the
+    process's :class:`ByteBudget` (``Overloaded``, HTTP 503, when none comes within
+    the wait); a 422 is remembered per rendition for a short time while the source
+    keeps its size, so asking again does not read the source again.
     """
 
     def __init__(
@@ -122,6 +203,7 @@ class ImageService:
         cache_index: ImageCacheIndex,
         write_behind: WriteBehind,
         limits: ImageLimits,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._signer = signer
         self._source = source
@@ -132,6 +214,12 @@ class ImageService:
         self._write_behind = write_behind
         self._limits = limits
         self._flights: SingleFlight[Rendition] = SingleFlight()
+        self._budget = ByteBudget(
+            limits.source_bytes_in_flight, wait_seconds=limits.budget_wait_seconds
+        )
+        self._sources: dict[str, _SharedSource] = {}
+        self._refusals: dict[str, _Refusal] = {}
+        self._now = now
         # (signature, options, remainder) as requested → processing hash and format.
         # Parsing and verifying are pure functions of those strings, so a request seen
         # before needs neither again: they were a third of serving a memory hit.
@@ -152,7 +240,9 @@ class ImageService:
                 return cached.hit
         source_key, fmt = parse_image_request_path(remainder)
         options = parse_image_options(raw_options)
-        if (excess := self._limits.budget.box_excess(options.width, options.height)) is not None:
+        if (
+            excess := self._limits.result_budget.box_excess(options.width, options.height)
+        ) is not None:
             raise InvalidImageOptions(f"bad options: {excess}")
         self._signer.verify_image(signature, options, source_key, fmt)
         key = processing_hash(source_key, options, fmt)
@@ -185,7 +275,7 @@ class ImageService:
             return Rendition(
                 data=stored, format=fmt, source=RenditionSource.STORAGE, etag=entry.etag
             )
-        data = await self._transform(source_key, options, fmt)
+        data = await self._transform(key, source_key, options, fmt)
         entry = CachedRendition.of(data, fmt)
         self._cache.put(key, entry)
         self._write_behind.submit(
@@ -193,27 +283,96 @@ class ImageService:
         )
         return Rendition(data=data, format=fmt, source=RenditionSource.PROCESSED, etag=entry.etag)
 
-    async def _transform(self, source_key: str, options: ImageOptions, fmt: ImageFormat) -> bytes:
-        try:
-            original = await self._source.read_bytes(
-                source_key, max_bytes=self._limits.max_source_bytes
-            )
-        except SourceTooLarge as error:
-            raise UnprocessableImage(
-                f"source image exceeds the {error.max_bytes}-byte limit"
-            ) from error
-        except (ObjectNotFound, StorageUnavailable) as error:
-            raise SourceFetchFailed(error) from error
+    async def _transform(
+        self, key: str, source_key: str, options: ImageOptions, fmt: ImageFormat
+    ) -> bytes:
         transform = ImageTransform(
             format=fmt,
             quality=effective_quality(options, fmt),
             width=options.width or None,
             height=options.height or None,
         )
-        rendition = await self._processor.transform(original, transform)
-        if not rendition.data:
-            raise ProcessingFailed("image processing failed")
-        return rendition.data
+
+        await self._repeat_refusal(key, source_key)
+
+        async def render(original: bytearray) -> bytes:
+            try:
+                rendition = await self._processor.transform(original, transform)
+            except UnprocessableImage as error:
+                self._remember_refusal(key, len(original), error.message)
+                raise
+            if not rendition.data:
+                raise ProcessingFailed("image processing failed")
+            return rendition.data
+
+        return await self._with_source(source_key, render)
+
+    async def _repeat_refusal(self, key: str, source_key: str) -> None:
+        """Raise the refusal remembered for this rendition if its source is unchanged:
+        refusing a 50 MB source again would mean reading all of it again."""
+        refusal = self._refusals.get(key)
+        if refusal is None:
+            return
+        if refusal.expires <= self._now():
+            self._refusals.pop(key, None)
+            return
+        try:
+            size = (await self._source.stat(source_key)).size
+        except (ObjectNotFound, StorageUnavailable) as error:
+            raise SourceFetchFailed(error) from error
+        if size == refusal.source_size:
+            raise UnprocessableImage(refusal.message)
+        self._refusals.pop(key, None)
+
+    async def _with_source(self, source_key: str, use: Callable[[bytearray], Awaitable[T]]) -> T:
+        """Run ``use`` on the source's bytes, read once for every overlapping render."""
+        shared = self._sources.get(source_key)
+        if shared is None:
+            shared = _SharedSource(asyncio.ensure_future(self._load_source(source_key)))
+            self._sources[source_key] = shared
+            shared.on_finish = lambda: self._forget_source(source_key, shared)
+        shared.users += 1
+        try:
+            original, _ = await asyncio.shield(shared.loading)
+            return await use(original)
+        finally:
+            shared.leave()
+
+    def _forget_source(self, source_key: str, shared: _SharedSource) -> None:
+        if self._sources.get(source_key) is shared:
+            del self._sources[source_key]
+
+    async def _load_source(self, source_key: str) -> tuple[bytearray, Reservation]:
+        """Open the source, refuse it if too large, wait for room in the byte budget,
+        then read it."""
+        try:
+            reader = await self._source.open(source_key)
+        except (ObjectNotFound, StorageUnavailable) as error:
+            raise SourceFetchFailed(error) from error
+        try:
+            size = reader.info.size
+            if size > self._limits.max_source_bytes:
+                raise UnprocessableImage(
+                    f"source image exceeds the {self._limits.max_source_bytes}-byte limit"
+                )
+            reservation = await self._budget.acquire(size)
+            try:
+                data = await read_into_buffer(reader, size)
+            except BaseException:
+                reservation.release()
+                raise
+        except StorageUnavailable as error:
+            raise SourceFetchFailed(error) from error
+        finally:
+            await reader.aclose()
+        return data, reservation
+
+    def _remember_refusal(self, key: str, source_size: int, message: str) -> None:
+        self._refusals.pop(key, None)
+        if len(self._refusals) >= MAX_REMEMBERED_REFUSALS:
+            del self._refusals[next(iter(self._refusals))]
+        expires = self._now() + self._limits.refusal_memory_seconds
+        self._refusals[key] = _Refusal(message, source_size, expires)
 
     async def _store(
         self, key: str, storage_key: str, source_key: str, data: bytes, fmt: ImageFormat
