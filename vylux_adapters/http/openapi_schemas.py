@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+
 JSON = dict[str, Any]
 
 HASH = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}
@@ -96,7 +98,17 @@ PREVIEW_OPTIONS = _request(
         "format": {"type": "string", "enum": ["webp", "gif"], "default": "webp"},
     }
 )
-TRANSCODE_OPTIONS = _request({"encrypt": {"type": "boolean", "default": False}})
+TRANSCODE_OPTIONS = _request(
+    {
+        "encrypt": {"type": "boolean", "default": False},
+        "max_resolution": {
+            "type": "string",
+            "enum": list(MAX_RESOLUTIONS),
+            "default": DEFAULT_MAX_RESOLUTION,
+            "description": "Highest ladder rung; smaller sources are never upscaled.",
+        },
+    }
+)
 FULL_OPTIONS = _request(
     {
         "cover": {"$ref": "#/components/schemas/CoverOptions"},
