@@ -55,6 +55,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
             limiter="key", limit=settings.key_rate_limit, identity=key_token_identity(proxies)
         ),
     ]
+    keys = KeyRoute(keys=services.keys)
     metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
     return [
         Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
@@ -91,7 +92,12 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         ),
         Route(
             template="/api/key/:hash",
-            methods={"GET": layers.limited(KeyRoute(keys=services.keys), Family.KEY, key_limits)},
+            methods={"GET": layers.limited(keys, Family.KEY, key_limits)},
+        ),
+        # The same limiter buckets as the raw key: a licence is the same key in JSON.
+        Route(
+            template="/api/key/:hash/clearkey",
+            methods={"POST": layers.limited(keys.clearkey, Family.KEY, key_limits)},
         ),
         Route(
             template="/api/jobs",
