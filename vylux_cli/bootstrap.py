@@ -288,6 +288,8 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             settings=HttpSettings(
                 api_key=config.secrets.api_key,
                 allow_private_callbacks=config.allow_private_callbacks,
+                cors_allowed_origins=config.cors_allowed_origins,
+                stream_cors_allowed_origins=config.stream_cors_allowed_origins,
             ),
         )
     finally:
