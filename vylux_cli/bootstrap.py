@@ -304,6 +304,8 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 api_key=config.secrets.api_key,
                 allow_private_callbacks=config.allow_private_callbacks,
                 body_read_timeout=config.body_read_timeout,
+                cors_allowed_origins=config.cors_allowed_origins,
+                stream_cors_allowed_origins=config.stream_cors_allowed_origins,
             ),
         )
     finally:

@@ -99,6 +99,8 @@ class Config:
     log_format: str
     otel_endpoint: str
     allow_private_callbacks: bool
+    cors_allowed_origins: tuple[str, ...]
+    stream_cors_allowed_origins: tuple[str, ...]
 
     @property
     def embedded(self) -> bool:
@@ -183,6 +185,8 @@ class _Reader:
             log_format=self._choice("LOG_FORMAT", "json", LOG_FORMATS),
             otel_endpoint=self._otel_endpoint(),
             allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
+            cors_allowed_origins=self._origins("CORS_ALLOWED_ORIGINS", ""),
+            stream_cors_allowed_origins=self._origins("STREAM_CORS_ALLOWED_ORIGINS", "*"),
         )
 
     # --- primitives ---------------------------------------------------------------
@@ -271,6 +275,36 @@ class _Reader:
         elif not parts.hostname:
             self.problems.append(f"{name} must include a host")
         return value
+
+    def _origins(self, name: str, default: str) -> tuple[str, ...]:
+        # Compared byte for byte with the Origin header, which browsers serialise as
+        # scheme://host[:port] in lower case. "*" alone means any origin, "none" no CORS;
+        # empty or unset means the default, as for every other variable.
+        text = self._text(name, default)
+        origins = tuple(entry.strip() for entry in text.split(",") if entry.strip())
+        if origins == ("none",):
+            return ()
+        if "*" in origins:
+            if len(origins) > 1:
+                self.problems.append(f'{name}: "*" cannot be combined with other origins')
+            return ("*",)
+        normalised = []
+        for origin in origins:
+            parts = urlsplit(origin.rstrip("/"))
+            valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            valid = valid and not (parts.path or parts.query or parts.fragment or parts.username)
+            try:
+                _ = parts.port  # a port that is not a number in 0-65535 raises
+            except ValueError:
+                valid = False
+            if not valid:
+                self.problems.append(
+                    f"{name} entries must be origins like https://app.example.com[:port],"
+                    f" got {origin!r}"
+                )
+                continue
+            normalised.append(origin.rstrip("/").lower())
+        return tuple(dict.fromkeys(normalised))
 
     def _database_url(self, value: str | None) -> str | None:
         if value is None:

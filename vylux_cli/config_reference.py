@@ -131,6 +131,24 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         "point at loopback, private and link-local addresses: for development only.",
         PROCESS,
     ),
+    Variable(
+        "CORS_ALLOWED_ORIGINS",
+        "",
+        "Comma-separated origins (`https://app.example.com[:port]`) whose pages may call "
+        "`/api/key/{hash}` and `/api/key/{hash}/clearkey` from the browser: preflights are "
+        "answered and `Authorization`, `Content-Type` are allowed. `*` allows any origin. "
+        "Empty: no CORS headers on the key routes (same-origin players only).",
+        PROCESS,
+    ),
+    Variable(
+        "STREAM_CORS_ALLOWED_ORIGINS",
+        "*",
+        "Origins whose pages may read `/stream/*` (playlists and segments): `*` for any "
+        "(answered `Access-Control-Allow-Origin: *`, cacheable by a CDN), a comma-separated "
+        "list of origins, or `none` for no CORS. `Range` is allowed and `Content-Range`, "
+        "`Content-Length`, `Accept-Ranges` are exposed.",
+        PROCESS,
+    ),
     # --- database and queue -----------------------------------------------------------
     Variable(
         "DATABASE_URL",

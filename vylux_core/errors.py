@@ -79,6 +79,12 @@ class InvalidHash(InvalidInput):
     code = "invalid_hash"
 
 
+class InvalidLicenseRequest(InvalidInput):
+    """A W3C ClearKey licence request that is not ``{"kids": [...], "type"?: ...}``."""
+
+    code = "invalid_license_request"
+
+
 class InvalidStorageKey(InvalidInput):
     code = "invalid_storage_key"
 

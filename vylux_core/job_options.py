@@ -12,6 +12,7 @@ from attrs import frozen
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
 from vylux_core.image_options import MAX_DIMENSION, parse_format
 from vylux_core.job import JobType
+from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
 from vylux_core.result_budget import ResultBudget
 
 MAX_THUMBNAIL_OUTPUTS = 16
@@ -83,6 +84,8 @@ class EffectivePreview:
 @frozen(kw_only=True)
 class TranscodeOptions:
     encrypt: bool = False
+    # The highest ladder rung: "1080p" (default), "1440p" or "2160p".
+    max_resolution: str = DEFAULT_MAX_RESOLUTION
 
 
 @frozen(kw_only=True)
@@ -134,8 +137,12 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                     "format": options.format,
                 }
             )
-        case TranscodeOptions(encrypt=encrypt):
-            return {"encrypt": True} if encrypt else {}
+        case TranscodeOptions(encrypt=encrypt, max_resolution=max_resolution):
+            # Defaults are dropped, so `{}` and `{"max_resolution": "1080p"}` share a fingerprint.
+            fields: dict[str, Any] = {"encrypt": True} if encrypt else {}
+            if max_resolution != DEFAULT_MAX_RESOLUTION:
+                fields["max_resolution"] = max_resolution
+            return fields
         case FullOptions():
             stages = {
                 "cover": canonical_options(options.cover),
@@ -249,13 +256,16 @@ def _preview(obj: Mapping[str, Any], where: str) -> PreviewOptions:
 
 
 def _transcode(obj: Mapping[str, Any], where: str) -> TranscodeOptions:
-    _only_keys(obj, where, {"encrypt"})
+    _only_keys(obj, where, {"encrypt", "max_resolution"})
     encrypt = obj.get("encrypt")
-    if encrypt is None:
-        return TranscodeOptions()
-    if not isinstance(encrypt, bool):
+    if encrypt is not None and not isinstance(encrypt, bool):
         raise _invalid(f"{where}.encrypt must be a boolean")
-    return TranscodeOptions(encrypt=encrypt)
+    max_resolution = _string(obj, "max_resolution", where)
+    if max_resolution is not None and max_resolution not in MAX_RESOLUTIONS:
+        raise _invalid(f"{where}.max_resolution must be one of {', '.join(MAX_RESOLUTIONS)}")
+    return TranscodeOptions(
+        encrypt=bool(encrypt), max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION
+    )
 
 
 def _full(obj: Mapping[str, Any]) -> FullOptions:

@@ -71,14 +71,21 @@ class Rung:
         return self.av1_crf if codec is VideoCodec.AV1 else self.h264_crf
 
 
-# Descending; the last rung doubles as the fallback for sources smaller than every box.
+# Descending. Boxes are landscape; a portrait source uses each box turned a quarter. The
+# 1440 and 2160 rungs are only used when a job's `max_resolution` asks for them.
 RUNGS: Final = (
+    Rung(2160, 3840, 2160, av1_crf=26, h264_crf=20),
+    Rung(1440, 2560, 1440, av1_crf=28, h264_crf=21),
     Rung(1080, 1920, 1080, av1_crf=30, h264_crf=22),
     Rung(720, 1280, 720, av1_crf=32, h264_crf=23),
     Rung(480, 854, 480, av1_crf=34, h264_crf=24),
     Rung(360, 640, 360, av1_crf=36, h264_crf=26),
     Rung(240, 426, 240, av1_crf=38, h264_crf=28),
 )
+
+# Job option `max_resolution` → the highest rung it allows; "1080p" is the default.
+MAX_RESOLUTIONS: Final = {"1080p": 1080, "1440p": 1440, "2160p": 2160}
+DEFAULT_MAX_RESOLUTION: Final = "1080p"
 
 DEFAULT_CODECS: Final = (VideoCodec.AV1, VideoCodec.H264)
 
@@ -174,35 +181,65 @@ def _fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
     return _even_nearest_at_most(height * aspect, limit_w), height
 
 
-def _rungs_for(short_edge: int) -> tuple[Rung, ...]:
-    # Kept as in the reference (§16.9 is deliberately not "fixed"): a rung survives only if
-    # its short side fits in the source's short edge. So a 1920×800 (2.4:1) source loses
-    # r1080 and tops out at 1280×534, and 1918×1078 tops out at r720. The spec's worked
-    # examples and existing players' expectations depend on this rule.
-    kept = tuple(rung for rung in RUNGS if min(rung.box_width, rung.box_height) <= short_edge)
-    return kept or RUNGS[-1:]
+def _box(rung: Rung, portrait: bool) -> tuple[int, int]:
+    return (rung.box_height, rung.box_width) if portrait else (rung.box_width, rung.box_height)
+
+
+def _rungs_for(width: int, height: int, max_rung: int) -> tuple[tuple[Rung, tuple[int, int]], ...]:
+    # Orientation-aware (a deliberate difference, W§16.9): boxes turn for portrait sources, a
+    # rung is kept when the source reaches its box on either edge, and the smallest box that
+    # holds the whole source carries the source at its own size. So 1920×800 and 1918×1078
+    # keep r1080, and portrait 1080×1920 gets a full 1080×1920 top rung.
+    portrait = height > width
+    allowed = [(rung, _box(rung, portrait)) for rung in RUNGS if rung.name <= max_rung]
+    holding = [rung for rung, (box_w, box_h) in allowed if width <= box_w and height <= box_h]
+    own_size_rung = holding[-1] if holding else None  # the smallest box holding the source
+    kept: list[tuple[Rung, tuple[int, int]]] = []
+    for rung, (box_w, box_h) in allowed:
+        if width >= box_w or height >= box_h:
+            kept.append((rung, _fit(width, height, box_w, box_h)))
+        elif rung is own_size_rung:
+            kept.append((rung, (_even_at_most(width), _even_at_most(height))))
+    return tuple(kept)
 
 
 def resolve_ladder(
     display_width: int,
     display_height: int,
     codecs: Sequence[VideoCodec] = DEFAULT_CODECS,
+    *,
+    max_resolution: str = DEFAULT_MAX_RESOLUTION,
 ) -> tuple[Variant, ...]:
     """Renditions for a source of this display size: each codec's rungs, descending (§4.4(c)).
 
-    Codecs keep their first-appearance order (duplicates dropped). Every output size is even
-    and no larger than the source or the rung's box.
+    The rule (W§16.9 changed on purpose, docs/differences.md):
+
+    * A portrait source (taller than wide) uses every box turned: 1080×1920, 720×1280, ….
+    * Only rungs up to ``max_resolution`` count (``"1080p"`` by default).
+    * A rung is kept when the source reaches its box on either edge (width ≥ box width or
+      height ≥ box height); its size is the source fitted inside the box: the binding side
+      is the box's (or the source's, never more), the other follows the aspect ratio rounded
+      to the nearest even number and capped by the box. Rounding to even is what gives the
+      standard sizes: 1918×1078 fits 1280×719.4, which rounds to 1280×720.
+    * The smallest box that holds the whole source without being reached keeps the source at
+      its own size (rounded down to even): 1918×1078 tops out at 1918×1078, 320×180 at
+      320×180. Nothing is ever upscaled.
+
+    Codecs keep their first-appearance order (duplicates dropped). Every output size is even.
+    Raises ValueError for non-positive sizes, no codecs or an unknown ``max_resolution``.
     """
     if display_width <= 0 or display_height <= 0:
         raise ValueError(f"invalid video dimensions {display_width}x{display_height}")
     unique_codecs = tuple(dict.fromkeys(codecs))
     if not unique_codecs:
         raise ValueError("at least one codec is required")
-    rungs = _rungs_for(min(display_width, display_height))
+    max_rung = MAX_RESOLUTIONS.get(max_resolution)
+    if max_rung is None:
+        raise ValueError(f"unknown max_resolution {max_resolution!r}")
+    rungs = _rungs_for(display_width, display_height, max_rung)
     variants: list[Variant] = []
     for codec in unique_codecs:
-        for rung in rungs:
-            width, height = _fit(display_width, display_height, rung.box_width, rung.box_height)
+        for rung, (width, height) in rungs:
             variants.append(
                 Variant(
                     label=f"r{rung.name}_{codec.value}",

@@ -206,7 +206,8 @@ async def test_i14_dot_dot_in_the_raw_path_is_400(world: World) -> None:
 async def test_stream_errors(world: World, path: str, status: int, message: str) -> None:
     response = await world.client.get(path)
     assert (response.status_code, response.json()) == (status, {"message": message})
-    assert "access-control-allow-origin" not in response.headers
+    # CORS on errors too, so a cross-origin player can read the status (docs/differences.md).
+    assert response.headers["access-control-allow-origin"] == "*"
     _assert_cache_headers(response.headers, present=False)
 
 

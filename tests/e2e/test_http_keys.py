@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 import pytest
@@ -161,3 +162,168 @@ async def test_rate_limiter_outage_fails_open() -> None:
         world.outages.down.add("rate_limiter")
         statuses = [(await world.client.get(f"/api/key/{H}")).status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
+
+
+# --- W3C Clear Key licences -------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+async def test_clearkey_licence_holds_the_key_of_get(world: World) -> None:
+    content_key, _ = await world.key_service.content_key_for(H)
+    headers = _bearer(world.key_token(H))
+    raw = await world.client.get(f"/api/key/{H}", headers=headers)
+    # As Chrome's and Firefox's Clear Key CDMs send it: base64url, no padding, with "type".
+    body = {"kids": [_b64url(content_key.kid)], "type": "temporary"}
+
+    response = await world.client.post(f"/api/key/{H}/clearkey", json=body, headers=headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    licence = response.json()
+    assert licence == {
+        "keys": [{"kty": "oct", "k": _b64url(raw.content), "kid": _b64url(content_key.kid)}],
+        "type": "temporary",
+    }
+    key = licence["keys"][0]
+    assert "=" not in key["k"] + key["kid"]
+    assert _unb64url(key["k"]) == raw.content == content_key.key
+
+
+async def test_clearkey_ignores_kids_of_other_media(world: World) -> None:
+    content_key, _ = await world.key_service.content_key_for(H)
+    other = bytes(range(16))
+    body = {"kids": [_b64url(other), _b64url(content_key.kid) + "=="]}  # padding tolerated
+
+    response = await world.client.post(
+        f"/api/key/{H}/clearkey", json=body, headers=_bearer(world.key_token(H))
+    )
+
+    assert response.status_code == 200
+    assert [key["kid"] for key in response.json()["keys"]] == [_b64url(content_key.kid)]
+
+
+async def test_clearkey_unknown_kid_is_404(world: World) -> None:
+    await world.key_service.content_key_for(H)
+    other_key, _ = await world.key_service.content_key_for("another-movie")
+    # The other hash's KID under this hash's token: never served.
+    body = {"kids": [_b64url(other_key.kid)], "type": "temporary"}
+
+    response = await world.client.post(
+        f"/api/key/{H}/clearkey", json=body, headers=_bearer(world.key_token(H))
+    )
+
+    assert (response.status_code, response.text) == (404, "Not Found")
+    assert response.headers["content-type"] == PLAIN
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "text"),
+    [
+        pytest.param({}, 401, "Unauthorized", id="no-token"),
+        pytest.param(_bearer("invalid.token"), 403, "Forbidden", id="invalid-token"),
+    ],
+)
+async def test_clearkey_token_problems(
+    world: World, headers: dict[str, str], status: int, text: str
+) -> None:
+    content_key, _ = await world.key_service.content_key_for(H)
+    body = {"kids": [_b64url(content_key.kid)]}
+
+    response = await world.client.post(f"/api/key/{H}/clearkey", json=body, headers=headers)
+
+    assert (response.status_code, response.text) == (status, text)
+
+
+async def test_clearkey_token_of_another_hash_is_403(world: World) -> None:
+    content_key, _ = await world.key_service.content_key_for(H)
+    body = {"kids": [_b64url(content_key.kid)]}
+
+    response = await world.client.post(
+        f"/api/key/{H}/clearkey", json=body, headers=_bearer(world.key_token("another-movie"))
+    )
+
+    assert (response.status_code, response.text) == (403, "Forbidden")
+
+
+KID_TEXT = _b64url(bytes(16))
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        pytest.param(b"{", "invalid JSON body: ", id="broken-json"),
+        pytest.param(b"", "invalid JSON body: empty body", id="empty"),
+        pytest.param(b"[]", "invalid license request: body must be a JSON object", id="array"),
+        pytest.param(
+            b"{}", "invalid license request: kids must be a non-empty array", id="no-kids"
+        ),
+        pytest.param(
+            b'{"kids": []}', "invalid license request: kids must be a non-empty", id="empty-kids"
+        ),
+        pytest.param(
+            b'{"kids": "abc"}', "invalid license request: kids must be a non-empty", id="string"
+        ),
+        pytest.param(
+            b'{"kids": [1]}', "invalid license request: kids[0] must be a base64url", id="number"
+        ),
+        pytest.param(
+            b'{"kids": ["a+b/"]}',
+            "invalid license request: kids[0] must be a base64url string",
+            id="standard-base64",
+        ),
+        pytest.param(
+            b'{"kids": ["AAAA"]}',
+            "invalid license request: kids[0] must encode a 16-byte key id",
+            id="short-kid",
+        ),
+        pytest.param(
+            f'{{"kids": ["{KID_TEXT}"], "type": "forever"}}'.encode(),
+            "invalid license request: type must be one of temporary, persistent-license",
+            id="bad-type",
+        ),
+        pytest.param(
+            f'{{"kids": ["{KID_TEXT}"], "keys": []}}'.encode(),
+            'invalid license request: unknown field "keys"',
+            id="unknown-field",
+        ),
+        pytest.param(
+            f'{{"kids": {[KID_TEXT] * 17}}}'.replace("'", '"').encode(),
+            "invalid license request: kids may hold at most 16 key ids",
+            id="too-many-kids",
+        ),
+    ],
+)
+async def test_clearkey_malformed_request_is_400(world: World, body: bytes, text: str) -> None:
+    await world.key_service.content_key_for(H)
+
+    response = await world.client.post(
+        f"/api/key/{H}/clearkey",
+        content=body,
+        headers={**_bearer(world.key_token(H)), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.text.startswith(text)
+    assert response.headers["content-type"] == PLAIN
+
+
+async def test_clearkey_shares_the_key_rate_limit() -> None:
+    async with memory_world(http={"key_rate_limit": RateLimit(limit=2)}) as world:
+        content_key, _ = await world.key_service.content_key_for(H)
+        headers = _bearer(world.key_token(H))
+        body = {"kids": [_b64url(content_key.kid)]}
+        first = await world.client.get(f"/api/key/{H}", headers=headers)
+        second = await world.client.post(f"/api/key/{H}/clearkey", json=body, headers=headers)
+        third = await world.client.post(f"/api/key/{H}/clearkey", json=body, headers=headers)
+        fourth = await world.client.get(f"/api/key/{H}", headers=headers)
+    assert [first.status_code, second.status_code] == [200, 200]
+    assert (third.status_code, third.text) == (429, "Too Many Requests")
+    assert fourth.status_code == 429

@@ -124,9 +124,10 @@ LANDSCAPE_TRACKS = [
     ("r360_h264", 640, 360),
     ("r240_h264", 426, 240),
 ]
-# Portrait without audio: below every rung, so the fallback r240 box, fitted (spec §4.4(c)).
+# Portrait without audio: inside the smallest (turned, 240x426) box, so one r240 rung at the
+# source's own size (docs/differences.md D47).
 PORTRAIT = Clip(width=180, height=320, seconds=3, fps=15, audio=False)
-PORTRAIT_TRACKS = [("r240_av1", 136, 240), ("r240_h264", 136, 240)]
+PORTRAIT_TRACKS = [("r240_av1", 180, 320), ("r240_h264", 180, 320)]
 
 SOURCES = {"landscape": "uploads/landscape.mp4", "portrait": "uploads/portrait.mp4"}
 PHOTO = "uploads/photo.jpg"

@@ -611,6 +611,32 @@ async def test_sequential_package_has_the_same_layout(
     assert not any(name.startswith("audio/") for name in package.files)
 
 
+async def test_rotated_source_gets_a_full_size_portrait_ladder(
+    toolchain: FfmpegMediaToolchain,
+    binaries: MediaBinaries,
+    clips: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    # Coded 640x360 with a quarter-turn flag: the ladder follows the displayed 360x640, so
+    # the top rung is the source's own portrait size and the boxes are turned (W§16.9).
+    probe = await toolchain.probe(clips["rotated"])
+    variants = resolve_ladder(probe.width, probe.height, codecs=(VideoCodec.H264,))
+    plan = HlsPlan(variants=variants, include_audio=False, frame_rate=probe.frame_rate)
+
+    package = await toolchain.package_hls(clips["rotated"], plan, tmp_path / "w", tmp_path / "o")
+
+    assert [(v.label, v.width, v.height) for v in variants] == [
+        ("r360_h264", 360, 640),
+        ("r240_h264", 240, 426),
+    ]
+    for variant, track in zip(variants, package.video, strict=True):
+        argv = [binaries.ffprobe, "-v", "error", "-select_streams", "v:0"]
+        argv += ["-show_entries", "stream=width,height", "-of", "csv=p=0"]
+        argv += [str(_joined(tmp_path / "o" / track.directory, tmp_path / f"{track.track_id}.mp4"))]
+        size = (await asyncio.to_thread(_stdout, argv)).strip().strip(",")
+        assert size == f"{variant.width},{variant.height}", variant.label
+
+
 async def test_incomplete_encryption_fails_before_encoding(
     toolchain: FfmpegMediaToolchain, clips: dict[str, Path], tmp_path: Path
 ) -> None:

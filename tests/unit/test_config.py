@@ -128,6 +128,23 @@ def problems_of(env: dict[str, str]) -> list[str]:
             {"ALLOW_PRIVATE_CALLBACKS": "maybe"}, "ALLOW_PRIVATE_CALLBACKS must be true or false",
             id="bool",
         ),
+        pytest.param(
+            {"CORS_ALLOWED_ORIGINS": "app.example.com"},
+            "CORS_ALLOWED_ORIGINS entries must be origins like https://app.example.com[:port]",
+            id="origin-without-scheme",
+        ),
+        pytest.param(
+            {"CORS_ALLOWED_ORIGINS": "https://app.example.com/player"},
+            "CORS_ALLOWED_ORIGINS entries must be origins", id="origin-with-path",
+        ),
+        pytest.param(
+            {"STREAM_CORS_ALLOWED_ORIGINS": "https://a.example:99999"},
+            "STREAM_CORS_ALLOWED_ORIGINS entries must be origins", id="origin-bad-port",
+        ),
+        pytest.param(
+            {"STREAM_CORS_ALLOWED_ORIGINS": "*,https://a.example"},
+            'STREAM_CORS_ALLOWED_ORIGINS: "*" cannot be combined', id="origin-star-and-list",
+        ),
     ],
 )  # fmt: skip
 def test_invalid_settings_are_reported_by_name(env: dict[str, str], message: str) -> None:
@@ -152,6 +169,35 @@ def test_defaults_and_embedded_profile() -> None:
     assert (config.reconcile_interval, config.reconcile_grace) == (60.0, 30.0)
     assert config.worker_lease_timeout == 30.0
     assert (config.source_s3, config.media_s3, config.redis_url) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("env", "key_origins", "stream_origins"),
+    [
+        pytest.param({}, (), ("*",), id="defaults"),
+        pytest.param(
+            {"CORS_ALLOWED_ORIGINS": " https://App.Example.com/ , http://localhost:8080"},
+            ("https://app.example.com", "http://localhost:8080"),
+            ("*",),
+            id="list-normalised-like-the-origin-header",
+        ),
+        pytest.param(
+            {"CORS_ALLOWED_ORIGINS": "*", "STREAM_CORS_ALLOWED_ORIGINS": "none"},
+            ("*",),
+            (),
+            id="any-and-none",
+        ),
+        pytest.param({"STREAM_CORS_ALLOWED_ORIGINS": ""}, (), ("*",), id="empty-is-default"),
+    ],
+)
+def test_cors_origins(
+    env: dict[str, str], key_origins: tuple[str, ...], stream_origins: tuple[str, ...]
+) -> None:
+    config = load_config(env)
+    assert (config.cors_allowed_origins, config.stream_cors_allowed_origins) == (
+        key_origins,
+        stream_origins,
+    )
 
 
 def test_trailing_slashes_are_removed_then_validation_is_clean() -> None:

@@ -173,6 +173,24 @@ def _outputs(count: int) -> dict[str, Any]:
             id="full-transcode-0",
         ),
         pytest.param(
+            X,
+            {"max_resolution": "4k"},
+            "options.max_resolution must be one of 1080p, 1440p, 2160p",
+            id="transcode-unknown-max-resolution",
+        ),
+        pytest.param(
+            X,
+            {"max_resolution": 2160},
+            "options.max_resolution must be a string",
+            id="transcode-number-max-resolution",
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"max_resolution": "2160P"}},
+            "options.transcode.max_resolution must be one of 1080p, 1440p, 2160p",
+            id="full-max-resolution-exact-case",
+        ),
+        pytest.param(
             T,
             {"outputs": [{"variant": 5}]},
             "options.outputs[0].variant must be a string",
@@ -412,6 +430,19 @@ def test_decode_rejects(job_type: JobType, raw: Any, detail: str) -> None:
         pytest.param(X, {"encrypt": False}, {}, id="transcode-false-dropped"),
         pytest.param(X, {"encrypt": True}, {"encrypt": True}, id="transcode-true-kept"),
         pytest.param(X, None, {}, id="transcode-null"),
+        pytest.param(X, {"max_resolution": "1080p"}, {}, id="transcode-default-max-res-dropped"),
+        pytest.param(
+            X,
+            {"max_resolution": "2160p", "encrypt": True},
+            {"encrypt": True, "max_resolution": "2160p"},
+            id="transcode-max-resolution-kept",
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"max_resolution": "1440p"}},
+            {"transcode": {"max_resolution": "1440p"}},
+            id="full-max-resolution-kept",
+        ),
         pytest.param(F, {"cover": {}}, {}, id="full-empty-stage-dropped"),
         pytest.param(
             F,
@@ -538,6 +569,14 @@ def _full_encrypt(options: Any) -> object:
     return options.transcode.encrypt
 
 
+def _max_resolution(options: Any) -> object:
+    return options.max_resolution
+
+
+def _full_max_resolution(options: Any) -> object:
+    return options.transcode.max_resolution
+
+
 @pytest.mark.parametrize(
     ("job_type", "raw", "read", "want"),
     [
@@ -579,6 +618,14 @@ def _full_encrypt(options: Any) -> object:
             id="thumbnail-given-outputs",
         ),
         pytest.param(X, {}, _encrypt, False, id="transcode-encrypt-default"),
+        pytest.param(X, {}, _max_resolution, "1080p", id="transcode-max-resolution-default"),
+        pytest.param(
+            F,
+            {"transcode": {"max_resolution": "2160p"}},
+            _full_max_resolution,
+            "2160p",
+            id="full-max-resolution",
+        ),
         pytest.param(
             F, {"transcode": {"encrypt": True}}, _full_encrypt, True, id="full-transcode-encrypt"
         ),
@@ -617,7 +664,13 @@ PREVIEW_RAW = st.fixed_dictionaries(
         "format": _maybe_null(st.sampled_from(["webp", "gif"])),
     },
 )
-TRANSCODE_RAW = st.fixed_dictionaries({}, optional={"encrypt": _maybe_null(st.booleans())})
+TRANSCODE_RAW = st.fixed_dictionaries(
+    {},
+    optional={
+        "encrypt": _maybe_null(st.booleans()),
+        "max_resolution": _maybe_null(st.sampled_from(["1080p", "1440p", "2160p"])),
+    },
+)
 FULL_RAW = st.fixed_dictionaries(
     {},
     optional={

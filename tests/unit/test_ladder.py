@@ -12,6 +12,7 @@ from vylux_core.ladder import (
     AUDIO_DIR,
     KEYFRAME_SECONDS,
     MAIN_AUDIO_TRACK,
+    MAX_RESOLUTIONS,
     RUNGS,
     SEGMENT_SECONDS,
     PackagerEncryption,
@@ -45,39 +46,70 @@ def _sizes(variants: tuple[Variant, ...]) -> list[tuple[int, int, int]]:
 # (rung, width, height) per resolved rung, descending.
 LANDSCAPE_1080 = [(1080, 1920, 1080), (720, 1280, 720), (480, 854, 480), (360, 640, 360),
                   (240, 426, 240)]  # fmt: skip
-PORTRAIT_1080 = [(1080, 608, 1080), (720, 406, 720), (480, 270, 480), (360, 202, 360),
-                 (240, 136, 240)]  # fmt: skip
+PORTRAIT_1080 = [(1080, 1080, 1920), (720, 720, 1280), (480, 480, 854), (360, 360, 640),
+                 (240, 240, 426)]  # fmt: skip
 FOUR_THREE_1080 = [(1080, 1440, 1080), (720, 960, 720), (480, 640, 480), (360, 480, 360),
                    (240, 320, 240)]  # fmt: skip
+UHD = [(2160, 3840, 2160), (1440, 2560, 1440), *LANDSCAPE_1080]
 
 
 @pytest.mark.parametrize(
-    ("source", "want"),
+    ("source", "max_resolution", "want"),
     [
-        pytest.param((1920, 1080), LANDSCAPE_1080, id="1080p-all-rungs"),
-        pytest.param((3840, 2160), LANDSCAPE_1080, id="4k-capped-at-1080"),
-        pytest.param((1280, 720), LANDSCAPE_1080[1:], id="720p-no-upscale"),
-        pytest.param((1080, 1920), PORTRAIT_1080, id="portrait-keeps-aspect"),
-        pytest.param((640, 360), [(360, 640, 360), (240, 426, 240)], id="small-landscape"),
-        pytest.param((320, 180), [(240, 320, 180)], id="fallback-smallest-rung-no-upscale"),
-        pytest.param((1440, 1080), FOUR_THREE_1080, id="4-3-full-height"),
-        # By design of the reference (§16.9 kept): short edge 800 < 1080 drops r1080.
+        pytest.param((1920, 1080), "1080p", LANDSCAPE_1080, id="1080p-all-rungs"),
+        pytest.param((1080, 1920), "1080p", PORTRAIT_1080, id="portrait-full-size-turned-boxes"),
+        pytest.param((360, 640), "1080p", [(360, 360, 640), (240, 240, 426)], id="small-portrait"),
         pytest.param(
             (1920, 800),
-            [(720, 1280, 534), (480, 854, 356), (360, 640, 266), (240, 426, 178)],
-            id="scope-2.4-loses-r1080",
+            "1080p",
+            [
+                (1080, 1920, 800),
+                (720, 1280, 534),
+                (480, 854, 356),
+                (360, 640, 266),
+                (240, 426, 178),
+            ],
+            id="scope-2.4-keeps-r1080-by-width",
         ),
         pytest.param(
             (1918, 1078),
-            [(720, 1280, 720), (480, 854, 480), (360, 640, 360), (240, 426, 240)],
-            id="just-under-1080-loses-r1080",
+            "1080p",
+            [(1080, 1918, 1078), *LANDSCAPE_1080[1:]],
+            id="just-under-1080-top-rung-is-source-size",
+        ),
+        pytest.param((3840, 2160), "1080p", LANDSCAPE_1080, id="4k-capped-at-1080-by-default"),
+        pytest.param((320, 180), "1080p", [(240, 320, 180)], id="tiny-source-own-size-no-upscale"),
+        pytest.param((1280, 720), "1080p", LANDSCAPE_1080[1:], id="720p-no-upscale"),
+        pytest.param((640, 360), "1080p", [(360, 640, 360), (240, 426, 240)], id="small-landscape"),
+        pytest.param((1440, 1080), "1080p", FOUR_THREE_1080, id="4-3-full-height"),
+        pytest.param(
+            (1080, 1080),
+            "1080p",
+            [
+                (1080, 1080, 1080),
+                (720, 720, 720),
+                (480, 480, 480),
+                (360, 360, 360),
+                (240, 240, 240),
+            ],
+            id="square",
+        ),
+        pytest.param((3840, 2160), "2160p", UHD, id="4k-with-2160p"),
+        pytest.param((3840, 2160), "1440p", UHD[1:], id="4k-with-1440p"),
+        pytest.param((2560, 1440), "2160p", UHD[1:], id="1440p-source-no-upscale-to-2160"),
+        pytest.param((1920, 1080), "2160p", LANDSCAPE_1080, id="1080p-source-ignores-2160p"),
+        pytest.param(
+            (2160, 3840),
+            "2160p",
+            [(r, h, w) for r, w, h in UHD],
+            id="portrait-4k-with-2160p",
         ),
     ],
 )
 def test_resolve_ladder_worked_examples(
-    source: tuple[int, int], want: list[tuple[int, int, int]]
+    source: tuple[int, int], max_resolution: str, want: list[tuple[int, int, int]]
 ) -> None:
-    variants = resolve_ladder(*source)
+    variants = resolve_ladder(*source, max_resolution=max_resolution)
 
     av1, h264 = variants[: len(want)], variants[len(want) :]
     assert _sizes(av1) == want
@@ -86,6 +118,22 @@ def test_resolve_ladder_worked_examples(
     assert [v.label for v in variants] == [f"r{r}_av1" for r, _, _ in want] + [
         f"r{r}_h264" for r, _, _ in want
     ]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "want_top"),
+    [
+        pytest.param(SourceGeometry(1920, 1080, 90), (1080, 1080, 1920), id="rotated-phone-video"),
+        pytest.param(SourceGeometry(1080, 1920, -90), (1080, 1920, 1080), id="rotated-back"),
+        pytest.param(SourceGeometry(1920, 1080, 180), (1080, 1920, 1080), id="upside-down"),
+    ],
+)
+def test_ladder_follows_displayed_orientation(
+    geometry: SourceGeometry, want_top: tuple[int, int, int]
+) -> None:
+    variants = resolve_ladder(*geometry.display_size(), codecs=(H264,))
+
+    assert _sizes(variants)[0] == want_top
 
 
 @pytest.mark.parametrize(
@@ -119,21 +167,40 @@ def test_resolve_ladder_rejects_bad_input(
         resolve_ladder(width, height, codecs)
 
 
+def test_resolve_ladder_rejects_unknown_max_resolution() -> None:
+    with pytest.raises(ValueError, match="unknown max_resolution"):
+        resolve_ladder(1920, 1080, max_resolution="4320p")
+
+
 def test_rungs_carry_reference_crfs() -> None:
-    crfs = {v.label: v.crf for v in resolve_ladder(1920, 1080)}
+    crfs = {v.label: v.crf for v in resolve_ladder(3840, 2160, max_resolution="2160p")}
 
     assert crfs == {
+        "r2160_av1": 26, "r1440_av1": 28,
         "r1080_av1": 30, "r720_av1": 32, "r480_av1": 34, "r360_av1": 36, "r240_av1": 38,
+        "r2160_h264": 20, "r1440_h264": 21,
         "r1080_h264": 22, "r720_h264": 23, "r480_h264": 24, "r360_h264": 26, "r240_h264": 28,
     }  # fmt: skip
 
 
-@given(width=st.integers(2, 8000), height=st.integers(2, 8000))
-def test_every_output_is_even_and_never_upscaled(width: int, height: int) -> None:
+@given(
+    width=st.integers(2, 8000),
+    height=st.integers(2, 8000),
+    max_resolution=st.sampled_from(sorted(MAX_RESOLUTIONS)),
+)
+def test_every_output_is_even_and_never_upscaled(
+    width: int, height: int, max_resolution: str
+) -> None:
     boxes = {rung.name: (rung.box_width, rung.box_height) for rung in RUNGS}
+    variants = resolve_ladder(width, height, codecs=(H264,), max_resolution=max_resolution)
 
-    for variant in resolve_ladder(width, height):
+    assert variants, "every source gets at least one rung"
+    assert [v.rung for v in variants] == sorted({v.rung for v in variants}, reverse=True)
+    assert variants[0].rung <= MAX_RESOLUTIONS[max_resolution]
+    for variant in variants:
         box_w, box_h = boxes[variant.rung]
+        if height > width:  # portrait sources use the boxes turned a quarter
+            box_w, box_h = box_h, box_w
         assert variant.width % 2 == 0
         assert variant.height % 2 == 0
         assert 2 <= variant.width <= min(width, box_w)
@@ -198,7 +265,7 @@ def test_bandwidth_estimate(codec: VideoCodec, height: int, want: int) -> None:
     ("source", "want"),
     [
         pytest.param((1080, 1920), 5_000_000, id="portrait-top-rung"),
-        pytest.param((1920, 800), 1_000_000, id="scope-top-rung-1280x534"),
+        pytest.param((1920, 800), 2_500_000, id="scope-top-rung-1920x800"),
         pytest.param((320, 180), 200_000, id="fallback"),
     ],
 )
@@ -306,7 +373,7 @@ def test_encode_single_variant_forces_square_pixels() -> None:
         "-c:v", "libx264", "-preset", "fast", "-crf", "23",
         "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-        "-vf", "scale=406:720,setsar=1",
+        "-vf", "scale=720:1280,setsar=1",
         "-movflags", "+faststart", "enc/r720_h264.mp4",
     ]  # fmt: skip
 

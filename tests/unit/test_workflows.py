@@ -188,6 +188,34 @@ async def test_encrypted_transcode_reuses_the_key_of_an_earlier_run(world: World
     assert first["streaming"]["encrypted"] is True
 
 
+@pytest.mark.parametrize(
+    ("job_type", "options", "want_top"),
+    [
+        pytest.param(JobType.TRANSCODE, {}, "r1080_av1", id="transcode-default-1080p"),
+        pytest.param(
+            JobType.TRANSCODE, {"max_resolution": "2160p"}, "r2160_av1", id="transcode-2160p"
+        ),
+        pytest.param(
+            JobType.FULL, {"transcode": {"max_resolution": "1440p"}}, "r1440_av1", id="full-1440p"
+        ),
+    ],
+)
+async def test_max_resolution_reaches_the_ladder(
+    tmp_path: Path, job_type: JobType, options: dict[str, Any], want_top: str
+) -> None:
+    uhd = MediaProbe(
+        width=3840, height=2160, rotation=0, duration_seconds=4.0, frame_rate=30.0,
+        has_audio=False,
+    )  # fmt: skip
+    world = World(tmp_path, probe=uhd)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    results = await world.run(job_type, options)
+
+    transcoded = results["artifacts"]["transcode"] if job_type is JobType.FULL else results
+    assert transcoded["video_tracks"][0]["id"] == want_top
+
+
 async def test_portrait_source_without_audio(tmp_path: Path) -> None:
     portrait = MediaProbe(
         width=1080, height=1920, rotation=90, duration_seconds=4.0, frame_rate=30.0,
@@ -199,7 +227,7 @@ async def test_portrait_source_without_audio(tmp_path: Path) -> None:
     results = await world.run(JobType.TRANSCODE)
 
     top = results["video_tracks"][0]
-    assert (top["id"], top["width"], top["height"]) == ("r1080_av1", 608, 1080)
+    assert (top["id"], top["width"], top["height"]) == ("r1080_av1", 1080, 1920)
     assert "audio_track_ids" not in top
     assert "audio_tracks" not in results
     assert "default_audio_track_id" not in results["streaming"]

@@ -153,6 +153,8 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(InvalidKeyToken, 403, "Forbidden"),
         ErrorRule(Unauthorized, 401, "Unauthorized"),
         ErrorRule(KeyNotFound, 404, "Not Found"),
+        # The ClearKey licence body: "invalid license request: …" / "invalid JSON body: …".
+        ErrorRule(InvalidInput, 400),
         ErrorRule(KeyUnwrapFailed, 500, INTERNAL_ERROR),
         # The reference said 404 for a database outage; a player may retry a 503.
         ErrorRule(Unavailable, 503, "Service Unavailable"),

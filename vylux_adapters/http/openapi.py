@@ -282,7 +282,7 @@ def _paths() -> JSON:
                 "operationId": "getContentKey",
                 "summary": "AES-128 content key of an encrypted stream",
                 "security": [{"keyToken": []}],
-                "parameters": [_param("hash", "Media hash (the rest of the path).")],
+                "parameters": [_param("hash", "Media hash.")],
                 "responses": {
                     "200": {
                         "description": "16 raw bytes, `Cache-Control: no-store`.",
@@ -295,6 +295,39 @@ def _paths() -> JSON:
                     "401": _plain("`Unauthorized`: no bearer token."),
                     "403": _plain("`Forbidden`: bad, expired or foreign token."),
                     "404": _plain("`Not Found`"),
+                    "429": _TOO_MANY,
+                    "500": _plain("`Internal Server Error`"),
+                    "503": _plain("`Service Unavailable`"),
+                },
+            }
+        },
+        "/api/key/{hash}/clearkey": {
+            "post": {
+                "operationId": "getClearKeyLicense",
+                "summary": "W3C Clear Key licence (EME) for an encrypted stream",
+                "description": (
+                    "The body is the licence request a Clear Key CDM emits; the answer is a "
+                    "JSON Web Key Set the CDM takes as its licence. Same bearer token and rate "
+                    "limits as `GET /api/key/{hash}`."
+                ),
+                "security": [{"keyToken": []}],
+                "parameters": [_param("hash", "Media hash.")],
+                "requestBody": {"required": True, "content": _json("ClearKeyRequest")},
+                "responses": {
+                    "200": {
+                        "description": "The hash's key, `Cache-Control: no-store`.",
+                        "content": _json("ClearKeyLicense"),
+                    },
+                    "400": _plain(
+                        "`invalid license request: …` or `invalid JSON body: …`: the body is "
+                        "not a licence request."
+                    ),
+                    "401": _plain("`Unauthorized`: no bearer token."),
+                    "403": _plain("`Forbidden`: bad, expired or foreign token."),
+                    "404": _plain(
+                        "`Not Found`: no key for this hash, or none of `kids` is its key id."
+                    ),
+                    "413": _plain("`Request Entity Too Large`"),
                     "429": _TOO_MANY,
                     "500": _plain("`Internal Server Error`"),
                     "503": _plain("`Service Unavailable`"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
+from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+
 JSON = dict[str, Any]
 
 HASH = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}
@@ -96,7 +99,17 @@ PREVIEW_OPTIONS = _request(
         "format": {"type": "string", "enum": ["webp", "gif"], "default": "webp"},
     }
 )
-TRANSCODE_OPTIONS = _request({"encrypt": {"type": "boolean", "default": False}})
+TRANSCODE_OPTIONS = _request(
+    {
+        "encrypt": {"type": "boolean", "default": False},
+        "max_resolution": {
+            "type": "string",
+            "enum": list(MAX_RESOLUTIONS),
+            "default": DEFAULT_MAX_RESOLUTION,
+            "description": "Highest ladder rung; smaller sources are never upscaled.",
+        },
+    }
+)
 FULL_OPTIONS = _request(
     {
         "cover": {"$ref": "#/components/schemas/CoverOptions"},
@@ -207,9 +220,43 @@ RETRY = _object(
 )
 
 
+_B64URL = {"type": "string", "pattern": "^[A-Za-z0-9_-]+={0,2}$"}
+CLEARKEY_REQUEST = _object(
+    {
+        "kids": {
+            "type": "array",
+            "items": {**_B64URL, "description": "Key id (16 bytes), base64url."},
+            "minItems": 1,
+            "maxItems": MAX_KIDS,
+        },
+        "type": {"type": "string", "enum": list(SESSION_TYPES)},
+    },
+    ("kids",),
+)
+CLEARKEY_LICENSE = _object(
+    {
+        "keys": {
+            "type": "array",
+            "items": _object(
+                {
+                    "kty": {"const": "oct"},
+                    "k": {**_B64URL, "description": "Content key, base64url without padding."},
+                    "kid": {**_B64URL, "description": "Key id, base64url without padding."},
+                },
+                ("kty", "k", "kid"),
+            ),
+        },
+        "type": {"const": LICENSE_SESSION_TYPE},
+    },
+    ("keys", "type"),
+)
+
+
 def schemas() -> JSON:
     result: JSON = {
         "Error": ERROR,
+        "ClearKeyRequest": CLEARKEY_REQUEST,
+        "ClearKeyLicense": CLEARKEY_LICENSE,
         "ThumbnailOptions": THUMBNAIL_OPTIONS,
         "CoverOptions": COVER_OPTIONS,
         "PreviewOptions": PREVIEW_OPTIONS,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 from starlette.types import ASGIApp
 
 from vylux_adapters.http.errors import Family
 from vylux_adapters.http.middleware.auth import ApiKeyMiddleware
 from vylux_adapters.http.middleware.body_limit import BodyLimitMiddleware
 from vylux_adapters.http.middleware.cache_headers import CacheHeadersMiddleware
+from vylux_adapters.http.middleware.cors import CorsMiddleware, CorsPolicy, CorsPreflight
 from vylux_adapters.http.middleware.rate_limit import (
     RateLimitMiddleware,
     RateRule,
@@ -55,6 +57,18 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
             limiter="key", limit=settings.key_rate_limit, identity=key_token_identity(proxies)
         ),
     ]
+    keys = KeyRoute(keys=services.keys)
+    key_cors = CorsPolicy(
+        allowed_origins=settings.cors_allowed_origins,
+        allow_methods=("GET", "POST"),
+        allow_headers=("Authorization", "Content-Type"),
+    )
+    stream_cors = CorsPolicy(
+        allowed_origins=settings.stream_cors_allowed_origins,
+        allow_methods=("GET", "HEAD"),
+        allow_headers=("Authorization", "Content-Type", "Range"),
+        expose_headers=("Accept-Ranges", "Content-Length", "Content-Range"),
+    )
     metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
     return [
         Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
@@ -84,14 +98,28 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
             methods={"GET": layers.cached(delivery.thumb, Family.OBJECT)},
             head=True,
         ),
-        Route(
-            template="/stream/:hash/*",
-            methods={"GET": layers.cached(delivery.stream, Family.STREAM)},
-            head=True,
+        _with_cors(
+            Route(
+                template="/stream/:hash/*",
+                methods={"GET": layers.cached(delivery.stream, Family.STREAM)},
+                head=True,
+            ),
+            stream_cors,
         ),
-        Route(
-            template="/api/key/:hash",
-            methods={"GET": layers.limited(KeyRoute(keys=services.keys), Family.KEY, key_limits)},
+        _with_cors(
+            Route(
+                template="/api/key/:hash",
+                methods={"GET": layers.limited(keys, Family.KEY, key_limits)},
+            ),
+            key_cors,
+        ),
+        # The same limiter buckets as the raw key: a licence is the same key in JSON.
+        _with_cors(
+            Route(
+                template="/api/key/:hash/clearkey",
+                methods={"POST": layers.limited(keys.clearkey, Family.KEY, key_limits)},
+            ),
+            key_cors,
         ),
         Route(
             template="/api/jobs",
@@ -104,6 +132,17 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         ),
         Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
     ]
+
+
+def _with_cors(route: Route, policy: CorsPolicy) -> Route:
+    """``route`` with CORS on every method and its own preflight; as is without origins."""
+    if not policy.enabled:
+        return route
+    methods: dict[str, ASGIApp] = {
+        method: CorsMiddleware(app, policy=policy) for method, app in route.methods.items()
+    }
+    methods["OPTIONS"] = CorsPreflight(policy=policy, allow=route.allowed)
+    return attrs.evolve(route, methods=methods)
 
 
 class _Layers:

@@ -39,7 +39,9 @@ class Route:
     """One template and the ASGI app serving each of its methods.
 
     ``head`` serves HEAD with the GET app (the scope still says HEAD, so the route
-    sends headers only). The template doubles as the metrics ``route`` label.
+    sends headers only). An ``OPTIONS`` app replaces the router's own ``204`` answer
+    and is not listed among the allowed methods. The template doubles as the metrics
+    ``route`` label.
     """
 
     template: str
@@ -125,6 +127,10 @@ class _Candidate:
         self.apps = {
             method: app for method in route.allowed if (app := route.app_for(method)) is not None
         }
+        # A route may answer OPTIONS itself (a CORS preflight); otherwise the router does.
+        preflight = route.methods.get("OPTIONS")
+        if preflight is not None:
+            self.apps["OPTIONS"] = preflight
 
 
 def raw_path_of(scope: Scope) -> str | None:

@@ -41,3 +41,7 @@ class HttpSettings:
     key_rate_limit: RateLimit = RateLimit(limit=120)
     key_ip_rate_limit: RateLimit = RateLimit(limit=300)
     trusted_proxy_count: int = field(default=0, validator=validators.ge(0))
+    # CORS origins (exact origins, or "*" alone for any): none for /api/key/*, any for
+    # /stream/* (public, cacheable HLS files that players fetch from other origins).
+    cors_allowed_origins: tuple[str, ...] = ()
+    stream_cors_allowed_origins: tuple[str, ...] = ("*",)

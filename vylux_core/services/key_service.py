@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 from vylux_core.errors import KeyNotFound, Unauthorized
@@ -55,6 +57,26 @@ class KeyService:
         Raises ``Unauthorized`` (no bearer token, 401), ``InvalidKeyToken`` (403),
         ``KeyNotFound`` (404) and ``KeyUnwrapFailed`` (500).
         """
+        stored = await self._authorized(media_hash, authorization)
+        return self._unwrap(media_hash, stored)
+
+    async def deliver_clearkey(
+        self, media_hash: str, authorization: str | None, kids: Sequence[bytes]
+    ) -> tuple[ContentKey, ...]:
+        """The hash's content key for a W3C Clear Key licence, if ``kids`` names its KID.
+
+        Same token check and errors as :meth:`deliver`. Every hash has one key (the
+        packager gets ``label=`` for all tracks), so the answer holds at most one key; a
+        request naming only other KIDs raises ``KeyNotFound``: no key of another hash is
+        ever served under this hash's token.
+        """
+        stored = await self._authorized(media_hash, authorization)
+        kid = bytes.fromhex(stored.kid)
+        if kid not in kids:
+            raise KeyNotFound("no key for the requested key ids")
+        return (ContentKey(key=self._unwrap(media_hash, stored), kid=kid),)
+
+    async def _authorized(self, media_hash: str, authorization: str | None) -> StoredKey:
         if not authorization or not authorization.startswith(BEARER_PREFIX):
             raise Unauthorized("missing bearer token")
         token = authorization[len(BEARER_PREFIX) :]
@@ -65,7 +87,7 @@ class KeyService:
         stored = await self._keys.get(media_hash)
         if stored is None:
             raise KeyNotFound("no key for this media")
-        return self._unwrap(media_hash, stored)
+        return stored
 
     def _unwrap(self, media_hash: str, stored: StoredKey) -> bytes:
         # Bind the AAD to the hash asked for, not the one the stored value names: a value

@@ -119,7 +119,8 @@ class FullWorkflow:
             transcoded = await transcode(
                 toolchain=self._toolchain, media=self._media,
                 inputs=TranscodeInputs(
-                    source_path=source_path, media_hash=job.hash, encryption=encryption
+                    source_path=source_path, media_hash=job.hash, encryption=encryption,
+                    max_resolution=options.transcode.max_resolution,
                 ),
                 progress=progress, progress_span=(25, 80),
                 upload_concurrency=self._upload_concurrency,

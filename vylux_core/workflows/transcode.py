@@ -54,7 +54,8 @@ class TranscodeWorkflow:
             result = await transcode(
                 toolchain=self._toolchain, media=self._media,
                 inputs=TranscodeInputs(
-                    source_path=source_path, media_hash=job.hash, encryption=encryption
+                    source_path=source_path, media_hash=job.hash, encryption=encryption,
+                    max_resolution=options.max_resolution,
                 ),
                 progress=progress, progress_span=(10, 75),
                 upload_concurrency=self._upload_concurrency,

@@ -15,6 +15,7 @@ from vylux_core.job import Job
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
+    DEFAULT_MAX_RESOLUTION,
     INIT_SEGMENT,
     MAIN_AUDIO_TRACK,
     MEDIA_PLAYLIST,
@@ -151,6 +152,7 @@ class TranscodeInputs:
     source_path: Path
     media_hash: str
     encryption: HlsEncryption | None
+    max_resolution: str = DEFAULT_MAX_RESOLUTION
 
 
 async def transcode(
@@ -168,7 +170,9 @@ async def transcode(
     try:
         probe = await toolchain.probe(inputs.source_path)
         plan = HlsPlan(
-            variants=resolve_ladder(probe.width, probe.height),
+            variants=resolve_ladder(
+                probe.width, probe.height, max_resolution=inputs.max_resolution
+            ),
             include_audio=probe.has_audio,
             frame_rate=probe.frame_rate,
             encryption=inputs.encryption,

@@ -38,7 +38,10 @@ class DeliveryRoutes:
     async def stream(self, request: Request) -> Response:
         media_hash, path = request.path_params["hash"], request.path_params[REST_PARAM]
         return await _serve(
-            request, lambda r: self._delivery.stream(media_hash, path, r), cors=True
+            # CORS comes from the route's policy (STREAM_CORS_ALLOWED_ORIGINS).
+            request,
+            lambda r: self._delivery.stream(media_hash, path, r),
+            cors=False,
         )
 
 
