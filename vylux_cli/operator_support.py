@@ -20,8 +20,8 @@ import httpx
 from attrs import frozen
 from rich.console import Console
 
-from vylux_cli import bootstrap
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
+from vylux_cli.runtime_config import load_runtime_config
 from vylux_core.errors import InvalidInput, Unavailable, VyluxError
 
 EXIT_FAILURE = 1
@@ -81,7 +81,7 @@ def console(*, stderr: bool = False) -> Console:
 def load_config() -> Config:
     """The runtime configuration; exits 2 listing the problems (as ``main`` does)."""
     try:
-        return bootstrap.load_runtime_config(environment_with_defaults())
+        return load_runtime_config(environment_with_defaults())
     except ConfigError as exc:
         click.echo("ERROR: invalid configuration:", err=True)
         for problem in exc.problems:

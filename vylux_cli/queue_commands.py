@@ -48,7 +48,7 @@ def stats() -> None:
 
 
 async def _stats(config: Config) -> list[QueueStats]:
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         return await runtime.queue.stats()
 
 
@@ -84,7 +84,7 @@ def archived(queue_name: str | None, task_id: str | None, requeue_all: bool, lim
 
 
 async def _list(config: Config, queue_name: str | None, limit: int) -> list[ArchivedTask]:
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         return await _archived(runtime, queue_name, limit)
 
 
@@ -121,7 +121,7 @@ def _print_archived(tasks: list[ArchivedTask]) -> None:
 async def _requeue(config: Config, queue_name: str | None, task_id: str | None, limit: int) -> int:
     out, errors = console(), console(stderr=True)
     failures = 0
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         if task_id is not None:
             todo = [task_id]
         else:
