@@ -7,7 +7,6 @@ import signal
 import socket
 import sys
 from collections.abc import Coroutine
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,7 +53,8 @@ class LazyGroup(click.Group):
         "media": "vylux_cli.media_commands:media",
     },
 )
-@click.version_option(version("vylux"), prog_name="Vylux", message="%(prog)s %(version)s")
+# The version is looked up (importlib.metadata) only when --version is given.
+@click.version_option(package_name="vylux", prog_name="Vylux", message="%(prog)s %(version)s")
 @click.option(
     "--verbose", "-v", count=True,
     help="Log INFO lines (-vv: DEBUG) from tool commands too; serve and work follow LOG_LEVEL.",
