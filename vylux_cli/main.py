@@ -345,13 +345,8 @@ def _data_dir_of_environment() -> Path:
 
 
 def _fail_config(error: ConfigError) -> NoReturn:
-    # One problem, one line; several are listed under the heading.
-    if len(error.problems) == 1:
-        click.echo(f"ERROR: invalid configuration: {error.problems[0]}", err=True)
-    else:
-        click.echo("ERROR: invalid configuration:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
+    for line in startup.config_error_lines(error.problems):
+        click.echo(line, err=True)
     sys.exit(EXIT_CONFIG)
 
 

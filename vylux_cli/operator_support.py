@@ -21,7 +21,8 @@ from attrs import frozen
 from rich.console import Console
 
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_cli.runtime_config import load_runtime_config
+from vylux_cli.runtime_config import embedded_data_dir, load_runtime_config
+from vylux_cli.startup import config_error_lines, data_dir_error
 from vylux_core.errors import InvalidInput, Unavailable, VyluxError
 
 EXIT_FAILURE = 1
@@ -83,9 +84,12 @@ def load_config() -> Config:
     try:
         return load_runtime_config(environment_with_defaults())
     except ConfigError as exc:
-        click.echo("ERROR: invalid configuration:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
+        for line in config_error_lines(exc.problems):
+            click.echo(line, err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except OSError as exc:  # the embedded profile's secrets file cannot be written
+        data_dir = embedded_data_dir(environment_with_defaults())
+        click.echo(f"ERROR: {data_dir_error(data_dir, exc)}", err=True)
         raise SystemExit(EXIT_USAGE) from None
 
 

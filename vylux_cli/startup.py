@@ -37,6 +37,13 @@ class StartupError(Exception):
         self.exit_code = exit_code
 
 
+def config_error_lines(problems: list[str]) -> list[str]:
+    """An invalid configuration for stderr: one line for one problem, else a list."""
+    if len(problems) == 1:
+        return [f"ERROR: invalid configuration: {problems[0]}"]
+    return ["ERROR: invalid configuration:", *(f"  - {problem}" for problem in problems)]
+
+
 def masked_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (user, host, port and path kept)."""
     parts = urlsplit(url)
