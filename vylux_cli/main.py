@@ -14,7 +14,11 @@ import click
 
 from vylux_cli import logging_setup, startup
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_cli.runtime_config import DATABASE_FILE, embedded_data_dir, load_runtime_config
+from vylux_cli.runtime_config import (
+    embedded_data_dir,
+    embedded_database_path,
+    load_runtime_config,
+)
 
 # Only what `--version`, `sign` and `key-token` need is imported up here: the database,
 # queue, storage and HTTP stacks load inside the commands that use them (bench/cli_startup.py).
@@ -370,7 +374,7 @@ def _run(coroutine: Coroutine[Any, Any, Any], config: Config | None = None) -> N
     except DatabaseUnavailable:
         if config is None:
             raise
-        _fail(startup.database_error(config.database_url, _sqlite_path(config)))
+        _fail(startup.database_error(config.database_url, embedded_database_path(config)))
     except OSError as exc:
         # Creating the embedded directories or the SQLite file under VYLUX_DATA_DIR.
         if config is None or not _under(exc.filename, config.data_dir):
@@ -383,7 +387,3 @@ def _under(filename: object, directory: Path) -> bool:
         return False
     path, root = Path(filename).absolute(), directory.absolute()
     return path.is_relative_to(root) or root.is_relative_to(path)
-
-
-def _sqlite_path(config: Config) -> Path:
-    return config.data_dir.resolve() / DATABASE_FILE

@@ -21,9 +21,13 @@ from attrs import frozen
 from rich.console import Console
 
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_cli.runtime_config import embedded_data_dir, load_runtime_config
-from vylux_cli.startup import config_error_lines, data_dir_error
-from vylux_core.errors import InvalidInput, Unavailable, VyluxError
+from vylux_cli.runtime_config import (
+    embedded_data_dir,
+    embedded_database_path,
+    load_runtime_config,
+)
+from vylux_cli.startup import config_error_lines, data_dir_error, database_error
+from vylux_core.errors import DatabaseUnavailable, InvalidInput, Unavailable, VyluxError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -97,6 +101,12 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` and turn the core's errors into exit codes."""
     try:
         return asyncio.run(coroutine)
+    except DatabaseUnavailable as exc:
+        # The adapter's message names only the operation; say which database and why.
+        config = load_config()
+        found = database_error(config.database_url, embedded_database_path(config))
+        error_class = RejectedError if found.exit_code == EXIT_USAGE else UnreachableError
+        raise error_class(str(found)) from exc
     except Unavailable as exc:
         raise UnreachableError(str(exc)) from exc
     except InvalidInput as exc:

@@ -43,3 +43,8 @@ def load_runtime_config(env: Mapping[str, str]) -> Config:
 def local_source_dir(config: Config) -> Path | None:
     """The directory of the source store when it is local (no SOURCE_S3_* settings)."""
     return None if config.source_s3 is not None else config.data_dir.resolve() / SOURCE_DIR
+
+
+def embedded_database_path(config: Config) -> Path:
+    """The SQLite file of the embedded profile (used when DATABASE_URL is not set)."""
+    return config.data_dir.resolve() / DATABASE_FILE

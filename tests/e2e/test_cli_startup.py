@@ -209,6 +209,17 @@ def test_unreachable_database_is_exit_3_with_the_masked_url(tmp_path: Path) -> N
     assert "s3cr3t-pw" not in result.stdout + result.stderr
 
 
+def test_tool_commands_name_the_unreachable_database_too(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql://vylux:s3cr3t-pw@127.0.0.1:{port}/vylux"
+    result = run_cli(["queue", "stats"], tmp_path, {**SECRETS, "DATABASE_URL": url})
+    assert result.returncode == 3
+    assert _stderr_lines(result) == [
+        f"Error: cannot connect to postgresql://vylux:***@127.0.0.1:{port}/vylux: "
+        "connection refused"
+    ]
+
+
 def test_missing_database_names_it(tmp_path: Path) -> None:
     try:
         psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
