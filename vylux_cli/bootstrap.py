@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from importlib.metadata import version
@@ -35,6 +35,7 @@ from vylux_adapters.sql import (
     sqlite_url,
     upgrade_async,
 )
+from vylux_adapters.sql.migrate import schema_installed
 from vylux_adapters.sql.webhook_outbox import SqlWebhookOutbox
 from vylux_adapters.system import OsEntropy, SystemClock, Uuid4IdGenerator
 from vylux_adapters.telemetry import (
@@ -47,9 +48,11 @@ from vylux_adapters.telemetry.instrumented_handler import instrument_handlers
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.webhooks import HttpxWebhookSender
 from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
-from vylux_cli.config import Config, S3Settings, load_config
-from vylux_cli.embedded_secrets import with_embedded_secrets
+from vylux_cli.config import Config, S3Settings
+from vylux_cli.runtime_config import DATABASE_FILE, MEDIA_DIR, SOURCE_DIR
+from vylux_cli.runtime_config import load_runtime_config as load_runtime_config
 from vylux_core.byte_lru import ByteLRU
+from vylux_core.errors import VyluxError
 from vylux_core.key_ring import KeyRing, parse_kek_config
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
@@ -72,7 +75,6 @@ from vylux_core.write_behind import WriteBehind
 
 logger = logging.getLogger(__name__)
 
-DATABASE_FILE = "vylux.db"
 # How often expired leases are looked for; shorter leases are checked more often.
 RECOVERY_INTERVAL_SECONDS = 5.0
 
@@ -106,23 +108,9 @@ def choose_profile(config: Config) -> Profile:
         database_url=config.database_url or sqlite_url(data_dir / DATABASE_FILE),
         queue="redis" if config.redis_url else "sql",
         rate_limiter="redis" if config.redis_url else "memory",
-        source_store=config.source_s3 or data_dir / "source",
-        media_store=config.media_s3 or data_dir / "media",
+        source_store=config.source_s3 or data_dir / SOURCE_DIR,
+        media_store=config.media_s3 or data_dir / MEDIA_DIR,
     )
-
-
-def load_runtime_config(env: Mapping[str, str]) -> Config:
-    """Configuration with the embedded profile's secrets filled in when needed.
-
-    Without DATABASE_URL, missing secrets are generated once into the data
-    directory; with it, they must be given (``load_config`` reports them).
-    """
-    if env.get("DATABASE_URL", "").strip():
-        return load_config(env)
-    data_dir = Path(env.get("VYLUX_DATA_DIR", "").strip() or "./vylux-data")
-    merged, secrets_path = with_embedded_secrets(env, data_dir)
-    logger.info("embedded profile: secrets are kept in %s", secrets_path)
-    return load_config(merged)
 
 
 def prepare_data_dir(profile: Profile) -> None:
@@ -166,12 +154,37 @@ class Runtime:
     images: PyvipsImageProcessor
 
 
+class SchemaMissing(VyluxError):
+    """The database has never been migrated; only ``serve``, ``work`` and ``migrate`` do."""
+
+    code = "schema_missing"
+
+
+async def _require_schema(profile: Profile, engine: Any) -> None:
+    missing = SchemaMissing(
+        "the database has no Vylux schema yet: run `vylux-cli migrate` (or start `serve`)"
+    )
+    if _sqlite_file_missing(profile) or not await schema_installed(engine):
+        raise missing
+
+
+def _sqlite_file_missing(profile: Profile) -> bool:
+    # Connecting would create an empty file (or fail on a missing directory).
+    database = profile.database_url
+    return database.startswith("sqlite") and not Path(database.removeprefix("sqlite:///")).is_file()
+
+
 @asynccontextmanager
-async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
-    """Migrate, then open every shared resource; closes them in reverse order."""
+async def open_runtime(config: Config, *, migrate_schema: bool = True) -> AsyncIterator[Runtime]:
+    """Migrate, then open every shared resource; closes them in reverse order.
+
+    Tool commands pass ``migrate_schema=False``: they only check that the schema is
+    there (raising :class:`SchemaMissing`) and leave migrating to the services.
+    """
     profile = choose_profile(config)
     logger.info("starting: %s", profile.describe())
-    await migrate(profile)
+    if migrate_schema:
+        await migrate(profile)
     clock = SystemClock()
     metrics = Metrics(build_registry())
     async with AsyncExitStack() as stack:
@@ -179,6 +192,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         stack.callback(tracer_provider.shutdown)
         engine = create_engine(profile.database_url)
         stack.push_async_callback(engine.dispose)
+        if not migrate_schema:
+            await _require_schema(profile, engine)
         queue, rate_limiter, ping_queue = await _open_queue(config, stack, engine, clock)
         source = await _open_store(profile.source_store, "source", metrics, stack)
         media = await _open_store(profile.media_store, "media", metrics, stack)

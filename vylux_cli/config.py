@@ -20,6 +20,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 LOG_FORMATS = ("json", "console")
 # Heartbeats go every third of the lease: below this they would flood the queue.
 MIN_LEASE_SECONDS = 3.0
+DEFAULT_DATA_DIR = "./vylux-data"
 
 # Secret name -> minimum bytes once hex-decoded (http-api §11).
 SECRET_MIN_BYTES = {
@@ -147,7 +148,7 @@ class _Reader:
             mode=self._choice("MODE", "all", MODES),
             port=self._port("PORT", 3000, low=1),
             base_url=self._url("BASE_URL", required=False),
-            data_dir=Path(self._text("VYLUX_DATA_DIR", "./vylux-data")),
+            data_dir=Path(self._text("VYLUX_DATA_DIR", DEFAULT_DATA_DIR)),
             scratch_dir=_path_or_none(self._optional("VYLUX_SCRATCH_DIR")),
             database_url=self._database_url(database_url),
             redis_url=self._redis_url(),

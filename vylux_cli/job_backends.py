@@ -102,5 +102,5 @@ async def open_jobs(target: Target) -> AsyncIterator[JobsBackend]:
         async with open_api(target) as api:
             yield ApiJobs(api)
         return
-    async with bootstrap.open_runtime(target) as runtime:
+    async with bootstrap.open_runtime(target, migrate_schema=False) as runtime:
         yield DirectJobs(runtime)

@@ -157,21 +157,26 @@ async def _submit(target: Target, body: dict[str, Any], wait_seconds: float | No
 
 @jobs.command()
 @click.argument("job_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the job as the API shows it.")
 @API_OPTION
 @API_KEY_OPTION
-def show(job_id: str, api_url: str | None, api_key: str | None) -> None:
+def show(job_id: str, as_json: bool, api_url: str | None, api_key: str | None) -> None:
     """Show a job: type, hash, status, progress, callback, error, times and results.
 
     Exit codes: 0 shown; 1 no such job; 2 invalid configuration or arguments;
     3 the database or API server is unreachable.
     """
     target = choose_target(api_url, api_key)
-    run(_show(target, job_id))
+    view = run(_show(target, job_id))
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False))
+    else:
+        print_job(console(), view)
 
 
-async def _show(target: Target, job_id: str) -> None:
+async def _show(target: Target, job_id: str) -> dict[str, Any]:
     async with open_jobs(target) as backend:
-        print_job(console(), await backend.get(job_id))
+        return await backend.get(job_id)
 
 
 @jobs.command()

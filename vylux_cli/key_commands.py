@@ -66,7 +66,7 @@ def _ring(config: Config) -> KeyRing:
 
 async def _report(config: Config, ring: KeyRing) -> int:
     out = console()
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         backlog = await rewrap_backlog(runtime.keys, ring.current_version)
     out.print(f"current key-encryption key: [bold]{escape(ring.current_version)}[/]")
     out.print(f"configured versions: {escape(', '.join(ring.versions))}")
@@ -80,7 +80,7 @@ async def _report(config: Config, ring: KeyRing) -> int:
 
 async def _rewrap(config: Config, ring: KeyRing, batch: int) -> int:
     out, errors = console(), console(stderr=True)
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         backlog = await rewrap_backlog(runtime.keys, ring.current_version)
         columns = (TextColumn("rewrapping onto {task.fields[version]}"), BarColumn(),
                    MofNCompleteColumn())  # fmt: skip

@@ -22,21 +22,25 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 from urllib.parse import unquote, urlsplit
 
-from hypercorn.config import Config as HypercornConfig
-from rich.console import Console
-from rich.logging import RichHandler
-
-from vylux_adapters.telemetry.log_context import current_log_fields
 from vylux_cli.config import SECRET_MIN_BYTES, Config, environment_with_defaults
+
+# Imported where used: a tool command (`sign`, `key-token`) never loads hypercorn, rich's
+# logging or OpenTelemetry just to set up logging.
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
 
 REDACTED = "[redacted]"
 # Long-running services log to stdout (worker spec §11: JSON logs on stdout). Every other
 # command logs to stderr: its stdout is its result (`curl "$(vylux-cli sign img …)"`),
 # which a log line would corrupt; a command added later gets that safe default.
 STDOUT_COMMANDS = frozenset({"serve", "work"})
+# Tool commands print their result, not their progress: below WARNING only with -v.
+TOOL_LEVEL = logging.WARNING
+_VERBOSE_LEVELS = (logging.INFO, logging.DEBUG)  # -v, -vv
+_TELEMETRY_PACKAGE = "vylux_adapters.telemetry"
 
 _LEVELS = {
     "DEBUG": logging.DEBUG,
@@ -61,6 +65,8 @@ QUIET_LIBRARIES = (
     "httpcore",
     "hpack",
     "pyvips",
+    # Announces each of its plugins at INFO whenever a migration context starts.
+    "alembic.runtime.plugins",
 )
 
 # A secret shorter than this is not masked: it would blank ordinary words all over the
@@ -160,13 +166,23 @@ class ContextFilter(logging.Filter):
     that logged it (a formatter could run elsewhere, e.g. behind a queue handler)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.vylux_fields = current_log_fields()
+        record.vylux_fields = _current_log_fields()
         return True
+
+
+def _current_log_fields() -> dict[str, str]:
+    # Spans and job contexts exist only once the telemetry adapters are loaded (by the
+    # composition root); a tool command that never loads them has none to report.
+    if _TELEMETRY_PACKAGE not in sys.modules:
+        return {}
+    from vylux_adapters.telemetry.log_context import current_log_fields
+
+    return current_log_fields()
 
 
 def _fields(record: logging.LogRecord) -> dict[str, str]:
     fields = getattr(record, "vylux_fields", None)
-    return fields if isinstance(fields, dict) else current_log_fields()
+    return fields if isinstance(fields, dict) else _current_log_fields()
 
 
 def _level_name(record: logging.LogRecord) -> str:
@@ -249,6 +265,9 @@ def parse_level(name: str) -> int:
 def build_handler(fmt: str, stream: Literal["stdout", "stderr"] = "stdout") -> logging.Handler:
     handler: logging.Handler
     if fmt.strip().lower() == "console":
+        from rich.console import Console
+        from rich.logging import RichHandler
+
         # rich_tracebacks off: rich would render the traceback from the live exception
         # (locals, source lines) and bypass the masked text the filter prepared.
         handler = RichHandler(
@@ -310,19 +329,33 @@ def route_hypercorn_logs(hypercorn_config: HypercornConfig) -> None:
     hypercorn_config.accesslog = None
 
 
-def configure_from_environment(command: str | None, env: Mapping[str, str] | None = None) -> None:
+def configure_from_environment(
+    command: str | None, env: Mapping[str, str] | None = None, *, verbosity: int = 0
+) -> None:
     """Basic set-up for ``cli()``: level and format from LOG_LEVEL / LOG_FORMAT of the
     environment and ``.env`` files, and the secrets found there registered.
 
-    ``command`` is the subcommand about to run: see :data:`STDOUT_COMMANDS`.
+    ``command`` is the subcommand about to run: see :data:`STDOUT_COMMANDS`. Tool
+    commands log at WARNING and above unless ``verbosity`` (``-v``, ``-vv``) asks for
+    INFO or DEBUG; the services log at LOG_LEVEL, which ``-v`` can only lower.
     """
     values = environment_with_defaults() if env is None else env
+    service = command in STDOUT_COMMANDS
     configure_logging(
-        values.get("LOG_LEVEL", ""),
+        logging.getLevelName(command_level(values.get("LOG_LEVEL", ""), service, verbosity)),
         values.get("LOG_FORMAT", ""),
-        stream="stdout" if command in STDOUT_COMMANDS else "stderr",
+        stream="stdout" if service else "stderr",
     )
     REDACTOR.add(secret_values(values))
+
+
+def command_level(log_level: str, service: bool, verbosity: int) -> int:
+    """The threshold for a command: LOG_LEVEL for services, WARNING for tools; each
+    ``-v`` lowers it to INFO, then DEBUG."""
+    configured = parse_level(log_level)
+    if verbosity > 0:
+        return min(configured, _VERBOSE_LEVELS[min(verbosity, len(_VERBOSE_LEVELS)) - 1])
+    return configured if service else max(configured, TOOL_LEVEL)
 
 
 def register_secrets(config: Config) -> None:

@@ -2,38 +2,68 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import signal
+import socket
 import sys
-from contextlib import AsyncExitStack
-from importlib.metadata import version
-from typing import NoReturn
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from hypercorn.asyncio import serve as hypercorn_serve
-from hypercorn.config import Config as HypercornConfig
 
-from vylux_adapters.http import strict_h11
-from vylux_adapters.http.metrics_endpoint import worker_listener_app
-from vylux_cli import (
-    bootstrap,
-    job_commands,
-    key_commands,
-    logging_setup,
-    media_commands,
-    queue_commands,
-    sign_commands,
-)
+from vylux_cli import logging_setup, startup
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_core.errors import DatabaseUnavailable, VyluxError
+from vylux_cli.runtime_config import (
+    embedded_data_dir,
+    embedded_database_path,
+    load_runtime_config,
+)
 
-EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 3
+# Only what `--version`, `sign` and `key-token` need is imported up here: the database,
+# queue, storage and HTTP stacks load inside the commands that use them (bench/cli_startup.py).
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
+
+EXIT_CONFIG = startup.EXIT_CONFIG
+EXIT_UNAVAILABLE = startup.EXIT_UNAVAILABLE
 
 
-@click.group()
-@click.version_option(version("vylux"), prog_name="Vylux", message="%(prog)s %(version)s")
-def cli() -> None:
+class LazyGroup(click.Group):
+    """A group whose subcommand groups are imported when invoked (or listed in --help)."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy_commands  # name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self._lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands={
+        "jobs": "vylux_cli.job_commands:jobs",
+        "queue": "vylux_cli.queue_commands:queue",
+        "keys": "vylux_cli.key_commands:keys",
+        "media": "vylux_cli.media_commands:media",
+    },
+)
+# The version is looked up (importlib.metadata) only when --version is given.
+@click.version_option(package_name="vylux", prog_name="Vylux", message="%(prog)s %(version)s")
+@click.option(
+    "--verbose", "-v", count=True,
+    help="Log INFO lines (-vv: DEBUG) from tool commands too; serve and work follow LOG_LEVEL.",
+)  # fmt: skip
+def cli(verbose: int) -> None:
     """Vylux: signed real-time image transforms and HLS video jobs.
 
     Configuration comes from environment variables (and .env / .env.local in the
@@ -44,7 +74,9 @@ def cli() -> None:
     (database) unreachable.
     """
     # The subcommand decides the stream: services log to stdout, tools to stderr.
-    logging_setup.configure_from_environment(click.get_current_context().invoked_subcommand)
+    logging_setup.configure_from_environment(
+        click.get_current_context().invoked_subcommand, verbosity=verbose
+    )
 
 
 @cli.command()
@@ -64,6 +96,10 @@ def serve(host: str, port: int | None, no_worker: bool) -> None:
     In-flight requests get SHUTDOWN_TIMEOUT to finish; running jobs get
     WORKER_SHUTDOWN_TIMEOUT, then go back to the queue without losing an attempt.
     """
+    from hypercorn.config import Config as HypercornConfig
+
+    from vylux_adapters.http import strict_h11
+
     config = _load_config()
     strict_h11.install()
     hypercorn_config = HypercornConfig()
@@ -71,7 +107,9 @@ def serve(host: str, port: int | None, no_worker: bool) -> None:
     hypercorn_config.graceful_timeout = config.shutdown_timeout
     logging_setup.route_hypercorn_logs(hypercorn_config)
     with_worker = not no_worker and config.mode != "server"
-    _run(_serve(config, hypercorn_config, with_worker=with_worker))
+    # Bound before anything else starts: a busy port fails at once, in one line.
+    listener = _listen(host, port or config.port)
+    _run(_serve(config, hypercorn_config, listener, with_worker=with_worker), config)
 
 
 @cli.command()
@@ -82,26 +120,31 @@ def work(host: str) -> None:
     /healthz and /metrics are served on WORKER_METRICS_PORT (0 disables them).
     """
     config = _load_config()
-    _run(_work(config, host))
+    _run(_work(config, host), config)
 
 
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date, then exit (a no-op when it is)."""
+    from vylux_cli import bootstrap
+
     config = _load_config()
     profile = bootstrap.choose_profile(config)
-    _run(bootstrap.migrate(profile))
+    _run(bootstrap.migrate(profile), config)
     click.echo(f"database schema is up to date ({profile.describe().split()[0]})")
 
 
 @cli.group()
 def sign() -> None:
-    """Print signed URLs (uses HMAC_SECRET and BASE_URL of the configuration)."""
+    """Print signed URLs (uses HMAC_SECRET, BASE_URL and PORT of the configuration,
+    read as `serve` reads them: environment, then .env / .env.local)."""
 
 
 _BASE_URL_OPTION = click.option(
-    "--base-url", default=None, help="Origin to put in front (default: BASE_URL, else localhost)."
-)
+    "--base-url", default=None,
+    help="Origin to put in front (default: BASE_URL, else http://127.0.0.1:PORT).",
+)  # fmt: skip
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 
 
 @sign.command("img")
@@ -113,48 +156,69 @@ _BASE_URL_OPTION = click.option(
     "--format", "-f", "fmt", default="webp", show_default=True, help="webp, avif, jpg, png or gif."
 )
 @_BASE_URL_OPTION
-def sign_img(source: str, options: str, fmt: str, base_url: str | None) -> None:
-    """A signed /img URL for the source object SOURCE (a key in the source store)."""
-    try:
-        click.echo(sign_commands.sign_image_url(_load_config(), source, options, fmt, base_url))
-    except (VyluxError, ValueError) as error:
-        sign_commands.fail(error)
+@_JSON_OPTION
+def sign_img(source: str, options: str, fmt: str, base_url: str | None, as_json: bool) -> None:
+    """A signed /img URL for the source object SOURCE (a key in the source store).
+
+    Warns (on stderr) when the source store is the local directory and holds no
+    object SOURCE. Exit codes: 0 printed; 2 invalid options, format or key.
+    """
+    from vylux_cli import sign_commands
+
+    config = _load_config()
+    sign_commands.check_source_key(config, source)
+    url = sign_commands.sign_image_url(config, source, options, fmt, base_url)
+    sign_commands.output({"url": url, "source": source}, url, as_json=as_json)
 
 
 @sign.command("original")
 @click.argument("key")
 @_BASE_URL_OPTION
-def sign_original(key: str, base_url: str | None) -> None:
+@_JSON_OPTION
+def sign_original(key: str, base_url: str | None, as_json: bool) -> None:
     """A signed /original URL for KEY in the source store."""
-    click.echo(sign_commands.sign_object_url(_load_config(), "original", key, base_url))
+    from vylux_cli import sign_commands
+
+    config = _load_config()
+    sign_commands.check_source_key(config, key)
+    url = sign_commands.sign_object_url(config, "original", key, base_url)
+    sign_commands.output({"url": url, "key": key}, url, as_json=as_json)
 
 
 @sign.command("thumb")
 @click.argument("key")
 @_BASE_URL_OPTION
-def sign_thumb(key: str, base_url: str | None) -> None:
+@_JSON_OPTION
+def sign_thumb(key: str, base_url: str | None, as_json: bool) -> None:
     """A signed /thumb URL for KEY in the media store."""
-    click.echo(sign_commands.sign_object_url(_load_config(), "thumb", key, base_url))
+    from vylux_cli import sign_commands
+
+    config = _load_config()
+    url = sign_commands.sign_object_url(config, "thumb", key, base_url)
+    sign_commands.output({"url": url, "key": key}, url, as_json=as_json)
 
 
 @cli.command("key-token")
 @click.argument("media_hash", metavar="HASH")
-@click.option("--ttl", default="1h", show_default=True, help="Lifetime, e.g. 30m, 1h, 24h.")
-def key_token(media_hash: str, ttl: str) -> None:
-    """A bearer token for GET /api/key/HASH (KEY_TOKEN_SECRET)."""
-    try:
-        click.echo(sign_commands.mint_token(_load_config(), media_hash, ttl))
-    except (VyluxError, ValueError) as error:
-        sign_commands.fail(error)
+@click.option(
+    "--ttl", default="1h", show_default=True, help="Lifetime, e.g. 30m, 1h, 24h, 1d (positive)."
+)
+@_JSON_OPTION
+def key_token(media_hash: str, ttl: str, as_json: bool) -> None:
+    """A bearer token for GET /api/key/HASH (KEY_TOKEN_SECRET).
+
+    Exit codes: 0 printed; 2 invalid hash or lifetime.
+    """
+    from vylux_cli import sign_commands
+
+    token, expires = sign_commands.mint_token(_load_config(), media_hash, ttl)
+    view = {"token": token, "hash": media_hash, "expires_at": expires}
+    sign_commands.output(view, token, as_json=as_json)
 
 
-cli.add_command(job_commands.jobs)
-cli.add_command(queue_commands.queue)
-cli.add_command(key_commands.keys)
-cli.add_command(media_commands.media)
+def _stop_event() -> Any:
+    import asyncio
 
-
-def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -162,33 +226,103 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def _serve(config: Config, hypercorn_config: HypercornConfig, *, with_worker: bool) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return startup.bind_listener(host, port)
+    except startup.StartupError as exc:
+        _fail(exc)
+
+
+def _hand_over(listener: socket.socket, hypercorn_config: HypercornConfig) -> None:
+    """Hypercorn serves (and closes) the socket bound here instead of binding its own;
+    detached, the socket object no longer closes the descriptor too."""
+    hypercorn_config.bind = [f"fd://{listener.detach()}"]
+
+
+async def _wait_for_queue(config: Config, stop: Any) -> bool:
+    """Wait until Redis answers (when configured); False when told to stop meanwhile."""
+    import asyncio
+
+    if not config.redis_url:
+        return True
+    waiting = asyncio.create_task(
+        startup.wait_for_redis(config.redis_url, lambda line: _say(f"WARN: {line}"))
+    )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait((waiting, stopping), return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, stopping):
+        task.cancel()
+    return not stop.is_set()
+
+
+def _say(line: str) -> None:
+    click.echo(f"vylux: {line}", err=True)
+
+
+async def _serve(
+    config: Config, hypercorn_config: HypercornConfig, listener: socket.socket,
+    *, with_worker: bool,
+) -> None:  # fmt: skip
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    from hypercorn.asyncio import serve as hypercorn_serve
+
+    from vylux_cli import bootstrap
+
     stop = _stop_event()
+    address = _host_and_port(listener)
     async with AsyncExitStack() as stack:
+        stack.callback(listener.close)
         runtime = await stack.enter_async_context(bootstrap.open_runtime(config))
+        if not await _wait_for_queue(config, stop):
+            return
         app = await stack.enter_async_context(bootstrap.build_server(runtime))
         worker_task = None
         if with_worker:
             worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
             worker_task = asyncio.create_task(worker.run())
-        click.echo(f"vylux: serving on http://{hypercorn_config.bind[0]}", err=True)
+        _say(f"serving on http://{address}")
+        _hand_over(listener, hypercorn_config)
         await hypercorn_serve(app, hypercorn_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
         if worker_task is not None:
             worker.stop()
             await worker_task
 
 
+def _host_and_port(listener: socket.socket) -> str:
+    """``host:port`` of a bound socket (``[v6]:port`` for IPv6)."""
+    host, port = listener.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 async def _work(config: Config, host: str) -> None:
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config as HypercornConfig
+
+    from vylux_adapters.http import strict_h11
+    from vylux_adapters.http.metrics_endpoint import worker_listener_app
+    from vylux_cli import bootstrap
+
     stop = _stop_event()
     async with AsyncExitStack() as stack:
-        runtime = await stack.enter_async_context(bootstrap.open_runtime(config))
-        worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
-        listener = None
+        listener_config = None
         if config.worker_metrics_port:
             strict_h11.install()
             listener_config = HypercornConfig()
-            listener_config.bind = [f"{host}:{config.worker_metrics_port}"]
             logging_setup.route_hypercorn_logs(listener_config)
+            metrics_socket = _listen(host, config.worker_metrics_port)
+            stack.callback(metrics_socket.close)
+        runtime = await stack.enter_async_context(bootstrap.open_runtime(config))
+        if not await _wait_for_queue(config, stop):
+            return
+        worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
+        listener = None
+        if listener_config is not None:
+            _hand_over(metrics_socket, listener_config)
             app = worker_listener_app(
                 runtime.metrics, runtime.metrics.registry, runtime.queue.stats
             )
@@ -196,7 +330,7 @@ async def _work(config: Config, host: str) -> None:
                 hypercorn_serve(app, listener_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
             )
         running = asyncio.create_task(worker.run())
-        click.echo("vylux: worker running", err=True)
+        _say("worker running")
         await stop.wait()
         worker.stop()
         await running
@@ -206,23 +340,55 @@ async def _work(config: Config, host: str) -> None:
 
 def _load_config() -> Config:
     try:
-        config = bootstrap.load_runtime_config(environment_with_defaults())
+        config = load_runtime_config(environment_with_defaults())
     except ConfigError as exc:
         _fail_config(exc)
+    except OSError as exc:  # the embedded profile's secrets file cannot be written
+        _fail(startup.data_dir_error(_data_dir_of_environment(), exc))
     logging_setup.register_secrets(config)
     return config
 
 
+def _data_dir_of_environment() -> Path:
+    return embedded_data_dir(environment_with_defaults())
+
+
 def _fail_config(error: ConfigError) -> NoReturn:
-    click.echo("ERROR: invalid configuration:", err=True)
-    for problem in error.problems:
-        click.echo(f"  - {problem}", err=True)
+    for line in startup.config_error_lines(error.problems):
+        click.echo(line, err=True)
     sys.exit(EXIT_CONFIG)
 
 
-def _run(coroutine: object) -> None:
+def _fail(error: startup.StartupError) -> NoReturn:
+    click.echo(f"ERROR: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _run(coroutine: Coroutine[Any, Any, Any], config: Config | None = None) -> None:
+    """Run a service coroutine; start-up failures end it with one line and their code."""
+    import asyncio
+
+    from vylux_core.errors import DatabaseUnavailable
+
     try:
-        asyncio.run(coroutine)  # type: ignore[arg-type]
-    except DatabaseUnavailable as exc:
-        click.echo(f"ERROR: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        asyncio.run(coroutine)
+    except startup.StartupError as exc:
+        _fail(exc)
+    except ConfigError as exc:
+        _fail_config(exc)
+    except DatabaseUnavailable:
+        if config is None:
+            raise
+        _fail(startup.database_error(config.database_url, embedded_database_path(config)))
+    except OSError as exc:
+        # Creating the embedded directories or the SQLite file under VYLUX_DATA_DIR.
+        if config is None or not _under(exc.filename, config.data_dir):
+            raise
+        _fail(startup.data_dir_error(config.data_dir, exc))
+
+
+def _under(filename: object, directory: Path) -> bool:
+    if not isinstance(filename, str | Path):
+        return False
+    path, root = Path(filename).absolute(), directory.absolute()
+    return path.is_relative_to(root) or root.is_relative_to(path)

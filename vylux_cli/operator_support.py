@@ -20,9 +20,14 @@ import httpx
 from attrs import frozen
 from rich.console import Console
 
-from vylux_cli import bootstrap
 from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_core.errors import InvalidInput, Unavailable, VyluxError
+from vylux_cli.runtime_config import (
+    embedded_data_dir,
+    embedded_database_path,
+    load_runtime_config,
+)
+from vylux_cli.startup import config_error_lines, data_dir_error, database_error
+from vylux_core.errors import DatabaseUnavailable, InvalidInput, Unavailable, VyluxError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -81,11 +86,14 @@ def console(*, stderr: bool = False) -> Console:
 def load_config() -> Config:
     """The runtime configuration; exits 2 listing the problems (as ``main`` does)."""
     try:
-        return bootstrap.load_runtime_config(environment_with_defaults())
+        return load_runtime_config(environment_with_defaults())
     except ConfigError as exc:
-        click.echo("ERROR: invalid configuration:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
+        for line in config_error_lines(exc.problems):
+            click.echo(line, err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except OSError as exc:  # the embedded profile's secrets file cannot be written
+        data_dir = embedded_data_dir(environment_with_defaults())
+        click.echo(f"ERROR: {data_dir_error(data_dir, exc)}", err=True)
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -93,6 +101,12 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` and turn the core's errors into exit codes."""
     try:
         return asyncio.run(coroutine)
+    except DatabaseUnavailable as exc:
+        # The adapter's message names only the operation; say which database and why.
+        config = load_config()
+        found = database_error(config.database_url, embedded_database_path(config))
+        error_class = RejectedError if found.exit_code == EXIT_USAGE else UnreachableError
+        raise error_class(str(found)) from exc
     except Unavailable as exc:
         raise UnreachableError(str(exc)) from exc
     except InvalidInput as exc:

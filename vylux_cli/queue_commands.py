@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 
@@ -24,13 +25,22 @@ def queue() -> None:
     """Inspect the task queue of the configured backend (Redis or the SQL queue)."""
 
 
+_JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
+)
+
+
 @queue.command()
-def stats() -> None:
+@_JSON_OPTION
+def stats(as_json: bool) -> None:
     """Tasks per queue and state, and how long the oldest pending task has waited.
 
     Exit codes: 0 shown; 2 invalid configuration; 3 the queue backend is unreachable.
     """
     rows = run(_stats(load_config()))
+    if as_json:
+        click.echo(json.dumps([_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]))
+        return
     out = console()
     if not rows:
         out.print("no queue holds or held any task yet")
@@ -47,8 +57,15 @@ def stats() -> None:
     out.print(table)
 
 
+def _stats_view(row: QueueStats) -> dict[str, object]:
+    view: dict[str, object] = {"queue": row.queue}
+    view.update({state: getattr(row, state) for state in _STATES})
+    view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
+    return view
+
+
 async def _stats(config: Config) -> list[QueueStats]:
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         return await runtime.queue.stats()
 
 
@@ -60,7 +77,10 @@ async def _stats(config: Config) -> list[QueueStats]:
     "--limit", default=100, show_default=True, type=click.IntRange(1),
     help="At most this many tasks per queue (newest first).",
 )  # fmt: skip
-def archived(queue_name: str | None, task_id: str | None, requeue_all: bool, limit: int) -> None:
+@_JSON_OPTION
+def archived(
+    queue_name: str | None, task_id: str | None, requeue_all: bool, limit: int, as_json: bool
+) -> None:
     """List tasks that failed for good (all queues, or QUEUE), or run them again.
 
     A task id is its job id. Running a task again: when its job is `failed` (the
@@ -78,13 +98,17 @@ def archived(queue_name: str | None, task_id: str | None, requeue_all: bool, lim
         raise RejectedError("--requeue and --all exclude each other")
     config = load_config()
     if task_id is None and not requeue_all:
-        _print_archived(run(_list(config, queue_name, limit)))
+        tasks = run(_list(config, queue_name, limit))
+        if as_json:
+            click.echo(json.dumps([_archived_view(item) for item in tasks], ensure_ascii=False))
+        else:
+            _print_archived(tasks)
         return
     sys.exit(run(_requeue(config, queue_name, task_id, limit)))
 
 
 async def _list(config: Config, queue_name: str | None, limit: int) -> list[ArchivedTask]:
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         return await _archived(runtime, queue_name, limit)
 
 
@@ -99,6 +123,14 @@ async def _archived(
     for name in names:
         found += await runtime.queue.list_archived(name, limit)
     return found
+
+
+def _archived_view(item: ArchivedTask) -> dict[str, object]:
+    return {
+        "task_id": item.task.id, "queue": item.task.queue, "type": item.task.type,
+        "retried": item.retried, "archived_at": _when(item.archived_at),
+        "last_error": item.last_error,
+    }  # fmt: skip
 
 
 def _print_archived(tasks: list[ArchivedTask]) -> None:
@@ -121,7 +153,7 @@ def _print_archived(tasks: list[ArchivedTask]) -> None:
 async def _requeue(config: Config, queue_name: str | None, task_id: str | None, limit: int) -> int:
     out, errors = console(), console(stderr=True)
     failures = 0
-    async with bootstrap.open_runtime(config) as runtime:
+    async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
         if task_id is not None:
             todo = [task_id]
         else:

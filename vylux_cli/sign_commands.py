@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import click
 
 from vylux_cli.config import Config
 from vylux_cli.go_duration import parse_go_duration
+from vylux_cli.runtime_config import local_source_dir
 from vylux_core.errors import VyluxError
 from vylux_core.image_options import canonical_options, parse_format, parse_image_options
 from vylux_core.key_token import mint_key_token
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.signing import UrlSigner
+
+SECONDS_PER_DAY = 86400.0
 
 
 def _encode_key(key: str) -> str:
@@ -25,11 +30,45 @@ def _base(config: Config, base_url: str | None) -> str:
     return (base_url or config.base_url or f"http://127.0.0.1:{config.port}").rstrip("/")
 
 
+def _check_key(key: str) -> None:
+    # A leading slash would make the path `//…`, which names no object in any store.
+    if key.startswith("/"):
+        raise click.BadParameter(
+            f"{key!r} is an absolute path; give the object's key in the source store "
+            "(e.g. photos/cat.jpg)",
+            param_hint="KEY",
+        )
+    if not key:
+        raise click.BadParameter("must not be empty", param_hint="KEY")
+
+
+def check_source_key(config: Config, key: str) -> None:
+    """Refuse keys no store can hold; warn when the local source store lacks ``key``."""
+    _check_key(key)
+    root = local_source_dir(config)
+    if root is None:
+        return  # S3: asking would need credentials and a round trip for a print command
+    import asyncio
+
+    from vylux_adapters.local import LocalDirObjectStore
+
+    try:
+        found = root.is_dir() and asyncio.run(LocalDirObjectStore(root=root).exists(key))
+    except VyluxError as error:  # a key the local store refuses (InvalidStorageKey)
+        raise click.BadParameter(str(error), param_hint="KEY") from error
+    if not found:
+        click.echo(f"warning: the source store ({root}) holds no object {key!r}", err=True)
+
+
 def sign_image_url(
     config: Config, source: str, options: str, fmt: str, base_url: str | None
 ) -> str:
-    parsed = parse_image_options(options)
-    image_format = parse_format(fmt)
+    _check_key(source)
+    try:
+        parsed = parse_image_options(options)
+        image_format = parse_format(fmt)
+    except (VyluxError, ValueError) as error:
+        raise click.UsageError(str(error)) from error
     signer = UrlSigner(secret=config.secrets.hmac_secret)
     signature = signer.sign_image(parsed, source, image_format)
     path = f"/img/{signature}/{canonical_options(parsed)}/{_encode_key(source)}"
@@ -37,16 +76,40 @@ def sign_image_url(
 
 
 def sign_object_url(config: Config, route: str, key: str, base_url: str | None) -> str:
+    _check_key(key)
     signer = UrlSigner(secret=config.secrets.hmac_secret)
     signature = signer.sign_original(key) if route == "original" else signer.sign_thumb(key)
     return f"{_base(config, base_url)}/{route}/{signature}/{_encode_key(key)}"
 
 
-def mint_token(config: Config, media_hash: str, ttl: str) -> str:
-    validate_media_hash(media_hash)
-    expires = int(time.time() + parse_go_duration(ttl))
-    return mint_key_token(config.secrets.key_token_secret, media_hash, expires)
+def parse_ttl(text: str) -> float:
+    """A positive lifetime: Go syntax (``90s``, ``1h30m``) or whole days (``1d``, ``7d``)."""
+    value = text.strip()
+    try:
+        if value.endswith("d") and value[:-1].isdigit():
+            seconds = int(value[:-1]) * SECONDS_PER_DAY
+        else:
+            seconds = parse_go_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{error} (or whole days, e.g. 1d)", param_hint="--ttl") from None
+    if seconds <= 0:
+        raise click.BadParameter(
+            f"{text!r} is not a positive lifetime: the token would be expired already",
+            param_hint="--ttl",
+        )
+    return seconds
 
 
-def fail(error: VyluxError | ValueError) -> None:
-    raise click.UsageError(str(error))
+def mint_token(config: Config, media_hash: str, ttl: str) -> tuple[str, int]:
+    """The token and its expiry (Unix seconds)."""
+    try:
+        validate_media_hash(media_hash)
+    except VyluxError as error:
+        raise click.BadParameter(str(error), param_hint="HASH") from error
+    expires = int(time.time() + parse_ttl(ttl))
+    return mint_key_token(config.secrets.key_token_secret, media_hash, expires), expires
+
+
+def output(view: Mapping[str, object], text: str, *, as_json: bool) -> None:
+    """``view`` as one JSON object with ``--json``, else ``text`` alone."""
+    click.echo(json.dumps(view, ensure_ascii=False) if as_json else text)

@@ -56,6 +56,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLUMNS", "250")  # rich tables on one line per row
     monkeypatch.setenv("LOG_LEVEL", "WARN")
     (data / "source").mkdir(parents=True)
+    # The tool commands leave migrating to `migrate`, `serve` and `work`.
+    assert invoke(["migrate"]).exit_code == 0
     return data
 
 

@@ -311,8 +311,9 @@ def test_configure_logging_replaces_only_its_own_handler(
 def test_services_log_to_stdout_and_tools_to_stderr(
     command: str | None, stream: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Tools log below WARNING only when asked (-v), so a warning shows the stream of both.
     logging_setup.configure_from_environment(command, {"LOG_LEVEL": "INFO"})
-    logging.getLogger("vylux_cli.tests").info("where am I")
+    logging.getLogger("vylux_cli.tests").warning("where am I")
     captured = capsys.readouterr()
     written = captured.out if stream == "out" else captured.err
     other = captured.err if stream == "out" else captured.out
@@ -322,8 +323,9 @@ def test_services_log_to_stdout_and_tools_to_stderr(
 
 def test_sign_prints_only_the_url_on_stdout(tmp_path: Path) -> None:
     # The README runs curl "$(vylux-cli sign img …)": a log line there would break it.
+    # -v: the INFO line about the generated secrets is logged, and must go to stderr.
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "vylux-cli"), "sign", "img", "photo.jpg"],
+        [str(Path(sys.executable).parent / "vylux-cli"), "-v", "sign", "img", "photo.jpg"],
         cwd=tmp_path, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -1,8 +1,25 @@
-"""The HTTP driving adapter: a Starlette application built from core services."""
+"""The HTTP driving adapter: a Starlette application built from core services.
 
-from vylux_adapters.http.app import create_app
-from vylux_adapters.http.services import HttpServices
-from vylux_adapters.http.settings import HttpSettings, RateLimit
+The package's names load on first use (PEP 562), so importing one light module of it
+(``vylux_adapters.http.settings`` from the configuration) does not pull Starlette in.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vylux_adapters.http.app import create_app
+    from vylux_adapters.http.services import HttpServices
+    from vylux_adapters.http.settings import HttpSettings, RateLimit
+
+_HOMES = {
+    "create_app": "vylux_adapters.http.app",
+    "HttpServices": "vylux_adapters.http.services",
+    "HttpSettings": "vylux_adapters.http.settings",
+    "RateLimit": "vylux_adapters.http.settings",
+}
 
 __all__ = [
     "HttpServices",
@@ -10,3 +27,10 @@ __all__ = [
     "RateLimit",
     "create_app",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vylux_adapters.sql.database import sync_url
 from vylux_adapters.sql.errors import database_errors
@@ -20,6 +21,8 @@ from vylux_adapters.sql.errors import database_errors
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every Vylux process.
 _ADVISORY_LOCK_KEY = 0x5679_6C75_78
+# Alembic's default name, which the migrations environment keeps.
+_VERSION_TABLE = "alembic_version"
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:
@@ -94,3 +97,15 @@ def _file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def schema_installed(engine: AsyncEngine) -> bool:
+    """Whether the migrations have ever run on this database (alembic's version table
+    exists): commands that do not migrate check this instead of failing on a table."""
+
+    def has_version_table(connection: Connection) -> bool:
+        return inspect(connection).has_table(_VERSION_TABLE)
+
+    with database_errors("schema check"):
+        async with engine.connect() as connection:
+            return await connection.run_sync(has_version_table)
