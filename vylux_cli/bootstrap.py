@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices, HttpSettings, create_app
-from vylux_adapters.http.metrics_endpoint import metrics_app
+from vylux_adapters.http.metrics_endpoint import MetricsApp, WorkerListenerApp, metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
@@ -266,6 +266,16 @@ async def _open_store(
     )
 
 
+def metrics_endpoint_of(runtime: Runtime) -> MetricsApp:
+    """The ``/metrics`` app of this process (every listener serves this one)."""
+    return metrics_app(runtime.metrics, runtime.metrics.registry, runtime.queue.stats)
+
+
+def metrics_listener_app(runtime: Runtime) -> WorkerListenerApp:
+    """``/healthz`` + ``/metrics`` only: METRICS_PORT of ``serve``, WORKER_METRICS_PORT."""
+    return WorkerListenerApp(metrics_endpoint_of(runtime))
+
+
 @asynccontextmanager
 async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
@@ -292,7 +302,9 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             jobs=runtime.job_service,
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
-            metrics_app=metrics_app(runtime.metrics, runtime.metrics.registry, runtime.queue.stats),
+            # With METRICS_PORT set, /metrics lives on its own listener only
+            # (metrics_listener_app) and the API port answers it with 404.
+            metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),
             extra_middleware=[
                 Middleware(TracingMiddleware, tracer_provider=runtime.tracer_provider),
                 Middleware(HttpMetricsMiddleware, metrics=runtime.metrics),

@@ -65,6 +65,7 @@ class Secrets:
 class Config:
     mode: str
     port: int
+    metrics_port: int
     base_url: str
     data_dir: Path
     scratch_dir: Path | None
@@ -144,6 +145,7 @@ class _Reader:
         return Config(
             mode=self._choice("MODE", "all", MODES),
             port=self._port("PORT", 3000, low=1),
+            metrics_port=self._port("METRICS_PORT", 0, low=0),
             base_url=self._url("BASE_URL", required=False),
             data_dir=Path(self._text("VYLUX_DATA_DIR", "./vylux-data")),
             scratch_dir=_path_or_none(self._optional("VYLUX_SCRATCH_DIR")),

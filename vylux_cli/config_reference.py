@@ -99,6 +99,15 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         PROCESS,
     ),
     Variable(
+        "METRICS_PORT",
+        "0",
+        "Port of a separate `/healthz` + `/metrics` listener of `vylux-cli serve`, "
+        "0–65535. 0: `/metrics` is served on `PORT` with the API. Any other port: "
+        "`/metrics` moves to this listener (bound to `--host`) and `PORT` answers it "
+        "with 404, so publishing the API does not publish the metrics.",
+        PROCESS,
+    ),
+    Variable(
         "BASE_URL",
         "",
         "Public origin of the service, `http://` or `https://` with a host; a trailing `/` is "

@@ -171,11 +171,19 @@ async def _serve(config: Config, hypercorn_config: HypercornConfig, *, with_work
         if with_worker:
             worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
             worker_task = asyncio.create_task(worker.run())
+        metrics_listener = None
+        if config.metrics_port:
+            from vylux_cli.metrics_listener import start_metrics_listener
+
+            host = hypercorn_config.bind[0].rpartition(":")[0]
+            metrics_listener = start_metrics_listener(runtime, host, config.metrics_port, stop.wait)
         click.echo(f"vylux: serving on http://{hypercorn_config.bind[0]}", err=True)
         await hypercorn_serve(app, hypercorn_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
         if worker_task is not None:
             worker.stop()
             await worker_task
+        if metrics_listener is not None:
+            await metrics_listener
 
 
 async def _work(config: Config, host: str) -> None:
