@@ -214,7 +214,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
                 probes={
                     "database": partial(ping_database, engine), "queue": ping_queue,
                     "source storage": source.ping, "media storage": media.ping,
-                }
+                },
+                record_failure=metrics.record_readiness_failure,
             ),
             renditions=renditions, images=images,
         )  # fmt: skip
@@ -268,7 +269,10 @@ async def _open_store(
 
 def metrics_endpoint_of(runtime: Runtime) -> MetricsApp:
     """The ``/metrics`` app of this process (every listener serves this one)."""
-    return metrics_app(runtime.metrics, runtime.metrics.registry, runtime.queue.stats)
+    return metrics_app(
+        runtime.metrics, runtime.metrics.registry, runtime.queue.stats,
+        outbox_depth=runtime.outbox.pending_count,
+    )  # fmt: skip
 
 
 def metrics_listener_app(runtime: Runtime) -> WorkerListenerApp:
@@ -337,7 +341,9 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             "removed %d scratch directories left by a stopped worker in %s", len(stale),
             scratch.root,
         )  # fmt: skip
-    webhook_sender = HttpxWebhookSender(allow_private=config.allow_private_callbacks)
+    webhook_sender = HttpxWebhookSender(
+        allow_private=config.allow_private_callbacks, tracer_provider=runtime.tracer_provider
+    )
     try:
         handlers = build_workflows(
             source=runtime.source, media=runtime.media, images=runtime.images,
@@ -383,7 +389,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             ).run,
             WebhookDeliverer(
                 outbox=runtime.outbox, clock=clock, secret=config.secrets.webhook_secret,
-                sender=webhook_sender,
+                sender=webhook_sender, record_outcome=runtime.metrics.record_webhook_delivery,
             ).run,
         ]  # fmt: skip
         yield WorkerRuntime(pools=pools, loops=loops)

@@ -14,7 +14,6 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from vylux_adapters.http import strict_h11
-from vylux_adapters.http.metrics_endpoint import worker_listener_app
 from vylux_cli import (
     bootstrap,
     job_commands,
@@ -197,9 +196,7 @@ async def _work(config: Config, host: str) -> None:
             listener_config = HypercornConfig()
             listener_config.bind = [f"{host}:{config.worker_metrics_port}"]
             logging_setup.route_hypercorn_logs(listener_config)
-            app = worker_listener_app(
-                runtime.metrics, runtime.metrics.registry, runtime.queue.stats
-            )
+            app = bootstrap.metrics_listener_app(runtime)
             listener = asyncio.create_task(
                 hypercorn_serve(app, listener_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
             )

@@ -9,12 +9,11 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from vylux_adapters.http import strict_h11
-from vylux_adapters.http.metrics_endpoint import worker_listener_app
 from vylux_cli import bootstrap, logging_setup
 
 
 def start_metrics_listener(
-    runtime: bootstrap.Runtime, host: str, port: int, shutdown: Callable[[], Awaitable[None]]
+    runtime: bootstrap.Runtime, host: str, port: int, shutdown: Callable[[], Awaitable[object]]
 ) -> asyncio.Task[None]:
     """Serves the process's metrics on ``host:port`` until ``shutdown`` returns.
 

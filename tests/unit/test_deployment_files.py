@@ -392,7 +392,7 @@ def test_the_embedded_data_dir_is_a_volume() -> None:
     assert data_dir in volumes
     # Created and owned by the runtime user before the VOLUME line (Docker copies that
     # ownership into a fresh named volume).
-    assert any(f"chown vylux:vylux" in run and data_dir in run for run in _instruction("RUN"))
+    assert any("chown vylux:vylux" in run and data_dir in run for run in _instruction("RUN"))
     assert load_config({"VYLUX_DATA_DIR": data_dir}).data_dir == Path(data_dir)
 
 
