@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices, HttpSettings, create_app
 from vylux_adapters.http.metrics_endpoint import MetricsApp, WorkerListenerApp, metrics_app
+from vylux_adapters.http.middleware.access_log import AccessLogMiddleware
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
@@ -312,6 +313,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             extra_middleware=[
                 Middleware(TracingMiddleware, tracer_provider=runtime.tracer_provider),
                 Middleware(HttpMetricsMiddleware, metrics=runtime.metrics),
+                *([Middleware(AccessLogMiddleware)] if config.access_log else []),
             ],
         )  # fmt: skip
         yield create_app(

@@ -98,6 +98,7 @@ class Config:
     reconcile_grace: float
     log_level: str
     log_format: str
+    access_log: bool
     otel_endpoint: str
     allow_private_callbacks: bool
 
@@ -183,6 +184,7 @@ class _Reader:
             reconcile_grace=self._duration("RECONCILE_GRACE", "30s"),
             log_level=self._log_level(),
             log_format=self._choice("LOG_FORMAT", "json", LOG_FORMATS),
+            access_log=self._bool("ACCESS_LOG", False),
             otel_endpoint=self._otel_endpoint(),
             allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
         )

@@ -377,6 +377,14 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         OBSERVABILITY,
     ),
     Variable(
+        "ACCESS_LOG",
+        "false",
+        "`true`: one INFO line per HTTP request of `vylux-cli serve` (logger "
+        "`vylux.access`: method, path without the query, route template, status, "
+        "duration, client address, request id; inside the request's trace).",
+        OBSERVABILITY,
+    ),
+    Variable(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "",
         "Where spans go over OTLP/HTTP. Empty: not exported (trace ids still exist). "
