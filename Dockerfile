@@ -24,16 +24,19 @@ RUN python -m venv /opt/vylux && /opt/vylux/bin/pip install .
 # Not root: media tools parse untrusted files. The scratch directory is created and
 # owned here because Docker copies that ownership into an empty named volume mounted on it.
 RUN useradd --system --uid 10001 --create-home --home-dir /var/lib/vylux vylux \
-    && mkdir -p /var/cache/vylux \
-    && chown vylux:vylux /var/cache/vylux
+    && mkdir -p /var/cache/vylux /var/lib/vylux/data \
+    && chown vylux:vylux /var/cache/vylux /var/lib/vylux/data
 
 ENV PATH="/opt/vylux/bin:${PATH}" \
-    VYLUX_SCRATCH_DIR=/var/cache/vylux
+    VYLUX_SCRATCH_DIR=/var/cache/vylux \
+    VYLUX_DATA_DIR=/var/lib/vylux/data
 USER vylux
-# Writable home: the embedded profile (no DATABASE_URL) keeps ./vylux-data here.
 WORKDIR /var/lib/vylux
-VOLUME /var/cache/vylux
-# 3000: HTTP API (PORT); 3001: the worker's /healthz and /metrics (WORKER_METRICS_PORT).
-EXPOSE 3000 3001
+# The embedded profile (no DATABASE_URL) keeps its SQLite database, generated secrets
+# and local stores in VYLUX_DATA_DIR: a volume, so they outlive the container.
+VOLUME /var/cache/vylux /var/lib/vylux/data
+# 3000: HTTP API (PORT); 3001: the worker's /healthz and /metrics (WORKER_METRICS_PORT);
+# 3002: the server's /healthz and /metrics when METRICS_PORT is set (compose.yaml does).
+EXPOSE 3000 3001 3002
 ENTRYPOINT ["vylux-cli"]
 CMD ["serve", "--host", "0.0.0.0"]

@@ -17,7 +17,8 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices, HttpSettings, create_app
-from vylux_adapters.http.metrics_endpoint import metrics_app
+from vylux_adapters.http.metrics_endpoint import MetricsApp, WorkerListenerApp, metrics_app
+from vylux_adapters.http.middleware.access_log import AccessLogMiddleware
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
@@ -229,7 +230,8 @@ async def open_runtime(config: Config, *, migrate_schema: bool = True) -> AsyncI
                 probes={
                     "database": partial(ping_database, engine), "queue": ping_queue,
                     "source storage": source.ping, "media storage": media.ping,
-                }
+                },
+                record_failure=metrics.record_readiness_failure,
             ),
             renditions=renditions, images=images,
         )  # fmt: skip
@@ -281,6 +283,19 @@ async def _open_store(
     )
 
 
+def metrics_endpoint_of(runtime: Runtime) -> MetricsApp:
+    """The ``/metrics`` app of this process (every listener serves this one)."""
+    return metrics_app(
+        runtime.metrics, runtime.metrics.registry, runtime.queue.stats,
+        outbox_depth=runtime.outbox.pending_count,
+    )  # fmt: skip
+
+
+def metrics_listener_app(runtime: Runtime) -> WorkerListenerApp:
+    """``/healthz`` + ``/metrics`` only: METRICS_PORT of ``serve``, WORKER_METRICS_PORT."""
+    return WorkerListenerApp(metrics_endpoint_of(runtime))
+
+
 @asynccontextmanager
 async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
@@ -307,10 +322,13 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             jobs=runtime.job_service,
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
-            metrics_app=metrics_app(runtime.metrics, runtime.metrics.registry, runtime.queue.stats),
+            # With METRICS_PORT set, /metrics lives on its own listener only
+            # (metrics_listener_app) and the API port answers it with 404.
+            metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),
             extra_middleware=[
                 Middleware(TracingMiddleware, tracer_provider=runtime.tracer_provider),
                 Middleware(HttpMetricsMiddleware, metrics=runtime.metrics),
+                *([Middleware(AccessLogMiddleware)] if config.access_log else []),
             ],
         )  # fmt: skip
         yield create_app(
@@ -342,7 +360,9 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             "removed %d scratch directories left by a stopped worker in %s", len(stale),
             scratch.root,
         )  # fmt: skip
-    webhook_sender = HttpxWebhookSender(allow_private=config.allow_private_callbacks)
+    webhook_sender = HttpxWebhookSender(
+        allow_private=config.allow_private_callbacks, tracer_provider=runtime.tracer_provider
+    )
     try:
         handlers = build_workflows(
             source=runtime.source, media=runtime.media, images=runtime.images,
@@ -388,7 +408,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             ).run,
             WebhookDeliverer(
                 outbox=runtime.outbox, clock=clock, secret=config.secrets.webhook_secret,
-                sender=webhook_sender,
+                sender=webhook_sender, record_outcome=runtime.metrics.record_webhook_delivery,
             ).run,
         ]  # fmt: skip
         yield WorkerRuntime(pools=pools, loops=loops)

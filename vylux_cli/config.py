@@ -66,6 +66,7 @@ class Secrets:
 class Config:
     mode: str
     port: int
+    metrics_port: int
     base_url: str
     data_dir: Path
     scratch_dir: Path | None
@@ -98,6 +99,7 @@ class Config:
     reconcile_grace: float
     log_level: str
     log_format: str
+    access_log: bool
     otel_endpoint: str
     allow_private_callbacks: bool
     cors_allowed_origins: tuple[str, ...]
@@ -147,6 +149,7 @@ class _Reader:
         return Config(
             mode=self._choice("MODE", "all", MODES),
             port=self._port("PORT", 3000, low=1),
+            metrics_port=self._port("METRICS_PORT", 0, low=0),
             base_url=self._url("BASE_URL", required=False),
             data_dir=Path(self._text("VYLUX_DATA_DIR", DEFAULT_DATA_DIR)),
             scratch_dir=_path_or_none(self._optional("VYLUX_SCRATCH_DIR")),
@@ -184,6 +187,7 @@ class _Reader:
             reconcile_grace=self._duration("RECONCILE_GRACE", "30s"),
             log_level=self._log_level(),
             log_format=self._choice("LOG_FORMAT", "json", LOG_FORMATS),
+            access_log=self._bool("ACCESS_LOG", False),
             otel_endpoint=self._otel_endpoint(),
             allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
             cors_allowed_origins=self._origins("CORS_ALLOWED_ORIGINS", ""),

@@ -99,6 +99,15 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         PROCESS,
     ),
     Variable(
+        "METRICS_PORT",
+        "0",
+        "Port of a separate `/healthz` + `/metrics` listener of `vylux-cli serve`, "
+        "0–65535. 0: `/metrics` is served on `PORT` with the API. Any other port: "
+        "`/metrics` moves to this listener (bound to `--host`) and `PORT` answers it "
+        "with 404, so publishing the API does not publish the metrics.",
+        PROCESS,
+    ),
+    Variable(
         "BASE_URL",
         "",
         "Public origin of the service, `http://` or `https://` with a host; a trailing `/` is "
@@ -383,6 +392,14 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         "LOG_FORMAT",
         "json",
         "`json` (one object per line) or `console`.",
+        OBSERVABILITY,
+    ),
+    Variable(
+        "ACCESS_LOG",
+        "false",
+        "`true`: one INFO line per HTTP request of `vylux-cli serve` (logger "
+        "`vylux.access`: method, path without the query, route template, status, "
+        "duration, client address, request id; inside the request's trace).",
         OBSERVABILITY,
     ),
     Variable(

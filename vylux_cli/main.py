@@ -282,12 +282,20 @@ async def _serve(
         if with_worker:
             worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
             worker_task = asyncio.create_task(worker.run())
+        metrics_listener = None
+        if config.metrics_port:
+            from vylux_cli.metrics_listener import start_metrics_listener
+
+            host = address.rpartition(":")[0]
+            metrics_listener = start_metrics_listener(runtime, host, config.metrics_port, stop.wait)
         _say(f"serving on http://{address}")
         _hand_over(listener, hypercorn_config)
         await hypercorn_serve(app, hypercorn_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
         if worker_task is not None:
             worker.stop()
             await worker_task
+        if metrics_listener is not None:
+            await metrics_listener
 
 
 def _host_and_port(listener: socket.socket) -> str:
@@ -304,7 +312,6 @@ async def _work(config: Config, host: str) -> None:
     from hypercorn.config import Config as HypercornConfig
 
     from vylux_adapters.http import strict_h11
-    from vylux_adapters.http.metrics_endpoint import worker_listener_app
     from vylux_cli import bootstrap
 
     stop = _stop_event()
@@ -323,9 +330,7 @@ async def _work(config: Config, host: str) -> None:
         listener = None
         if listener_config is not None:
             _hand_over(metrics_socket, listener_config)
-            app = worker_listener_app(
-                runtime.metrics, runtime.metrics.registry, runtime.queue.stats
-            )
+            app = bootstrap.metrics_listener_app(runtime)
             listener = asyncio.create_task(
                 hypercorn_serve(app, listener_config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
             )

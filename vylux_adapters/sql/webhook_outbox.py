@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vylux_adapters.sql.errors import database_errors
@@ -37,6 +37,15 @@ class SqlWebhookOutbox:
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
         return [_row_to_entry(row._mapping) for row in rows]
+
+    async def pending_count(self) -> int:
+        """Entries still to deliver (due or waiting for their next attempt)."""
+        query = (
+            select(func.count()).select_from(webhook_deliveries).where(_table.status == "pending")
+        )
+        with database_errors("count pending webhooks"):
+            async with self._engine.connect() as conn:
+                return int((await conn.execute(query)).scalar_one())
 
     async def mark_sent(self, message_id: str) -> None:
         await self._finish(message_id, "sent", None, CallbackStatus.SENT)

@@ -31,6 +31,7 @@ from vylux_adapters.telemetry.loop_metrics import (
 )
 from vylux_core.services import RenditionSource
 from vylux_core.task import QueueStats
+from vylux_core.worker.webhook_deliverer import DeliveryOutcome
 
 ImageErrorStage = Literal["source_fetch", "process"]
 TaskResult = Literal["success", "error"]
@@ -172,6 +173,21 @@ class Metrics:
             ("queue", "state"),
             registry=registry,
         )
+        self.webhook_deliveries = Counter(
+            "vylux_webhook_deliveries_total",
+            "Webhook delivery attempts by outcome (delivered/retry/failed).",
+            ("outcome",),
+            registry=registry,
+        )
+        # Every outcome from the start: a rate over a series that appears only with its
+        # first failure misses that failure.
+        for outcome in DeliveryOutcome:
+            self.webhook_deliveries.labels(outcome.value)
+        self.webhook_outbox_depth = Gauge(
+            "vylux_webhook_outbox_depth",
+            "Webhook deliveries not yet delivered or given up on, read on every scrape.",
+            registry=registry,
+        )
         self.queue_sync_failures = Counter(
             "vylux_queue_metrics_sync_failures_total",
             "Failed reads of the queue statistics during a scrape.",
@@ -254,8 +270,15 @@ class Metrics:
         self.storage_operation_duration.labels(*labels).observe(duration_seconds)
 
     def record_readiness_failure(self, check: str) -> None:
-        """``check`` is one of ``postgres``, ``redis``, ``source bucket``, ``media bucket``."""
+        """``check`` names the failed ``/readyz`` check: ``database``, ``queue``,
+        ``source storage`` or ``media storage`` (docs/differences.md D39)."""
         self.readiness_failures.labels(check).inc()
+
+    def record_webhook_delivery(self, outcome: DeliveryOutcome) -> None:
+        self.webhook_deliveries.labels(outcome.value).inc()
+
+    def set_webhook_outbox_depth(self, pending: int) -> None:
+        self.webhook_outbox_depth.set(pending)
 
     def set_queue_stats(self, stats: Iterable[QueueStats]) -> None:
         """Replace the queue gauge with ``stats``: queues no longer reported disappear.

@@ -6,6 +6,9 @@ import ssl
 
 import httpcore
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from vylux_adapters.telemetry.tracing import inject_carrier, trace_id_hex
 from vylux_adapters.webhooks.destination import PinnedTransport, Resolver
@@ -14,6 +17,7 @@ from vylux_core.errors import UnsafeDestination
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest
 
 REQUEST_TIMEOUT_SECONDS = 10.0
+TRACER_NAME = "vylux/webhooks"
 
 
 class HttpxWebhookSender:
@@ -24,6 +28,11 @@ class HttpxWebhookSender:
     when any of them is loopback, private or link-local: a job's callback must not
     become a way into the internal network (W§16.16), also not by a name that answers
     differently the next time it is asked.
+
+    Each attempt is a client span of ``tracer_provider``: the outbox is worked through
+    outside any request or job attempt, so without its own span an attempt would have
+    no trace context to send. ``traceparent`` and ``X-Trace-ID`` therefore go out on
+    every attempt, recorded or not (without a provider the spans are non-recording).
 
     ``resolver``, ``network_backend`` and ``ssl_context`` replace the system's; tests
     use them to stand in for DNS and the internet.
@@ -37,7 +46,10 @@ class HttpxWebhookSender:
         resolver: Resolver | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
+        provider = tracer_provider or TracerProvider(sampler=ALWAYS_OFF)
+        self._tracer = provider.get_tracer(TRACER_NAME)
         transport = PinnedTransport(
             vet=not allow_private,
             resolve_timeout=resolve_timeout,
@@ -57,6 +69,17 @@ class HttpxWebhookSender:
         await self._client.aclose()
 
     async def send(self, request: WebhookRequest) -> DeliveryAttempt:
+        with self._tracer.start_as_current_span(
+            "webhook POST", kind=SpanKind.CLIENT, attributes={"http.request.method": "POST"}
+        ) as span:
+            attempt = await self._post(request)
+            if attempt.status_code is not None:
+                span.set_attribute("http.response.status_code", attempt.status_code)
+            if not attempt.delivered:
+                span.set_status(Status(StatusCode.ERROR, attempt.error))
+            return attempt
+
+    async def _post(self, request: WebhookRequest) -> DeliveryAttempt:
         headers = dict(request.headers)
         headers.update(inject_carrier())
         trace_id = trace_id_hex()

@@ -222,7 +222,12 @@ class JobService:
                 "job %s stored but not enqueued; the reconciler will enqueue it",
                 outcome.job.id,
             )
-        return Submission(outcome.job, created=True)
+        job = outcome.job
+        logger.info(
+            "job accepted: id=%s type=%s hash=%s queue=%s%s", job.id, job.type, job.hash,
+            job.queue, f" retry_of={retry_of}" if retry_of else "",
+        )  # fmt: skip
+        return Submission(job, created=True)
 
 
 def task_for_job(job: Job, trace_carrier: Mapping[str, str] | None = None) -> Task:

@@ -7,15 +7,24 @@ from collections.abc import Awaitable, Callable, Mapping
 
 Probe = Callable[[], Awaitable[None]]
 """A cheap reachability check (``SELECT 1``, ``PING``, ``HeadBucket``); raises if down."""
+FailureRecorder = Callable[[str], None]
+"""Told the name of each failed check (the ``vylux_readiness_failures_total`` counter)."""
 
 
 class ReadinessService:
     """Runs every probe concurrently under one deadline (the reference ran them one
     after another inside a shared 2 s budget, so one slow check starved the rest)."""
 
-    def __init__(self, *, probes: Mapping[str, Probe], timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        probes: Mapping[str, Probe],
+        timeout: float = 2.0,
+        record_failure: FailureRecorder | None = None,
+    ) -> None:
         self._probes = dict(probes)
         self._timeout = timeout
+        self._record_failure = record_failure
 
     @property
     def names(self) -> list[str]:
@@ -29,7 +38,11 @@ class ReadinessService:
         results = await asyncio.gather(
             *(self._probe(self._probes[name]) for name in names), return_exceptions=True
         )
-        return [name for name, ok in zip(names, results, strict=True) if ok is not True]
+        failing = [name for name, ok in zip(names, results, strict=True) if ok is not True]
+        if self._record_failure is not None:
+            for name in failing:
+                self._record_failure(name)
+        return failing
 
     async def _probe(self, probe: Probe) -> bool:
         async with asyncio.timeout(self._timeout):

@@ -7,7 +7,10 @@ import contextlib
 import enum
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
+
+from attrs import frozen
 
 from vylux_core.errors import (
     IllegalTransition,
@@ -101,6 +104,8 @@ class JobRunner:
             # Purged, or completed by an attempt whose ack was lost: nothing to redo.
             await self._consumer.ack(lease)
             return AttemptOutcome.SKIPPED
+        attempt = _Attempt(job=job, number=lease.retried + 1, started=self._clock.now())
+        logger.info("job started: %s", attempt.describe())
         handler = self._handlers.get(job.type)
         deadline = asyncio.timeout(lease.task.timeout_seconds)
         try:
@@ -117,12 +122,13 @@ class JobRunner:
             if deadline.expired():
                 failure = TimeoutError(f"attempt exceeded {lease.task.timeout_seconds} s")
             results = failure.results if isinstance(failure, WorkflowFailed) else None
-            return await self._record_failure(lease, job.id, failure, results)
+            return await self._record_failure(lease, job.id, failure, results, attempt)
         # Row first, then ack: a crash in between re-runs the task, which then finds
         # the row completed and only acks (SKIPPED above).
         webhook = final_outcome_message(job, JobStatus.COMPLETED, results=results)
         await self._jobs.complete(job.id, results, webhook=webhook)
         await self._consumer.ack(lease)
+        logger.info("job completed: %s", attempt.describe(self._clock.now()))
         return AttemptOutcome.COMPLETED
 
     async def abandon(self, lease: Lease) -> AttemptOutcome:
@@ -133,7 +139,12 @@ class JobRunner:
         return await self._record_failure(lease, lease.task.id, error, None)
 
     async def _record_failure(
-        self, lease: Lease, job_id: str, error: BaseException, results: Any
+        self,
+        lease: Lease,
+        job_id: str,
+        error: BaseException,
+        results: Any,
+        attempt: _Attempt | None = None,
     ) -> AttemptOutcome:
         message = bounded_error(error)
         permanent = is_permanent(error)
@@ -145,10 +156,14 @@ class JobRunner:
         match result.outcome:
             case FailureOutcome.RETRY_SCHEDULED:
                 await self._jobs.record_attempt_error(job_id, message)
+                if attempt is not None:
+                    logger.info("job retry scheduled: %s", attempt.describe(self._clock.now()))
                 return AttemptOutcome.RETRYING
             case FailureOutcome.ARCHIVED:
                 with contextlib.suppress(JobNotFound, IllegalTransition):
                     await fail_for_good(self._jobs, job_id, message, results)
+                if attempt is not None:
+                    logger.info("job failed: %s", attempt.describe(self._clock.now()))
                 return AttemptOutcome.FAILED
             case FailureOutcome.CANCELLED:
                 await self._cancel_row(job_id)
@@ -160,3 +175,18 @@ class JobRunner:
         # Purged meanwhile, or already final: either way nothing is left to cancel.
         with contextlib.suppress(JobNotFound, IllegalTransition):
             await self._jobs.cancel(job_id)
+
+
+@frozen
+class _Attempt:
+    """What the lifecycle log lines of one attempt say about it."""
+
+    job: Job
+    number: int
+    started: datetime
+
+    def describe(self, ended: datetime | None = None) -> str:
+        text = f"id={self.job.id} type={self.job.type} hash={self.job.hash} attempt={self.number}"
+        if ended is not None:
+            text += f" duration={(ended - self.started).total_seconds():.3f}s"
+        return text

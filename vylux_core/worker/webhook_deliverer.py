@@ -4,7 +4,9 @@ given up on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.webhook_outbox import WebhookOutbox
@@ -19,6 +21,14 @@ MAX_RETRY_SECONDS = 3600.0
 # The reference gave up after ~15 s; a receiver down for a deploy or an incident
 # still gets the outcome within a day.
 GIVE_UP_AFTER = timedelta(hours=24)
+
+
+class DeliveryOutcome(StrEnum):
+    """What became of one delivery attempt (the ``outcome`` of the deliveries counter)."""
+
+    DELIVERED = "delivered"
+    RETRY = "retry"  # failed; tried again later
+    FAILED = "failed"  # failed; given up on
 
 
 def retry_delay(attempts: int) -> float:
@@ -36,7 +46,9 @@ class WebhookDeliverer:
         secret: str,
         batch: int = 50,
         interval: float = 1.0,
+        record_outcome: Callable[[DeliveryOutcome], None] | None = None,
     ) -> None:
+        self._record_outcome = record_outcome
         self._outbox = outbox
         self._sender = sender
         self._clock = clock
@@ -57,6 +69,12 @@ class WebhookDeliverer:
         )
 
     async def _deliver(self, entry: OutboxEntry) -> int:
+        outcome = await self._attempt(entry)
+        if self._record_outcome is not None:
+            self._record_outcome(outcome)
+        return 1 if outcome is DeliveryOutcome.DELIVERED else 0
+
+    async def _attempt(self, entry: OutboxEntry) -> DeliveryOutcome:
         message = entry.message
         now = self._clock.now()
         headers = signed_headers(self._secret, message.payload, int(now.timestamp()))
@@ -65,15 +83,15 @@ class WebhookDeliverer:
         )
         if attempt.delivered:
             await self._outbox.mark_sent(message.id)
-            return 1
+            return DeliveryOutcome.DELIVERED
         error = attempt.error or f"HTTP {attempt.status_code}"
         if now - entry.created_at >= GIVE_UP_AFTER:
             await self._outbox.mark_failed(message.id, error)
             logger.warning("webhook for job %s given up: %s", message.job_id, error)
-            return 0
+            return DeliveryOutcome.FAILED
         next_at = now + timedelta(seconds=retry_delay(entry.attempts))
         await self._outbox.reschedule(message.id, next_at, error)
         logger.info(
             "webhook for job %s failed (%s); next try at %s", message.job_id, error, next_at
         )
-        return 0
+        return DeliveryOutcome.RETRY
