@@ -214,15 +214,21 @@ def _load_config() -> Config:
 
 
 def _fail_config(error: ConfigError) -> NoReturn:
-    click.echo("ERROR: invalid configuration:", err=True)
-    for problem in error.problems:
-        click.echo(f"  - {problem}", err=True)
+    # One problem, one line; several are listed under the heading.
+    if len(error.problems) == 1:
+        click.echo(f"ERROR: invalid configuration: {error.problems[0]}", err=True)
+    else:
+        click.echo("ERROR: invalid configuration:", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
     sys.exit(EXIT_CONFIG)
 
 
 def _run(coroutine: object) -> None:
     try:
         asyncio.run(coroutine)  # type: ignore[arg-type]
+    except ConfigError as exc:  # found at start-up, e.g. an ffmpeg without a needed codec
+        _fail_config(exc)
     except DatabaseUnavailable as exc:
         click.echo(f"ERROR: {exc}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
