@@ -36,6 +36,7 @@ from vylux_adapters.memory import (
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy
 from vylux_core.job import JobType, NewJob
+from vylux_core.job_options import EffectivePreview
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.ladder import KEYFRAME_SECONDS
 from vylux_core.services import KeyService
@@ -384,6 +385,12 @@ def _luma_and_saturation(ffmpeg: str, path: Path, frames: int = 10) -> tuple[flo
     )
 
 
+def _mean_chroma(path: Path) -> float:
+    """Mean CIE LCh chroma over every frame of an image file."""
+    image = pyvips.Image.new_from_file(str(path), n=-1)
+    return float(image.colourspace("lch")[1].avg())
+
+
 @pytest.fixture(scope="module")
 def bt709_reference(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HLG source's pictures encoded straight to SDR BT.709: what the ladder should
@@ -411,6 +418,17 @@ async def test_hlg_source_becomes_sdr_bt709_that_is_not_washed_out(
         luma, saturation = await asyncio.to_thread(_luma_and_saturation, binaries.ffmpeg, output)
         assert 0.8 * ref_luma <= luma <= 1.2 * ref_luma, (output.name, luma, ref_luma)
         assert saturation >= 0.65 * ref_saturation, (output.name, saturation, ref_saturation)
+    # The animated WebP preview, against one rendered from the reference (libvips reads it).
+    preview = EffectivePreview(start_sec=0.0, duration=1.0, width=160, fps=5, format="webp")
+    reference_preview = bt709_reference.with_name("preview.webp")
+    await FfmpegMediaToolchain(binaries=binaries).render_preview(
+        bt709_reference, preview, reference_preview
+    )
+    hlg_chroma = await asyncio.to_thread(
+        _mean_chroma, job.file(job.results["artifacts"]["preview"]["key"])
+    )
+    reference_chroma = await asyncio.to_thread(_mean_chroma, reference_preview)
+    assert hlg_chroma >= 0.65 * reference_chroma, (hlg_chroma, reference_chroma)
     for track in job.video_tracks():
         stream = await asyncio.to_thread(_stream, binaries.ffprobe, job.file(track["playlist"]))
         tags = [stream.get(k) for k in ("color_primaries", "color_transfer", "color_space")]
