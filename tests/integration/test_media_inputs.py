@@ -56,14 +56,20 @@ TO_BT709 = (
     "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p,"
     "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 )
-# The same pictures as HLG (BT.2020, 10-bit), as an iPhone records HDR video.
-TO_HLG = (
-    f"{TO_BT709},zscale=t=linear:npl=100,format=gbrpf32le,"
-    "zscale=p=bt2020:t=arib-std-b67:m=bt2020nc:r=tv,format=yuv420p10le"
-)
-HLG_X265 = "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc"
-HLG_TAGS = ("-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc")
 X264 = ("-c:v", "libx264", "-preset", "ultrafast")
+
+
+def _hdr_hevc(transfer: str) -> tuple[str, ...]:
+    """The same pictures as 10-bit BT.2020 HEVC with ``transfer`` (HLG as an iPhone
+    records it, PQ as HDR10), tagged in the bitstream and the container."""
+    graph = (
+        f"{TO_BT709},zscale=t=linear:npl=100,format=gbrpf32le,"
+        f"zscale=p=bt2020:t={transfer}:m=bt2020nc:r=tv,format=yuv420p10le"
+    )
+    x265 = f"log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc"
+    tags = ("-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc")
+    hevc = ("-c:v", "libx265", "-preset", "ultrafast", "-x265-params", x265, "-tag:v", "hvc1")
+    return (*_input(PICTURE, TONE), "-vf", graph, *hevc, *tags, "-c:a", "aac")
 
 
 @frozen
@@ -85,27 +91,8 @@ SOURCES: Mapping[str, Source] = {
         (320, 180),
         audio=True,
     ),
-    "hevc-10bit-hlg": Source(
-        "hlg.mov",
-        (
-            *_input(PICTURE, TONE),
-            "-vf",
-            TO_HLG,
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-x265-params",
-            HLG_X265,
-            *HLG_TAGS,
-            "-tag:v",
-            "hvc1",
-            "-c:a",
-            "aac",
-        ),
-        (320, 180),
-        audio=True,
-    ),
+    "hevc-10bit-hlg": Source("hlg.mov", _hdr_hevc("arib-std-b67"), (320, 180), audio=True),
+    "hevc-10bit-pq": Source("pq.mp4", _hdr_hevc("smpte2084"), (320, 180), audio=True),
     "vp9-webm": Source(
         "vp9.webm",
         (
@@ -402,13 +389,14 @@ def bt709_reference(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFa
     return path
 
 
-async def test_hlg_source_becomes_sdr_bt709_that_is_not_washed_out(
-    finished: dict[str, Finished], binaries: MediaBinaries, bt709_reference: Path
+@pytest.mark.parametrize("name", ["hevc-10bit-hlg", "hevc-10bit-pq"])
+async def test_hdr_source_becomes_sdr_bt709_that_is_not_washed_out(
+    finished: dict[str, Finished], binaries: MediaBinaries, bt709_reference: Path, name: str
 ) -> None:
     """HLG shown as BT.709 without tone mapping keeps about a third of the reference's
     saturation (BT.2020 primaries read as BT.709); tone-mapped it keeps most of it and
     about the same brightness."""
-    job = finished["hevc-10bit-hlg"]
+    job = finished[name]
     ref_luma, ref_saturation = await asyncio.to_thread(
         _luma_and_saturation, binaries.ffmpeg, bt709_reference
     )
@@ -420,7 +408,7 @@ async def test_hlg_source_becomes_sdr_bt709_that_is_not_washed_out(
         assert saturation >= 0.65 * ref_saturation, (output.name, saturation, ref_saturation)
     # The animated WebP preview, against one rendered from the reference (libvips reads it).
     preview = EffectivePreview(start_sec=0.0, duration=1.0, width=160, fps=5, format="webp")
-    reference_preview = bt709_reference.with_name("preview.webp")
+    reference_preview = bt709_reference.with_name(f"preview-{name}.webp")
     await FfmpegMediaToolchain(binaries=binaries).render_preview(
         bt709_reference, preview, reference_preview
     )
