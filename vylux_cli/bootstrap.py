@@ -23,6 +23,7 @@ from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
+from vylux_adapters.media.capabilities import FfmpegIncomplete, verify_ffmpeg
 from vylux_adapters.memory import MemoryRateLimiter
 from vylux_adapters.redis import RedisRateLimiter, RedisTaskQueue, create_redis_client
 from vylux_adapters.s3 import S3BucketSettings, S3ObjectStore
@@ -49,7 +50,7 @@ from vylux_adapters.telemetry.instrumented_handler import instrument_handlers
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.webhooks import HttpxWebhookSender
 from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
-from vylux_cli.config import Config, S3Settings
+from vylux_cli.config import Config, ConfigError, S3Settings
 from vylux_cli.runtime_config import DATABASE_FILE, MEDIA_DIR, SOURCE_DIR
 from vylux_cli.runtime_config import load_runtime_config as load_runtime_config
 from vylux_core.byte_lru import ByteLRU
@@ -347,10 +348,28 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             logger.warning("%d cache writes were still running at shutdown", still_running)
 
 
+async def checked_media_binaries(config: Config) -> MediaBinaries:
+    """The configured media tools, once checked: a missing executable, or an ffmpeg without
+    a decoder, encoder or filter the worker needs, is a ``ConfigError`` (one line naming
+    what is missing) before any job is taken, not a failed job later."""
+    try:
+        binaries = MediaBinaries.resolve(
+            ffmpeg=config.ffmpeg_path, ffprobe=config.ffprobe_path,
+            packager=config.shaka_packager_path,
+        )  # fmt: skip
+        await verify_ffmpeg(binaries.ffmpeg)
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{exc} (FFMPEG_PATH, FFPROBE_PATH, SHAKA_PACKAGER_PATH)"]) from exc
+    except FfmpegIncomplete as exc:
+        raise ConfigError([f"FFMPEG_PATH: {exc} (docs/media.md)"]) from exc
+    return binaries
+
+
 @asynccontextmanager
 async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     """The worker pools and background loops of this process."""
     config = runtime.config
+    binaries = await checked_media_binaries(config)
     clock = SystemClock()
     scratch = LocalScratchSpace(root=config.scratch_dir)
     # A worker killed mid-attempt (SIGKILL, OOM, power loss) left its directories behind.
@@ -366,12 +385,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     try:
         handlers = build_workflows(
             source=runtime.source, media=runtime.media, images=runtime.images,
-            toolchain=FfmpegMediaToolchain(
-                binaries=MediaBinaries.resolve(
-                    ffmpeg=config.ffmpeg_path, ffprobe=config.ffprobe_path,
-                    packager=config.shaka_packager_path,
-                )
-            ),
+            toolchain=FfmpegMediaToolchain(binaries=binaries),
             scratch=scratch, keys=runtime.key_service,
             max_image_source_bytes=config.image_max_source_bytes,
         )  # fmt: skip

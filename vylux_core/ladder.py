@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Final
 
 from attrs import field, frozen
@@ -279,6 +280,21 @@ def fixed_gop_args(codec: VideoCodec, fps: float) -> tuple[str, ...]:
     return ("-g", frames, "-keyint_min", frames, "-sc_threshold", "0")
 
 
+def constant_rate_args(fps: float) -> tuple[str, ...]:
+    """Output options that make every rendition constant-rate at ``fps``.
+
+    A GOP counted in frames is ``KEYFRAME_SECONDS`` long only at a constant rate: a
+    variable-frame-rate source (phones, screen recorders) would otherwise put keyframes
+    wherever its frames happen to fall. Frames are dropped or repeated to fit; a
+    constant-rate source at ``fps`` passes through unchanged. ``fps`` is written as the
+    nearest ratio with a denominator up to 1001 (29.97… → 30000/1001).
+    """
+    if not math.isfinite(fps) or fps <= 0:
+        raise ValueError(f"invalid frame rate {fps!r}")
+    rate = Fraction(fps).limit_denominator(1001)
+    return ("-fps_mode", "cfr", "-r", str(rate))
+
+
 # --- audio ------------------------------------------------------------------------------
 
 
@@ -337,41 +353,53 @@ def encoded_name(label: str) -> str:
 
 
 def encode_group_args(
-    input_path: str, variants: Sequence[Variant], out_dir: str, fps: float
+    input_path: str,
+    variants: Sequence[Variant],
+    out_dir: str,
+    fps: float,
+    *,
+    source_filter: str = "",
+    output_args: Sequence[str] = (),
 ) -> list[str]:
     """FFmpeg options (no binary) encoding every variant of one codec from a single decode.
 
     One variant scales with ``-vf``; several share a ``split`` so the source is decoded once.
     ``setsar=1`` forces square pixels, or the packager reports odd RESOLUTION values.
+    ``source_filter`` (a filter chain, e.g. a tone map) runs once on the decoded source
+    before any scaling; ``output_args`` (e.g. colour tags) go to every output.
     """
     if not variants:
         raise ValueError("no variants to encode")
     codec = variants[0].codec
     if any(variant.codec is not codec for variant in variants):
         raise ValueError("variants of one encode group must share a codec")
-    gop = fixed_gop_args(codec, fps)
+    gop = (*constant_rate_args(fps), *fixed_gop_args(codec, fps))
     args = ["-y", "-i", input_path]
     if len(variants) == 1:
         only = variants[0]
-        args += ["-map", "0:v:0", "-an", *codec.encoder_args(only.crf), *gop]
-        args += ["-vf", f"scale={only.width}:{only.height},setsar=1"]
+        args += ["-map", "0:v:0", "-an", *codec.encoder_args(only.crf), *gop, *output_args]
+        scale = f"scale={only.width}:{only.height},setsar=1"
+        args += ["-vf", f"{source_filter},{scale}" if source_filter else scale]
         args += ["-movflags", "+faststart", posixpath.join(out_dir, encoded_name(only.label))]
         return args
-    args += ["-filter_complex", split_filter_graph(variants)]
+    args += ["-filter_complex", split_filter_graph(variants, source_filter=source_filter)]
     for index, variant in enumerate(variants):
         args += ["-map", f"[vout{index}]", "-an", *codec.encoder_args(variant.crf), *gop]
-        args += ["-movflags", "+faststart", posixpath.join(out_dir, encoded_name(variant.label))]
+        args += [*output_args, "-movflags", "+faststart"]
+        args.append(posixpath.join(out_dir, encoded_name(variant.label)))
     return args
 
 
-def split_filter_graph(variants: Sequence[Variant]) -> str:
-    """``[0:v:0]split=N[vsrc0]…;[vsrc0]scale=W:H,setsar=1[vout0];…`` for N variants."""
+def split_filter_graph(variants: Sequence[Variant], *, source_filter: str = "") -> str:
+    """``[0:v:0]split=N[vsrc0]…;[vsrc0]scale=W:H,setsar=1[vout0];…`` for N variants,
+    with ``source_filter`` in front of the split when given."""
     sources = "".join(f"[vsrc{index}]" for index in range(len(variants)))
     scales = (
         f"[vsrc{index}]scale={variant.width}:{variant.height},setsar=1[vout{index}]"
         for index, variant in enumerate(variants)
     )
-    return ";".join((f"[0:v:0]split={len(variants)}{sources}", *scales))
+    head = f"{source_filter}," if source_filter else ""
+    return ";".join((f"[0:v:0]{head}split={len(variants)}{sources}", *scales))
 
 
 # --- Shaka Packager ---------------------------------------------------------------------

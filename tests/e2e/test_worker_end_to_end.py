@@ -5,7 +5,7 @@ worker running in a task. Every job is submitted through ``POST /api/jobs`` at t
 so the encodes overlap; each test then waits for its own jobs and checks the results
 JSON against worker spec §5, the objects under the spec's keys (§6.2), and the media
 itself: the HLS trees are copied out of the bucket and probed and decoded with FFmpeg
-(AV1 with Debian's dav1d build, which ``.ci/run`` installs).
+(AV1 with dav1d, which the bundled ffmpeg has).
 
 Failure injection (the ``video:full`` retry test): no job option makes a stage fail
 deterministically here (the toolchain clamps late cover timestamps and preview starts,
@@ -131,7 +131,7 @@ PORTRAIT_TRACKS = [("r240_av1", 180, 320), ("r240_h264", 180, 320)]
 
 SOURCES = {"landscape": "uploads/landscape.mp4", "portrait": "uploads/portrait.mp4"}
 PHOTO = "uploads/photo.jpg"
-# AV1, which the bundled ffmpeg cannot decode: a job on it fails for good at once.
+# An AV1 upload (screen recorders, Android phones) transcodes like any other source.
 AV1_SOURCE = "uploads/av1.mp4"
 FAULT_FPS = 7  # a preview at this frame rate fails once (see the module docstring)
 
@@ -868,7 +868,6 @@ async def failed_attempts(stack: Stack, job_id: str) -> int:
 @pytest.mark.parametrize(
     ("name", "error"),
     [
-        pytest.param("av1", "transcode: unsupported codec: av1 (no decoder)", id="av1"),
         pytest.param(
             "photo_preview", "generate preview: source is not a video (image/jpeg)", id="jpeg"
         ),
@@ -884,6 +883,14 @@ async def test_a_source_that_can_never_be_video_fails_at_the_first_attempt(
     assert (job["status"], job["error"]) == ("failed", error)
     assert "results" not in job
     assert await failed_attempts(stack, jobs[name]) == 1
+
+
+async def test_an_av1_source_transcodes(stack: Stack, jobs: dict[str, str]) -> None:
+    job = await stack.final(jobs["av1"])
+
+    assert job["status"] == "completed", job.get("error")
+    codecs = {track["codec"] for track in job["results"]["video_tracks"]}
+    assert codecs == {"av1", "h264"}
 
 
 async def test_a_photo_as_a_transcode_source_is_refused_or_fails_once(stack: Stack) -> None:

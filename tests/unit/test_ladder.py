@@ -347,7 +347,7 @@ def test_encode_group_shares_one_decode() -> None:
 
     args = encode_group_args("/tmp/in.mov", variants, "/tmp/enc", 25.0)
 
-    gop = ["-g", "50", "-keyint_min", "50", "-sc_threshold", "0"]
+    gop = ["-fps_mode", "cfr", "-r", "25", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0"]
     h264 = ["-c:v", "libx264", "-preset", "fast", "-crf"]
     tail = ["-profile:v", "high", "-pix_fmt", "yuv420p"]
     assert args == [
@@ -371,7 +371,7 @@ def test_encode_single_variant_forces_square_pixels() -> None:
     assert args == [
         "-y", "-i", "in.mp4", "-map", "0:v:0", "-an",
         "-c:v", "libx264", "-preset", "fast", "-crf", "23",
-        "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-profile:v", "high", "-pix_fmt", "yuv420p", "-fps_mode", "cfr", "-r", "30",
         "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
         "-vf", "scale=720:1280,setsar=1",
         "-movflags", "+faststart", "enc/r720_h264.mp4",

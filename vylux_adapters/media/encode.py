@@ -9,6 +9,7 @@ from typing import Final
 
 from attrs import frozen
 
+from vylux_adapters.media.colour import sdr_output_args, tone_map_filter
 from vylux_core.ladder import (
     MAIN_AUDIO_TRACK,
     Variant,
@@ -61,7 +62,11 @@ def plan_encodes(
             )
         )
     for (codec, variants), cost, count in zip(groups.items(), costs, threads, strict=True):
-        args = encode_group_args(str(source), variants, str(work_dir), plan.frame_rate)
+        args = encode_group_args(
+            str(source), variants, str(work_dir), plan.frame_rate,
+            source_filter=tone_map_filter(plan.dynamic_range),
+            output_args=sdr_output_args(plan.dynamic_range),
+        )  # fmt: skip
         outputs = {str(work_dir / encoded_name(variant.label)) for variant in variants}
         runs.append(
             EncodeRun(

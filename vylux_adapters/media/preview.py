@@ -7,6 +7,7 @@ import contextlib
 from pathlib import Path
 from typing import Final
 
+from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.probe import ProbedSource
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, NO_METADATA_ARGS, run_tool
 from vylux_core.errors import MediaToolFailed
@@ -28,7 +29,9 @@ async def render_gif(
     with frames x width x height x 4 bytes (about 15 MB for the 480 px, 3 s, 10 fps default).
     """
     height = preview_height(probed, preview.width)
-    graph = f"{_frames_filter(preview, height)},split[a][b];[a]palettegen[p];[b][p]paletteuse"
+    graph = (
+        f"{_frames_filter(probed, preview, height)},split[a][b];[a]palettegen[p];[b][p]paletteuse"
+    )
     args = [*_clip_input(source, probed, preview), "-vf", graph, "-loop", "0"]
     await run_tool("ffmpeg", [ffmpeg, *args, "-f", "gif", str(destination)])
 
@@ -44,7 +47,8 @@ async def render_webp(
     """
     height = preview_height(probed, preview.width)
     frames_path = destination.with_name(destination.name + ".rgb")
-    args = [*_clip_input(source, probed, preview), "-vf", _frames_filter(preview, height)]
+    frames = _frames_filter(probed, preview, height)
+    args = [*_clip_input(source, probed, preview), "-vf", frames]
     args += ["-f", "rawvideo", "-pix_fmt", "rgb24", str(frames_path)]
     try:
         await run_tool("ffmpeg", [ffmpeg, *args])
@@ -84,10 +88,13 @@ def _clip_input(source: Path, probed: ProbedSource, preview: EffectivePreview) -
     ]  # fmt: skip
 
 
-def _frames_filter(preview: EffectivePreview, height: int) -> str:
+def _frames_filter(probed: ProbedSource, preview: EffectivePreview, height: int) -> str:
     # Explicit height from the probe keeps GIF and WebP the same size; setsar=1 makes an
-    # anamorphic source come out with square pixels at that size.
-    return f"fps={preview.fps},scale={preview.width}:{height}:flags=lanczos,setsar=1"
+    # anamorphic source come out with square pixels at that size. An HDR source is
+    # tone-mapped first: GIF and WebP are SDR (sRGB) formats.
+    frames = f"fps={preview.fps},scale={preview.width}:{height}:flags=lanczos,setsar=1"
+    tone_map = tone_map_filter(probed.media.dynamic_range)
+    return f"{tone_map},{frames}" if tone_map else frames
 
 
 def _save_webp(frames: Path, destination: Path, width: int, height: int, fps: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from attrs import frozen
 
+from vylux_core.dynamic_range import dynamic_range_of
 from vylux_core.errors import UnsupportedMedia
 from vylux_core.ladder import SourceGeometry, normalize_rotation
 from vylux_core.ports.media_toolchain import MediaProbe
@@ -111,6 +112,7 @@ def parse_probe(raw: bytes) -> ProbedSource:
         duration_seconds=duration,
         frame_rate=_frame_rate(video),
         has_audio=any(s.get("codec_type") == "audio" for s in streams),
+        dynamic_range=dynamic_range_of(_text(video.get("color_transfer"))),
     )
     return ProbedSource(media=media, video_seconds=stream_seconds or duration, codec=codec)
 
@@ -121,6 +123,10 @@ def _codec(video: Mapping[str, Any]) -> str:
         return name
     tag = video.get("codec_tag_string")
     return tag if isinstance(tag, str) and tag else "unknown"
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _frame_count(video: Mapping[str, Any]) -> int:

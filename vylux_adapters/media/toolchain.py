@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from vylux_adapters.media.binaries import MediaBinaries
+from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
 from vylux_adapters.media.hls_output import describe_package
@@ -83,7 +84,8 @@ class FfmpegMediaToolchain:
         args = [
             *FFMPEG_BASE_ARGS, "-y", "-ss", f"{timestamp:.3f}", "-i", str(source),
             "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "2",
-            *NO_METADATA_ARGS, "-update", "1", "-f", "image2", str(destination),
+            *_cover_filter(probed), *NO_METADATA_ARGS,
+            "-update", "1", "-f", "image2", str(destination),
         ]  # fmt: skip
         await run_tool("ffmpeg", [self._binaries.ffmpeg, *args])
         await asyncio.to_thread(_require_output, destination, "cover")
@@ -235,6 +237,12 @@ def cover_timestamp(probed: ProbedSource, requested: float) -> float:
         return start
     last = max(0.0, end - COVER_END_MARGIN_FRAMES / probed.media.frame_rate)
     return min(start, last)
+
+
+def _cover_filter(probed: ProbedSource) -> list[str]:
+    # A JPEG is SDR: an HDR frame is tone-mapped like the ladder's.
+    tone_map = tone_map_filter(probed.media.dynamic_range)
+    return ["-vf", tone_map] if tone_map else []
 
 
 # What FFmpeg's ``-q:v 2`` gives, roughly: the rare re-encode should not look worse.

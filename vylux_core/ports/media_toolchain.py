@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from vylux_core.dynamic_range import DynamicRange
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import Variant
 
@@ -18,7 +19,8 @@ ProgressCallback = Callable[[float], None]
 @frozen(kw_only=True)
 class MediaProbe:
     """``width``/``height`` are the display size (rotation already applied);
-    ``rotation`` is normalised to 0, 90, 180 or 270."""
+    ``rotation`` is normalised to 0, 90, 180 or 270; ``dynamic_range`` says whether the
+    video must be tone-mapped to SDR (HLG, PQ)."""
 
     width: int
     height: int
@@ -26,6 +28,7 @@ class MediaProbe:
     duration_seconds: float
     frame_rate: float
     has_audio: bool
+    dynamic_range: DynamicRange = DynamicRange.SDR
 
 
 @frozen(kw_only=True)
@@ -41,6 +44,8 @@ class HlsPlan:
     include_audio: bool
     frame_rate: float
     encryption: HlsEncryption | None = None
+    # The source's range: HLG and PQ are tone-mapped to SDR BT.709 before scaling.
+    dynamic_range: DynamicRange = DynamicRange.SDR
 
 
 @frozen(kw_only=True)

@@ -176,6 +176,7 @@ async def transcode(
             include_audio=probe.has_audio,
             frame_rate=probe.frame_rate,
             encryption=inputs.encryption,
+            dynamic_range=probe.dynamic_range,
         )
         async with relayed(progress, progress_span) as report:
             package = await toolchain.package_hls(
