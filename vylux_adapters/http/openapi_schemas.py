@@ -186,6 +186,16 @@ JOB = _object(
     },
     ("job_id", "type", "hash", "status", "callback_status", "progress", "created_at", "updated_at"),
 )
+JOB_PAGE = _object(
+    {
+        "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    },
+    ("jobs", "next_cursor"),
+)
 RETRY = _object(
     {
         "source_job_id": {"type": "string"},
@@ -218,6 +228,7 @@ def schemas() -> JSON:
         "JobRequest": JOB_REQUEST,
         "Submission": SUBMISSION,
         "Job": JOB,
+        "JobPage": JOB_PAGE,
         "RetrySubmission": RETRY,
     }
     for job_type, options in _OPTIONS_BY_TYPE.items():

@@ -61,6 +61,8 @@ jobs = Table(
     ),
     Index("idx_jobs_hash", "hash"),
     Index("idx_jobs_status_updated", "status", "updated_at"),
+    # GET /api/jobs pages newest first on (created_at, id).
+    Index("idx_jobs_created_id", "created_at", "id"),
     Index(
         "idx_jobs_retry_of",
         "retry_of_job_id",
