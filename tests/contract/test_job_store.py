@@ -591,9 +591,9 @@ async def test_list_jobs_filters_by_status_type_hash_and_creation_time(
     # Both bounds are exclusive.
     assert await ids(created_after=start) == ["thumb-b", "cover-a"]
     assert await ids(created_before=start + timedelta(seconds=10)) == ["thumb-a"]
-    assert await ids(
-        created_after=start, created_before=start + timedelta(seconds=20)
-    ) == ["cover-a"]
+    assert await ids(created_after=start, created_before=start + timedelta(seconds=20)) == [
+        "cover-a"
+    ]
     assert await ids(hash="hash-c") == []
 
 
