@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from attrs import frozen
 
-from vylux_core.errors import InvalidJobQuery
+from vylux_core.errors import InvalidHash, InvalidJobQuery
 from vylux_core.job import Job, JobStatus, JobType
+from vylux_core.media_hash import validate_media_hash
 
 _E = TypeVar("_E", JobStatus, JobType)
+# RFC 3339 date-time (what OpenAPI's "date-time" means): the zone is required.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
@@ -118,8 +125,11 @@ def parse_job_query(params: Mapping[str, str]) -> JobQuery:
     status = _choice(params, "status", JobStatus)
     job_type = _choice(params, "type", JobType)
     media_hash = params.get("hash")
-    if media_hash is not None and not media_hash:
-        raise InvalidJobQuery("invalid hash: must not be empty")
+    if media_hash is not None:
+        try:
+            validate_media_hash(media_hash)
+        except InvalidHash as error:
+            raise InvalidJobQuery(f"invalid hash: {error}") from None
     after = _moment(params, "created_after")
     before = _moment(params, "created_before")
     cursor = params.get("cursor")
@@ -148,11 +158,11 @@ def _moment(params: Mapping[str, str], name: str) -> datetime | None:
     text = params.get(name)
     if text is None:
         return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = None
+    if _RFC3339.fullmatch(text):
+        with contextlib.suppress(ValueError):  # a 13th month, a 61st second
+            moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    if moment is None:
         raise InvalidJobQuery(
             f"invalid {name} {text!r}: an RFC 3339 time with a zone, e.g. 2026-04-01T08:00:00Z"
         )

@@ -92,7 +92,7 @@ async def test_listing_filters_and_shows_jobs_as_get_does(world: World) -> None:
     _, by_hash = await listing(world, hash="other-hash", status="queued")
     _, none = await listing(world, status="completed")
     _, future = await listing(world, created_after="2999-01-01T00:00:00Z")
-    _, everything = await listing(world, created_before="2999-01-01T00:00:00+02:00")
+    _, everything = await listing(world, created_before="2999-01-01t00:00:00.5+02:00")
     single = (await world.client.get("/api/jobs/cover-1", headers=API)).json()
 
     assert by_type == {"jobs": [single], "next_cursor": None}
@@ -115,7 +115,12 @@ def _cursor(text: str) -> str:
         ),
         pytest.param({"type": "video"}, "invalid type 'video'; one of: image:thumbnail, "
                      "video:cover, video:preview, video:transcode, video:full", id="type"),
-        pytest.param({"hash": ""}, "invalid hash: must not be empty", id="hash"),
+        pytest.param({"hash": ""}, "invalid hash: hash is required", id="empty-hash"),
+        pytest.param({"hash": "a/b"}, "invalid hash: hash must be 1-128 characters of A-Z, "
+                     "a-z, 0-9, '_' or '-'", id="hash"),
+        pytest.param({"created_after": "2026-04-01 08:00:00+00:00"},
+                     "invalid created_after '2026-04-01 08:00:00+00:00': an RFC 3339 time with "
+                     "a zone, e.g. 2026-04-01T08:00:00Z", id="created-after-with-a-space"),
         pytest.param(
             {"created_after": "yesterday"},
             "invalid created_after 'yesterday': an RFC 3339 time with a zone, "
