@@ -107,7 +107,7 @@ async def test_options_on_a_known_path_is_204_with_allow_and_no_auth(world: Worl
     response = await world.client.options("/api/jobs")
     assert (response.status_code, response.headers["allow"], response.content) == (
         204,
-        "OPTIONS, POST",
+        "OPTIONS, GET, POST",
         b"",
     )
     assert (await world.client.options("/nope")).status_code == 404
