@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.test_cli_operations import (
     API,
     data_dir,
@@ -30,6 +32,12 @@ def listed(*args: str, obj: object = None) -> dict[str, Any]:
 
 def ids(page: dict[str, Any]) -> list[str]:
     return [job["job_id"] for job in page["jobs"]]
+
+
+@pytest.mark.parametrize("command", [["jobs", "list"], ["jobs", "cancel"]])
+def test_the_commands_document_their_exit_codes(command: list[str]) -> None:
+    result = invoke([*command, "--help"])
+    assert (result.exit_code, "Exit codes:" in result.output) == (0, True)
 
 
 def test_list_pages_filters_and_cancel_directly(data_dir: Path) -> None:

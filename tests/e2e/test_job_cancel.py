@@ -98,6 +98,13 @@ def tools_of(job_id: str) -> list[psutil.Process]:
     return found
 
 
+def _is_ffmpeg(process: psutil.Process) -> bool:
+    try:
+        return Path(process.cmdline()[0]).name.startswith("ffmpeg")
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, IndexError):
+        return False
+
+
 @pytest.fixture(scope="module")
 async def stack(
     postgres_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
@@ -177,8 +184,9 @@ async def test_cancel_stops_a_running_transcode_and_a_queued_job(stack: Stack) -
 
     async def encoding() -> list[psutil.Process] | None:
         job = await stack.job(running_id)
-        tools = tools_of(running_id)
-        return tools if job["status"] == "processing" and tools else None
+        # An ffmpeg encode, not the ffprobe that comes before it.
+        encoders = [tool for tool in tools_of(running_id) if _is_ffmpeg(tool)]
+        return encoders if job["status"] == "processing" and encoders else None
 
     await until(encoding, "the transcode never started encoding")
     # The only worker slot is busy: this one waits in the queue.
