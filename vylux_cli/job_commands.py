@@ -126,7 +126,7 @@ def submit(
     queued, processing or completed returns that job instead of a new one.
 
     Exit codes: 0 submitted (with --wait: the job completed); 1 with --wait the job
-    failed, was cancelled or the wait timed out; 2 invalid configuration, arguments or
+    failed, was canceled or the wait timed out; 2 invalid configuration, arguments or
     a request the server refuses (unknown source, bad options, API key); 3 the
     database, queue or API server is unreachable.
     """
@@ -188,7 +188,7 @@ def wait(job_id: str, timeout: str, api_url: str | None, api_key: str | None) ->
     Polls the job every half second. For transcodes the summary lists the tracks and
     the master playlist, for video:full the stage statuses, for thumbnails the images.
 
-    Exit codes: 0 the job completed; 1 it failed or was cancelled (the error is
+    Exit codes: 0 the job completed; 1 it failed or was canceled (the error is
     printed), the wait timed out, or the job does not exist; 2 invalid configuration
     or arguments; 3 the database, queue or API server is unreachable.
     """
@@ -355,10 +355,10 @@ def cancel(job_id: str, api_url: str | None, api_key: str | None) -> None:
 
     A queued job's task is removed; a running attempt is stopped within a heartbeat
     (its FFmpeg/packager processes are killed and what it wrote is deleted). The
-    job's callback gets one final webhook with status cancelled. Cancelling a
-    cancelled job again changes nothing.
+    job's callback gets one final webhook with status canceled. Canceling a
+    canceled job again changes nothing.
 
-    Exit codes: 0 the job is cancelled; 1 no such job, or it already completed or
+    Exit codes: 0 the job is canceled; 1 no such job, or it already completed or
     failed; 2 invalid configuration or arguments; 3 the database, queue or API
     server is unreachable.
     """

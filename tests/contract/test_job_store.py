@@ -180,7 +180,7 @@ async def settle(store: JobStore, job_id: str, status: JobStatus) -> None:
     """Bring a fresh ``queued`` job to ``status`` through legal transitions."""
     if status is JobStatus.QUEUED:
         return
-    if status is JobStatus.CANCELLED:
+    if status is JobStatus.CANCELED:
         await store.cancel(job_id)
         return
     await store.mark_processing(job_id)
@@ -197,10 +197,10 @@ async def settle(store: JobStore, job_id: str, status: JobStatus) -> None:
         pytest.param(JobStatus.PROCESSING, False, id="processing-holds"),
         pytest.param(JobStatus.COMPLETED, False, id="completed-holds"),
         pytest.param(JobStatus.FAILED, True, id="failed-frees"),
-        pytest.param(JobStatus.CANCELLED, True, id="cancelled-frees"),
+        pytest.param(JobStatus.CANCELED, True, id="canceled-frees"),
     ],
 )
-async def test_only_failed_and_cancelled_jobs_free_their_fingerprint(
+async def test_only_failed_and_canceled_jobs_free_their_fingerprint(
     store: JobStore, clock: ManualClock, status: JobStatus, frees_fingerprint: bool
 ) -> None:
     await created(store, new_job("job-1", fingerprint="fp"))
@@ -263,19 +263,19 @@ TRANSITIONS: dict[JobStatus, Transition] = {
     JobStatus.PROCESSING: lambda store, job_id: store.mark_processing(job_id),
     JobStatus.COMPLETED: lambda store, job_id: store.complete(job_id, {"ok": True}),
     JobStatus.FAILED: lambda store, job_id: store.fail(job_id, "failed for good"),
-    JobStatus.CANCELLED: lambda store, job_id: store.cancel(job_id),
+    JobStatus.CANCELED: lambda store, job_id: store.cancel(job_id),
 }
 
 LEGAL = {
     (JobStatus.QUEUED, JobStatus.PROCESSING),
     (JobStatus.QUEUED, JobStatus.FAILED),
-    (JobStatus.QUEUED, JobStatus.CANCELLED),
+    (JobStatus.QUEUED, JobStatus.CANCELED),
     (JobStatus.PROCESSING, JobStatus.QUEUED),
     (JobStatus.PROCESSING, JobStatus.PROCESSING),
     (JobStatus.PROCESSING, JobStatus.COMPLETED),
     (JobStatus.PROCESSING, JobStatus.FAILED),
-    (JobStatus.PROCESSING, JobStatus.CANCELLED),
-    (JobStatus.CANCELLED, JobStatus.CANCELLED),  # cancel is idempotent
+    (JobStatus.PROCESSING, JobStatus.CANCELED),
+    (JobStatus.CANCELED, JobStatus.CANCELED),  # cancel is idempotent
 }
 
 
@@ -583,7 +583,7 @@ async def test_list_jobs_filters_by_status_type_hash_and_creation_time(
         return [j.id for j in await store.list_jobs(JobFilter(**fields), after=None, limit=10)]
 
     assert await ids() == ["thumb-b", "cover-a", "thumb-a"]
-    assert await ids(status=JobStatus.CANCELLED) == ["thumb-b"]
+    assert await ids(status=JobStatus.CANCELED) == ["thumb-b"]
     assert await ids(status=JobStatus.PROCESSING) == ["cover-a"]
     assert await ids(type=JobType.THUMBNAIL) == ["thumb-b", "thumb-a"]
     assert await ids(hash="hash-a") == ["cover-a", "thumb-a"]
@@ -598,7 +598,7 @@ async def test_list_jobs_filters_by_status_type_hash_and_creation_time(
 
 
 @pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.PROCESSING])
-async def test_cancel_writes_cancelled_once_and_repeats_return_the_job_unchanged(
+async def test_cancel_writes_canceled_once_and_repeats_return_the_job_unchanged(
     store: JobStore, clock: ManualClock, status: JobStatus
 ) -> None:
     await created(store, new_job("job-1"))
@@ -609,7 +609,7 @@ async def test_cancel_writes_cancelled_once_and_repeats_return_the_job_unchanged
     clock.advance(1)
     again = await store.cancel("job-1")
 
-    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.status is JobStatus.CANCELED
     assert again == cancelled == await store.get("job-1")
 
 
@@ -635,4 +635,4 @@ async def test_a_cancelled_job_cannot_be_completed_by_its_worker(store: JobStore
     with pytest.raises(IllegalTransition):
         await store.complete("job-1", {"late": True})
 
-    assert (await store.get("job-1")).status is JobStatus.CANCELLED
+    assert (await store.get("job-1")).status is JobStatus.CANCELED

@@ -68,10 +68,10 @@ def test_list_pages_filters_and_cancel_directly(data_dir: Path) -> None:
     unknown = invoke(["jobs", "cancel", "no-such-job"])
 
     assert (cancelled.exit_code, again.exit_code) == (0, 0), cancelled.output + again.output
-    assert f"job {submitted[1]} cancelled" in cancelled.output
-    assert f"job {submitted[1]} cancelled" in again.output
+    assert f"job {submitted[1]} canceled" in cancelled.output
+    assert f"job {submitted[1]} canceled" in again.output
     assert (unknown.exit_code, "job not found" in unknown.output) == (1, True)
-    assert ids(listed("--status", "cancelled")) == [submitted[1]]
+    assert ids(listed("--status", "canceled")) == [submitted[1]]
     assert ids(listed("--status", "queued")) == [submitted[2], submitted[0]]
 
 
@@ -115,8 +115,8 @@ def test_list_and_cancel_through_a_running_server(data_dir: Path) -> None:
     assert ids(page) == [second]
     assert page["next_cursor"] is not None
     assert ids(walked) == [second, first]
-    assert (cancelled.exit_code, f"job {first} cancelled" in cancelled.output) == (0, True)
+    assert (cancelled.exit_code, f"job {first} canceled" in cancelled.output) == (0, True)
     assert finished_again.exit_code == 0
     assert (unknown.exit_code, "job not found" in unknown.output) == (1, True)
     assert (bad.exit_code, "invalid hash" in bad.output) == (2, True)
-    assert ids(listed("--status", "cancelled", *API_ARGS, obj=API)) == [first]
+    assert ids(listed("--status", "canceled", *API_ARGS, obj=API)) == [first]

@@ -109,8 +109,8 @@ def _cursor(text: str) -> str:
     ("params", "message"),
     [
         pytest.param(
-            {"status": "canceled"},
-            "invalid status 'canceled'; one of: queued, processing, completed, failed, cancelled",
+            {"status": "cancelled"},
+            "invalid status 'cancelled'; one of: queued, processing, completed, failed, canceled",
             id="status",
         ),
         pytest.param({"type": "video"}, "invalid type 'video'; one of: image:thumbnail, "
@@ -188,11 +188,11 @@ async def test_cancel_of_a_queued_job_removes_its_task_and_is_idempotent(world: 
     shown = await world.client.get("/api/jobs/job-1", headers=API)
 
     assert first.status_code == again.status_code == 200
-    assert first.json()["status"] == "cancelled"
+    assert first.json()["status"] == "canceled"
     assert first.json() == again.json() == shown.json()
     assert not await world.queue.contains("job-1")
-    _, cancelled = await listing(world, status="cancelled")
-    assert [job["job_id"] for job in cancelled["jobs"]] == ["job-1"]
+    _, canceled = await listing(world, status="canceled")
+    assert [job["job_id"] for job in canceled["jobs"]] == ["job-1"]
 
 
 @pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])

@@ -2,9 +2,9 @@
 
 One worker slot, so while a long transcode encodes, a second job stays queued: the
 module cancels both, through ``POST /api/jobs/{id}/cancel``, and checks what a cancel
-promises: the row says ``cancelled``, the queued task is gone, the running attempt's
+promises: the row says ``canceled``, the queued task is gone, the running attempt's
 tools are killed and nothing it made is left (scratch directory, media objects), and
-the callback gets exactly one webhook with status ``cancelled``. Every wait is on a
+the callback gets exactly one webhook with status ``canceled``. Every wait is on a
 condition with a generous deadline; the lease is short (3 s: a heartbeat a second)
 so that the running attempt notices the cancel soon.
 """
@@ -194,16 +194,16 @@ async def test_cancel_stops_a_running_transcode_and_a_queued_job(stack: Stack) -
     assert (await stack.job(queued_id))["status"] == "queued"
     assert await stack.runtime.queue.contains(queued_id)
 
-    # --- the queued job: the row says cancelled and its task is gone at once.
+    # --- the queued job: the row says canceled and its task is gone at once.
     queued = await stack.cancel(queued_id)
     assert queued.status_code == 200, queued.text
-    assert queued.json()["status"] == "cancelled"
+    assert queued.json()["status"] == "canceled"
     assert not await stack.runtime.queue.contains(queued_id)
 
     # --- the running job.
     answer = await stack.cancel(running_id)
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["job_id"], answer.json()["status"]) == (running_id, "cancelled")
+    assert (answer.json()["job_id"], answer.json()["status"]) == (running_id, "canceled")
 
     async def stopped() -> bool:
         return not tools_of(running_id) and not await stack.runtime.queue.contains(running_id)
@@ -215,18 +215,18 @@ async def test_cancel_stops_a_running_transcode_and_a_queued_job(stack: Stack) -
 
     await until(scratch_removed, "the cancelled attempt left its scratch directory")
     assert await stack.media_objects(video_prefix("cancel-running")) == []
-    assert (await stack.job(running_id))["status"] == "cancelled"
+    assert (await stack.job(running_id))["status"] == "canceled"
 
     for job_id, media_hash in ((queued_id, "cancel-queued"), (running_id, "cancel-running")):
         body = await one_webhook(stack, job_id)
         assert body == {
             "job_id": job_id, "type": "video:transcode", "hash": media_hash,
-            "status": "cancelled",
+            "status": "canceled",
         }  # fmt: skip
 
     # Idempotent: a second cancel answers the same job and sends nothing more.
     again = await stack.cancel(running_id)
-    assert (again.status_code, again.json()["status"]) == (200, "cancelled")
+    assert (again.status_code, again.json()["status"]) == (200, "canceled")
     assert len(stack.receiver.for_job(running_id)) == 1
 
 

@@ -75,11 +75,11 @@ async def test_cancel_writes_the_row_with_one_webhook_and_removes_the_task() -> 
     cancelled = await world.service.cancel("job-1")
     again = await world.service.cancel("job-1")
 
-    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.status is JobStatus.CANCELED
     assert again == cancelled
     assert not await world.queue.contains("job-1")
     assert await world.webhooks() == [
-        {"job_id": "job-1", "type": "video:cover", "hash": "h1", "status": "cancelled"}
+        {"job_id": "job-1", "type": "video:cover", "hash": "h1", "status": "canceled"}
     ]
 
 
@@ -96,8 +96,8 @@ async def test_cancel_succeeds_by_the_row_when_the_queue_is_down() -> None:
 
     cancelled = await world.service.cancel("job-1")
 
-    assert cancelled.status is JobStatus.CANCELLED
-    assert (await world.jobs.get("job-1")).status is JobStatus.CANCELLED
+    assert cancelled.status is JobStatus.CANCELED
+    assert (await world.jobs.get("job-1")).status is JobStatus.CANCELED
 
 
 @pytest.mark.parametrize("final", [JobStatus.COMPLETED, JobStatus.FAILED])
@@ -160,6 +160,6 @@ async def test_a_cancel_during_the_last_step_wins_and_takes_back_the_uploads() -
     outcome = await runner.run(lease)
 
     assert outcome is AttemptOutcome.CANCELLED
-    assert (await world.jobs.get("job-1")).status is JobStatus.CANCELLED
+    assert (await world.jobs.get("job-1")).status is JobStatus.CANCELED
     assert not await world.queue.contains("job-1")
     assert [key async for key in world.media.list("videos/")] == []

@@ -139,7 +139,7 @@ async def test_cancelling_a_running_task_stops_it_and_cancels_the_row() -> None:
 
     await harness.queue.cancel("job-1")
 
-    await wait_until(lambda: _is(harness, "job-1", JobStatus.CANCELLED))
+    await wait_until(lambda: _is(harness, "job-1", JobStatus.CANCELED))
     harness.pool.stop()
     await runner
     assert not await harness.queue.contains("job-1")
@@ -173,7 +173,7 @@ async def test_a_cancelled_row_stops_its_attempt_even_if_the_queue_missed_the_ca
     await wait_until(lambda: _gone(harness, "job-1"))
     harness.pool.stop()
     await runner
-    assert (calls, await harness.statuses("job-1")) == (1, [JobStatus.CANCELLED])
+    assert (calls, await harness.statuses("job-1")) == (1, [JobStatus.CANCELED])
 
 
 async def test_a_cancelled_attempt_deletes_what_it_uploaded_and_nothing_else() -> None:

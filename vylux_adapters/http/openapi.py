@@ -401,15 +401,15 @@ def _paths() -> JSON:
                 "operationId": "cancelJob",
                 "summary": "Cancel a queued or processing job (idempotent)",
                 "description": (
-                    "The job becomes `cancelled`: its queued task is removed, or its running "
+                    "The job becomes `canceled`: its queued task is removed, or its running "
                     "attempt is stopped (tools killed, partial outputs removed) within a "
-                    "heartbeat; the callback gets one final webhook with status `cancelled`. "
-                    "Cancelling a cancelled job answers 200 with it."
+                    "heartbeat; the callback gets one final webhook with status `canceled`. "
+                    "Canceling a canceled job answers 200 with it."
                 ),
                 "security": _API_KEY,
                 "parameters": [_param("id", "Job id.")],
                 "responses": {
-                    "200": {"description": "The cancelled job.", "content": _json("Job")},
+                    "200": {"description": "The canceled job.", "content": _json("Job")},
                     **_API_ERRORS,
                     "404": _error("`job not found`"),
                     "409": _error("`job already finished`: it completed or failed."),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.job import JobStatus
+
 JSON = dict[str, Any]
 
 HASH = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}
@@ -156,7 +158,7 @@ JOB_REQUEST: JSON = {
 
 JOB_STATUS = {
     "type": "string",
-    "enum": ["queued", "processing", "completed", "failed", "cancelled"],
+    "enum": [status.value for status in JobStatus],
 }
 JOB_TYPE = {"type": "string", "enum": list(_OPTIONS_BY_TYPE)}
 ERROR = _object({"message": {"type": "string"}}, ("message",))

@@ -109,9 +109,9 @@ class MemoryJobStore:
 
     async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
         job = await self.get(job_id)
-        if job.status is JobStatus.CANCELLED:
+        if job.status is JobStatus.CANCELED:
             return job
-        job = self._transition(job_id, JobStatus.CANCELLED)
+        job = self._transition(job_id, JobStatus.CANCELED)
         self._queue_webhook(webhook)
         return job
 

@@ -18,7 +18,7 @@ from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhook import WebhookMessage
 
-_INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELLED.value)
+_INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELED.value)
 _CREATE_ATTEMPTS = 5
 
 
@@ -96,12 +96,12 @@ class SqlJobStore:
 
     async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
         try:
-            return await self._transition(job_id, JobStatus.CANCELLED, {}, webhook)
+            return await self._transition(job_id, JobStatus.CANCELED, {}, webhook)
         except IllegalTransition:
             # Only the first cancel writes (and queues its webhook); a repeat returns
             # the cancelled job as it is.
             job = await self.get(job_id)
-            if job.status is JobStatus.CANCELLED:
+            if job.status is JobStatus.CANCELED:
                 return job
             raise
 

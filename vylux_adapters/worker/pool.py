@@ -196,7 +196,7 @@ class WorkerPool:
         except Unavailable as error:
             logger.warning("job %s: status check failed: %s", lease.task.id, error)
             return False
-        return job.status is JobStatus.CANCELLED
+        return job.status is JobStatus.CANCELED
 
     async def _drain(self) -> None:
         if not self._inflight:

@@ -25,7 +25,7 @@ class JobStore(Protocol):
 
         Race-free: of any number of concurrent creates with one fingerprint exactly
         one row is inserted; every other caller gets that row back (created=False).
-        Active means status not ``failed``/``cancelled``.
+        Active means status not ``failed``/``canceled``.
         """
         ...
 
@@ -84,10 +84,10 @@ class JobStore(Protocol):
         ...
 
     async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
-        """-> ``cancelled`` from ``queued`` or ``processing`` (one conditional write, so a
+        """-> ``canceled`` from ``queued`` or ``processing`` (one conditional write, so a
         worker completing the job at the same moment either wins or loses cleanly).
 
-        Idempotent when already cancelled: the job is returned and ``webhook`` is not
+        Idempotent when already canceled: the job is returned and ``webhook`` is not
         queued again. Raises ``JobNotFound``, or ``IllegalTransition`` when the job
         completed or failed. ``webhook`` as in :meth:`complete`.
         """

@@ -140,8 +140,8 @@ class JobService:
         ``JobAlreadyFinished`` for a completed or failed job.
         """
         job = await self._jobs.get(job_id)
-        if job.status is not JobStatus.CANCELLED:
-            webhook = final_outcome_message(job, JobStatus.CANCELLED)
+        if job.status is not JobStatus.CANCELED:
+            webhook = final_outcome_message(job, JobStatus.CANCELED)
             try:
                 job = await self._jobs.cancel(job_id, webhook=webhook)
             except IllegalTransition:

@@ -159,7 +159,7 @@ class JobRunner:
 
     async def _row_cancelled(self, job_id: str) -> bool:
         try:
-            return (await self._jobs.get(job_id)).status is JobStatus.CANCELLED
+            return (await self._jobs.get(job_id)).status is JobStatus.CANCELED
         except JobNotFound:
             return False
 
