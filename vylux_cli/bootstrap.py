@@ -72,6 +72,7 @@ from vylux_core.services import (
 )
 from vylux_core.signing import UrlSigner
 from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
+from vylux_core.worker.attempt_outputs import RecordingObjectStore
 from vylux_core.workflows import build_workflows
 from vylux_core.write_behind import WriteBehind
 
@@ -384,13 +385,15 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     )
     try:
         handlers = build_workflows(
-            source=runtime.source, media=runtime.media, images=runtime.images,
+            # Recorded, so that a canceled attempt's uploads can be taken back.
+            source=runtime.source, media=RecordingObjectStore(runtime.media),
+            images=runtime.images,
             toolchain=FfmpegMediaToolchain(binaries=binaries),
             scratch=scratch, keys=runtime.key_service,
             max_image_source_bytes=config.image_max_source_bytes,
         )  # fmt: skip
         runner = JobRunner(
-            jobs=runtime.jobs, consumer=runtime.queue, clock=clock,
+            jobs=runtime.jobs, consumer=runtime.queue, clock=clock, outputs=runtime.media,
             handlers=instrument_handlers(
                 handlers, metrics=runtime.metrics, tracer_provider=runtime.tracer_provider
             ),

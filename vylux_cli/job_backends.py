@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from vylux_adapters.http.routes.job_views import job_body, submission_body
+from vylux_adapters.http.routes.job_views import job_body, page_body, submission_body
 from vylux_adapters.webhooks.destination import check_callback_destination
 from vylux_cli import bootstrap
 from vylux_cli.config import Config
@@ -24,6 +24,7 @@ from vylux_cli.operator_support import (
     open_api,
 )
 from vylux_core.errors import UnsafeDestination
+from vylux_core.job_listing import parse_job_query
 from vylux_core.job_request import decode_job_request
 
 
@@ -38,6 +39,14 @@ class JobsBackend(Protocol):
 
     async def purge(self, media_hash: str) -> int | None:
         """Remove everything of the hash; how many jobs went, when known."""
+        ...
+
+    async def list_jobs(self, params: dict[str, str]) -> dict[str, Any]:
+        """One page as ``GET /api/jobs`` answers it for these query parameters."""
+        ...
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        """The cancelled job; raises ``JobNotFound``/``JobAlreadyFinished``/OperatorError."""
         ...
 
 
@@ -68,6 +77,12 @@ class DirectJobs:
         await self._runtime.job_service.purge(media_hash)
         return len(jobs)
 
+    async def list_jobs(self, params: dict[str, str]) -> dict[str, Any]:
+        return page_body(await self._runtime.job_service.list_jobs(parse_job_query(params)))
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        return job_body(await self._runtime.job_service.cancel(job_id))
+
 
 class ApiJobs:
     def __init__(self, api: ApiClient) -> None:
@@ -85,6 +100,13 @@ class ApiJobs:
     async def purge(self, media_hash: str) -> int | None:
         await self._api.purge(media_hash)
         return None
+
+    async def list_jobs(self, params: dict[str, str]) -> dict[str, Any]:
+        parse_job_query(params)  # the same messages as the server, without a round trip
+        return await self._api.list_jobs(params)
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        return await self._api.cancel_job(job_id)
 
 
 Target = Config | ApiTarget

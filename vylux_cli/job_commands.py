@@ -1,4 +1,5 @@
-"""``vylux-cli jobs``: submit jobs, show them, and wait for them with a progress bar."""
+"""``vylux-cli jobs``: submit, list, show and cancel jobs, and wait for them with a
+progress bar."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 from vylux_cli.go_duration import parse_go_duration
 from vylux_cli.job_backends import JobsBackend, Target, choose_target, open_jobs
 from vylux_cli.job_display import print_job, results_views, styled_status
 from vylux_cli.operator_support import API_KEY_OPTION, API_OPTION, console, run
 from vylux_core.job import JobStatus, JobType
+from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 POLL_SECONDS = 0.5
 _TERMINAL = {str(status) for status in JobStatus if status.is_terminal}
@@ -123,7 +126,7 @@ def submit(
     queued, processing or completed returns that job instead of a new one.
 
     Exit codes: 0 submitted (with --wait: the job completed); 1 with --wait the job
-    failed, was cancelled or the wait timed out; 2 invalid configuration, arguments or
+    failed, was canceled or the wait timed out; 2 invalid configuration, arguments or
     a request the server refuses (unknown source, bad options, API key); 3 the
     database, queue or API server is unreachable.
     """
@@ -190,7 +193,7 @@ def wait(job_id: str, timeout: str, api_url: str | None, api_key: str | None) ->
     Polls the job every half second. For transcodes the summary lists the tracks and
     the master playlist, for video:full the stage statuses, for thumbnails the images.
 
-    Exit codes: 0 the job completed; 1 it failed or was cancelled (the error is
+    Exit codes: 0 the job completed; 1 it failed or was canceled (the error is
     printed), the wait timed out, or the job does not exist; 2 invalid configuration
     or arguments; 3 the database, queue or API server is unreachable.
     """
@@ -269,3 +272,106 @@ def _parse_timeout(text: str) -> float:
     if seconds < 0:
         raise click.BadParameter("must not be negative", param_hint="--timeout")
     return seconds
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice([str(s) for s in JobStatus]), help="Only this status.")
+@click.option(
+    "--type", "-t", "job_type", type=click.Choice([str(t) for t in JobType]),
+    help="Only this job type.",
+)  # fmt: skip
+@click.option("--hash", "media_hash", default=None, help="Only jobs of this media hash.")
+@click.option(
+    "--created-after", default=None, metavar="TIME",
+    help="Only jobs created after TIME (RFC 3339, e.g. 2026-04-01T08:00:00Z).",
+)  # fmt: skip
+@click.option(
+    "--created-before", default=None, metavar="TIME", help="Only jobs created before TIME."
+)
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE,
+    show_default=True, help="Jobs per page.",
+)  # fmt: skip
+@click.option("--cursor", default=None, help="Continue after a page (its next_cursor).")
+@click.option("--all", "all_pages", is_flag=True, help="Follow next_cursor to the last page.")
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help='Print {"jobs": [...], "next_cursor": ...} as GET /api/jobs answers it.',
+)  # fmt: skip
+@API_OPTION
+@API_KEY_OPTION
+def list_jobs(
+    status: str | None, job_type: str | None, media_hash: str | None,
+    created_after: str | None, created_before: str | None, limit: int, cursor: str | None,
+    all_pages: bool, as_json: bool, api_url: str | None, api_key: str | None,
+) -> None:  # fmt: skip
+    """List jobs, newest first, one page at a time (or every page with --all).
+
+    Exit codes: 0 listed (also when nothing matches); 2 invalid configuration or
+    arguments; 3 the database or API server is unreachable.
+    """
+    given = {
+        "status": status, "type": job_type, "hash": media_hash, "created_after": created_after,
+        "created_before": created_before, "limit": str(limit), "cursor": cursor,
+    }  # fmt: skip
+    params = {name: value for name, value in given.items() if value is not None}
+    target = choose_target(api_url, api_key)
+    page = run(_list(target, params, all_pages))
+    if as_json:
+        click.echo(json.dumps(page, ensure_ascii=False))
+        return
+    _print_page(console(), page)
+
+
+async def _list(target: Target, params: dict[str, str], all_pages: bool) -> dict[str, Any]:
+    async with open_jobs(target) as backend:
+        page = await backend.list_jobs(params)
+        listed = list(page["jobs"])
+        while all_pages and page["next_cursor"] is not None:
+            page = await backend.list_jobs({**params, "cursor": page["next_cursor"]})
+            listed += page["jobs"]
+        return {"jobs": listed, "next_cursor": page["next_cursor"]}
+
+
+def _print_page(out: Console, page: dict[str, Any]) -> None:
+    if not page["jobs"]:
+        out.print("no jobs")
+    else:
+        table = Table()
+        for column in ("job", "type", "hash", "status", "progress", "created"):
+            table.add_column(column, overflow="fold")
+        for view in page["jobs"]:
+            table.add_row(
+                escape(str(view["job_id"])), escape(str(view["type"])),
+                escape(str(view["hash"])), styled_status(str(view["status"])),
+                f"{view['progress']}%", escape(str(view["created_at"])),
+            )  # fmt: skip
+        out.print(table)
+    if page["next_cursor"] is not None:
+        out.print(f"more: --cursor {escape(page['next_cursor'])}")
+
+
+@jobs.command()
+@click.argument("job_id", metavar="ID")
+@API_OPTION
+@API_KEY_OPTION
+def cancel(job_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Cancel a queued or processing job.
+
+    A queued job's task is removed; a running attempt is stopped within a heartbeat
+    (its FFmpeg/packager processes are killed and what it wrote is deleted). The
+    job's callback gets one final webhook with status canceled. Canceling a
+    canceled job again changes nothing.
+
+    Exit codes: 0 the job is canceled; 1 no such job, or it already completed or
+    failed; 2 invalid configuration or arguments; 3 the database, queue or API
+    server is unreachable.
+    """
+    target = choose_target(api_url, api_key)
+    view = run(_cancel(target, job_id))
+    console().print(f"job [bold]{escape(job_id)}[/] {styled_status(str(view.get('status')))}")
+
+
+async def _cancel(target: Target, job_id: str) -> dict[str, Any]:
+    async with open_jobs(target) as backend:
+        return await backend.cancel(job_id)

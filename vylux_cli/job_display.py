@@ -20,7 +20,7 @@ _STATUS_STYLE = {
     "processing": "cyan",
     "completed": "green",
     "failed": "red",
-    "cancelled": "magenta",
+    "canceled": "magenta",
 }
 
 

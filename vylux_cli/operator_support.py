@@ -146,6 +146,15 @@ class ApiClient:
         response = await self._client.get(f"/api/jobs/{quote(job_id, safe='')}")
         return _json_or_fail(response, expected=(200,))
 
+    async def list_jobs(self, params: dict[str, str]) -> dict[str, Any]:
+        """GET /api/jobs with these query parameters: one page."""
+        response = await self._client.get("/api/jobs", params=params)
+        return _json_or_fail(response, expected=(200,))
+
+    async def cancel_job(self, job_id: str) -> dict[str, Any]:
+        response = await self._client.post(f"/api/jobs/{quote(job_id, safe='')}/cancel")
+        return _json_or_fail(response, expected=(200,))
+
     async def purge(self, media_hash: str) -> None:
         # The route takes the rest of the path, so slashes in a hash stay slashes.
         response = await self._client.delete(f"/api/media/{quote(media_hash, safe='/')}")

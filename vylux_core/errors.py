@@ -75,6 +75,13 @@ class InvalidJobRequest(InvalidInput):
     code = "invalid_job_request"
 
 
+class InvalidJobQuery(InvalidInput):
+    """A job listing filter, page size or cursor that cannot be used (the message
+    names the parameter)."""
+
+    code = "invalid_job_query"
+
+
 class InvalidHash(InvalidInput):
     code = "invalid_hash"
 
@@ -177,6 +184,12 @@ class Conflict(VyluxError):
 
 class IllegalTransition(Conflict):
     code = "illegal_transition"
+
+
+class JobAlreadyFinished(Conflict):
+    """A cancel of a job that already completed or failed."""
+
+    code = "job_already_finished"
 
 
 class NotRetryable(Conflict):

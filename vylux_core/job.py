@@ -29,16 +29,16 @@ class JobStatus(enum.StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
-    CANCELLED = "cancelled"
+    CANCELED = "canceled"
 
     @property
     def is_active(self) -> bool:
         """Active jobs own their request fingerprint (completed counts, per spec §7.1.5)."""
-        return self not in (JobStatus.FAILED, JobStatus.CANCELLED)
+        return self not in (JobStatus.FAILED, JobStatus.CANCELED)
 
     @property
     def is_terminal(self) -> bool:
-        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
 class CallbackStatus(enum.StrEnum):
@@ -52,19 +52,19 @@ class CallbackStatus(enum.StrEnum):
 # creates new jobs instead. `processing -> queued` is a task handed back on shutdown or
 # a lease that expired; `processing -> processing` is a re-attempt after a worker died.
 _TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELED, JobStatus.FAILED}),
     JobStatus.PROCESSING: frozenset(
         {
             JobStatus.PROCESSING,
             JobStatus.QUEUED,
             JobStatus.COMPLETED,
             JobStatus.FAILED,
-            JobStatus.CANCELLED,
+            JobStatus.CANCELED,
         }
     ),
     JobStatus.COMPLETED: frozenset(),
     JobStatus.FAILED: frozenset(),
-    JobStatus.CANCELLED: frozenset(),
+    JobStatus.CANCELED: frozenset(),
 }
 
 

@@ -165,7 +165,7 @@ def wait_for_jobs(
             job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
             if job["status"] == "completed":
                 done[name] = job
-            elif job["status"] in ("failed", "cancelled"):
+            elif job["status"] in ("failed", "canceled"):
                 raise AssertionError(
                     f"{name} transcode {job['status']}: {json.dumps(job)[:3000]}\n"
                     f"server log:\n{log_tail(vylux.log_path)}"

@@ -15,6 +15,7 @@ from vylux_adapters.memory import ManualClock, MemoryJobStore
 from vylux_adapters.sql import SqlJobStore
 from vylux_core.errors import IllegalTransition, JobNotFound
 from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob
+from vylux_core.job_listing import JobCursor, JobFilter
 from vylux_core.ports.job_store import JobStore
 
 JobStoreFactory = Callable[
@@ -179,7 +180,7 @@ async def settle(store: JobStore, job_id: str, status: JobStatus) -> None:
     """Bring a fresh ``queued`` job to ``status`` through legal transitions."""
     if status is JobStatus.QUEUED:
         return
-    if status is JobStatus.CANCELLED:
+    if status is JobStatus.CANCELED:
         await store.cancel(job_id)
         return
     await store.mark_processing(job_id)
@@ -196,10 +197,10 @@ async def settle(store: JobStore, job_id: str, status: JobStatus) -> None:
         pytest.param(JobStatus.PROCESSING, False, id="processing-holds"),
         pytest.param(JobStatus.COMPLETED, False, id="completed-holds"),
         pytest.param(JobStatus.FAILED, True, id="failed-frees"),
-        pytest.param(JobStatus.CANCELLED, True, id="cancelled-frees"),
+        pytest.param(JobStatus.CANCELED, True, id="canceled-frees"),
     ],
 )
-async def test_only_failed_and_cancelled_jobs_free_their_fingerprint(
+async def test_only_failed_and_canceled_jobs_free_their_fingerprint(
     store: JobStore, clock: ManualClock, status: JobStatus, frees_fingerprint: bool
 ) -> None:
     await created(store, new_job("job-1", fingerprint="fp"))
@@ -262,19 +263,19 @@ TRANSITIONS: dict[JobStatus, Transition] = {
     JobStatus.PROCESSING: lambda store, job_id: store.mark_processing(job_id),
     JobStatus.COMPLETED: lambda store, job_id: store.complete(job_id, {"ok": True}),
     JobStatus.FAILED: lambda store, job_id: store.fail(job_id, "failed for good"),
-    JobStatus.CANCELLED: lambda store, job_id: store.cancel(job_id),
+    JobStatus.CANCELED: lambda store, job_id: store.cancel(job_id),
 }
 
 LEGAL = {
     (JobStatus.QUEUED, JobStatus.PROCESSING),
     (JobStatus.QUEUED, JobStatus.FAILED),
-    (JobStatus.QUEUED, JobStatus.CANCELLED),
+    (JobStatus.QUEUED, JobStatus.CANCELED),
     (JobStatus.PROCESSING, JobStatus.QUEUED),
     (JobStatus.PROCESSING, JobStatus.PROCESSING),
     (JobStatus.PROCESSING, JobStatus.COMPLETED),
     (JobStatus.PROCESSING, JobStatus.FAILED),
-    (JobStatus.PROCESSING, JobStatus.CANCELLED),
-    (JobStatus.CANCELLED, JobStatus.CANCELLED),  # cancel is idempotent
+    (JobStatus.PROCESSING, JobStatus.CANCELED),
+    (JobStatus.CANCELED, JobStatus.CANCELED),  # cancel is idempotent
 }
 
 
@@ -530,3 +531,108 @@ async def test_list_by_status_is_oldest_update_first_and_limited(
     assert [job.id for job in first_two] == ["job-3", "job-1"]
     assert [job.id for job in queued] == ["job-4"]
     assert await store.list_by_status(JobStatus.FAILED, 10) == []
+
+
+# --- listing (GET /api/jobs) and cancel ----------------------------------------------------
+
+
+async def page_through(store: JobStore, job_filter: JobFilter, limit: int) -> list[str]:
+    """Every page until the last, as the listing service walks them."""
+    seen: list[str] = []
+    cursor: JobCursor | None = None
+    while True:
+        page = await store.list_jobs(job_filter, after=cursor, limit=limit)
+        assert len(page) <= limit
+        seen.extend(job.id for job in page)
+        if len(page) < limit:
+            return seen
+        cursor = JobCursor.after(page[-1])
+
+
+async def test_list_jobs_pages_over_250_jobs_newest_first_without_gaps_or_repeats(
+    store: JobStore, clock: ManualClock
+) -> None:
+    # Runs of jobs share a creation instant (ids out of creation order, too), so the
+    # id tie-breaker decides many page boundaries.
+    expected = []
+    for number in range(250):
+        job = await created(store, new_job(f"job-{(number * 7919) % 1000:03d}"))
+        expected.append(job)
+        if number % 9 == 8:
+            clock.advance(0.000_001)
+    newest_first = [job.id for job in sorted(expected, key=lambda j: (j.created_at, j.id))][::-1]
+
+    for limit in (1, 40, 250, 251):
+        seen = await page_through(store, JobFilter(), limit)
+        assert seen == newest_first, f"limit {limit}"
+
+
+async def test_list_jobs_filters_by_status_type_hash_and_creation_time(
+    store: JobStore, clock: ManualClock
+) -> None:
+    start = clock.now()
+    await created(store, new_job("thumb-a", media_hash="hash-a"))
+    clock.advance(10)
+    await created(store, new_job("cover-a", media_hash="hash-a", type=JobType.COVER))
+    clock.advance(10)
+    await created(store, new_job("thumb-b", media_hash="hash-b"))
+    await store.cancel("thumb-b")
+    await store.mark_processing("cover-a")
+
+    async def ids(**fields: Any) -> list[str]:
+        return [j.id for j in await store.list_jobs(JobFilter(**fields), after=None, limit=10)]
+
+    assert await ids() == ["thumb-b", "cover-a", "thumb-a"]
+    assert await ids(status=JobStatus.CANCELED) == ["thumb-b"]
+    assert await ids(status=JobStatus.PROCESSING) == ["cover-a"]
+    assert await ids(type=JobType.THUMBNAIL) == ["thumb-b", "thumb-a"]
+    assert await ids(hash="hash-a") == ["cover-a", "thumb-a"]
+    assert await ids(hash="hash-a", type=JobType.THUMBNAIL) == ["thumb-a"]
+    # Both bounds are exclusive.
+    assert await ids(created_after=start) == ["thumb-b", "cover-a"]
+    assert await ids(created_before=start + timedelta(seconds=10)) == ["thumb-a"]
+    assert await ids(created_after=start, created_before=start + timedelta(seconds=20)) == [
+        "cover-a"
+    ]
+    assert await ids(hash="hash-c") == []
+
+
+@pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.PROCESSING])
+async def test_cancel_writes_canceled_once_and_repeats_return_the_job_unchanged(
+    store: JobStore, clock: ManualClock, status: JobStatus
+) -> None:
+    await created(store, new_job("job-1"))
+    await settle(store, "job-1", status)
+    clock.advance(1)
+
+    cancelled = await store.cancel("job-1")
+    clock.advance(1)
+    again = await store.cancel("job-1")
+
+    assert cancelled.status is JobStatus.CANCELED
+    assert again == cancelled == await store.get("job-1")
+
+
+@pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])
+async def test_cancel_of_a_finished_job_is_refused_and_changes_nothing(
+    store: JobStore, status: JobStatus
+) -> None:
+    await created(store, new_job("job-1"))
+    await settle(store, "job-1", status)
+    before = await store.get("job-1")
+
+    with pytest.raises(IllegalTransition):
+        await store.cancel("job-1")
+
+    assert await store.get("job-1") == before
+
+
+async def test_a_cancelled_job_cannot_be_completed_by_its_worker(store: JobStore) -> None:
+    await created(store, new_job("job-1"))
+    await store.mark_processing("job-1")
+    await store.cancel("job-1")
+
+    with pytest.raises(IllegalTransition):
+        await store.complete("job-1", {"late": True})
+
+    assert (await store.get("job-1")).status is JobStatus.CANCELED

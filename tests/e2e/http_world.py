@@ -30,6 +30,7 @@ from vylux_adapters.memory import (
     MemoryObjectStore,
     MemoryRateLimiter,
     MemoryTaskQueue,
+    MemoryWebhookOutbox,
     SequentialIdGenerator,
 )
 from vylux_adapters.system.entropy import OsEntropy
@@ -309,7 +310,9 @@ async def memory_world(
     readers = ReaderCount()
     source = counted_store(MemoryObjectStore(), readers, outages, "source")
     media = counted_store(MemoryObjectStore(), readers, outages, "media")
-    jobs = switched(MemoryJobStore(clock=clock), outages, "database", DatabaseUnavailable)
+    # With an outbox: a cancel writes the job's final webhook there.
+    job_store = MemoryJobStore(clock=clock, outbox=MemoryWebhookOutbox())
+    jobs = switched(job_store, outages, "database", DatabaseUnavailable)
     key_store = switched(MemoryKeyStore(clock=clock), outages, "database", DatabaseUnavailable)
     cache_index = switched(MemoryImageCacheIndex(), outages, "database", DatabaseUnavailable)
     memory_queue = MemoryTaskQueue(clock=clock, rng=random.Random(7))

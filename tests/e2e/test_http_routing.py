@@ -80,9 +80,10 @@ async def test_unknown_paths_are_404_json(world: World, path: str) -> None:
     [
         pytest.param("POST", "/healthz", "OPTIONS, GET", id="healthz"),
         pytest.param("HEAD", "/healthz", "OPTIONS, GET", id="head-not-mapped-on-system-routes"),
-        pytest.param("GET", "/api/jobs", "OPTIONS, POST", id="jobs"),
+        pytest.param("DELETE", "/api/jobs", "OPTIONS, GET, POST", id="jobs"),
         pytest.param("DELETE", "/api/jobs/x", "OPTIONS, GET", id="job"),
         pytest.param("GET", "/api/jobs/x/retry", "OPTIONS, POST", id="retry"),
+        pytest.param("GET", "/api/jobs/x/cancel", "OPTIONS, POST", id="cancel"),
         pytest.param("GET", "/api/media/abc", "OPTIONS, DELETE", id="media"),
         pytest.param("POST", f"/img/{SIG}/w1/a.webp", "OPTIONS, GET, HEAD", id="img"),
         pytest.param("PUT", f"/original/{SIG}/a.png", "OPTIONS, GET, HEAD", id="original"),
@@ -106,7 +107,7 @@ async def test_options_on_a_known_path_is_204_with_allow_and_no_auth(world: Worl
     response = await world.client.options("/api/jobs")
     assert (response.status_code, response.headers["allow"], response.content) == (
         204,
-        "OPTIONS, POST",
+        "OPTIONS, GET, POST",
         b"",
     )
     assert (await world.client.options("/nope")).status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from tests.support.databases import POSTGRES_ADMIN_URL
 from tests.support.services import service_unavailable
@@ -105,5 +106,60 @@ def test_task_queue_migration_downgrades_alone(fresh_database_url: str) -> None:
     assert current_revision(fresh_database_url) == "0001"
     assert table_names(fresh_database_url) == before_task_queue
     assert not before_task_queue & {"tasks", "task_queues"}
+    upgrade(fresh_database_url)
+    assert schema_differences(fresh_database_url) == []
+
+
+def _insert_job(connection: Any, job_id: str, status: str) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO jobs (id, type, hash, source, options, request_fingerprint, status,"
+            " created_at, updated_at) VALUES (:id, 'image:thumbnail', 'h', 's', '{}', 'fp',"
+            " :status, :now, :now)"
+        ),
+        {"id": job_id, "status": status, "now": datetime.now(UTC)},
+    )
+
+
+def _statuses(database_url: str) -> dict[str, str]:
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, status FROM jobs")).all()
+            return {row.id: row.status for row in rows}
+    finally:
+        engine.dispose()
+
+
+def test_canceled_migration_respells_old_rows_and_frees_their_fingerprint(
+    fresh_database_url: str,
+) -> None:
+    """v1.x's `cancelled` rows become `canceled`; they and a live job share a fingerprint."""
+    upgrade(fresh_database_url, "0003")
+    engine = create_engine(sync_url(fresh_database_url))
+    try:
+        with engine.begin() as connection:
+            _insert_job(connection, "old", "cancelled")
+            _insert_job(connection, "live", "queued")
+    finally:
+        engine.dispose()
+
+    upgrade(fresh_database_url)
+
+    assert _statuses(fresh_database_url) == {"old": "canceled", "live": "queued"}
+    engine = create_engine(sync_url(fresh_database_url))
+    try:
+        with engine.begin() as connection:
+            _insert_job(connection, "newer", "canceled")  # canceled frees the fingerprint
+    finally:
+        engine.dispose()
+
+    downgrade(fresh_database_url, "0003")
+
+    assert _statuses(fresh_database_url) == {
+        "old": "cancelled",
+        "live": "queued",
+        "newer": "cancelled",
+    }
     upgrade(fresh_database_url)
     assert schema_differences(fresh_database_url) == []

@@ -303,7 +303,7 @@ class Run:
                             text("SELECT count(*) FROM webhook_deliveries WHERE status='pending'")
                         )
                     ).scalar_one()
-                done = sum(statuses.get(s, 0) for s in ("completed", "failed", "cancelled"))
+                done = sum(statuses.get(s, 0) for s in ("completed", "failed", "canceled"))
                 if done == len(self.submitted) and pending == 0:
                     return statuses
                 await asyncio.sleep(0.2)

@@ -11,7 +11,7 @@ Q = JobStatus.QUEUED
 P = JobStatus.PROCESSING
 C = JobStatus.COMPLETED
 F = JobStatus.FAILED
-X = JobStatus.CANCELLED
+X = JobStatus.CANCELED
 
 # Every (current, target) pair of the 5x5 table, with whether it is legal. `failed` is
 # terminal in this service (it is written only when no attempt is left), unlike the
@@ -21,27 +21,27 @@ TRANSITIONS = [
     pytest.param(Q, P, True, id="queued-to-processing"),
     pytest.param(Q, C, False, id="queued-to-completed-skips-processing"),
     pytest.param(Q, F, True, id="queued-to-failed"),
-    pytest.param(Q, X, True, id="queued-to-cancelled"),
+    pytest.param(Q, X, True, id="queued-to-canceled"),
     pytest.param(P, Q, True, id="processing-to-queued-lease-handed-back"),
     pytest.param(P, P, True, id="processing-to-processing-reattempt"),
     pytest.param(P, C, True, id="processing-to-completed"),
     pytest.param(P, F, True, id="processing-to-failed"),
-    pytest.param(P, X, True, id="processing-to-cancelled"),
+    pytest.param(P, X, True, id="processing-to-canceled"),
     pytest.param(C, Q, False, id="completed-to-queued"),
     pytest.param(C, P, False, id="completed-to-processing"),
     pytest.param(C, C, False, id="completed-to-completed"),
     pytest.param(C, F, False, id="completed-to-failed"),
-    pytest.param(C, X, False, id="completed-to-cancelled"),
+    pytest.param(C, X, False, id="completed-to-canceled"),
     pytest.param(F, Q, False, id="failed-to-queued"),
     pytest.param(F, P, False, id="failed-to-processing-no-reference-flip"),
     pytest.param(F, C, False, id="failed-to-completed"),
     pytest.param(F, F, False, id="failed-to-failed"),
-    pytest.param(F, X, False, id="failed-to-cancelled"),
-    pytest.param(X, Q, False, id="cancelled-to-queued"),
-    pytest.param(X, P, False, id="cancelled-to-processing"),
-    pytest.param(X, C, False, id="cancelled-to-completed"),
-    pytest.param(X, F, False, id="cancelled-to-failed"),
-    pytest.param(X, X, False, id="cancelled-to-cancelled"),
+    pytest.param(F, X, False, id="failed-to-canceled"),
+    pytest.param(X, Q, False, id="canceled-to-queued"),
+    pytest.param(X, P, False, id="canceled-to-processing"),
+    pytest.param(X, C, False, id="canceled-to-completed"),
+    pytest.param(X, F, False, id="canceled-to-failed"),
+    pytest.param(X, X, False, id="canceled-to-canceled"),
 ]
 
 
@@ -71,7 +71,7 @@ def test_can_transition(current: JobStatus, target: JobStatus, allowed: bool) ->
         pytest.param(P, True, False, id="processing-active"),
         pytest.param(C, True, True, id="completed-active-and-terminal"),
         pytest.param(F, False, True, id="failed-frees-fingerprint"),
-        pytest.param(X, False, True, id="cancelled-frees-fingerprint"),
+        pytest.param(X, False, True, id="canceled-frees-fingerprint"),
     ],
 )
 def test_status_activity_and_terminality(status: JobStatus, active: bool, terminal: bool) -> None:

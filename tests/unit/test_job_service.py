@@ -239,7 +239,7 @@ async def _settle(world: World, job: Job, state: str) -> Job:
         pytest.param("processing", True, id="processing-duplicate-reuses"),
         pytest.param("completed", True, id="completed-duplicate-returns-completed-job"),
         pytest.param("failed", False, id="failed-frees-fingerprint"),
-        pytest.param("cancelled", False, id="cancelled-frees-fingerprint"),
+        pytest.param("canceled", False, id="canceled-frees-fingerprint"),
     ],
 )
 async def test_identical_create_is_idempotent_while_a_job_is_active(
@@ -504,7 +504,7 @@ async def test_retry_twice_returns_the_same_active_jobs() -> None:
         pytest.param("queued", id="queued"),
         pytest.param("processing", id="processing"),
         pytest.param("completed", id="completed"),
-        pytest.param("cancelled", id="cancelled"),
+        pytest.param("canceled", id="canceled"),
     ],
 )
 async def test_retry_of_a_job_that_did_not_fail(state: str) -> None:

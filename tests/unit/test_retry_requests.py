@@ -186,9 +186,9 @@ def test_u13_single_stage_request_is_identical_to_the_original() -> None:
             id="completed",
         ),
         pytest.param(
-            failed_job(status=JobStatus.CANCELLED),
+            failed_job(status=JobStatus.CANCELED),
             "only failed jobs can be retried",
-            id="cancelled",
+            id="canceled",
         ),
         pytest.param(
             failed_job(status=JobStatus.QUEUED, options={"x": 1}),

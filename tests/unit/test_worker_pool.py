@@ -7,13 +7,14 @@ import asyncio
 import random
 from typing import Any
 
-from vylux_adapters.memory import MemoryJobStore, MemoryTaskQueue
+from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
 from vylux_core.errors import DatabaseUnavailable
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 from vylux_core.worker import JobHandler, JobRunner, LeaseRecoverer, ProgressReporter
+from vylux_core.worker.attempt_outputs import RecordingObjectStore
 
 
 class DatabaseOutage:
@@ -36,14 +37,17 @@ class DatabaseOutage:
 
 
 class Harness:
-    def __init__(self, handler: JobHandler, **settings: Any) -> None:
+    def __init__(
+        self, handler: JobHandler, *, media: MemoryObjectStore | None = None, **settings: Any
+    ) -> None:
         self.clock = SystemClock()
         self.jobs = MemoryJobStore(clock=self.clock)
         self.outage = DatabaseOutage(self.jobs)
         self.queue = MemoryTaskQueue(clock=self.clock, rng=random.Random(5))
+        self.media = media or MemoryObjectStore()
         runner = JobRunner(
             jobs=self.outage, consumer=self.queue, handlers={JobType.COVER: handler},
-            clock=self.clock,
+            clock=self.clock, outputs=self.media,
         )  # fmt: skip
         defaults: dict[str, Any] = {
             "name": "main", "weights": {"critical": 6, "default": 3}, "concurrency": 2,
@@ -135,10 +139,77 @@ async def test_cancelling_a_running_task_stops_it_and_cancels_the_row() -> None:
 
     await harness.queue.cancel("job-1")
 
-    await wait_until(lambda: _is(harness, "job-1", JobStatus.CANCELLED))
+    await wait_until(lambda: _is(harness, "job-1", JobStatus.CANCELED))
     harness.pool.stop()
     await runner
     assert not await harness.queue.contains("job-1")
+
+
+async def test_a_cancelled_row_stops_its_attempt_even_if_the_queue_missed_the_cancel() -> None:
+    """The row is the source of truth: a cancel whose queue call failed (queue down)
+    still stops the attempt at the next heartbeat, and the task is dropped, not retried."""
+    started = asyncio.Event()
+    stopped = asyncio.Event()
+    calls = 0
+
+    async def forever(job: Job, progress: ProgressReporter) -> Any:
+        nonlocal calls
+        calls += 1
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    harness = Harness(forever)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.wait_for(started.wait(), 5)
+
+    await harness.jobs.cancel("job-1")  # the row only: the queue never hears of it
+
+    await asyncio.wait_for(stopped.wait(), 5)
+    await wait_until(lambda: _gone(harness, "job-1"))
+    harness.pool.stop()
+    await runner
+    assert (calls, await harness.statuses("job-1")) == (1, [JobStatus.CANCELED])
+
+
+async def test_a_cancelled_attempt_deletes_what_it_uploaded_and_nothing_else() -> None:
+    uploaded = asyncio.Event()
+    media = MemoryObjectStore()
+    recorded = RecordingObjectStore(media)
+
+    async def uploads_then_waits(job: Job, progress: ProgressReporter) -> Any:
+        async def put(key: str) -> None:
+            await recorded.put_bytes(key, b"x", content_type="video/mp4")
+
+        async with asyncio.TaskGroup() as group:  # writes from child tasks count too
+            group.create_task(put(f"videos/{job.id}/a.m4s"))
+            group.create_task(put(f"videos/{job.id}/b.m4s"))
+        uploaded.set()
+        await asyncio.sleep(60)
+
+    harness = Harness(uploads_then_waits, media=media)
+    await media.put_bytes("videos/job-1/older.m4s", b"o", content_type="video/mp4")
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.wait_for(uploaded.wait(), 5)
+
+    await harness.jobs.cancel("job-1")
+    await harness.queue.cancel("job-1")
+
+    async def cleaned() -> bool:
+        return [key async for key in media.list("videos/")] == ["videos/job-1/older.m4s"]
+
+    await wait_until(cleaned)
+    harness.pool.stop()
+    await runner
+
+
+async def _gone(harness: Harness, job_id: str) -> bool:
+    return not await harness.queue.contains(job_id)
 
 
 async def test_shutdown_hands_unfinished_work_back_without_counting_an_attempt() -> None:

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from vylux_adapters.http.openapi_schemas import HASH, JSON, any_case, schemas
+from vylux_adapters.http.openapi_schemas import (
+    HASH,
+    JOB_STATUS,
+    JOB_TYPE,
+    JSON,
+    any_case,
+    schemas,
+)
+from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+_TIME: JSON = {"type": "string", "format": "date-time"}
+_PAGE_SIZE: JSON = {
+    "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE,
+}  # fmt: skip
 
 # The name the document gives each template's ``*`` (Echo leaves it unnamed).
 REST_PARAMETERS = {
@@ -157,6 +170,22 @@ _API_ERRORS = {
     "413": _TOO_LARGE,
 }
 _OUTAGE = {"503": _error("A dependency is down (database, queue or storage); retry later.")}
+
+
+def _query(name: str, description: str, schema: JSON) -> JSON:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+_LIST_PARAMETERS = [
+    _query("status", "Only jobs in this status.", JOB_STATUS),
+    _query("type", "Only jobs of this type.", JOB_TYPE),
+    _query("hash", "Only jobs of this media hash.", HASH),
+    _query("created_after", "Only jobs created after this time (exclusive).", _TIME),
+    _query("created_before", "Only jobs created before this time (exclusive).", _TIME),
+    _query("limit", "Page size.", _PAGE_SIZE),
+    _query("cursor", "`next_cursor` of the previous page (opaque).", {"type": "string"}),
+]
 
 
 def _paths() -> JSON:
@@ -353,7 +382,21 @@ def _paths() -> JSON:
                     "429": _TOO_MANY,
                     **_OUTAGE,
                 },
-            }
+            },
+            "get": {
+                "operationId": "listJobs",
+                "summary": "List jobs, newest first, filtered and paginated by cursor",
+                "security": _API_KEY,
+                "parameters": _LIST_PARAMETERS,
+                "responses": {
+                    "200": {"description": "One page of jobs.", "content": _json("JobPage")},
+                    "400": _error(
+                        "A bad filter, `limit` or `cursor`; the message names the parameter."
+                    ),
+                    **_API_ERRORS,
+                    **_OUTAGE,
+                },
+            },
         },
         "/api/jobs/{id}": {
             "get": {
@@ -382,6 +425,27 @@ def _paths() -> JSON:
                     "404": _error("`job not found`"),
                     "409": _error("`only failed jobs can be retried`, `job has no retry plan`, …"),
                     "429": _TOO_MANY,
+                    **_OUTAGE,
+                },
+            }
+        },
+        "/api/jobs/{id}/cancel": {
+            "post": {
+                "operationId": "cancelJob",
+                "summary": "Cancel a queued or processing job (idempotent)",
+                "description": (
+                    "The job becomes `canceled`: its queued task is removed, or its running "
+                    "attempt is stopped (tools killed, partial outputs removed) within a "
+                    "heartbeat; the callback gets one final webhook with status `canceled`. "
+                    "Canceling a canceled job answers 200 with it."
+                ),
+                "security": _API_KEY,
+                "parameters": [_param("id", "Job id.")],
+                "responses": {
+                    "200": {"description": "The canceled job.", "content": _json("Job")},
+                    **_API_ERRORS,
+                    "404": _error("`job not found`"),
+                    "409": _error("`job already finished`: it completed or failed."),
                     **_OUTAGE,
                 },
             }

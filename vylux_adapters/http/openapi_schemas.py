@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
+from vylux_core.job import JobStatus
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
 
 JSON = dict[str, Any]
@@ -169,7 +170,7 @@ JOB_REQUEST: JSON = {
 
 JOB_STATUS = {
     "type": "string",
-    "enum": ["queued", "processing", "completed", "failed", "cancelled"],
+    "enum": [status.value for status in JobStatus],
 }
 JOB_TYPE = {"type": "string", "enum": list(_OPTIONS_BY_TYPE)}
 ERROR = _object({"message": {"type": "string"}}, ("message",))
@@ -198,6 +199,16 @@ JOB = _object(
         "updated_at": {"type": "string", "format": "date-time"},
     },
     ("job_id", "type", "hash", "status", "callback_status", "progress", "created_at", "updated_at"),
+)
+JOB_PAGE = _object(
+    {
+        "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    },
+    ("jobs", "next_cursor"),
 )
 RETRY = _object(
     {
@@ -265,6 +276,7 @@ def schemas() -> JSON:
         "JobRequest": JOB_REQUEST,
         "Submission": SUBMISSION,
         "Job": JOB,
+        "JobPage": JOB_PAGE,
         "RetrySubmission": RETRY,
     }
     for job_type, options in _OPTIONS_BY_TYPE.items():

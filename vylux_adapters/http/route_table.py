@@ -123,13 +123,17 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         ),
         Route(
             template="/api/jobs",
-            methods={"POST": layers.api(jobs.create, jobs_limit)},
+            methods={
+                "POST": layers.api(jobs.create, jobs_limit),
+                "GET": layers.api(jobs.list_jobs),
+            },
         ),
         Route(template="/api/jobs/:id", methods={"GET": layers.api(jobs.get)}),
         Route(
             template="/api/jobs/:id/retry",
             methods={"POST": layers.api(jobs.retry, jobs_limit)},
         ),
+        Route(template="/api/jobs/:id/cancel", methods={"POST": layers.api(jobs.cancel)}),
         Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
     ]
 

@@ -9,6 +9,7 @@ import attrs
 from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
 from vylux_core.errors import JobNotFound
 from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob, check_transition
+from vylux_core.job_listing import JobCursor, JobFilter, newest_first_key
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhook import WebhookMessage
@@ -106,11 +107,13 @@ class MemoryJobStore:
     async def requeue(self, job_id: str) -> Job:
         return self._transition(job_id, JobStatus.QUEUED)
 
-    async def cancel(self, job_id: str) -> Job:
+    async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
         job = await self.get(job_id)
-        if job.status is JobStatus.CANCELLED:
+        if job.status is JobStatus.CANCELED:
             return job
-        return self._transition(job_id, JobStatus.CANCELLED)
+        job = self._transition(job_id, JobStatus.CANCELED)
+        self._queue_webhook(webhook)
+        return job
 
     async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
         self._set_callback_now(job_id, status)
@@ -129,6 +132,20 @@ class MemoryJobStore:
         matching = sorted(
             (job for job in self._jobs.values() if job.status is status),
             key=lambda job: job.updated_at,
+        )
+        return matching[:limit]
+
+    async def list_jobs(
+        self, job_filter: JobFilter, *, after: JobCursor | None, limit: int
+    ) -> list[Job]:
+        matching = sorted(
+            (
+                job
+                for job in self._jobs.values()
+                if job_filter.matches(job) and (after is None or after.precedes(job))
+            ),
+            key=newest_first_key,
+            reverse=True,
         )
         return matching[:limit]
 

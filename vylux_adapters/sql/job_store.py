@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -13,11 +13,12 @@ from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.schema import jobs, webhook_deliveries
 from vylux_core.errors import Conflict, IllegalTransition, JobNotFound
 from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_transition
+from vylux_core.job_listing import JobCursor, JobFilter
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhook import WebhookMessage
 
-_INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELLED.value)
+_INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELED.value)
 _CREATE_ATTEMPTS = 5
 
 
@@ -93,11 +94,16 @@ class SqlJobStore:
     async def requeue(self, job_id: str) -> Job:
         return await self._transition(job_id, JobStatus.QUEUED, {})
 
-    async def cancel(self, job_id: str) -> Job:
-        job = await self.get(job_id)
-        if job.status is JobStatus.CANCELLED:
-            return job
-        return await self._transition(job_id, JobStatus.CANCELLED, {})
+    async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
+        try:
+            return await self._transition(job_id, JobStatus.CANCELED, {}, webhook)
+        except IllegalTransition:
+            # Only the first cancel writes (and queues its webhook); a repeat returns
+            # the cancelled job as it is.
+            job = await self.get(job_id)
+            if job.status is JobStatus.CANCELED:
+                return job
+            raise
 
     async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
         await self._update(jobs.c.id == job_id, callback_status=status.value)
@@ -114,6 +120,37 @@ class SqlJobStore:
             .limit(limit)
         )
         return await self._list(query, "list jobs by status")
+
+    async def list_jobs(
+        self, job_filter: JobFilter, *, after: JobCursor | None, limit: int
+    ) -> list[Job]:
+        conditions: list[Any] = []
+        if job_filter.status is not None:
+            conditions.append(jobs.c.status == job_filter.status.value)
+        if job_filter.type is not None:
+            conditions.append(jobs.c.type == job_filter.type.value)
+        if job_filter.hash is not None:
+            conditions.append(jobs.c.hash == job_filter.hash)
+        if job_filter.created_after is not None:
+            conditions.append(jobs.c.created_at > job_filter.created_after)
+        if job_filter.created_before is not None:
+            conditions.append(jobs.c.created_at < job_filter.created_before)
+        if after is not None:
+            # Keyset: strictly after the cursor in (created_at DESC, id DESC) order; the
+            # id decides between jobs created in the same instant.
+            conditions.append(
+                or_(
+                    jobs.c.created_at < after.created_at,
+                    and_(jobs.c.created_at == after.created_at, jobs.c.id < after.id),
+                )
+            )
+        query = (
+            select(jobs)
+            .where(and_(true(), *conditions))
+            .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+            .limit(limit)
+        )
+        return await self._list(query, "list jobs")
 
     async def list_retries_of(self, job_id: str) -> list[Job]:
         query = select(jobs).where(jobs.c.retry_of_job_id == job_id).order_by(jobs.c.created_at)

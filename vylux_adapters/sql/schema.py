@@ -28,9 +28,9 @@ _json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgres
 _bytes = LargeBinary().with_variant(BYTEA(), "postgresql")
 _timestamp = DateTime(timezone=True)
 
-# Only one *active* job may own a request fingerprint; failed and cancelled jobs free
+# Only one *active* job may own a request fingerprint; failed and canceled jobs free
 # it. The reference only looked rows up, so concurrent identical requests duplicated.
-ACTIVE_JOB_CONDITION = text("status NOT IN ('failed', 'cancelled')")
+ACTIVE_JOB_CONDITION = text("status NOT IN ('failed', 'canceled')")
 
 jobs = Table(
     "jobs",
@@ -61,6 +61,8 @@ jobs = Table(
     ),
     Index("idx_jobs_hash", "hash"),
     Index("idx_jobs_status_updated", "status", "updated_at"),
+    # GET /api/jobs pages newest first on (created_at, id).
+    Index("idx_jobs_created_id", "created_at", "id"),
     Index(
         "idx_jobs_retry_of",
         "retry_of_job_id",

@@ -13,6 +13,7 @@ from attrs import field, frozen
 from vylux_adapters.telemetry.log_context import job_log_context
 from vylux_adapters.telemetry.tracing import task_trace_context
 from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
+from vylux_core.job import JobStatus
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.task import Lease
@@ -180,10 +181,22 @@ class WorkerPool:
                     continue
                 if task not in self._inflight:
                     continue  # finished while we were renewing
-                if renewed is None:
+                if renewed is None or await self._row_cancelled(lease):
                     task.cancel()
                 else:
                     self._inflight[task] = renewed
+
+    async def _row_cancelled(self, lease: Lease) -> bool:
+        """The job row is the source of truth for a cancel: this stops the attempt even
+        when the queue was unreachable as the job was cancelled, one heartbeat later."""
+        try:
+            job = await self._jobs.get(lease.task.id)
+        except JobNotFound:
+            return False  # purged: the purge cancels the task through the queue
+        except Unavailable as error:
+            logger.warning("job %s: status check failed: %s", lease.task.id, error)
+            return False
+        return job.status is JobStatus.CANCELED
 
     async def _drain(self) -> None:
         if not self._inflight:

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from attrs import frozen
 
 from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob
+from vylux_core.job_listing import JobCursor, JobFilter
 from vylux_core.webhook import WebhookMessage
 
 
@@ -24,7 +25,7 @@ class JobStore(Protocol):
 
         Race-free: of any number of concurrent creates with one fingerprint exactly
         one row is inserted; every other caller gets that row back (created=False).
-        Active means status not ``failed``/``cancelled``.
+        Active means status not ``failed``/``canceled``.
         """
         ...
 
@@ -82,8 +83,14 @@ class JobStore(Protocol):
         """``processing`` -> ``queued`` for a task handed back without an attempt."""
         ...
 
-    async def cancel(self, job_id: str) -> Job:
-        """-> ``cancelled`` from ``queued`` or ``processing``; idempotent when cancelled."""
+    async def cancel(self, job_id: str, *, webhook: WebhookMessage | None = None) -> Job:
+        """-> ``canceled`` from ``queued`` or ``processing`` (one conditional write, so a
+        worker completing the job at the same moment either wins or loses cleanly).
+
+        Idempotent when already canceled: the job is returned and ``webhook`` is not
+        queued again. Raises ``JobNotFound``, or ``IllegalTransition`` when the job
+        completed or failed. ``webhook`` as in :meth:`complete`.
+        """
         ...
 
     async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
@@ -96,6 +103,13 @@ class JobStore(Protocol):
 
     async def list_by_status(self, status: JobStatus, limit: int) -> list[Job]:
         """Up to ``limit`` jobs in ``status``, oldest ``updated_at`` first."""
+        ...
+
+    async def list_jobs(
+        self, job_filter: JobFilter, *, after: JobCursor | None, limit: int
+    ) -> list[Job]:
+        """Up to ``limit`` jobs matching ``job_filter``, newest first on
+        ``(created_at, id)``, starting after ``after`` (from the newest when None)."""
         ...
 
     async def list_retries_of(self, job_id: str) -> list[Job]:

@@ -9,13 +9,16 @@ from typing import Protocol
 from attrs import Factory, frozen
 
 from vylux_core.errors import (
+    IllegalTransition,
+    JobAlreadyFinished,
     ObjectNotFound,
     QueueUnavailable,
     SourceMissing,
     SourceNotVideo,
     SourceTooLarge,
 )
-from vylux_core.job import Job, NewJob
+from vylux_core.job import Job, JobStatus, NewJob
+from vylux_core.job_listing import JobCursor, JobPage, JobQuery
 from vylux_core.job_options import check_result_budget
 from vylux_core.job_request import JobRequest
 from vylux_core.media_hash import validate_media_hash
@@ -31,10 +34,12 @@ from vylux_core.retry_requests import build_retry_requests
 from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, sniff_image_type
 from vylux_core.storage_keys import image_prefix, video_prefix
 from vylux_core.task import Task
+from vylux_core.webhook import final_outcome_message
 
 logger = logging.getLogger(__name__)
 
 SOURCE_MISSING = "source object not found"
+JOB_ALREADY_FINISHED = "job already finished"
 
 
 class SourceInspector(Protocol):
@@ -115,6 +120,43 @@ class JobService:
 
     async def get(self, job_id: str) -> Job:
         return await self._jobs.get(job_id)
+
+    async def list_jobs(self, query: JobQuery) -> JobPage:
+        """One page of jobs, newest first; ``next_cursor`` is None on the last page."""
+        # One row more than the page tells whether another page follows.
+        rows = await self._jobs.list_jobs(query.filter, after=query.cursor, limit=query.limit + 1)
+        page = tuple(rows[: query.limit])
+        more = len(rows) > query.limit
+        return JobPage(page, JobCursor.after(page[-1]) if more else None)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or processing job; the cancelled job is returned.
+
+        The row is written first (it is the source of truth, and the write carries the
+        job's one final webhook); then the queued task is deleted, or a running one is
+        signalled: its worker's heartbeat sees the signal, or the cancelled row, and
+        stops the attempt, killing its tools and removing what it wrote. Idempotent:
+        a cancelled job is returned as it is. Raises ``JobNotFound``, and
+        ``JobAlreadyFinished`` for a completed or failed job.
+        """
+        job = await self._jobs.get(job_id)
+        if job.status is not JobStatus.CANCELED:
+            webhook = final_outcome_message(job, JobStatus.CANCELED)
+            try:
+                job = await self._jobs.cancel(job_id, webhook=webhook)
+            except IllegalTransition:
+                raise JobAlreadyFinished(JOB_ALREADY_FINISHED) from None
+        # Also on a repeat: a cancel interrupted between the row and the queue is
+        # finished by calling it again.
+        try:
+            await self._queue.cancel(job_id)
+        except QueueUnavailable:
+            logger.warning(
+                "job %s cancelled; its task could not be reached now, the worker's "
+                "heartbeat stops it by the row",
+                job_id,
+            )
+        return job
 
     async def retry(
         self, job_id: str, *, trace_carrier: Mapping[str, str] | None = None

@@ -17,6 +17,7 @@ from vylux_core.errors import (
     InvalidInput,
     JobNotFound,
     ObjectNotFound,
+    Unavailable,
     UnprocessableImage,
     UnsupportedMedia,
     WorkflowFailed,
@@ -24,9 +25,11 @@ from vylux_core.errors import (
 from vylux_core.job import Job, JobStatus, JobType
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
+from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.task import FailureOutcome, Lease
 from vylux_core.webhook import final_outcome_message
+from vylux_core.worker.attempt_outputs import recording_writes
 from vylux_core.worker.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -85,7 +88,11 @@ class JobRunner:
         handlers: Mapping[JobType, JobHandler],
         clock: Clock,
         progress_interval: float = 1.0,
+        outputs: ObjectStore | None = None,
     ) -> None:
+        """``outputs`` is the media store the handlers write through a
+        :class:`RecordingObjectStore`: a cancelled attempt's writes are deleted there."""
+        self._outputs = outputs
         self._jobs = jobs
         self._consumer = consumer
         self._handlers = handlers
@@ -108,6 +115,7 @@ class JobRunner:
         logger.info("job started: %s", attempt.describe())
         handler = self._handlers.get(job.type)
         deadline = asyncio.timeout(lease.task.timeout_seconds)
+        written: set[str] = set()
         try:
             if handler is None:
                 raise InvalidInput(f"no handler for job type {job.type}")
@@ -115,8 +123,14 @@ class JobRunner:
                 jobs=self._jobs, job_id=job.id, clock=self._clock,
                 min_interval=self._progress_interval,
             )  # fmt: skip
-            async with deadline:
-                results = await handler(job, progress)
+            with recording_writes(written):
+                async with deadline:
+                    results = await handler(job, progress)
+        except asyncio.CancelledError:
+            # Stopped from outside: a cancel of the job, a lost lease or a shutdown. Only
+            # a cancelled job's writes go; any other attempt redoes (overwrites) them.
+            await self._discard_if_cancelled(job.id, written)
+            raise
         except Exception as error:  # every failure is recorded; none may be lost
             failure: BaseException = error
             if deadline.expired():
@@ -126,7 +140,13 @@ class JobRunner:
         # Row first, then ack: a crash in between re-runs the task, which then finds
         # the row completed and only acks (SKIPPED above).
         webhook = final_outcome_message(job, JobStatus.COMPLETED, results=results)
-        await self._jobs.complete(job.id, results, webhook=webhook)
+        try:
+            await self._jobs.complete(job.id, results, webhook=webhook)
+        except IllegalTransition:
+            # Cancelled while the last step ran: the cancel won, so its outputs go.
+            await self._discard_if_cancelled(job.id, written)
+            await self._consumer.ack(lease)
+            return AttemptOutcome.CANCELLED
         await self._consumer.ack(lease)
         logger.info("job completed: %s", attempt.describe(self._clock.now()))
         return AttemptOutcome.COMPLETED
@@ -135,8 +155,30 @@ class JobRunner:
         """Settle an attempt stopped from outside: its task was cancelled, or its lease
         was lost. The queue decides which (CANCELLED / LEASE_LOST), or counts it as a
         failed attempt when the lease merely ran out before anyone took it back."""
+        if await self._row_cancelled(lease.task.id):
+            # The row says cancelled even if the queue never got the signal (it was
+            # down when the job was cancelled): drop the task, never retry it.
+            await self._consumer.ack(lease)
+            return AttemptOutcome.CANCELLED
         error = RuntimeError("the attempt was stopped: task cancelled or lease lost")
         return await self._record_failure(lease, lease.task.id, error, None)
+
+    async def _row_cancelled(self, job_id: str) -> bool:
+        try:
+            return (await self._jobs.get(job_id)).status is JobStatus.CANCELED
+        except JobNotFound:
+            return False
+
+    async def _discard_if_cancelled(self, job_id: str, written: set[str]) -> None:
+        """Delete what a cancelled attempt wrote (its scratch directory is gone already:
+        the workflow's scratch context removes it on the way out)."""
+        if not written or self._outputs is None or not await self._row_cancelled(job_id):
+            return
+        logger.info("job %s cancelled: removing %d objects it wrote", job_id, len(written))
+        try:
+            await self._outputs.delete_many(sorted(written))
+        except Unavailable as error:
+            logger.warning("job %s: could not remove the objects it wrote: %s", job_id, error)
 
     async def _record_failure(
         self,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vylux_core.job import Job, JobStatus
+from vylux_core.job_listing import JobPage, encode_cursor
 from vylux_core.services import RetrySubmission, Submission
 
 
@@ -37,6 +38,12 @@ def job_body(job: Job) -> dict[str, Any]:
     body["created_at"] = timestamp(job.created_at)
     body["updated_at"] = timestamp(job.updated_at)
     return body
+
+
+def page_body(page: JobPage) -> dict[str, Any]:
+    """``GET /api/jobs``: jobs as ``GET /api/jobs/{id}`` shows them, newest first."""
+    cursor = None if page.next_cursor is None else encode_cursor(page.next_cursor)
+    return {"jobs": [job_body(job) for job in page.jobs], "next_cursor": cursor}
 
 
 def retry_body(retry: RetrySubmission) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The jobs and cleanup API: ``/api/jobs``, ``/api/jobs/{id}[/retry]``, ``/api/media/{hash}``."""
+"""The jobs and cleanup API: ``/api/jobs``, ``/api/jobs/{id}[/retry|/cancel]``,
+``/api/media/{hash}``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from opentelemetry import propagate
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from vylux_adapters.http.routes.job_views import job_body, retry_body, submission_body
+from vylux_adapters.http.routes.job_views import job_body, page_body, retry_body, submission_body
 from vylux_adapters.http.strict_json import parse_json_body
 from vylux_adapters.webhooks.destination import Resolver, check_callback_destination
+from vylux_core.errors import InvalidJobQuery
+from vylux_core.job_listing import parse_job_query
 from vylux_core.job_request import decode_job_request
 from vylux_core.services import JobService
 
@@ -47,6 +50,14 @@ class JobRoutes:
         job = await self._jobs.get(request.path_params["id"])
         return JSONResponse(job_body(job))
 
+    async def list_jobs(self, request: Request) -> Response:
+        query = parse_job_query(single_values(request))
+        return JSONResponse(page_body(await self._jobs.list_jobs(query)))
+
+    async def cancel(self, request: Request) -> Response:
+        job = await self._jobs.cancel(request.path_params["id"])
+        return JSONResponse(job_body(job))
+
     async def retry(self, request: Request) -> Response:
         retry = await self._jobs.retry(request.path_params["id"], trace_carrier=trace_carrier())
         return JSONResponse(retry_body(retry), status_code=202)
@@ -54,6 +65,15 @@ class JobRoutes:
     async def purge(self, request: Request) -> Response:
         await self._jobs.purge(request.path_params["hash"])
         return Response(status_code=204)
+
+
+def single_values(request: Request) -> dict[str, str]:
+    """Query parameters by name; a repeated one is refused rather than half-used."""
+    params = request.query_params
+    for name in params:
+        if len(params.getlist(name)) > 1:
+            raise InvalidJobQuery(f"query parameter {name!r} is given more than once")
+    return dict(params)
 
 
 def trace_carrier() -> dict[str, str]:
