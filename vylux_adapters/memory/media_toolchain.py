@@ -19,6 +19,7 @@ from vylux_core.ladder import (
     AUDIO_DIR,
     INIT_SEGMENT,
     MAIN_AUDIO_TRACK,
+    DASH_MANIFEST,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     SEGMENT_SECONDS,
@@ -98,10 +99,16 @@ class FakeMediaToolchain:
             )
             if on_progress is not None:
                 on_progress(len(video) / len(plan.variants))
+        await _write(output_dir / DASH_MANIFEST, b'<?xml version="1.0"?><MPD/>\n')
+        files.append(DASH_MANIFEST)
         await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
         files.append(MASTER_PLAYLIST)
         return HlsPackage(
-            master_playlist=MASTER_PLAYLIST, audio=audio, video=tuple(video), files=tuple(files)
+            master_playlist=MASTER_PLAYLIST,
+            dash_manifest=DASH_MANIFEST,
+            audio=audio,
+            video=tuple(video),
+            files=tuple(files),
         )
 
     def _check(self, step: str, source: Path) -> None:
