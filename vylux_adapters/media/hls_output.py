@@ -8,8 +8,8 @@ from pathlib import Path
 from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import (
     AUDIO_DIR,
-    MAIN_AUDIO_TRACK,
     DASH_MANIFEST,
+    MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     variant_dir,

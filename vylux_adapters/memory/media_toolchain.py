@@ -17,9 +17,9 @@ from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
+    DASH_MANIFEST,
     INIT_SEGMENT,
     MAIN_AUDIO_TRACK,
-    DASH_MANIFEST,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     SEGMENT_SECONDS,
