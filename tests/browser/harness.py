@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
-from attrs import define, field, frozen
+from attrs import define, field
 
 HERE = Path(__file__).resolve().parent
 # Where `.ci/run` installs the players: npm install --prefix tests/browser/.node hls.js@1 …
@@ -39,7 +39,10 @@ PAGE_FILES = {
     "/dashjs.html": HERE / "dashjs.html",
     "/page.js": HERE / "page.js",
     "/hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js",
-    "/shaka-player.compiled.js": NODE_MODULES / "shaka-player" / "dist" / "shaka-player.compiled.js",
+    "/shaka-player.compiled.js": NODE_MODULES
+    / "shaka-player"
+    / "dist"
+    / "shaka-player.compiled.js",
     "/dash.all.min.js": NODE_MODULES / "dashjs" / "dist" / "modern" / "umd" / "dash.all.min.js",
 }
 

@@ -19,14 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.world import KEY_TOKEN_SECRET, World, assert_played_both_codecs
+from tests.browser.world import KEY_TOKEN_SECRET, Stream, World, assert_played_both_codecs
 from vylux_core.key_token import mint_key_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MPD = "manifest.mpd"
 M3U8 = "master.m3u8"
-# Shaka Player's shaka.util.Error: category DRM, code LICENSE_REQUEST_FAILED.
+# Shaka Player's shaka.util.Error categories and codes.
+SHAKA_NETWORK = 1
+SHAKA_BAD_HTTP_STATUS = 1001
 SHAKA_DRM = 6
 SHAKA_LICENSE_REQUEST_FAILED = 6007
 
@@ -49,7 +51,10 @@ def test_shaka_player_plays_both_codecs(
 
     result = world.play("shaka.html", stream, manifest, tmp_path)
 
-    assert_played_both_codecs(result, stream, manifest)
+    # HLS: Shaka fetches the raw key from the playlist's KEYFORMAT="identity" URI itself and
+    # hands it to the Clear Key CDM; DASH: a licence from the licence endpoint.
+    key_path = f"/api/key/{stream.hash}" if manifest == M3U8 else None
+    assert_played_both_codecs(result, stream, manifest, key_path=key_path)
 
 
 @pytest.mark.parametrize("name", ["clear", "encrypted"])
@@ -69,31 +74,52 @@ def test_hlsjs_plays_clear_hls_in_both_codecs(world: World, tmp_path: Path) -> N
     assert_played_both_codecs(result, stream, M3U8)
 
 
-@pytest.mark.parametrize("manifest", [MPD, M3U8])
-def test_shaka_player_with_a_wrong_token_fails_with_a_licence_error(
-    world: World, manifest: str, tmp_path: Path
+def wrong_token(stream: Stream) -> str:
+    """A well-formed token for this stream, signed with another secret."""
+    token = mint_key_token("66" * 16, stream.hash, int(time.time()) + 3600)
+    assert token != mint_key_token(KEY_TOKEN_SECRET, stream.hash, int(time.time()) + 3600)
+    return token
+
+
+def test_shaka_player_dash_with_a_wrong_token_fails_with_a_licence_error(
+    world: World, tmp_path: Path
 ) -> None:
     stream = world.streams["encrypted"]
-    # A well-formed token for this stream, signed with another secret.
-    wrong = mint_key_token("66" * 16, stream.hash, int(time.time()) + 3600)
-    assert wrong != mint_key_token(KEY_TOKEN_SECRET, stream.hash, int(time.time()) + 3600)
 
-    result = world.play("shaka.html", stream, manifest, tmp_path, token=wrong)
+    result = world.play("shaka.html", stream, MPD, tmp_path, token=wrong_token(stream))
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "fatal", seen
+    assert result["currentTime"] == 0, seen
+    assert result["errors"], seen
+    assert all(
+        (error["category"], error["code"]) == (SHAKA_DRM, SHAKA_LICENSE_REQUEST_FAILED)
+        for error in result["errors"]
+    ), seen
+
+
+def test_shaka_player_hls_with_a_wrong_token_fails_fetching_the_key(
+    world: World, tmp_path: Path
+) -> None:
+    """HLS has no licence exchange: Shaka fetches the key itself, and Vylux refuses it."""
+    stream = world.streams["encrypted"]
+
+    result = world.play("shaka.html", stream, M3U8, tmp_path, token=wrong_token(stream))
 
     seen = json.dumps(result, indent=1)
     assert result["status"] == "fatal", seen
     assert result["currentTime"] == 0, seen
     [error] = result["errors"]
-    assert (error["category"], error["code"]) == (SHAKA_DRM, SHAKA_LICENSE_REQUEST_FAILED), seen
+    assert (error["category"], error["code"]) == (SHAKA_NETWORK, SHAKA_BAD_HTTP_STATUS), seen
+    # data: [uri, status, …] of the refused request.
+    uri, status = json.loads(error["data"])[:2]
+    assert (uri, status) == (f"{world.vylux.base_url}/api/key/{stream.hash}", 403), seen
 
 
-def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(
-    world: World, tmp_path: Path
-) -> None:
+def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(world: World, tmp_path: Path) -> None:
     stream = world.streams["encrypted"]
-    wrong = mint_key_token("66" * 16, stream.hash, int(time.time()) + 3600)
 
-    result = world.play("dashjs.html", stream, MPD, tmp_path, token=wrong)
+    result = world.play("dashjs.html", stream, MPD, tmp_path, token=wrong_token(stream))
 
     seen = json.dumps(result, indent=1)
     assert result["status"] == "fatal", seen

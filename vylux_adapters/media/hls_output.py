@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vylux_core.dash_manifest import NoProtectionDescriptor, signal_clearkey
 from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -51,6 +52,22 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
         video=video,
         files=tuple(files),
     )
+
+
+def sign_clearkey(output_dir: Path) -> None:
+    """Add the DASH-IF ClearKey descriptor to an encrypted package's DASH manifest (blocking
+    file I/O: call it in a thread); see :mod:`vylux_core.dash_manifest`.
+
+    Raises ``MediaToolFailed`` when the manifest is missing or carries no protection.
+    """
+    manifest = output_dir / DASH_MANIFEST
+    try:
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(signal_clearkey(text), encoding="utf-8")
+    except FileNotFoundError:
+        raise MediaToolFailed(f"packager: {DASH_MANIFEST} was not written") from None
+    except NoProtectionDescriptor as exc:
+        raise MediaToolFailed(f"packager: {exc}") from None
 
 
 def _track(output_dir: Path, track_id: str, directory: str, fallback: int) -> PackagedTrack:
