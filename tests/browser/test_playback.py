@@ -31,6 +31,8 @@ SHAKA_NETWORK = 1
 SHAKA_BAD_HTTP_STATUS = 1001
 SHAKA_DRM = 6
 SHAKA_LICENSE_REQUEST_FAILED = 6007
+# dash.js ProtectionErrors.MEDIA_KEY_MESSAGE_LICENSER_ERROR_CODE: the licence request failed.
+DASHJS_LICENSER_ERROR = 114
 
 
 def test_results_name_both_manifests(world: World) -> None:
@@ -125,4 +127,6 @@ def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(world: World, tmp_
     assert result["status"] == "fatal", seen
     assert result["decodedFrames"] == 0, seen  # not one frame without the key
     assert result["errors"], seen
-    assert all(error["type"] == "dashjs" for error in result["errors"]), seen
+    assert {(error["type"], error["code"]) for error in result["errors"]} == {
+        ("dashjs", DASHJS_LICENSER_ERROR)
+    }, seen
