@@ -1,4 +1,4 @@
-"""The DASH manifest's ClearKey signalling (DASH-IF IOP v4.3 §7.6.2.4), set after packaging.
+"""The DASH manifest's ClearKey signalling (DASH-IF IOP §7.6.2.4), set after packaging.
 
 Shaka Packager marks an encrypted MPD with the mp4protection descriptor (scheme ``cbcs``,
 ``cenc:default_KID``) and, for raw keys, a descriptor of the W3C common PSSH system
