@@ -23,6 +23,9 @@ SEGMENT_SECONDS: Final = 6
 KEYFRAME_SECONDS: Final = 2
 
 MASTER_PLAYLIST: Final = "master.m3u8"
+# The DASH manifest the same packager run writes beside the master playlist, over the same
+# CMAF segments (#18).
+DASH_MANIFEST: Final = "manifest.mpd"
 MEDIA_PLAYLIST: Final = "playlist.m3u8"
 INIT_SEGMENT: Final = "init.mp4"
 # Shaka's $Number$ is 1-based and unpadded: seg_1.m4s, seg_2.m4s, ...
@@ -423,7 +426,8 @@ def packager_args(
     language: str = "und",
     encryption: PackagerEncryption | None = None,
 ) -> list[str]:
-    """Shaka Packager options (no binary) packaging the encodes into one HLS CMAF tree (§4.4(h)).
+    """Shaka Packager options (no binary) packaging the encodes into one CMAF tree (§4.4(h)),
+    described twice: HLS playlists and a DASH manifest over the same init and media segments.
 
     Raises ValueError for encryption with an empty key, KID or URI, and for directories with
     a comma, which would split a stream descriptor into bogus fields.
@@ -442,6 +446,12 @@ def packager_args(
     args += [_descriptor(input_dir, output_dir, "video", variant.label) for variant in variants]
     args += ["--hls_master_playlist_output", posixpath.join(output_dir, MASTER_PLAYLIST)]
     args += ["--hls_playlist_type", "VOD"]
+    # Static: with segment templates Shaka would otherwise write a live ("dynamic") MPD.
+    args += [
+        "--mpd_output",
+        posixpath.join(output_dir, DASH_MANIFEST),
+        "--generate_static_live_mpd",
+    ]
     # Fragment = segment: one moof per segment, as the reference packages.
     duration = str(SEGMENT_SECONDS)
     args += ["--segment_duration", duration, "--fragment_duration", duration]
@@ -477,6 +487,12 @@ def _encryption_args(encryption: PackagerEncryption) -> list[str]:
         "--clear_lead", "0",
         # Empty label: one key for every track, which is what the key endpoint serves.
         "--keys", f"label=:key_id={encryption.key_id}:key={encryption.key}",
+        # The W3C common PSSH (system 1077efec-…) in every init segment and in the MPD's
+        # ContentProtection: what EME's Clear Key CDM (org.w3.clearkey) reads the key ID
+        # from. Named although it is also Shaka's default, so the output does not depend on
+        # a default. HLS is unaffected: it keeps one KEYFORMAT="identity" key tag whose URI
+        # is --hls_key_uri (FairPlay, Widevine, PlayReady would each add their own tag).
+        "--protection_systems", "CommonSystem",
         "--hls_key_uri", encryption.key_uri,
     ]  # fmt: skip
 

@@ -23,6 +23,7 @@ _BY_EXTENSION = {
     ".mjs": "text/javascript; charset=utf-8",
     ".mp3": "audio/mpeg",
     ".mp4": "video/mp4",
+    ".mpd": "application/dash+xml",
     ".pdf": "application/pdf",
     ".png": "image/png",
     ".svg": "image/svg+xml",
@@ -31,13 +32,23 @@ _BY_EXTENSION = {
     ".xml": "text/xml; charset=utf-8",
 }
 
-# What /stream serves (§6.1, plus .gif previews — the reference could not serve them).
-STREAMABLE = frozenset({".m3u8", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"})
+# What /stream serves (§6.1, plus .gif previews — the reference could not serve them — and
+# the DASH manifest of a transcode, #18).
+STREAMABLE = frozenset({".m3u8", ".mpd", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"})
 
 # Types a browser would render or run on our origin: served as attachments (§13.5).
 # Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.
+# A DASH manifest is XML, which a browser renders when navigated to; players fetch it and
+# ignore Content-Disposition.
 ACTIVE_CONTENT = frozenset(
-    {"text/html", "image/svg+xml", "text/xml", "application/xml", "application/xhtml+xml"}
+    {
+        "text/html",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "application/xhtml+xml",
+        "application/dash+xml",
+    }
 )
 
 

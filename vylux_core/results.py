@@ -62,6 +62,8 @@ class StreamingInfo:
     container: Literal["cmaf"] = "cmaf"
     encrypted: bool
     master_playlist: str
+    # The DASH manifest over the same segments (absent from results written before it existed).
+    dash_manifest: str | None = None
     default_audio_track_id: str | None = None
 
 

@@ -1,1 +1,1 @@
-"""Real-browser tests: HLS playback in headless Chromium with hls.js."""
+"""Real-browser tests: Shaka Player, dash.js and hls.js play Vylux streams in headless Chromium."""

@@ -1,4 +1,4 @@
-"""What the browser test drives: ``vylux-cli serve``, a loopback page server and Chromium.
+"""What the browser tests drive: ``vylux-cli serve``, a loopback page server and Chromium.
 
 No browser driver: Chromium is started on the player page's URL, and the page POSTs what it
 saw (``window.__result``) back to the page server, which hands it to the test. Every process
@@ -24,14 +24,27 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
-from attrs import define, field, frozen
+from attrs import define, field
 
 HERE = Path(__file__).resolve().parent
-PAGE = HERE / "page.html"
-# Where `.ci/run` installs hls.js: npm install --prefix tests/browser/.node hls.js@1
+# Where `.ci/run` installs the players: npm install --prefix tests/browser/.node hls.js@1 …
 NODE_PREFIX = HERE / ".node"
-HLS_JS = NODE_PREFIX / "node_modules" / "hls.js" / "dist" / "hls.min.js"
-HLS_JS_INSTALL = f"npm install --prefix {NODE_PREFIX} hls.js@1"
+NODE_MODULES = NODE_PREFIX / "node_modules"
+PLAYERS_INSTALL = f"npm install --prefix {NODE_PREFIX} hls.js@1 shaka-player@5 dashjs@5"
+# URL path on the page server -> file: the player pages, their shared script, each player's
+# standard browser build.
+PAGE_FILES = {
+    "/hls.html": HERE / "hls.html",
+    "/shaka.html": HERE / "shaka.html",
+    "/dashjs.html": HERE / "dashjs.html",
+    "/page.js": HERE / "page.js",
+    "/hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js",
+    "/shaka-player.compiled.js": NODE_MODULES
+    / "shaka-player"
+    / "dist"
+    / "shaka-player.compiled.js",
+    "/dash.all.min.js": NODE_MODULES / "dashjs" / "dist" / "modern" / "umd" / "dash.all.min.js",
+}
 
 # The machine notes' headless set: without the background-networking flags Chromium keeps
 # dialling Google's hosts, which this closed network refuses. --no-sandbox because CI runs
@@ -46,13 +59,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-# The only requests the page server forwards to Vylux (see PageServer).
-PROXIED_PREFIXES = ("/stream/", "/api/key/")
-# Headers a player sends that matter to Vylux: the key token and byte ranges.
-FORWARDED_HEADERS = ("authorization", "range")
-# Vylux's response headers worth passing back (its CORS and cache headers mean nothing to a
-# same-origin page).
-RETURNED_HEADERS = ("content-type", "content-range", "accept-ranges")
 
 
 def find_chromium() -> str | None:
@@ -168,33 +174,19 @@ def cli_path() -> str:
 # --- the page server -----------------------------------------------------------------------------
 
 
-@frozen
-class ProxiedRequest:
-    path: str
-    authorized: bool  # carried an Authorization header
-    status: int
-
-
 class PageServer(ThreadingHTTPServer):
-    """Loopback HTTP server: the player page, hls.js, and a same-origin proxy to Vylux.
+    """Loopback HTTP server of the player pages and the players' scripts, on its own origin.
 
-    The proxy exists because ``/api/key/{hash}`` sends no CORS headers (http-api §2.2: no
-    preflight handling), so a page on another origin cannot send it an Authorization header:
-    a player must reach the key endpoint on its own origin, as behind a reverse proxy. So
-    the encrypted stream is played through ``/stream/`` and ``/api/key/`` here; the clear one
-    straight from Vylux, which checks ``/stream``'s ``Access-Control-Allow-Origin: *``.
+    The players reach Vylux cross-origin, as a site embedding them would: ``/stream`` with
+    its default CORS (``*``), the key routes with ``CORS_ALLOWED_ORIGINS`` set to this origin.
     """
 
     daemon_threads = True
 
-    def __init__(self, *, upstream: str, files: Mapping[str, Path]) -> None:
+    def __init__(self, *, files: Mapping[str, Path]) -> None:
         super().__init__(("127.0.0.1", 0), _PageHandler)
-        # One pooled client for every proxied request (the handler threads share it).
-        self.client = httpx.Client(base_url=upstream, timeout=30.0)
         self.files = dict(files)
         self.results: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.proxied: list[ProxiedRequest] = []
-        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, name="page-server", daemon=True)
 
     @property
@@ -208,15 +200,6 @@ class PageServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=10)
-        self.client.close()
-
-    def record(self, request: ProxiedRequest) -> None:
-        with self._lock:
-            self.proxied.append(request)
-
-    def proxied_since(self, start: int) -> list[ProxiedRequest]:
-        with self._lock:
-            return self.proxied[start:]
 
 
 class _PageHandler(BaseHTTPRequestHandler):
@@ -226,9 +209,7 @@ class _PageHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path.startswith(PROXIED_PREFIXES):
-            self._proxy()
-        elif path in self.pages.files:
+        if path in self.pages.files:
             body = self.pages.files[path].read_bytes()
             kind = "text/html" if path.endswith(".html") else "text/javascript"
             self._send(200, body, {"Content-Type": f"{kind}; charset=utf-8"})
@@ -243,21 +224,6 @@ class _PageHandler(BaseHTTPRequestHandler):
         self.pages.results.put(json.loads(body))
         self._send(204, b"", {})
 
-    def _proxy(self) -> None:
-        headers = {name: value for name in FORWARDED_HEADERS if (value := self.headers.get(name))}
-        try:
-            upstream = self.pages.client.get(self.path, headers=headers)
-        except httpx.HTTPError as exc:
-            self.pages.record(ProxiedRequest(self.path, "authorization" in headers, 502))
-            self._send(502, str(exc).encode(), {"Content-Type": "text/plain"})
-            return
-        status = upstream.status_code
-        self.pages.record(ProxiedRequest(self.path, "authorization" in headers, status))
-        returned = {
-            name: value for name in RETURNED_HEADERS if (value := upstream.headers.get(name))
-        }
-        self._send(status, upstream.content, returned)
-
     def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
         self.send_response(status)
         for name, value in headers.items():
@@ -268,7 +234,7 @@ class _PageHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the proxied requests are recorded on the server instead."""
+        """Quiet: what the players did is in the page's report."""
 
 
 # --- Chromium ------------------------------------------------------------------------------------

@@ -224,6 +224,18 @@ async def test_stream_serves_gif_previews(world: World) -> None:
     assert (response.status_code, response.headers["content-type"]) == (200, "image/gif")
 
 
+async def test_stream_serves_the_dash_manifest(world: World) -> None:
+    """D56: a transcode's ``manifest.mpd``, typed for players and, being XML, never
+    rendered as a page on Vylux's origin when navigated to."""
+    body = b'<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011"/>'
+    await world.put_media(f"videos/ab/{H}/manifest.mpd", body, "application/dash+xml")
+    response = await world.client.get(f"/stream/{H}/manifest.mpd")
+    assert (response.status_code, response.content) == (200, body)
+    assert response.headers["content-type"] == "application/dash+xml"
+    assert response.headers["content-disposition"] == "attachment"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
 @pytest.mark.parametrize(
     "path", ["/original/{sig}/a.png", "/thumb/{sig}/a.png", "/stream/" + H + "/a.m4s"]
 )

@@ -137,6 +137,7 @@ FAULT_FPS = 7  # a preview at this frame rate fails once (see the module docstri
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
@@ -498,7 +499,7 @@ def check_transcode(
 
     streaming = {
         "protocol": "hls", "container": "cmaf", "encrypted": encrypted,
-        "master_playlist": prefix + "master.m3u8",
+        "master_playlist": prefix + "master.m3u8", "dash_manifest": prefix + "manifest.mpd",
     }  # fmt: skip
     if audio:
         streaming["default_audio_track_id"] = "und_aac_2ch"
@@ -543,7 +544,7 @@ def check_transcode(
         assert encryption["key_endpoint"] == f"{BASE_URL}/api/key/{media_hash}"
 
     uploaded = result["uploaded_keys"]
-    hls = {key for key in stored if key.endswith((".m3u8", ".m4s", ".mp4"))}
+    hls = {key for key in stored if key.endswith((".m3u8", ".mpd", ".m4s", ".mp4"))}
     assert sorted(uploaded) == sorted(hls)
     # Master last: a client never finds a master playlist whose tracks are missing.
     assert uploaded[-1] == prefix + "master.m3u8"

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import posixpath
 import random
 import signal
 import subprocess
 import sys
 import time
+import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -22,10 +25,12 @@ import pyvips  # type: ignore[import-untyped]
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
+from vylux_core.dash_manifest import CLEARKEY_SCHEME_ID
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
+    DASH_MANIFEST,
     MASTER_PLAYLIST,
     PackagerEncryption,
     VideoCodec,
@@ -504,8 +509,10 @@ async def test_package_hls_writes_the_cmaf_tree(
     want_files = _track_files(AUDIO_DIR, 1)
     for label in sorted(labels):
         want_files += _track_files(variant_dir(label), 1)
+    want_files.insert(len(_track_files(AUDIO_DIR, 1)), DASH_MANIFEST)  # lexical order
     assert package.files == (*want_files, MASTER_PLAYLIST)  # lexical, master last
     assert package.master_playlist == MASTER_PLAYLIST
+    assert package.dash_manifest == DASH_MANIFEST
     assert [track.track_id for track in package.video] == labels
     assert [track.directory for track in package.video] == [variant_dir(x) for x in labels]
     assert package.audio is not None
@@ -579,6 +586,89 @@ async def test_encrypted_package_decrypts_to_the_clear_frames(
 
     assert clear.read_bytes() != encrypted.read_bytes()
     assert _frame_hashes(binaries, encrypted, KEY_HEX) == _frame_hashes(binaries, clear)
+
+
+MPD = "{urn:mpeg:dash:schema:mpd:2011}"
+CENC = "{urn:mpeg:cenc:2013}"
+MP4_PROTECTION = "urn:mpeg:dash:mp4protection:2011"
+# The W3C "common" PSSH system, which EME's Clear Key CDM (org.w3.clearkey) reads.
+COMMON_SYSTEM_ID = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
+
+
+def _representations(out: Path) -> dict[str, tuple[str, str, ET.Element]]:
+    """``segment directory -> (codecs, static/dynamic, AdaptationSet)`` of the DASH manifest."""
+    root = ET.parse(out / DASH_MANIFEST).getroot()
+    found = {}
+    for adaptation in root.iter(f"{MPD}AdaptationSet"):
+        for representation in adaptation.iter(f"{MPD}Representation"):
+            template = representation.find(f"{MPD}SegmentTemplate")
+            assert template is not None
+            directory = posixpath.dirname(template.get("media", ""))
+            assert template.get("initialization") == f"{directory}/init.mp4"
+            found[directory] = (representation.get("codecs", ""), root.get("type", ""), adaptation)
+    return found
+
+
+async def test_package_dash_manifest_describes_the_same_segments(
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    package, out, _ = clear_package
+
+    representations = _representations(out)
+
+    # Every HLS track, by the same relative paths: one set of CMAF segments, two manifests.
+    tracks = [track for track in (package.audio, *package.video) if track is not None]
+    assert set(representations) == {track.directory for track in tracks}
+    codecs = {directory: codec for directory, (codec, _, _) in representations.items()}
+    assert codecs[variant_dir("r360_av1")].startswith("av01.")
+    assert codecs[variant_dir("r360_h264")].startswith("avc1.")
+    assert codecs[AUDIO_DIR] == "mp4a.40.2"
+    assert {kind for _, kind, _ in representations.values()} == {"static"}  # VOD, not live
+    assert all(
+        adaptation.find(f"{MPD}ContentProtection") is None
+        for _, _, adaptation in representations.values()
+    )
+    # Playback is tests/browser's (the bundled ffprobe has no DASH demuxer).
+
+
+async def test_encrypted_package_carries_the_clear_key_pssh(
+    encrypted_package: tuple[HlsPackage, Path],
+) -> None:
+    package, out = encrypted_package
+    kid = bytes.fromhex(KID_HEX)
+    # A version-1 `pssh` box of the common system naming the content key's KID (ISO/IEC
+    # 23001-7 §8.1): type, version 1 + flags 0, SystemID, KID_count 1, the KID.
+    pssh = b"pssh" + b"\x01\x00\x00\x00" + uuid.UUID(COMMON_SYSTEM_ID).bytes
+    pssh += (1).to_bytes(4, "big") + kid
+
+    for track in [package.audio, *package.video]:
+        assert track is not None
+        assert pssh in (out / track.directory / "init.mp4").read_bytes(), track.directory
+    dashed_kid = str(uuid.UUID(KID_HEX))
+    for directory, (_, _, adaptation) in _representations(out).items():
+        protections = {
+            element.get("schemeIdUri"): element
+            for element in adaptation.iter(f"{MPD}ContentProtection")
+        }
+        # ClearKey signalled the DASH-IF way (vylux_core.dash_manifest), not by a PSSH.
+        assert set(protections) == {MP4_PROTECTION, CLEARKEY_SCHEME_ID}, directory
+        assert protections[CLEARKEY_SCHEME_ID].get("value") == "ClearKey1.0"
+        assert protections[MP4_PROTECTION].get("value") == "cbcs"
+        assert protections[MP4_PROTECTION].get(f"{CENC}default_KID") == dashed_kid
+
+
+async def test_encrypted_hls_keeps_one_identity_key_tag(
+    encrypted_package: tuple[HlsPackage, Path],
+) -> None:
+    """The PSSH for DASH players adds no key tag to HLS: the key URI stays the only one."""
+    package, out = encrypted_package
+
+    for track in [package.audio, *package.video]:
+        assert track is not None
+        playlist = (out / track.directory / "playlist.m3u8").read_text()
+        [tag] = [line for line in playlist.splitlines() if line.startswith("#EXT-X-KEY")]
+        assert tag.startswith(f'#EXT-X-KEY:METHOD=SAMPLE-AES,URI="{KEY_URI}",IV=0x')
+        assert tag.endswith(',KEYFORMAT="identity"')
 
 
 def _stdout(argv: list[str]) -> str:

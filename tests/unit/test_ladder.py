@@ -423,6 +423,7 @@ VIDEO_DESCRIPTOR = (
 HLS_FLAGS = [
     "--hls_master_playlist_output", "/out/master.m3u8",
     "--hls_playlist_type", "VOD",
+    "--mpd_output", "/out/manifest.mpd", "--generate_static_live_mpd",
     "--segment_duration", "6", "--fragment_duration", "6",
 ]  # fmt: skip
 
@@ -438,6 +439,7 @@ def test_packager_args_encrypted_split_tracks() -> None:
         "--protection_scheme", "cbcs",
         "--clear_lead", "0",
         "--keys", f"label=:key_id={KID}:key={KEY}",
+        "--protection_systems", "CommonSystem",
         "--hls_key_uri", KEY_URI,
     ]  # fmt: skip
 

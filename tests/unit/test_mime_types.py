@@ -82,7 +82,8 @@ def test_extension_of(key: str, want: str) -> None:
 
 
 def test_streamable_extensions() -> None:
-    assert {".m3u8", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"} == STREAMABLE
+    assert {".m3u8", ".mpd", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"} == STREAMABLE
+    assert content_type_for("manifest.mpd") == "application/dash+xml"
     assert all(content_type_for("x" + ext) for ext in STREAMABLE)
 
 
@@ -97,6 +98,7 @@ def test_streamable_extensions() -> None:
         pytest.param(" image/svg+xml ; foo=bar", True, id="spaces"),
         pytest.param("application/xhtml+xml", True, id="xhtml"),
         pytest.param("application/xml", True, id="application-xml"),
+        pytest.param("application/dash+xml", True, id="dash-manifest"),
         pytest.param("image/png", False, id="png"),
         pytest.param("text/plain; charset=utf-8", False, id="text"),
         pytest.param(OCTET_STREAM, False, id="octet-stream"),

@@ -155,7 +155,8 @@ async def test_transcode_results_and_upload_order(world: World) -> None:
     streaming = results["streaming"]
     assert streaming == {
         "protocol": "hls", "container": "cmaf", "encrypted": False,
-        "master_playlist": prefix + "master.m3u8", "default_audio_track_id": "und_aac_2ch",
+        "master_playlist": prefix + "master.m3u8", "dash_manifest": prefix + "manifest.mpd",
+        "default_audio_track_id": "und_aac_2ch",
     }  # fmt: skip
     assert [t["id"] for t in results["video_tracks"]] == [
         "r720_av1", "r480_av1", "r360_av1", "r240_av1",
@@ -167,6 +168,8 @@ async def test_transcode_results_and_upload_order(world: World) -> None:
     uploaded = results["uploaded_keys"]
     first_playlist = min(i for i, k in enumerate(uploaded) if k.endswith(".m3u8"))
     assert all(not k.endswith(".m3u8") for k in uploaded[:first_playlist])
+    # The DASH manifest goes up after every segment it references, before the master.
+    assert uploaded.index(prefix + "manifest.mpd") > first_playlist
     assert uploaded[-1] == prefix + "master.m3u8"
     assert sorted(uploaded) == await world.keys_under(prefix)
     assert (await world.jobs.get("job-video:transcode")).progress == 95

@@ -1,12 +1,15 @@
-"""Describing a packaged HLS tree: its files, segment counts and measured track bitrates."""
+"""Describing a packaged CMAF tree (HLS playlists and a DASH manifest): its files, segment
+counts and measured track bitrates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from vylux_core.dash_manifest import NoProtectionDescriptor, signal_clearkey
 from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import (
     AUDIO_DIR,
+    DASH_MANIFEST,
     MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
@@ -22,11 +25,12 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
 
     ``files`` are relative POSIX paths in lexical order, except the master playlist last.
 
-    Raises ``MediaToolFailed`` when the master playlist or any track's segments are missing,
-    which means the packager exited 0 without doing its job.
+    Raises ``MediaToolFailed`` when the master playlist, the DASH manifest or any track's
+    segments are missing, which means the packager exited 0 without doing its job.
     """
-    if not (output_dir / MASTER_PLAYLIST).is_file():
-        raise MediaToolFailed(f"packager: {MASTER_PLAYLIST} was not written")
+    for manifest in (MASTER_PLAYLIST, DASH_MANIFEST):
+        if not (output_dir / manifest).is_file():
+            raise MediaToolFailed(f"packager: {manifest} was not written")
     # Master playlist last: an uploader that follows this order never publishes a master
     # whose tracks are not there yet (§16.6).
     files = sorted(
@@ -41,7 +45,29 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
         _track(output_dir, variant.label, variant_dir(variant.label), variant.bandwidth_estimate)
         for variant in plan.variants
     )
-    return HlsPackage(master_playlist=MASTER_PLAYLIST, audio=audio, video=video, files=tuple(files))
+    return HlsPackage(
+        master_playlist=MASTER_PLAYLIST,
+        dash_manifest=DASH_MANIFEST,
+        audio=audio,
+        video=video,
+        files=tuple(files),
+    )
+
+
+def sign_clearkey(output_dir: Path) -> None:
+    """Add the DASH-IF ClearKey descriptor to an encrypted package's DASH manifest (blocking
+    file I/O: call it in a thread); see :mod:`vylux_core.dash_manifest`.
+
+    Raises ``MediaToolFailed`` when the manifest is missing or carries no protection.
+    """
+    manifest = output_dir / DASH_MANIFEST
+    try:
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(signal_clearkey(text), encoding="utf-8")
+    except FileNotFoundError:
+        raise MediaToolFailed(f"packager: {DASH_MANIFEST} was not written") from None
+    except NoProtectionDescriptor as exc:
+        raise MediaToolFailed(f"packager: {exc}") from None
 
 
 def _track(output_dir: Path, track_id: str, directory: str, fallback: int) -> PackagedTrack:

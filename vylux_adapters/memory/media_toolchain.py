@@ -17,6 +17,7 @@ from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
+    DASH_MANIFEST,
     INIT_SEGMENT,
     MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
@@ -98,10 +99,16 @@ class FakeMediaToolchain:
             )
             if on_progress is not None:
                 on_progress(len(video) / len(plan.variants))
+        await _write(output_dir / DASH_MANIFEST, b'<?xml version="1.0"?><MPD/>\n')
+        files.append(DASH_MANIFEST)
         await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
         files.append(MASTER_PLAYLIST)
         return HlsPackage(
-            master_playlist=MASTER_PLAYLIST, audio=audio, video=tuple(video), files=tuple(files)
+            master_playlist=MASTER_PLAYLIST,
+            dash_manifest=DASH_MANIFEST,
+            audio=audio,
+            video=tuple(video),
+            files=tuple(files),
         )
 
     def _check(self, step: str, source: Path) -> None:

@@ -61,9 +61,11 @@ class PackagedTrack:
 
 @frozen(kw_only=True)
 class HlsPackage:
-    """``files`` are relative to the output directory, ``master.m3u8`` last."""
+    """``files`` are relative to the output directory, ``master.m3u8`` last; the DASH
+    manifest ``dash_manifest`` describes the same segments as the playlists."""
 
     master_playlist: str
+    dash_manifest: str
     audio: PackagedTrack | None
     video: tuple[PackagedTrack, ...]
     files: tuple[str, ...]

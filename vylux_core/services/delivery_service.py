@@ -85,8 +85,9 @@ class DeliveryService:
         except InvalidStorageKey:
             raise InvalidStorageKey("invalid path") from None
         reader = await self._media.open(key, byte_range)
+        content_type = content_type_for(path) or OCTET_STREAM
         return Delivery(
-            reader=reader, content_type=content_type_for(path) or OCTET_STREAM, as_attachment=False
+            reader=reader, content_type=content_type, as_attachment=is_active_content(content_type)
         )
 
 

@@ -235,6 +235,7 @@ def _transcode_result(
         streaming=StreamingInfo(
             encrypted=encryption is not None,
             master_playlist=key(package.master_playlist),
+            dash_manifest=key(package.dash_manifest),
             default_audio_track_id=audio_tracks[0].id if audio_tracks else None,
         ),
         audio_tracks=audio_tracks,

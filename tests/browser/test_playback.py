@@ -1,0 +1,132 @@
+"""Playback in headless Chromium by real players with their standard set-up (docs/playback.md).
+
+Shaka Player plays the clear and the encrypted stream as DASH and as HLS (Clear Key licences
+from ``POST /api/key/{hash}/clearkey``, the key token added by a request filter), dash.js
+plays DASH, hls.js the clear HLS stream. Each run must pass 3 s of playback, first on the
+H.264 rendition and then on the AV1 one, with no error event; with a wrong token the
+encrypted stream must fail with a licence error.
+
+Needs Debian's ``chromium`` and the players from npm (installed by ``.ci/run``); without
+them the tests skip locally and fail in CI (``tests.support.services``). Selected with
+``-m browser``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.world import KEY_TOKEN_SECRET, Stream, World, assert_played_both_codecs
+from vylux_core.key_token import mint_key_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MPD = "manifest.mpd"
+M3U8 = "master.m3u8"
+# Shaka Player's shaka.util.Error categories and codes.
+SHAKA_NETWORK = 1
+SHAKA_BAD_HTTP_STATUS = 1001
+SHAKA_DRM = 6
+SHAKA_LICENSE_REQUEST_FAILED = 6007
+# dash.js ProtectionErrors.MEDIA_KEY_MESSAGE_LICENSER_ERROR_CODE: the licence request failed.
+DASHJS_LICENSER_ERROR = 114
+
+
+def test_results_name_both_manifests(world: World) -> None:
+    for stream in world.streams.values():
+        streaming = stream.results["streaming"]
+        assert streaming["encrypted"] is stream.encrypted
+        prefix = streaming["master_playlist"].removesuffix(M3U8)
+        assert streaming["dash_manifest"] == prefix + MPD
+        assert {track["codec"] for track in stream.results["video_tracks"]} == {"av1", "h264"}
+
+
+@pytest.mark.parametrize("manifest", [MPD, M3U8])
+@pytest.mark.parametrize("name", ["clear", "encrypted"])
+def test_shaka_player_plays_both_codecs(
+    world: World, name: str, manifest: str, tmp_path: Path
+) -> None:
+    stream = world.streams[name]
+
+    result = world.play("shaka.html", stream, manifest, tmp_path)
+
+    # HLS: Shaka fetches the raw key from the playlist's KEYFORMAT="identity" URI itself and
+    # hands it to the Clear Key CDM; DASH: a licence from the licence endpoint.
+    key_path = f"/api/key/{stream.hash}" if manifest == M3U8 else None
+    assert_played_both_codecs(result, stream, manifest, key_path=key_path)
+
+
+@pytest.mark.parametrize("name", ["clear", "encrypted"])
+def test_dashjs_plays_both_codecs(world: World, name: str, tmp_path: Path) -> None:
+    stream = world.streams[name]
+
+    result = world.play("dashjs.html", stream, MPD, tmp_path)
+
+    assert_played_both_codecs(result, stream, MPD)
+
+
+def test_hlsjs_plays_clear_hls_in_both_codecs(world: World, tmp_path: Path) -> None:
+    stream = world.streams["clear"]
+
+    result = world.play("hls.html", stream, M3U8, tmp_path)
+
+    assert_played_both_codecs(result, stream, M3U8)
+
+
+def wrong_token(stream: Stream) -> str:
+    """A well-formed token for this stream, signed with another secret."""
+    token = mint_key_token("66" * 16, stream.hash, int(time.time()) + 3600)
+    assert token != mint_key_token(KEY_TOKEN_SECRET, stream.hash, int(time.time()) + 3600)
+    return token
+
+
+def test_shaka_player_dash_with_a_wrong_token_fails_with_a_licence_error(
+    world: World, tmp_path: Path
+) -> None:
+    stream = world.streams["encrypted"]
+
+    result = world.play("shaka.html", stream, MPD, tmp_path, token=wrong_token(stream))
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "fatal", seen
+    assert result["decodedFrames"] == 0, seen  # not one frame without the key
+    assert result["errors"], seen
+    assert all(
+        (error["category"], error["code"]) == (SHAKA_DRM, SHAKA_LICENSE_REQUEST_FAILED)
+        for error in result["errors"]
+    ), seen
+
+
+def test_shaka_player_hls_with_a_wrong_token_fails_fetching_the_key(
+    world: World, tmp_path: Path
+) -> None:
+    """HLS has no licence exchange: Shaka fetches the key itself, and Vylux refuses it."""
+    stream = world.streams["encrypted"]
+
+    result = world.play("shaka.html", stream, M3U8, tmp_path, token=wrong_token(stream))
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "fatal", seen
+    assert result["decodedFrames"] == 0, seen  # not one frame without the key
+    [error] = result["errors"]
+    assert (error["category"], error["code"]) == (SHAKA_NETWORK, SHAKA_BAD_HTTP_STATUS), seen
+    # data: [uri, status, …] of the refused request.
+    uri, status = json.loads(error["data"])[:2]
+    assert (uri, status) == (f"{world.vylux.base_url}/api/key/{stream.hash}", 403), seen
+
+
+def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(world: World, tmp_path: Path) -> None:
+    stream = world.streams["encrypted"]
+
+    result = world.play("dashjs.html", stream, MPD, tmp_path, token=wrong_token(stream))
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "fatal", seen
+    assert result["decodedFrames"] == 0, seen  # not one frame without the key
+    assert result["errors"], seen
+    assert {(error["type"], error["code"]) for error in result["errors"]} == {
+        ("dashjs", DASHJS_LICENSER_ERROR)
+    }, seen
