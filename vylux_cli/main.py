@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import signal
 import socket
 import sys
 from collections.abc import Coroutine
@@ -217,13 +216,9 @@ def key_token(media_hash: str, ttl: str, as_json: bool) -> None:
 
 
 def _stop_event() -> Any:
-    import asyncio
+    from vylux_cli.shutdown import Shutdown
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+    return Shutdown(_say)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -281,6 +276,7 @@ async def _serve(
         worker_task = None
         if with_worker:
             worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
+            stop.watch(worker, config.worker_shutdown_timeout)
             worker_task = asyncio.create_task(worker.run())
         metrics_listener = None
         if config.metrics_port:
@@ -327,6 +323,7 @@ async def _work(config: Config, host: str) -> None:
         if not await _wait_for_queue(config, stop):
             return
         worker = await stack.enter_async_context(bootstrap.build_worker(runtime))
+        stop.watch(worker, config.worker_shutdown_timeout)
         listener = None
         if listener_config is not None:
             _hand_over(metrics_socket, listener_config)

@@ -233,6 +233,30 @@ async def test_shutdown_hands_unfinished_work_back_without_counting_an_attempt()
     assert await harness.statuses("job-1") == [JobStatus.QUEUED]
 
 
+async def test_stop_now_during_the_drain_hands_work_back_without_waiting() -> None:
+    started = asyncio.Event()
+
+    async def forever(job: Job, progress: ProgressReporter) -> Any:
+        started.set()
+        await asyncio.sleep(3600)
+
+    harness = Harness(forever, shutdown_timeout=3600.0)
+    await harness.submit("job-1")
+    runner = asyncio.create_task(harness.pool.run())
+    await asyncio.wait_for(started.wait(), 5)
+
+    harness.pool.stop()
+    await asyncio.sleep(0)  # the pool is draining: waiting for the attempt
+    assert not runner.done()
+    harness.pool.stop_now()
+    await asyncio.wait_for(runner, 30)
+
+    lease = await harness.queue.dequeue({"default": 1}, "next-worker", 10)
+    assert lease is not None
+    assert (lease.task.id, lease.retried) == ("job-1", 0)
+    assert await harness.statuses("job-1") == [JobStatus.QUEUED]
+
+
 async def test_shutdown_waits_for_attempts_that_finish_in_time() -> None:
     async def quick(job: Job, progress: ProgressReporter) -> Any:
         await asyncio.sleep(0.3)

@@ -44,7 +44,8 @@ class WorkerPool:
     Leases are short (``lease_seconds``) and renewed by a heartbeat, so a dead worker's
     tasks come back within seconds while an hour-long transcode keeps its lease. On
     :meth:`stop` the pool stops fetching, gives running attempts ``shutdown_timeout``
-    seconds, then hands the rest back to the queue without counting an attempt.
+    seconds, then hands the rest back to the queue without counting an attempt;
+    :meth:`stop_now` hands them back at once.
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class WorkerPool:
         self._settings = settings
         self._worker_id = worker_id
         self._stopping = asyncio.Event()
+        self._stopping_now = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], Lease] = {}
         self._handing_back: set[str] = set()
         # Loop time before which no task is fetched: set when an attempt could not even be
@@ -75,6 +77,12 @@ class WorkerPool:
     def stop(self) -> None:
         """Stop fetching; :meth:`run` returns once running attempts are settled."""
         self._stopping.set()
+
+    def stop_now(self) -> None:
+        """Stop fetching and hand running attempts back to the queue without waiting
+        for them (an operator's second Ctrl-C)."""
+        self._stopping.set()
+        self._stopping_now.set()
 
     async def run(self) -> None:
         keep_alive = asyncio.create_task(self._keep_alive())
@@ -205,7 +213,19 @@ class WorkerPool:
             "pool %s: waiting up to %.0f s for %d running attempts",
             self._settings.name, self._settings.shutdown_timeout, len(self._inflight),
         )  # fmt: skip
-        await asyncio.wait(list(self._inflight), timeout=self._settings.shutdown_timeout)
+        # Cancelling the wait leaves the attempts themselves running.
+        settled = asyncio.ensure_future(asyncio.wait(list(self._inflight)))
+        now = asyncio.ensure_future(self._stopping_now.wait())
+        try:
+            await asyncio.wait(
+                [settled, now],
+                timeout=self._settings.shutdown_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for future in (settled, now):
+                future.cancel()
+            await asyncio.gather(settled, now, return_exceptions=True)
         remaining = list(self._inflight.items())
         for task, lease in remaining:
             self._handing_back.add(lease.task.id)

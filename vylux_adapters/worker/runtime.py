@@ -21,9 +21,19 @@ class WorkerRuntime:
         self._pools = list(pools)
         self._loops = list(loops)
 
+    @property
+    def running(self) -> int:
+        """How many job attempts are running now."""
+        return sum(pool.inflight for pool in self._pools)
+
     def stop(self) -> None:
         for pool in self._pools:
             pool.stop()
+
+    def stop_now(self) -> None:
+        """Stop, handing running attempts back to the queue instead of waiting."""
+        for pool in self._pools:
+            pool.stop_now()
 
     async def run(self) -> None:
         loops = [asyncio.create_task(loop()) for loop in self._loops]
