@@ -50,6 +50,8 @@ from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
 from vylux_cli.config import Config, S3Settings, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
 from vylux_core.byte_lru import ByteLRU
+from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
+from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.key_ring import KeyRing, parse_kek_config
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
@@ -266,6 +268,30 @@ async def _open_store(
     )
 
 
+def imgproxy_service_of(config: Config, images: ImageService) -> ImgproxyService | None:
+    """imgproxy's URL dialect on ``images``; None when ``IMGPROXY_ENABLED`` is off."""
+    settings = config.imgproxy
+    if settings is None:
+        return None
+    signer = ImgproxySigner(
+        pairs=settings.key_pairs,
+        signature_size=settings.signature_size,
+        allow_insecure=settings.allow_insecure,
+    )
+    return ImgproxyService(
+        images=images,
+        settings=ImgproxySettings(
+            signer=signer,
+            presets=settings.presets,
+            only_presets=settings.only_presets,
+            auto_avif=settings.auto_avif,
+            auto_webp=settings.auto_webp,
+            source_bucket=config.source_s3.bucket if config.source_s3 else "",
+            budget=image_budget_of(config),
+        ),
+    )
+
+
 @asynccontextmanager
 async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
@@ -273,18 +299,25 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     write_behind = WriteBehind()
     signer = UrlSigner(secret=config.secrets.hmac_secret)
     try:
-        services = HttpServices(
-            images=ImageService(
-                signer=signer, source=runtime.source,
-                media=runtime.media, processor=runtime.images, cache=runtime.renditions,
-                cache_index=runtime.cache_index, write_behind=write_behind,
-                limits=ImageLimits(
-                    max_source_bytes=config.image_max_source_bytes,
-                    result_budget=image_budget_of(config),
-                    source_bytes_in_flight=config.image_source_bytes_in_flight,
-                    budget_wait_seconds=config.image_budget_wait,
-                ),
+        images = ImageService(
+            signer=signer,
+            source=runtime.source,
+            media=runtime.media,
+            processor=runtime.images,
+            cache=runtime.renditions,
+            cache_index=runtime.cache_index,
+            write_behind=write_behind,
+            limits=ImageLimits(
+                max_source_bytes=config.image_max_source_bytes,
+                result_budget=image_budget_of(config),
+                source_bytes_in_flight=config.image_source_bytes_in_flight,
+                budget_wait_seconds=config.image_budget_wait,
             ),
+        )
+        services = HttpServices(
+            images=images,
+            imgproxy=imgproxy_service_of(config, images),
+            imgproxy_prefix=config.imgproxy.path_prefix if config.imgproxy else "/imgproxy",
             delivery=DeliveryService(
                 signer=signer, source=runtime.source, media=runtime.media,
             ),

@@ -59,6 +59,7 @@ from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_er
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
 from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, release_free_heap
+from vylux_adapters.vips.imgproxy_pipeline import transform_processing
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
@@ -72,6 +73,8 @@ def transform_sync(
 ) -> ImageRendition:
     """Blocking implementation of ``ImageProcessor.transform`` (the adapter runs it in
     its executor; benchmarks may call it directly to measure the same code path)."""
+    if transform.processing is not None:
+        return transform_processing(source, transform, limits)
     loader = sniff_loader(source)
     if loader is None:
         raise UnprocessableImage(UNPROCESSABLE)

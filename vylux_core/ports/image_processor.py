@@ -7,6 +7,7 @@ from typing import Protocol
 from attrs import frozen
 
 from vylux_core.image_options import ImageFormat
+from vylux_core.imgproxy.options import ProcessingOptions
 
 
 @frozen(kw_only=True)
@@ -18,6 +19,12 @@ class ImageTransform:
     quality: int
     width: int | None = None
     height: int | None = None
+    processing: ProcessingOptions | None = None
+    """imgproxy's processing options: when set they decide the geometry and effects
+    (``width``/``height`` are ignored) and ``quality`` is taken from them per format."""
+    format_from_source: bool = False
+    """Answer in the source's format when it is one of ours (else PNG for sources with
+    alpha, JPEG otherwise); ``format`` is then ignored."""
 
 
 @frozen(kw_only=True)

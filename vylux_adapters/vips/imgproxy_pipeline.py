@@ -1,0 +1,172 @@
+"""imgproxy's processing options on libvips (``ImageTransform.processing``).
+
+The sizes come from the core (:mod:`vylux_core.imgproxy.geometry`), so the result
+budget is checked before any pixel is decoded. Order as in imgproxy's pipeline:
+scale (with shrink-on-load and EXIF rotation, through ``thumbnail``), rotate and
+flip, the ``crop`` option, crop to the result box by gravity (``sm``: libvips'
+attention-based smart crop), blur/sharpen/pixelate, extend, padding, background.
+Animated sources render their first frame; metadata is always stripped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vylux_adapters.vips.colour import to_srgb
+from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
+from vylux_adapters.vips.export import encode
+from vylux_adapters.vips.limits import VipsLimits
+from vylux_adapters.vips.probe import read_header, sniff_loader
+from vylux_adapters.vips.resize import thumbnail
+from vylux_core.errors import ProcessingFailed, UnprocessableImage
+from vylux_core.image_options import ImageFormat
+from vylux_core.imgproxy.geometry import Box, plan_geometry, position
+from vylux_core.imgproxy.options import Gravity, GravityType, ProcessingOptions
+from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+
+VipsImage = Any  # pyvips images are untyped
+
+# The output format a source keeps when negotiation leaves it to the source.
+_SOURCE_FORMATS = {
+    "jpegload_buffer": ImageFormat.JPG,
+    "uhdrload_buffer": ImageFormat.JPG,
+    "pngload_buffer": ImageFormat.PNG,
+    "webpload_buffer": ImageFormat.WEBP,
+    "gifload_buffer": ImageFormat.GIF,
+    "heifload_buffer": ImageFormat.AVIF,
+}
+_ALPHA_FORMATS = frozenset({ImageFormat.PNG, ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.GIF})
+_WHITE = (255, 255, 255)
+
+
+def transform_processing(
+    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
+) -> ImageRendition:
+    po = transform.processing
+    if po is None:
+        raise ValueError("transform_processing needs ImageTransform.processing")
+    loader = sniff_loader(source)
+    if loader is None:
+        raise UnprocessableImage(UNPROCESSABLE)
+    limits.check_loader(loader)
+    info = read_header(source, loader)
+    limits.check_source_pixels(info.stored_size.pixels)
+    display = info.display_size if po.auto_rotate else info.stored_size
+    quarter = po.rotate in (90, 270)
+    rotated = Box(display.height, display.width) if quarter else Box(display.width, display.height)
+    geometry = plan_geometry(rotated, po)
+    # The scaled image is held whole for a smart crop: it must fit the budget too.
+    for size in (geometry.scaled, geometry.final):
+        limits.budget.check_result(
+            source=(rotated.width, rotated.height), result=(size.width, size.height)
+        )
+    fmt = transform.format
+    if transform.format_from_source:
+        fmt = _SOURCE_FORMATS.get(loader, ImageFormat.JPG)
+
+    with vips_errors(UnprocessableImage, UNPROCESSABLE):
+        scaled = geometry.scaled
+        width, height = (scaled.height, scaled.width) if quarter else (scaled.width, scaled.height)
+        image = thumbnail(source, width, height=height, size="force", no_rotate=not po.auto_rotate)
+        image, keep_profile = to_srgb(image)
+        if image.bands < 3:
+            image = image.colourspace("srgb")
+        image = _rotate_and_flip(image, po)
+        if geometry.crop is not None and po.crop is not None:
+            image = _crop(image, geometry.crop, po.crop.gravity or po.gravity, po.dpr)
+        image = _crop(image, geometry.result_crop, po.gravity, po.dpr)
+        image = _filters(image, po)
+        if transform.format_from_source and loader == "tiffload_buffer":
+            fmt = ImageFormat.PNG if image.hasalpha() else ImageFormat.JPG
+        background = _background(image, po, fmt)
+        if geometry.extend is not None:
+            image = _embed(image, geometry.extend, po.extend_gravity, po.dpr, background)
+        top, right, bottom, left = geometry.padding
+        if top or right or bottom or left:
+            image = _with_alpha(image, background)
+            image = image.embed(
+                left,
+                top,
+                image.width + left + right,
+                image.height + top + bottom,
+                extend="background",
+                background=background,
+            )
+        if po.background is not None and image.hasalpha():
+            image = image.flatten(background=list(po.background))
+        out_width, out_height = int(image.width), int(image.height)
+    with vips_errors(ProcessingFailed, PROCESSING_FAILED):
+        data = encode(image, fmt, po.quality_for(fmt), keep_profile=keep_profile)
+    return ImageRendition(data=data, format=fmt, width=out_width, height=out_height)
+
+
+def _rotate_and_flip(image: VipsImage, po: ProcessingOptions) -> VipsImage:
+    if po.rotate == 90:
+        image = image.rot90()
+    elif po.rotate == 180:
+        image = image.rot180()
+    elif po.rotate == 270:
+        image = image.rot270()
+    if po.flip_horizontal:
+        image = image.fliphor()
+    if po.flip_vertical:
+        image = image.flipver()
+    return image
+
+
+def _crop(image: VipsImage, box: Box, gravity: Gravity, dpr: float) -> VipsImage:
+    width = min(box.width, int(image.width))
+    height = min(box.height, int(image.height))
+    if width == image.width and height == image.height:
+        return image
+    if gravity.type is GravityType.SMART:
+        # smartcrop reads its input more than once; the loader streams once. The
+        # scaled image is within the result budget (checked before decoding).
+        return image.copy_memory().smartcrop(width, height, interesting="attention")
+    left, top = position(Box(image.width, image.height), Box(width, height), gravity, dpr)
+    return image.crop(left, top, width, height)
+
+
+def _filters(image: VipsImage, po: ProcessingOptions) -> VipsImage:
+    if po.blur > 0:
+        image = image.gaussblur(po.blur)
+    if po.sharpen > 0:
+        image = image.sharpen(sigma=po.sharpen)
+    if po.pixelate > 1:
+        size = po.pixelate
+        width, height = int(image.width), int(image.height)
+        small = image.resize(1 / size, kernel="linear")
+        image = small.zoom(size, size).crop(
+            0, 0, min(width, small.width * size), min(height, small.height * size)
+        )
+        if image.width < width or image.height < height:
+            image = image.embed(0, 0, width, height, extend="copy")
+    return image
+
+
+def _background(image: VipsImage, po: ProcessingOptions, fmt: ImageFormat) -> list[float]:
+    """The colour of added canvas: the ``background`` option, else transparent where
+    the output keeps alpha, else white (JPEG)."""
+    if po.background is not None:
+        colour = [float(value) for value in po.background]
+        return [*colour, 255.0] if image.hasalpha() else colour
+    if fmt in _ALPHA_FORMATS:
+        return [0.0, 0.0, 0.0, 0.0]
+    return [float(value) for value in _WHITE] + ([255.0] if image.hasalpha() else [])
+
+
+def _with_alpha(image: VipsImage, background: list[float]) -> VipsImage:
+    if len(background) == 4 and not image.hasalpha():
+        return image.bandjoin(255)
+    return image
+
+
+def _embed(
+    image: VipsImage, canvas: Box, gravity: Gravity, dpr: float, background: list[float]
+) -> VipsImage:
+    image = _with_alpha(image, background)
+    inner = Box(int(image.width), int(image.height))
+    left, top = position(canvas, inner, gravity, dpr)
+    return image.embed(
+        left, top, canvas.width, canvas.height, extend="background", background=background
+    )

@@ -1,0 +1,116 @@
+"""ImgproxyService: imgproxy's URL dialect on the ``/img`` rendition machinery.
+
+It parses and verifies a request, negotiates the output format and names the
+rendition by its canonical options; :meth:`ImageService.rendition` then serves it
+from memory, the storage cache or the source, exactly as for ``/img``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from attrs import Factory, frozen
+
+from vylux_core.errors import InvalidImageOptions, UrlExpired
+from vylux_core.image_options import ImageFormat
+from vylux_core.imgproxy.options import ProcessingOptions, cache_key, parse_processing_options
+from vylux_core.imgproxy.url import ImgproxySigner, parse_request_path
+from vylux_core.ports.image_processor import ImageTransform
+from vylux_core.result_budget import ResultBudget
+from vylux_core.services.image_service import ImageService, Rendition
+
+
+@frozen(kw_only=True)
+class ImgproxySettings:
+    signer: ImgproxySigner
+    presets: Mapping[str, tuple[str, ...]] = Factory(dict)
+    only_presets: bool = False
+    auto_avif: bool = True
+    auto_webp: bool = True
+    source_bucket: str = ""
+    budget: ResultBudget = Factory(ResultBudget)
+
+
+@frozen(kw_only=True)
+class ImgproxyAnswer:
+    rendition: Rendition
+    vary_accept: bool
+    """The format came from ``Accept``: caches must key on it."""
+    options: ProcessingOptions
+    source_key: str
+
+
+def accepted_types(accept: str) -> frozenset[str]:
+    """Media types ``Accept`` allows (q=0 entries left out), lower-cased."""
+    types = set()
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        refused = any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+        if media and not refused:
+            types.add(media.lower())
+    return frozenset(types)
+
+
+def negotiate(accept: str, *, auto_avif: bool, auto_webp: bool) -> ImageFormat | None:
+    """AVIF, then WebP, when ``Accept`` names them explicitly and the switch is on;
+    None: the source's format decides (imgproxy's ``determineOutputFormat``)."""
+    types = accepted_types(accept)
+    if auto_avif and "image/avif" in types:
+        return ImageFormat.AVIF
+    if auto_webp and "image/webp" in types:
+        return ImageFormat.WEBP
+    return None
+
+
+class ImgproxyService:
+    def __init__(
+        self,
+        *,
+        images: ImageService,
+        settings: ImgproxySettings,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._images = images
+        self._settings = settings
+        self._now = now
+
+    async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer:
+        """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
+
+        Raises ``InvalidSignature`` (403) before anything else is looked at, then
+        ``InvalidStorageKey``/``InvalidImageOptions`` (400), ``UrlExpired`` (404) and
+        whatever :meth:`ImageService.rendition` raises.
+        """
+        settings = self._settings
+        settings.signer.verify(signature, path)
+        request = parse_request_path(path, source_bucket=settings.source_bucket)
+        if request.info:
+            raise InvalidImageOptions("bad options: the info endpoint is not served")
+        options = parse_processing_options(
+            request.segments, presets=settings.presets, only_presets=settings.only_presets
+        )
+        if options.expires is not None and options.expires < self._now():
+            raise UrlExpired("expired URL")
+        box = (
+            round(options.width * options.dpr * options.zoom_x),
+            round(options.height * options.dpr * options.zoom_y),
+        )
+        if (excess := settings.budget.box_excess(*box)) is not None:
+            raise InvalidImageOptions(f"bad options: {excess}")
+        explicit = request.format or options.format
+        vary = explicit is None and (settings.auto_avif or settings.auto_webp)
+        fmt = explicit or negotiate(
+            accept, auto_avif=settings.auto_avif, auto_webp=settings.auto_webp
+        )
+        transform = ImageTransform(
+            format=fmt or ImageFormat.JPG,
+            quality=options.quality_for(fmt or ImageFormat.JPG),
+            processing=options,
+            format_from_source=fmt is None,
+        )
+        key = cache_key(options, request.source_key, fmt.value if fmt else "source")
+        rendition = await self._images.rendition(key, request.source_key, transform)
+        return ImgproxyAnswer(
+            rendition=rendition, vary_accept=vary, options=options, source_key=request.source_key
+        )
