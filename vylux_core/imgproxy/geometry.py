@@ -8,6 +8,8 @@ after EXIF auto-rotation and the ``rotate`` option.
 
 from __future__ import annotations
 
+import math
+
 from attrs import frozen
 
 from vylux_core.imgproxy.options import (
@@ -51,7 +53,13 @@ def scale_length(length: float, scale: float) -> int:
     """imgproxy's ``imath.Scale``: 0 stays 0, anything else rounds to at least 1."""
     if length == 0:
         return 0
-    return max(1, round(length * scale))
+    return max(1, go_round(length * scale))
+
+
+def go_round(value: float) -> int:
+    """Go's ``math.Round`` for the non-negative sizes here: halves round up (Python's
+    ``round`` rounds them to even, 112.5 → 112 where imgproxy says 113)."""
+    return math.floor(value + 0.5)
 
 
 def crop_length(source: int, requested: float) -> int:

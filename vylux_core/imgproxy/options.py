@@ -237,6 +237,7 @@ def _arity(name: str, args: Sequence[str], low: int, high: int) -> None:
 
 
 _INT = re.compile(r"[0-9]{1,9}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _FLOAT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
@@ -513,7 +514,9 @@ def _set_return_attachment(values: dict[str, object], name: str, args: list[str]
 
 def _set_expires(values: dict[str, object], name: str, args: list[str]) -> None:
     _arity(name, args, 1, 1)
-    values["expires"] = _int(name, args, args[0], high=10**12)
+    if _TIMESTAMP.fullmatch(args[0]) is None:
+        raise _invalid(name, args)
+    values["expires"] = int(args[0])
 
 
 _SETTERS: Mapping[str, _Setter] = {
