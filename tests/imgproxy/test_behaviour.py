@@ -1,0 +1,229 @@
+"""The imgproxy route family on the production app: signatures, refusals, sources,
+format negotiation, smart crop and the caching it shares with ``/img``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+import pytest
+import pyvips  # type: ignore[import-untyped]
+
+from tests.reliability.embedded_server import EmbeddedServer
+from vylux_core.imgproxy.url import ImgproxySigner
+
+CONTENT_HASH = "c" * 64
+HASHED = f"uploads/cc/{CONTENT_HASH}/photo.jpg"
+
+
+def signer_of(server: EmbeddedServer) -> ImgproxySigner:
+    settings = server.config.imgproxy
+    assert settings is not None
+    return ImgproxySigner(pairs=settings.key_pairs)
+
+
+def url(server: EmbeddedServer, path: str) -> str:
+    return f"/imgproxy/{signer_of(server).sign(path)}{path}"
+
+
+def smart_subject() -> bytes:
+    """600×200 flat grey with one 60×60 patch of noise near the right edge."""
+    grey = pyvips.Image.black(600, 200).new_from_image([128, 128, 128]).cast("uchar")
+    noise = pyvips.Image.gaussnoise(60, 60, sigma=90, mean=128).cast("uchar")
+    patch = noise.bandjoin([noise, noise])
+    return bytes(grey.insert(patch, 500, 70).pngsave_buffer())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sources(server: EmbeddedServer) -> None:
+    server.put_source("smart.png", smart_subject())
+    server.put_source(HASHED, bytes(pyvips.Image.black(40, 30).jpegsave_buffer()))
+
+
+# --- malformed options ---------------------------------------------------------------------------
+
+MALFORMED = [
+    ("foo:1", 'bad options: unknown option: "foo"'),
+    ("w:abc", 'bad options: invalid w arguments: "abc"'),
+    ("width:1:2", 'bad options: invalid width arguments: "1:2"'),
+    ("w:9000", 'bad options: invalid w arguments: "9000"'),
+    ("rs:bogus:10:10", 'bad options: invalid rs arguments: "bogus:10:10"'),
+    ("resizing_type:cover", 'bad options: invalid resizing_type arguments: "cover"'),
+    ("g:middle", 'bad options: invalid g arguments: "middle"'),
+    ("g:fp:2:0.5", 'bad options: invalid g arguments: "fp:2:0.5"'),
+    ("q:101", 'bad options: invalid q arguments: "101"'),
+    ("rot:45", 'bad options: invalid rot arguments: "45" (a multiple of 90 expected)'),
+    ("fl:maybe", 'bad options: invalid fl arguments: "maybe"'),
+    ("bg:zzzzzz", 'bad options: invalid bg arguments: "zzzzzz"'),
+    ("dpr:0", 'bad options: invalid dpr arguments: "0"'),
+    ("z:-1", 'bad options: invalid z arguments: "-1"'),
+    ("c:abc:10", 'bad options: invalid c arguments: "abc:10"'),
+    ("f:bmp", 'bad options: unsupported f: "bmp"'),
+    ("pd:a", 'bad options: invalid pd arguments: "a"'),
+    ("bl:x", 'bad options: invalid bl arguments: "x"'),
+    ("exp:soon", 'bad options: invalid exp arguments: "soon"'),
+    ("pr:nope", 'bad options: unknown preset: "nope"'),
+    ("sm:maybe", 'bad options: invalid sm arguments: "maybe"'),
+    ("el", 'bad options: invalid el arguments: ""'),
+    ("rs:fill:8000:8000", "bad options: 8000x8000 is 64000000 pixels, more than the result limit"),
+]
+
+
+@pytest.mark.parametrize(("option", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+async def test_malformed_option_is_a_400_naming_it(
+    server: EmbeddedServer, option: str, message: str
+) -> None:
+    response = await server.client.get(url(server, f"/{option}/plain/photos/a.jpg"))
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+
+
+async def test_unknown_extension_is_a_400(server: EmbeddedServer) -> None:
+    response = await server.client.get(url(server, "/w:10/plain/photos/a.jpg@bmp"))
+    assert response.status_code == 400
+    assert response.json()["message"] == 'bad options: unsupported format: "bmp"'
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+async def test_wrong_and_insecure_signatures_are_refused(server: EmbeddedServer) -> None:
+    good = url(server, "/w:10/plain/photos/a.jpg")
+    for bad in (
+        good.replace("/w:10/", "/w:11/"),
+        "/imgproxy/insecure/w:10/plain/photos/a.jpg",
+        "/imgproxy/_/w:10/plain/photos/a.jpg",
+    ):
+        response = await server.client.get(bad)
+        assert response.status_code == 403, bad
+        assert response.json() == {"message": "invalid signature"}
+
+
+async def test_expired_url_is_a_404(server: EmbeddedServer) -> None:
+    past = int(time.time()) - 10
+    response = await server.client.get(url(server, f"/exp:{past}/w:10/plain/photos/a.jpg"))
+    assert response.status_code == 404
+    assert response.json() == {"message": "expired URL"}
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "status", "message"),
+    [
+        ("http://example.com/a.jpg", 400, 'source scheme "http" is not allowed'),
+        ("https://example.com/a.jpg", 400, 'source scheme "https" is not allowed'),
+        ("s3://other-bucket/a.jpg", 400, 'source bucket "other-bucket" is not'),
+        ("local://photos/a.jpg", 400, "local:// sources must be absolute"),
+        ("photos/../photos/a.jpg", 400, "invalid source key"),
+        ("photos/missing.jpg", 404, "source image not found"),
+    ],
+)
+async def test_sources_come_from_the_source_store_only(
+    server: EmbeddedServer, source: str, status: int, message: str
+) -> None:
+    for form in ("plain", "base64"):
+        encoded = base64.urlsafe_b64encode(source.encode()).decode().rstrip("=")
+        path = f"/w:10/plain/{source}" if form == "plain" else f"/w:10/{encoded}"
+        # Sent as is: httpx would resolve "..".
+        got, body = await server.raw_get(url(server, path).encode())
+        assert got == status, (form, source)
+        assert json.loads(body)["message"].startswith(message)
+
+
+async def test_percent_encoded_plain_source_is_decoded_once(server: EmbeddedServer) -> None:
+    server.put_source("photos/with space%.jpg", bytes(pyvips.Image.black(8, 8).jpegsave_buffer()))
+    response = await server.client.get(url(server, "/w:4/plain/photos/with%20space%25.jpg@png"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+
+
+# --- Accept negotiation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "source", "expected"),
+    [
+        ("image/avif,image/webp,*/*", "photos/a.jpg", "image/avif"),
+        ("image/webp,*/*;q=0.8", "photos/a.jpg", "image/webp"),
+        ("image/avif;q=0,image/webp", "photos/a.jpg", "image/webp"),
+        ("*/*", "photos/a.jpg", "image/jpeg"),
+        ("*/*", "photos/b.png", "image/png"),
+        ("", "photos/b.png", "image/png"),
+    ],
+)
+async def test_format_follows_accept_with_vary(
+    server: EmbeddedServer, accept: str, source: str, expected: str
+) -> None:
+    response = await server.client.get(
+        url(server, f"/w:20/plain/{source}"), headers={"Accept": accept}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == expected
+    assert response.headers["vary"] == "Accept"
+    assert pyvips.Image.new_from_buffer(response.content, "").width == 20
+
+
+async def test_explicit_extension_answers_without_vary(server: EmbeddedServer) -> None:
+    response = await server.client.get(
+        url(server, "/w:20/plain/photos/a.jpg@png"), headers={"Accept": "image/avif"}
+    )
+    assert response.headers["content-type"] == "image/png"
+    assert "vary" not in response.headers
+
+
+# --- smart crop ----------------------------------------------------------------------------------
+
+
+async def test_smart_gravity_keeps_the_detailed_subject(server: EmbeddedServer) -> None:
+    """fill 200×200 of 600×200: the centre crop (200–400) misses the patch at 500–560."""
+    deviations = {}
+    for gravity in ("ce", "sm"):
+        response = await server.client.get(
+            url(server, f"/rs:fill:200:200/g:{gravity}/plain/smart.png@png")
+        )
+        assert response.status_code == 200
+        image = pyvips.Image.new_from_buffer(response.content, "")
+        assert (image.width, image.height) == (200, 200)
+        deviations[gravity] = image.deviate()
+    assert deviations["ce"] < 1
+    assert deviations["sm"] > 20
+
+
+# --- caching shared with /img --------------------------------------------------------------------
+
+
+async def _tracked(server: EmbeddedServer) -> list[str]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        entries = await server.runtime.cache_index.list_by_hash(CONTENT_HASH)
+        if entries:
+            return [entry.cache_key for entry in entries]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the rendition was never tracked for cleanup")
+
+
+async def test_storage_hit_and_purge_by_media_hash(server: EmbeddedServer) -> None:
+    path = url(server, f"/w:20/plain/{HASHED}")
+    first = await server.client.get(path)
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "image/jpeg"
+    [key] = await _tracked(server)
+    stored = [k async for k in server.runtime.media.list("cache/")]
+    assert f"cache/{key}.img" in stored
+    # Out of memory: the storage copy answers, its format recognised from its bytes.
+    assert server.runtime.renditions.discard(key)
+    again = await server.client.get(path)
+    assert again.status_code == 200
+    assert again.headers["content-type"] == "image/jpeg"
+    assert again.headers["etag"] == first.headers["etag"]
+
+    purge = await server.client.delete(f"/api/media/{CONTENT_HASH}", headers=server.api)
+
+    assert purge.status_code == 204
+    assert await server.runtime.cache_index.list_by_hash(CONTENT_HASH) == []
+    assert f"cache/{key}.img" not in [k async for k in server.runtime.media.list("cache/")]
+    assert server.runtime.renditions.get(key) is None
