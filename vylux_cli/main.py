@@ -137,6 +137,9 @@ def sign_thumb(key: str, base_url: str | None) -> None:
     click.echo(sign_commands.sign_object_url(_load_config(), "thumb", key, base_url))
 
 
+sign.add_command(sign_commands.imgproxy_command(lambda: _load_config()))
+
+
 @cli.command("key-token")
 @click.argument("media_hash", metavar="HASH")
 @click.option("--ttl", default="1h", show_default=True, help="Lifetime, e.g. 30m, 1h, 24h.")

@@ -10,8 +10,10 @@ import time
 
 import pytest
 import pyvips  # type: ignore[import-untyped]
+from click.testing import CliRunner
 
 from tests.reliability.embedded_server import EmbeddedServer
+from vylux_cli.main import cli
 from vylux_core.imgproxy.url import ImgproxySigner
 
 CONTENT_HASH = "c" * 64
@@ -227,3 +229,34 @@ async def test_storage_hit_and_purge_by_media_hash(server: EmbeddedServer) -> No
     assert await server.runtime.cache_index.list_by_hash(CONTENT_HASH) == []
     assert f"cache/{key}.img" not in [k async for k in server.runtime.media.list("cache/")]
     assert server.runtime.renditions.get(key) is None
+
+
+# --- vylux-cli sign imgproxy ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", [[], ["--base64"]], ids=["plain", "base64"])
+async def test_cli_signs_urls_the_server_accepts(server: EmbeddedServer, form: list[str]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["sign", "imgproxy", "photos/a.jpg", "-o", "rs:fill:30:20/g:sm", "-f", "png", *form],
+        env={"VYLUX_DATA_DIR": str(server.data_dir), "BASE_URL": "http://vylux.test"},
+    )
+    assert result.exit_code == 0, result.output
+    printed = result.output.strip().splitlines()[-1]  # after the start-up log line
+    assert printed.startswith("http://vylux.test/imgproxy/")
+    response = await server.client.get(printed)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    image = pyvips.Image.new_from_buffer(response.content, "")
+    assert (image.width, image.height) == (30, 20)
+
+
+def test_cli_refuses_bad_options(server: EmbeddedServer) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["sign", "imgproxy", "photos/a.jpg", "-o", "nope:1"],
+        env={"VYLUX_DATA_DIR": str(server.data_dir)},
+    )
+    assert result.exit_code != 0
+    assert 'unknown option: "nope"' in result.output
