@@ -53,6 +53,7 @@ from vylux_core.byte_lru import ByteLRU
 from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
 from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.key_ring import KeyRing, parse_kek_config
+from vylux_core.ports.image_inspector import ImageInspector
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
@@ -268,7 +269,9 @@ async def _open_store(
     )
 
 
-def imgproxy_service_of(config: Config, images: ImageService) -> ImgproxyService | None:
+def imgproxy_service_of(
+    config: Config, images: ImageService, inspector: ImageInspector
+) -> ImgproxyService | None:
     """imgproxy's URL dialect on ``images``; None when ``IMGPROXY_ENABLED`` is off."""
     settings = config.imgproxy
     if settings is None:
@@ -280,6 +283,7 @@ def imgproxy_service_of(config: Config, images: ImageService) -> ImgproxyService
     )
     return ImgproxyService(
         images=images,
+        inspector=inspector,
         settings=ImgproxySettings(
             signer=signer,
             presets=settings.presets,
@@ -316,7 +320,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
         )
         services = HttpServices(
             images=images,
-            imgproxy=imgproxy_service_of(config, images),
+            imgproxy=imgproxy_service_of(config, images, runtime.images),
             imgproxy_prefix=config.imgproxy.path_prefix if config.imgproxy else "/imgproxy",
             delivery=DeliveryService(
                 signer=signer, source=runtime.source, media=runtime.media,

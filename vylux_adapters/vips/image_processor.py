@@ -55,6 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.colour import to_srgb
+from vylux_adapters.vips.describe import describe_sync
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
@@ -64,6 +65,7 @@ from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, V
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
+from vylux_core.ports.image_inspector import ImageDescription
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.result_budget import ResultBudget
 
@@ -158,6 +160,11 @@ class PyvipsImageProcessor:
         if len(source) >= TRIM_AFTER_SOURCE_BYTES:
             work = _transform_then_trim
         return await loop.run_in_executor(self._executor, work, source, transform, self._limits)
+
+    async def describe(self, source: bytes | bytearray) -> ImageDescription:
+        """ImageInspector: the source's facts and placeholders (see ``describe``)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, describe_sync, source, self._limits)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from attrs import Factory, frozen
 
 from vylux_core.errors import InvalidImageOptions, UrlExpired
-from vylux_core.image_options import ImageFormat
+from vylux_core.image_options import ImageFormat, go_quote
 from vylux_core.imgproxy.options import ProcessingOptions, cache_key, parse_processing_options
 from vylux_core.imgproxy.url import ImgproxySigner, parse_request_path
+from vylux_core.ports.image_inspector import ImageDescription, ImageInspector
 from vylux_core.ports.image_processor import ImageTransform
 from vylux_core.result_budget import ResultBudget
 from vylux_core.services.image_service import ImageService, Rendition
@@ -30,6 +31,32 @@ class ImgproxySettings:
     auto_webp: bool = True
     source_bucket: str = ""
     budget: ResultBudget = Factory(ResultBudget)
+
+
+@frozen(kw_only=True)
+class ImgproxyInfo:
+    """The info endpoint's answer: the source's description and byte size."""
+
+    description: ImageDescription
+    bytes: int
+    source_key: str
+
+    def as_json(self) -> dict[str, object]:
+        facts = self.description
+        return {
+            "width": facts.width,
+            "height": facts.height,
+            "format": facts.format,
+            "bytes": self.bytes,
+            "frames": facts.frames,
+            "delays": list(facts.delays),
+            "orientation": facts.orientation,
+            "color_space": facts.colour_space,
+            "alpha": facts.alpha,
+            "blurhash": facts.blurhash,
+            "thumbhash": facts.thumbhash,
+            "dominant_color": facts.dominant_colour,
+        }
 
 
 @frozen(kw_only=True)
@@ -69,13 +96,15 @@ class ImgproxyService:
         *,
         images: ImageService,
         settings: ImgproxySettings,
+        inspector: ImageInspector | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self._images = images
+        self._inspector = inspector
         self._settings = settings
         self._now = now
 
-    async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer:
+    async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | ImgproxyInfo:
         """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
 
         Raises ``InvalidSignature`` (403) before anything else is looked at, then
@@ -86,12 +115,11 @@ class ImgproxyService:
         settings.signer.verify(signature, path)
         request = parse_request_path(path, source_bucket=settings.source_bucket)
         if request.info:
-            raise InvalidImageOptions("bad options: the info endpoint is not served")
+            return await self._info(request.segments, request.source_key)
         options = parse_processing_options(
             request.segments, presets=settings.presets, only_presets=settings.only_presets
         )
-        if options.expires is not None and options.expires < self._now():
-            raise UrlExpired("expired URL")
+        self._check_expiry(options)
         box = (
             round(options.width * options.dpr * options.zoom_x),
             round(options.height * options.dpr * options.zoom_y),
@@ -114,3 +142,30 @@ class ImgproxyService:
         return ImgproxyAnswer(
             rendition=rendition, vary_accept=vary, options=options, source_key=request.source_key
         )
+
+    def _check_expiry(self, options: ProcessingOptions) -> None:
+        if options.expires is not None and options.expires < self._now():
+            raise UrlExpired("expired URL")
+
+    async def _info(self, segments: tuple[str, ...], source_key: str) -> ImgproxyInfo:
+        """``/info/…``: options other than ``expires`` and ``cachebuster`` shape
+        renditions, not facts, and are refused."""
+        if self._inspector is None:
+            raise InvalidImageOptions("bad options: the info endpoint is not available")
+        for segment in segments:
+            if segment.split(":", 1)[0] not in _INFO_OPTIONS:
+                raise InvalidImageOptions(
+                    f"bad options: the info endpoint takes only expires and cachebuster, "
+                    f"got {go_quote(segment)}"
+                )
+        self._check_expiry(parse_processing_options(segments))
+        inspector = self._inspector
+
+        async def describe(source: bytearray) -> ImgproxyInfo:
+            description = await inspector.describe(source)
+            return ImgproxyInfo(description=description, bytes=len(source), source_key=source_key)
+
+        return await self._images.with_source(source_key, describe)
+
+
+_INFO_OPTIONS = frozenset({"expires", "exp", "cachebuster", "cb"})

@@ -342,6 +342,11 @@ class ImageService:
             raise UnprocessableImage(refusal.message)
         self._refusals.pop(key, None)
 
+    async def with_source(self, source_key: str, use: Callable[[bytearray], Awaitable[T]]) -> T:
+        """Run ``use`` on the source's bytes under the same shared read, size limit and
+        byte budget as a render (for work on a source that is not a rendition)."""
+        return await self._with_source(source_key, use)
+
     async def _with_source(self, source_key: str, use: Callable[[bytearray], Awaitable[T]]) -> T:
         """Run ``use`` on the source's bytes, read once for every overlapping render."""
         shared = self._sources.get(source_key)

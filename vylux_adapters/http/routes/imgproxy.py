@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from vylux_adapters.http.routes.images import _if_none_match, etag_matches
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
-from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
+from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyInfo, ImgproxyService
 from vylux_core.services import SourceFetchFailed
 
 _VARY = (b"vary", b"Accept")
@@ -34,6 +35,14 @@ class ImgproxyRoute:
         except ProcessingFailed as error:
             scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
             raise
+        if isinstance(answer, ImgproxyInfo):
+            body = json.dumps(answer.as_json(), separators=(",", ":")).encode("utf-8")
+            info_headers = [
+                NOSNIFF_HEADER,
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ]
+            return BytesResponse(b"" if is_head(scope) else body, headers=info_headers)
         rendition = answer.rendition
         scope[IMAGE] = rendition.source
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
