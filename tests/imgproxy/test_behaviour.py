@@ -260,3 +260,16 @@ def test_cli_refuses_bad_options(server: EmbeddedServer) -> None:
     )
     assert result.exit_code != 0
     assert 'unknown option: "nope"' in result.output
+
+
+async def test_format_best_keeps_the_smallest_encoding(server: EmbeddedServer) -> None:
+    best = await server.client.get(url(server, "/w:120/f:best/plain/photos/a.jpg"))
+    assert best.status_code == 200
+    assert "vary" not in best.headers
+    sizes = {}
+    for fmt in ("jpg", "webp", "avif"):
+        response = await server.client.get(url(server, f"/w:120/f:{fmt}/plain/photos/a.jpg"))
+        sizes[response.headers["content-type"]] = len(response.content)
+    smallest = min(sizes, key=lambda name: sizes[name])
+    assert best.headers["content-type"] == smallest
+    assert len(best.content) == sizes[smallest]

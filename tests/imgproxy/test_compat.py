@@ -35,6 +35,7 @@ class Case:
     accept: str = "*/*"
     vary: bool = True
     headers: tuple[tuple[str, str], ...] = ()
+    max_length: int | None = None
 
 
 def rs(kind: str, width: int, height: int, **more: Any) -> dict[str, Any]:
@@ -182,6 +183,33 @@ CASES = [
         "jpeg",
         headers=(("content-disposition", 'inline; filename="a.jpg"'),),
     ),
+    # extend_aspect_ratio, max_bytes, skip_processing, accepted metadata switches
+    Case(
+        "extend-aspect-ratio",
+        {**fit(200, 200), "extend_aspect_ratio": {"extend": 1}, "format": "png"},
+        (200, 200),
+        "png",
+        vary=False,
+    ),
+    Case(
+        "extend-aspect-ratio-wide",
+        {**fit(300, 100), "exar": {"extend": 1, "gravity": {"type": "we"}}, "format": "png"},
+        (300, 100),
+        "png",
+        vary=False,
+    ),
+    Case(
+        "max-bytes",
+        {"width": 200, "quality": 95, "max_bytes": 3000, "format": "jpg"},
+        (200, 150),
+        "jpeg",
+        vary=False,
+        max_length=3000,
+    ),
+    Case("skip-processing", {"skip_processing": ["jpg"], "width": 100}, (400, 300), "jpeg"),
+    Case("skip-other-format", {"skip_processing": ["png"], "width": 100}, (100, 75), "jpeg"),
+    Case("keep-copyright", {"keep_copyright": 1, "width": 100}, (100, 75), "jpeg"),
+    Case("strip-color-profile", {"strip_color_profile": 1, "width": 100}, (100, 75), "jpeg"),
     Case("preset", {"preset": ["thumb"]}, (64, 64), "png", vary=False),
     Case(
         "preset-then-option", {"preset": ["square"], "format": "webp"}, (50, 50), "webp", vary=False
@@ -219,6 +247,8 @@ async def test_client_url(server: EmbeddedServer, urls: dict[str, str], case: Ca
     assert ("vary" in response.headers) is case.vary, url
     if case.vary:
         assert response.headers["vary"] == "Accept"
+    if case.max_length is not None:
+        assert len(response.content) <= case.max_length
     for name, value in case.headers:
         assert response.headers[name].startswith(value), (name, response.headers[name])
     # Metadata never leaves: no EXIF on any output.

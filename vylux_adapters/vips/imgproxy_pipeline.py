@@ -49,6 +49,9 @@ def transform_processing(
     if loader is None:
         raise UnprocessableImage(UNPROCESSABLE)
     limits.check_loader(loader)
+    source_format = _SOURCE_FORMATS.get(loader)
+    if source_format is not None and source_format in po.skip_processing:
+        return _skipped(source, source_format, loader, po, limits)
     info = read_header(source, loader)
     limits.check_source_pixels(info.stored_size.pixels)
     display = info.display_size if po.auto_rotate else info.stored_size
@@ -80,7 +83,8 @@ def transform_processing(
             fmt = ImageFormat.PNG if image.hasalpha() else ImageFormat.JPG
         background = _background(image, po, fmt)
         if geometry.extend is not None:
-            image = _embed(image, geometry.extend, po.extend_gravity, po.dpr, background)
+            gravity = po.extend_gravity if po.extend else po.extend_aspect_ratio_gravity
+            image = _embed(image, geometry.extend, gravity, po.dpr, background)
         top, right, bottom, left = geometry.padding
         if top or right or bottom or left:
             image = _with_alpha(image, background)
@@ -96,8 +100,58 @@ def transform_processing(
             image = image.flatten(background=list(po.background))
         out_width, out_height = int(image.width), int(image.height)
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
-        data = encode(image, fmt, po.quality_for(fmt), keep_profile=keep_profile)
+        if po.best_format:
+            image = image.copy_memory()  # encoded several times
+            candidates = [ImageFormat.PNG if image.hasalpha() else ImageFormat.JPG]
+            candidates += [ImageFormat.WEBP, ImageFormat.AVIF]
+            encoded = [(_encode_within(image, f, po, keep_profile), f) for f in candidates]
+            data, fmt = min(encoded, key=lambda pair: len(pair[0]))
+        else:
+            data = _encode_within(image, fmt, po, keep_profile)
     return ImageRendition(data=data, format=fmt, width=out_width, height=out_height)
+
+
+_LOSSY = frozenset({ImageFormat.JPG, ImageFormat.WEBP, ImageFormat.AVIF})
+_MIN_QUALITY = 10
+
+
+def _encode_within(
+    image: VipsImage, fmt: ImageFormat, po: ProcessingOptions, keep_profile: bool
+) -> bytes:
+    """Encode; with ``max_bytes`` and a lossy format, lower the quality as imgproxy's
+    ``saveImageToFitBytes`` does until the result fits or the quality reaches 10."""
+    quality = po.quality_for(fmt)
+    if not po.max_bytes or fmt not in _LOSSY:
+        return encode(image, fmt, quality, keep_profile=keep_profile)
+    image = image.copy_memory()  # may be encoded several times
+    data = encode(image, fmt, quality, keep_profile=keep_profile)
+    while len(data) > po.max_bytes and quality > _MIN_QUALITY:
+        excess = len(data) / po.max_bytes
+        factor = 0.25 if excess > 3 else 0.5 if excess > 1.5 else 0.75
+        quality = max(_MIN_QUALITY, int(quality * factor))
+        data = encode(image, fmt, quality, keep_profile=keep_profile)
+    return data
+
+
+def _skipped(
+    source: bytes | bytearray,
+    fmt: ImageFormat,
+    loader: str,
+    po: ProcessingOptions,
+    limits: VipsLimits,
+) -> ImageRendition:
+    """skip_processing: no geometry and no effects, but still re-encoded in the source's
+    format, so the metadata rules hold (imgproxy answers the source's bytes as they are)."""
+    info = read_header(source, loader)
+    limits.check_source_pixels(info.stored_size.pixels)
+    size = info.display_size
+    limits.budget.check_result(source=(size.width, size.height), result=(size.width, size.height))
+    with vips_errors(UnprocessableImage, UNPROCESSABLE):
+        image = thumbnail(source, size.width, height=size.height, size="force")
+        image, keep_profile = to_srgb(image)
+    with vips_errors(ProcessingFailed, PROCESSING_FAILED):
+        data = encode(image, fmt, po.quality_for(fmt), keep_profile=keep_profile)
+    return ImageRendition(data=data, format=fmt, width=size.width, height=size.height)
 
 
 def _rotate_and_flip(image: VipsImage, po: ProcessingOptions) -> VipsImage:

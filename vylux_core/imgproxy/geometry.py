@@ -39,7 +39,8 @@ class Geometry:
     """``scaled``: the whole source resized; ``crop``: the ``crop`` option's size in
     scaled pixels (None: no crop); ``result_crop``: the box the resized image is then
     cropped to (by gravity); ``extend``: the canvas it is embedded in (None: none);
-    ``padding``: (top, right, bottom, left) in output pixels; ``final``: output size."""
+    ``padding``: (top, right, bottom, left) in output pixels; ``final``: output size.
+    ``extend_aspect_ratio`` also lands in ``extend`` (its gravity is the pipeline's to pick)."""
 
     scaled: Box
     crop: Box | None
@@ -153,6 +154,15 @@ def plan_geometry(source: Box, po: ProcessingOptions) -> Geometry:
         if ext_w > out.width or ext_h > out.height:
             extend = Box(max(ext_w, out.width), max(ext_h, out.height))
             out = extend
+    if po.extend_aspect_ratio and po.width and po.height:
+        ratio = po.width / po.height
+        if out.width / out.height > ratio:
+            wanted = Box(out.width, go_round(out.width / ratio))
+        else:
+            wanted = Box(go_round(out.height * ratio), out.height)
+        if wanted != out:
+            extend = wanted
+            out = wanted
     pad = po.padding
     padding = (
         scale_length(pad.top, po.dpr),

@@ -104,10 +104,16 @@ class ProcessingOptions:
     enlarge: bool = False
     extend: bool = False
     extend_gravity: Gravity = Gravity()
+    extend_aspect_ratio: bool = False
+    extend_aspect_ratio_gravity: Gravity = Gravity()
     gravity: Gravity = Gravity()
     crop: Crop | None = None
     padding: Padding = Padding()
     format: ImageFormat | None = None
+    best_format: bool = False
+    """``format:best``: encode in every allowed format and keep the smallest."""
+    max_bytes: int = 0
+    skip_processing: tuple[ImageFormat, ...] = ()
     quality: int = 0
     format_quality: tuple[tuple[ImageFormat, int], ...] = ()
     background: tuple[int, int, int] | None = None
@@ -337,6 +343,16 @@ def _set_extend(values: dict[str, object], name: str, args: list[str]) -> None:
         values["extend_gravity"] = gravity
 
 
+def _set_extend_aspect_ratio(values: dict[str, object], name: str, args: list[str]) -> None:
+    _arity(name, args, 1, 4)
+    values["extend_aspect_ratio"] = _bool(name, args, args[0])
+    if len(args) > 1:
+        gravity = _gravity(name, args, args[1:])
+        if gravity.type is GravityType.SMART:
+            raise _invalid(name, args)
+        values["extend_aspect_ratio_gravity"] = gravity
+
+
 def _set_size(values: dict[str, object], name: str, args: list[str]) -> None:
     """``size:w:h:enlarge:extend…``; empty arguments keep the current value."""
     _arity(name, args, 1, 7)
@@ -411,10 +427,31 @@ def _set_padding(values: dict[str, object], name: str, args: list[str]) -> None:
 
 def _set_format(values: dict[str, object], name: str, args: list[str]) -> None:
     _arity(name, args, 1, 1)
+    values["best_format"] = args[0].lower() == "best"
+    if values["best_format"]:
+        values["format"] = None
+        return
     fmt = FORMAT_NAMES.get(args[0].lower())
     if fmt is None:
         raise _bad(f"unsupported {name}: {go_quote(args[0])}")
     values["format"] = fmt
+
+
+def _set_max_bytes(values: dict[str, object], name: str, args: list[str]) -> None:
+    _arity(name, args, 1, 1)
+    values["max_bytes"] = _int(name, args, args[0], high=10**9)
+
+
+def _set_skip_processing(values: dict[str, object], name: str, args: list[str]) -> None:
+    formats = []
+    for raw in args:
+        fmt = FORMAT_NAMES.get(raw.lower())
+        if fmt is None:
+            raise _invalid(name, args)
+        formats.append(fmt)
+    if not formats:
+        raise _invalid(name, args)
+    values["skip_processing"] = tuple(sorted(set(formats)))
 
 
 def _set_quality(values: dict[str, object], name: str, args: list[str]) -> None:
@@ -491,6 +528,13 @@ def _set_strip_metadata(values: dict[str, object], name: str, args: list[str]) -
     _bool(name, args, args[0])
 
 
+def _set_accepted_bool(values: dict[str, object], name: str, args: list[str]) -> None:
+    # keep_copyright, strip_color_profile: accepted for compatibility; metadata is
+    # always stripped and colour converted to sRGB (docs/security.md).
+    _arity(name, args, 1, 1)
+    _bool(name, args, args[0])
+
+
 def _set_cachebuster(values: dict[str, object], name: str, args: list[str]) -> None:
     _arity(name, args, 1, 1)
     values["cachebuster"] = args[0]
@@ -545,6 +589,12 @@ _SETTERS: Mapping[str, _Setter] = {
     **dict.fromkeys(("flip", "fl"), _set_flip),
     **dict.fromkeys(("auto_rotate", "ar"), _set_auto_rotate),
     **dict.fromkeys(("strip_metadata", "sm"), _set_strip_metadata),
+    **dict.fromkeys(("keep_copyright", "kcr"), _set_accepted_bool),
+    **dict.fromkeys(("strip_color_profile", "scp"), _set_accepted_bool),
+    **dict.fromkeys(("extend_aspect_ratio", "extend_ar", "exar"), _set_extend_aspect_ratio),
+    **dict.fromkeys(("max_bytes", "mb"), _set_max_bytes),
+    # imgproxy documents "skp"; its official JavaScript client writes "sp".
+    **dict.fromkeys(("skip_processing", "skp", "sp"), _set_skip_processing),
     **dict.fromkeys(("cachebuster", "cb"), _set_cachebuster),
     **dict.fromkeys(("filename", "fn"), _set_filename),
     **dict.fromkeys(("return_attachment", "att"), _set_return_attachment),

@@ -127,17 +127,22 @@ class ImgproxyService:
         if (excess := settings.budget.box_excess(*box)) is not None:
             raise InvalidImageOptions(f"bad options: {excess}")
         explicit = request.format or options.format
-        vary = explicit is None and (settings.auto_avif or settings.auto_webp)
-        fmt = explicit or negotiate(
-            accept, auto_avif=settings.auto_avif, auto_webp=settings.auto_webp
+        vary = (
+            explicit is None
+            and not options.best_format
+            and (settings.auto_avif or settings.auto_webp)
         )
+        fmt = explicit
+        if fmt is None and not options.best_format:
+            fmt = negotiate(accept, auto_avif=settings.auto_avif, auto_webp=settings.auto_webp)
         transform = ImageTransform(
             format=fmt or ImageFormat.JPG,
             quality=options.quality_for(fmt or ImageFormat.JPG),
             processing=options,
             format_from_source=fmt is None,
         )
-        key = cache_key(options, request.source_key, fmt.value if fmt else "source")
+        output = "best" if options.best_format else fmt.value if fmt else "source"
+        key = cache_key(options, request.source_key, output)
         rendition = await self._images.rendition(key, request.source_key, transform)
         return ImgproxyAnswer(
             rendition=rendition, vary_accept=vary, options=options, source_key=request.source_key

@@ -26,6 +26,15 @@ class ImageTransform:
     """Answer in the source's format when it is one of ours (else PNG for sources with
     alpha, JPEG otherwise); ``format`` is then ignored."""
 
+    @property
+    def format_known_after(self) -> bool:
+        """The output format is known only once rendered: taken from the source, or
+        chosen by ``format:best`` or ``skip_processing``."""
+        processing = self.processing
+        return self.format_from_source or (
+            processing is not None and (processing.best_format or bool(processing.skip_processing))
+        )
+
 
 @frozen(kw_only=True)
 class ImageRendition:

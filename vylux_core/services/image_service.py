@@ -278,10 +278,10 @@ class ImageService:
         self._verified[request] = key
 
     async def _produce(self, key: str, source_key: str, transform: ImageTransform) -> Rendition:
-        # A format decided by the source is unknown until it is read: such renditions
+        # A format decided by the source is unknown until it is rendered: such renditions
         # are stored under a neutral extension and recognised by their bytes.
-        from_source = transform.format_from_source
-        extension = STORED_BY_CONTENT if from_source else transform.format.extension
+        by_content = transform.format_known_after
+        extension = STORED_BY_CONTENT if by_content else transform.format.extension
         storage_key = rendition_cache_key(key, extension)
         try:
             stored = await self._media.read_bytes(
@@ -291,9 +291,7 @@ class ImageService:
             stored = None  # any cache failure is a miss; the source is the truth
         stored_format = None
         if stored is not None:
-            stored_format = (
-                format_of_bytes(stored) if transform.format_from_source else transform.format
-            )
+            stored_format = format_of_bytes(stored) if by_content else transform.format
         if stored is not None and stored_format is not None:
             entry = CachedRendition.of(stored, stored_format)
             self._cache.put(key, entry)
