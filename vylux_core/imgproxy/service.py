@@ -90,6 +90,24 @@ def negotiate(accept: str, *, auto_avif: bool, auto_webp: bool) -> ImageFormat |
     return None
 
 
+MAX_REMEMBERED_REQUESTS = 4096
+
+
+@frozen(kw_only=True)
+class _Prepared:
+    key: str
+    source_key: str
+    transform: ImageTransform
+    vary: bool
+    options: ProcessingOptions
+
+
+@frozen(kw_only=True)
+class _InfoRequest:
+    segments: tuple[str, ...]
+    source_key: str
+
+
 class ImgproxyService:
     def __init__(
         self,
@@ -103,6 +121,7 @@ class ImgproxyService:
         self._inspector = inspector
         self._settings = settings
         self._now = now
+        self._prepared: dict[tuple[str, str, str], _Prepared] = {}
 
     async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | ImgproxyInfo:
         """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
@@ -111,11 +130,36 @@ class ImgproxyService:
         ``InvalidStorageKey``/``InvalidImageOptions`` (400), ``UrlExpired`` (404) and
         whatever :meth:`ImageService.rendition` raises.
         """
+        request = (signature, path, accept)
+        prepared = self._prepared.get(request)
+        if prepared is None:
+            found = self._prepare(signature, path, accept)
+            if isinstance(found, _InfoRequest):
+                return await self._info(found.segments, found.source_key)
+            prepared = found
+            if len(self._prepared) >= MAX_REMEMBERED_REQUESTS:
+                # Oldest first, as ImageService does for /img.
+                del self._prepared[next(iter(self._prepared))]
+            self._prepared[request] = prepared
+        self._check_expiry(prepared.options)
+        rendition = await self._images.rendition(
+            prepared.key, prepared.source_key, prepared.transform
+        )
+        return ImgproxyAnswer(
+            rendition=rendition,
+            vary_accept=prepared.vary,
+            options=prepared.options,
+            source_key=prepared.source_key,
+        )
+
+    def _prepare(self, signature: str, path: str, accept: str) -> _Prepared | _InfoRequest:
+        """Verify, parse and name the rendition: pure functions of the request's
+        signature, path and ``Accept``, so a request seen before skips them."""
         settings = self._settings
         settings.signer.verify(signature, path)
         request = parse_request_path(path, source_bucket=settings.source_bucket)
         if request.info:
-            return await self._info(request.segments, request.source_key)
+            return _InfoRequest(segments=request.segments, source_key=request.source_key)
         options = parse_processing_options(
             request.segments, presets=settings.presets, only_presets=settings.only_presets
         )
@@ -142,10 +186,12 @@ class ImgproxyService:
             format_from_source=fmt is None,
         )
         output = "best" if options.best_format else fmt.value if fmt else "source"
-        key = cache_key(options, request.source_key, output)
-        rendition = await self._images.rendition(key, request.source_key, transform)
-        return ImgproxyAnswer(
-            rendition=rendition, vary_accept=vary, options=options, source_key=request.source_key
+        return _Prepared(
+            key=cache_key(options, request.source_key, output),
+            source_key=request.source_key,
+            transform=transform,
+            vary=vary,
+            options=options,
         )
 
     def _check_expiry(self, options: ProcessingOptions) -> None:
