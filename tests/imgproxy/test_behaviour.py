@@ -273,3 +273,29 @@ async def test_format_best_keeps_the_smallest_encoding(server: EmbeddedServer) -
     smallest = min(sizes, key=lambda name: sizes[name])
     assert best.headers["content-type"] == smallest
     assert len(best.content) == sizes[smallest]
+
+
+def framed() -> bytes:
+    """100×60 white with a 40×20 red block at (10, 30): trim leaves the block."""
+    white = pyvips.Image.black(100, 60).new_from_image([255, 255, 255]).cast("uchar")
+    red = pyvips.Image.black(40, 20).new_from_image([200, 0, 0]).cast("uchar")
+    return bytes(white.insert(red, 10, 30).pngsave_buffer())
+
+
+@pytest.mark.parametrize(
+    ("options", "size"),
+    [
+        ("t:10", (40, 20)),
+        ("t:10:ffffff", (40, 20)),
+        ("t:10::1", (80, 20)),  # equal horizontal: 10 px off both sides
+        ("t:10:::1", (40, 40)),  # 30 above, 10 below: 10 off both
+        ("t:10/w:20", (20, 10)),
+        ("t:10/rot:90", (20, 40)),
+    ],
+)
+async def test_trim(server: EmbeddedServer, options: str, size: tuple[int, int]) -> None:
+    server.put_source("framed.png", framed())
+    response = await server.client.get(url(server, f"/{options}/plain/framed.png@png"))
+    assert response.status_code == 200, response.text
+    image = pyvips.Image.new_from_buffer(response.content, "")
+    assert (image.width, image.height) == size

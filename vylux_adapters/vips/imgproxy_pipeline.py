@@ -54,7 +54,15 @@ def transform_processing(
         return _skipped(source, source_format, loader, po, limits)
     info = read_header(source, loader)
     limits.check_source_pixels(info.stored_size.pixels)
-    display = info.display_size if po.auto_rotate else info.stored_size
+    shown = info.display_size if po.auto_rotate else info.stored_size
+    display = Box(shown.width, shown.height)
+    trimmed = None
+    if po.trim is not None:
+        # Trimming needs the pixels before the geometry can be planned: the source is
+        # decoded whole (within the pixel limit), trimmed, then resized in memory.
+        with vips_errors(UnprocessableImage, UNPROCESSABLE):
+            trimmed = _trimmed(source, display, po)
+        display = Box(int(trimmed.width), int(trimmed.height))
     quarter = po.rotate in (90, 270)
     rotated = Box(display.height, display.width) if quarter else Box(display.width, display.height)
     geometry = plan_geometry(rotated, po)
@@ -70,7 +78,12 @@ def transform_processing(
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
         scaled = geometry.scaled
         width, height = (scaled.height, scaled.width) if quarter else (scaled.width, scaled.height)
-        image = thumbnail(source, width, height=height, size="force", no_rotate=not po.auto_rotate)
+        if trimmed is not None:
+            image = trimmed.thumbnail_image(width, height=height, size="force")
+        else:
+            image = thumbnail(
+                source, width, height=height, size="force", no_rotate=not po.auto_rotate
+            )
         image, keep_profile = to_srgb(image)
         if image.bands < 3:
             image = image.colourspace("srgb")
@@ -152,6 +165,31 @@ def _skipped(
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
         data = encode(image, fmt, po.quality_for(fmt), keep_profile=keep_profile)
     return ImageRendition(data=data, format=fmt, width=size.width, height=size.height)
+
+
+def _trimmed(source: bytes | bytearray, display: Box, po: ProcessingOptions) -> VipsImage:
+    """The source at full size, EXIF-rotated as asked, with its border trimmed off."""
+    trim = po.trim
+    if trim is None:
+        raise ValueError("no trim requested")
+    image = thumbnail(
+        source, display.width, height=display.height, size="force", no_rotate=not po.auto_rotate
+    ).copy_memory()
+    flat = image.flatten(background=[255] * (image.bands - 1)) if image.hasalpha() else image
+    background = list(trim.colour) if trim.colour is not None else flat(0, 0)
+    if flat.bands < 3:
+        flat = flat.colourspace("srgb")
+        background = (list(background) * 3)[:3]
+    left, top, width, height = flat.find_trim(threshold=trim.threshold, background=background)
+    if width == 0 or height == 0:
+        return image  # all background: imgproxy leaves such images as they are
+    if trim.equal_horizontal:
+        margin = min(left, image.width - left - width)
+        left, width = margin, image.width - 2 * margin
+    if trim.equal_vertical:
+        margin = min(top, image.height - top - height)
+        top, height = margin, image.height - 2 * margin
+    return image.crop(left, top, width, height)
 
 
 def _rotate_and_flip(image: VipsImage, po: ProcessingOptions) -> VipsImage:

@@ -65,6 +65,17 @@ class Crop:
 
 
 @frozen
+class Trim:
+    """``threshold``: colour distance still counted as background; ``colour`` None:
+    the top-left pixel's; ``equal_*``: trim both sides of an axis alike."""
+
+    threshold: float
+    colour: tuple[int, int, int] | None = None
+    equal_horizontal: bool = False
+    equal_vertical: bool = False
+
+
+@frozen
 class Padding:
     top: int = 0
     right: int = 0
@@ -108,6 +119,7 @@ class ProcessingOptions:
     extend_aspect_ratio_gravity: Gravity = Gravity()
     gravity: Gravity = Gravity()
     crop: Crop | None = None
+    trim: Trim | None = None
     padding: Padding = Padding()
     format: ImageFormat | None = None
     best_format: bool = False
@@ -414,6 +426,20 @@ def _set_crop(values: dict[str, object], name: str, args: list[str]) -> None:
     values["crop"] = Crop(width, height, gravity)
 
 
+def _set_trim(values: dict[str, object], name: str, args: list[str]) -> None:
+    _arity(name, args, 1, 4)
+    threshold = _float(name, args, args[0], low=0.0, high=255.0)
+    colour = None
+    if len(args) > 1 and args[1]:
+        if _HEX_COLOUR.fullmatch(args[1]) is None:
+            raise _invalid(name, args)
+        raw = args[1]
+        colour = (int(raw[0:2], 16), int(raw[2:4], 16), int(raw[4:6], 16))
+    equal_h = _bool(name, args, args[2]) if len(args) > 2 and args[2] else False
+    equal_v = _bool(name, args, args[3]) if len(args) > 3 and args[3] else False
+    values["trim"] = Trim(threshold, colour, equal_h, equal_v)
+
+
 def _set_padding(values: dict[str, object], name: str, args: list[str]) -> None:
     """CSS order: ``top:right:bottom:left``; missing sides repeat as in CSS."""
     _arity(name, args, 1, 4)
@@ -578,6 +604,7 @@ _SETTERS: Mapping[str, _Setter] = {
     **dict.fromkeys(("gravity", "g"), _set_gravity),
     **dict.fromkeys(("crop", "c"), _set_crop),
     **dict.fromkeys(("padding", "pd"), _set_padding),
+    **dict.fromkeys(("trim", "t"), _set_trim),
     **dict.fromkeys(("format", "f", "ext"), _set_format),
     **dict.fromkeys(("quality", "q"), _set_quality),
     **dict.fromkeys(("format_quality", "fq"), _set_format_quality),
