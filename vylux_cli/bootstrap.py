@@ -292,6 +292,7 @@ def imgproxy_service_of(
             auto_webp=settings.auto_webp,
             source_bucket=config.source_s3.bucket if config.source_s3 else "",
             budget=image_budget_of(config),
+            watermark_key=settings.watermark_path,
         ),
     )
 

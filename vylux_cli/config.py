@@ -79,6 +79,7 @@ class ImgproxyConfig:
     only_presets: bool
     auto_avif: bool
     auto_webp: bool
+    watermark_path: str | None = None
 
 
 @frozen(kw_only=True)
@@ -429,6 +430,7 @@ class _Reader:
             only_presets=self._bool("IMGPROXY_ONLY_PRESETS", False),
             auto_avif=self._bool("IMGPROXY_AUTO_AVIF", True),
             auto_webp=self._bool("IMGPROXY_AUTO_WEBP", True),
+            watermark_path=self._optional("IMGPROXY_WATERMARK_PATH"),
         )
 
     # --- secrets ---------------------------------------------------------------------

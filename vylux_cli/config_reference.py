@@ -458,6 +458,13 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         IMGPROXY,
     ),
     Variable(
+        "IMGPROXY_WATERMARK_PATH",
+        "",
+        "Source-store key of the image the `watermark` option lays over renditions "
+        "(read once per process); without it `watermark` is a 400.",
+        IMGPROXY,
+    ),
+    Variable(
         "IMGPROXY_AUTO_WEBP",
         "true",
         "Without an explicit format, answer WebP to clients whose `Accept` names "

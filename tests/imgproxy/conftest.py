@@ -26,6 +26,13 @@ INSTALL = (
 )
 ENDPOINT = "http://vylux.test/imgproxy"
 PRESETS = "thumb=rs:fill:64:64/f:png,square=rs:fill:50:50"
+WATERMARK = "marks/logo.png"
+
+
+def watermark_png() -> bytes:
+    """20×10 opaque pure blue."""
+    blue = pyvips.Image.black(20, 10).new_from_image([0, 0, 255]).cast("uchar")
+    return bytes(blue.pngsave_buffer())
 
 
 def landscape_jpeg() -> bytes:
@@ -51,7 +58,9 @@ def rotated_jpeg() -> bytes:
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedServer]:
     data = tmp_path_factory.mktemp("imgproxy") / "data"
-    async with embedded_server(data, IMGPROXY_PRESETS=PRESETS) as built:
+    settings = {"IMGPROXY_PRESETS": PRESETS, "IMGPROXY_WATERMARK_PATH": WATERMARK}
+    async with embedded_server(data, **settings) as built:
+        built.put_source(WATERMARK, watermark_png())
         built.put_source("photos/a.jpg", landscape_jpeg())
         built.put_source("photos/b.png", portrait_png_with_alpha())
         built.put_source("photos/r.jpg", rotated_jpeg())

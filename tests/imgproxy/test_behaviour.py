@@ -69,6 +69,11 @@ MALFORMED = [
     ("pr:nope", 'bad options: unknown preset: "nope"'),
     ("sm:maybe", 'bad options: invalid sm arguments: "maybe"'),
     ("el", 'bad options: invalid el arguments: ""'),
+    ("wm:2", 'bad options: invalid wm arguments: "2"'),
+    ("wm:1:sm", 'bad options: invalid wm arguments: "1:sm"'),
+    ("t:abc", 'bad options: invalid t arguments: "abc"'),
+    ("mb:x", 'bad options: invalid mb arguments: "x"'),
+    ("skp:bmp", 'bad options: invalid skp arguments: "bmp"'),
     ("rs:fill:8000:8000", "bad options: 8000x8000 is 64000000 pixels, more than the result limit"),
 ]
 
@@ -299,3 +304,41 @@ async def test_trim(server: EmbeddedServer, options: str, size: tuple[int, int])
     assert response.status_code == 200, response.text
     image = pyvips.Image.new_from_buffer(response.content, "")
     assert (image.width, image.height) == size
+
+
+def grey_png() -> bytes:
+    return bytes(
+        pyvips.Image.black(100, 50).new_from_image([128, 128, 128]).cast("uchar").pngsave_buffer()
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "blue_at", "grey_at"),
+    [
+        ("wm:1:soea", (95, 45), (5, 5)),  # bottom-right corner, 20×10
+        ("wm:1:nowe:5:5", (10, 8), (2, 2)),  # offsets from the top-left
+        ("wm:1:re", (5, 5), None),  # tiled over everything
+        ("wm:1:ce:0:0:0.5", (50, 25), (10, 25)),  # 50 px wide (half the result)
+    ],
+)
+async def test_watermark(
+    server: EmbeddedServer,
+    options: str,
+    blue_at: tuple[int, int],
+    grey_at: tuple[int, int] | None,
+) -> None:
+    server.put_source("grey.png", grey_png())
+    response = await server.client.get(url(server, f"/{options}/plain/grey.png@png"))
+    assert response.status_code == 200, response.text
+    image = pyvips.Image.new_from_buffer(response.content, "")
+    assert (image.width, image.height) == (100, 50)
+    assert image(*blue_at)[:3] == [0, 0, 255]
+    if grey_at is not None:
+        assert image(*grey_at)[:3] == [128, 128, 128]
+
+
+async def test_watermark_opacity_blends(server: EmbeddedServer) -> None:
+    server.put_source("grey.png", grey_png())
+    response = await server.client.get(url(server, "/wm:0.5:ce/plain/grey.png@png"))
+    pixel = pyvips.Image.new_from_buffer(response.content, "")(50, 25)[:3]
+    assert [abs(a - b) <= 2 for a, b in zip(pixel, [64, 64, 191], strict=True)] == [True] * 3

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyvips  # type: ignore[import-untyped]
+
 from vylux_adapters.vips.colour import to_srgb
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
@@ -19,7 +21,7 @@ from vylux_adapters.vips.limits import VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import thumbnail
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
-from vylux_core.image_options import ImageFormat
+from vylux_core.image_options import MAX_DIMENSION, ImageFormat
 from vylux_core.imgproxy.geometry import Box, plan_geometry, position
 from vylux_core.imgproxy.options import Gravity, GravityType, ProcessingOptions
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
@@ -111,6 +113,8 @@ def transform_processing(
             )
         if po.background is not None and image.hasalpha():
             image = image.flatten(background=list(po.background))
+        if po.watermark is not None and transform.watermark is not None:
+            image = _watermarked(image, transform.watermark, po, limits)
         out_width, out_height = int(image.width), int(image.height)
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
         if po.best_format:
@@ -190,6 +194,48 @@ def _trimmed(source: bytes | bytearray, display: Box, po: ProcessingOptions) -> 
         margin = min(top, image.height - top - height)
         top, height = margin, image.height - 2 * margin
     return image.crop(left, top, width, height)
+
+
+def _watermarked(
+    image: VipsImage, data: bytes, po: ProcessingOptions, limits: VipsLimits
+) -> VipsImage:
+    """Lay the watermark over ``image``: scaled, faded by its opacity, placed by its
+    gravity (offsets scaled by ``dpr``) or tiled; the watermark passes the source
+    loader rules too."""
+    mark = po.watermark
+    if mark is None:
+        return image
+    loader = sniff_loader(data)
+    if loader is None:
+        raise UnprocessableImage("unprocessable watermark image")
+    limits.check_loader(loader)
+    width, height = int(image.width), int(image.height)
+    if mark.scale > 0:
+        target = max(1, round(width * mark.scale))
+        overlay = pyvips.Image.thumbnail_buffer(data, target, height=MAX_DIMENSION, size="both")
+    else:
+        overlay = pyvips.Image.new_from_buffer(data, "")
+    overlay = overlay.colourspace("srgb")
+    if not overlay.hasalpha():
+        overlay = overlay.bandjoin(255)
+    overlay = overlay.cast("uchar")
+    overlay = overlay[0:3].bandjoin(overlay[3] * mark.opacity).cast("uchar")
+    if overlay.width > width or overlay.height > height:
+        overlay = overlay.crop(0, 0, min(width, overlay.width), min(height, overlay.height))
+    if mark.position is None:
+        across = -(-width // overlay.width)
+        down = -(-height // overlay.height)
+        layer = overlay.replicate(across, down).crop(0, 0, width, height)
+    else:
+        gravity = Gravity(mark.position, mark.x, mark.y)
+        left, top = position(
+            Box(width, height), Box(overlay.width, overlay.height), gravity, po.dpr
+        )
+        layer = overlay.embed(left, top, width, height, extend="background", background=[0] * 4)
+    had_alpha = image.hasalpha()
+    base = image if had_alpha else image.bandjoin(255)
+    result = base.composite2(layer, "over").cast("uchar")
+    return result if had_alpha else result[0:3]
 
 
 def _rotate_and_flip(image: VipsImage, po: ProcessingOptions) -> VipsImage:

@@ -76,6 +76,18 @@ class Trim:
 
 
 @frozen
+class Watermark:
+    """``position``: a compass gravity, or None to replicate (tile) the watermark;
+    ``scale``: its width as a share of the result's (0: its own size)."""
+
+    opacity: float
+    position: GravityType | None = GravityType.CENTRE
+    x: float = 0.0
+    y: float = 0.0
+    scale: float = 0.0
+
+
+@frozen
 class Padding:
     top: int = 0
     right: int = 0
@@ -120,6 +132,7 @@ class ProcessingOptions:
     gravity: Gravity = Gravity()
     crop: Crop | None = None
     trim: Trim | None = None
+    watermark: Watermark | None = None
     padding: Padding = Padding()
     format: ImageFormat | None = None
     best_format: bool = False
@@ -440,6 +453,30 @@ def _set_trim(values: dict[str, object], name: str, args: list[str]) -> None:
     values["trim"] = Trim(threshold, colour, equal_h, equal_v)
 
 
+def _set_watermark(values: dict[str, object], name: str, args: list[str]) -> None:
+    _arity(name, args, 1, 5)
+    opacity = _float(name, args, args[0], low=0.0, high=1.0)
+    if opacity == 0:
+        values["watermark"] = None
+        return
+    position: GravityType | None = GravityType.CENTRE
+    if len(args) > 1 and args[1]:
+        if args[1] == "re":
+            position = None
+        else:
+            try:
+                position = GravityType(args[1])
+            except ValueError:
+                raise _invalid(name, args) from None
+            if position in (GravityType.SMART, GravityType.FOCUS_POINT):
+                raise _invalid(name, args)
+    limit = float(MAX_DIMENSION)
+    x = _float(name, args, args[2], low=-limit, high=limit) if len(args) > 2 and args[2] else 0.0
+    y = _float(name, args, args[3], low=-limit, high=limit) if len(args) > 3 and args[3] else 0.0
+    scale = _float(name, args, args[4], low=0.0, high=1.0) if len(args) > 4 and args[4] else 0.0
+    values["watermark"] = Watermark(opacity, position, x, y, scale)
+
+
 def _set_padding(values: dict[str, object], name: str, args: list[str]) -> None:
     """CSS order: ``top:right:bottom:left``; missing sides repeat as in CSS."""
     _arity(name, args, 1, 4)
@@ -605,6 +642,7 @@ _SETTERS: Mapping[str, _Setter] = {
     **dict.fromkeys(("crop", "c"), _set_crop),
     **dict.fromkeys(("padding", "pd"), _set_padding),
     **dict.fromkeys(("trim", "t"), _set_trim),
+    **dict.fromkeys(("watermark", "wm"), _set_watermark),
     **dict.fromkeys(("format", "f", "ext"), _set_format),
     **dict.fromkeys(("quality", "q"), _set_quality),
     **dict.fromkeys(("format_quality", "fq"), _set_format_quality),

@@ -7,9 +7,11 @@ from memory, the storage cache or the source, exactly as for ``/img``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 
+import attrs
 from attrs import Factory, frozen
 
 from vylux_core.errors import InvalidImageOptions, UrlExpired
@@ -31,6 +33,8 @@ class ImgproxySettings:
     auto_webp: bool = True
     source_bucket: str = ""
     budget: ResultBudget = Factory(ResultBudget)
+    watermark_key: str | None = None
+    """The source-store key of the watermark image (``IMGPROXY_WATERMARK_PATH``)."""
 
 
 @frozen(kw_only=True)
@@ -122,6 +126,7 @@ class ImgproxyService:
         self._settings = settings
         self._now = now
         self._prepared: dict[tuple[str, str, str], _Prepared] = {}
+        self._watermark_bytes: tuple[bytes, str] | None = None
 
     async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | ImgproxyInfo:
         """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
@@ -142,9 +147,12 @@ class ImgproxyService:
                 del self._prepared[next(iter(self._prepared))]
             self._prepared[request] = prepared
         self._check_expiry(prepared.options)
-        rendition = await self._images.rendition(
-            prepared.key, prepared.source_key, prepared.transform
-        )
+        key, transform = prepared.key, prepared.transform
+        if prepared.options.watermark is not None:
+            watermark, digest = await self._watermark()
+            key = hashlib.sha256(f"{key}\n{digest}".encode()).hexdigest()
+            transform = attrs.evolve(transform, watermark=watermark)
+        rendition = await self._images.rendition(key, prepared.source_key, transform)
         return ImgproxyAnswer(
             rendition=rendition,
             vary_accept=prepared.vary,
@@ -164,6 +172,10 @@ class ImgproxyService:
             request.segments, presets=settings.presets, only_presets=settings.only_presets
         )
         self._check_expiry(options)
+        if options.watermark is not None and settings.watermark_key is None:
+            raise InvalidImageOptions(
+                "bad options: watermark needs IMGPROXY_WATERMARK_PATH to be configured"
+            )
         box = (
             round(options.width * options.dpr * options.zoom_x),
             round(options.height * options.dpr * options.zoom_y),
@@ -193,6 +205,21 @@ class ImgproxyService:
             vary=vary,
             options=options,
         )
+
+    async def _watermark(self) -> tuple[bytes, str]:
+        """The watermark's bytes and digest, read once from the source store (a
+        replaced watermark is picked up on restart)."""
+        if self._watermark_bytes is None:
+            key = self._settings.watermark_key
+            if key is None:  # _prepare refuses such requests
+                raise InvalidImageOptions("bad options: no watermark is configured")
+
+            async def read(data: bytearray) -> bytes:
+                return bytes(data)
+
+            data = await self._images.with_source(key, read)
+            self._watermark_bytes = (data, hashlib.sha256(data).hexdigest())
+        return self._watermark_bytes
 
     def _check_expiry(self, options: ProcessingOptions) -> None:
         if options.expires is not None and options.expires < self._now():

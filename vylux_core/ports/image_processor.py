@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from attrs import frozen
+from attrs import field, frozen
 
 from vylux_core.image_options import ImageFormat
 from vylux_core.imgproxy.options import ProcessingOptions
@@ -22,6 +22,8 @@ class ImageTransform:
     processing: ProcessingOptions | None = None
     """imgproxy's processing options: when set they decide the geometry and effects
     (``width``/``height`` are ignored) and ``quality`` is taken from them per format."""
+    watermark: bytes | None = field(default=None, repr=False)
+    """The configured watermark image's bytes, when ``processing.watermark`` asks for it."""
     format_from_source: bool = False
     """Answer in the source's format when it is one of ours (else PNG for sources with
     alpha, JPEG otherwise); ``format`` is then ignored."""
