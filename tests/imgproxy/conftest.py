@@ -27,6 +27,8 @@ INSTALL = (
 ENDPOINT = "http://vylux.test/imgproxy"
 PRESETS = "thumb=rs:fill:64:64/f:png,square=rs:fill:50:50"
 WATERMARK = "marks/logo.png"
+# Far above every rendition of the suite, low enough for a test source to exceed.
+MAX_RESULT_PIXELS = 1_000_000
 
 
 def watermark_png() -> bytes:
@@ -58,7 +60,11 @@ def rotated_jpeg() -> bytes:
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedServer]:
     data = tmp_path_factory.mktemp("imgproxy") / "data"
-    settings = {"IMGPROXY_PRESETS": PRESETS, "IMGPROXY_WATERMARK_PATH": WATERMARK}
+    settings = {
+        "IMGPROXY_PRESETS": PRESETS,
+        "IMGPROXY_WATERMARK_PATH": WATERMARK,
+        "IMAGE_MAX_RESULT_PIXELS": str(MAX_RESULT_PIXELS),
+    }
     async with embedded_server(data, **settings) as built:
         built.put_source(WATERMARK, watermark_png())
         built.put_source("photos/a.jpg", landscape_jpeg())

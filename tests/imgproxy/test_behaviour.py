@@ -74,7 +74,7 @@ MALFORMED = [
     ("t:abc", 'bad options: invalid t arguments: "abc"'),
     ("mb:x", 'bad options: invalid mb arguments: "x"'),
     ("skp:bmp", 'bad options: invalid skp arguments: "bmp"'),
-    ("rs:fill:8000:8000", "bad options: 8000x8000 is 64000000 pixels, more than the result limit"),
+    ("rs:fill:2000:2000", "bad options: 2000x2000 is 4000000 pixels, more than the result limit"),
 ]
 
 
@@ -342,3 +342,14 @@ async def test_watermark_opacity_blends(server: EmbeddedServer) -> None:
     response = await server.client.get(url(server, "/wm:0.5:ce/plain/grey.png@png"))
     pixel = pyvips.Image.new_from_buffer(response.content, "")(50, 25)[:3]
     assert [abs(a - b) <= 2 for a, b in zip(pixel, [64, 64, 191], strict=True)] == [True] * 3
+
+
+async def test_trim_needs_the_source_within_the_result_budget(server: EmbeddedServer) -> None:
+    """Trim decodes the whole source: 1100×1000 is over the suite's 1 MP budget."""
+    big = pyvips.Image.black(1100, 1000).new_from_image([255, 255, 255]).cast("uchar")
+    server.put_source("big.png", bytes(big.pngsave_buffer()))
+    trimmed = await server.client.get(url(server, "/t:10/w:100/plain/big.png@png"))
+    assert trimmed.status_code == 422
+    assert "exceeds the result limit" in trimmed.json()["message"]
+    plain = await server.client.get(url(server, "/w:100/plain/big.png@png"))
+    assert plain.status_code == 200

@@ -61,7 +61,11 @@ def transform_processing(
     trimmed = None
     if po.trim is not None:
         # Trimming needs the pixels before the geometry can be planned: the source is
-        # decoded whole (within the pixel limit), trimmed, then resized in memory.
+        # decoded whole, trimmed, then resized in memory, so it must fit the result
+        # budget as a rendition of its own size would.
+        limits.budget.check_result(
+            source=(display.width, display.height), result=(display.width, display.height)
+        )
         with vips_errors(UnprocessableImage, UNPROCESSABLE):
             trimmed = _trimmed(source, display, po)
         display = Box(int(trimmed.width), int(trimmed.height))
