@@ -353,3 +353,49 @@ async def test_trim_needs_the_source_within_the_result_budget(server: EmbeddedSe
     assert "exceeds the result limit" in trimmed.json()["message"]
     plain = await server.client.get(url(server, "/w:100/plain/big.png@png"))
     assert plain.status_code == 200
+
+
+def animation() -> bytes:
+    """Three 40×20 frames (red, green, blue), 100 ms each."""
+    frames = [
+        pyvips.Image.black(40, 20).new_from_image(colour).cast("uchar")
+        for colour in ([255, 0, 0], [0, 255, 0], [0, 0, 255])
+    ]
+    strip = pyvips.Image.arrayjoin(frames, across=1).copy()
+    strip.set_type(pyvips.GValue.gint_type, "page-height", 20)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [100, 100, 100])
+    return bytes(strip.gifsave_buffer())
+
+
+@pytest.mark.parametrize(
+    ("options", "accept", "content_type", "pages", "size"),
+    [
+        ("/rs:fill:20:20/plain/anim.gif@gif", "*/*", "image/gif", 3, (20, 20)),
+        ("/rs:fill:20:20/g:sm/plain/anim.gif@webp", "*/*", "image/webp", 3, (20, 20)),
+        ("/w:20/rot:90/pd:2/plain/anim.gif", "*/*", "image/gif", 3, (24, 44)),
+        ("/w:20/plain/anim.gif", "image/webp", "image/webp", 3, (20, 10)),
+        ("/w:20/plain/anim.gif@png", "*/*", "image/png", 1, (20, 10)),
+    ],
+)
+async def test_animated_sources_stay_animated_in_gif_and_webp(
+    server: EmbeddedServer,
+    options: str,
+    accept: str,
+    content_type: str,
+    pages: int,
+    size: tuple[int, int],
+) -> None:
+    server.put_source("anim.gif", animation())
+    response = await server.client.get(url(server, options), headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == content_type
+    image = pyvips.Image.new_from_buffer(response.content, "n=-1" if pages > 1 else "")
+    assert image.get_n_pages() == pages
+    page_height = image.get("page-height") if pages > 1 else image.height
+    assert (image.width, page_height) == size
+    if pages > 1:
+        # Frames keep their order: the middle one is green.
+        middle = image.crop(0, page_height, image.width, page_height)
+        red, green, _blue = middle(image.width // 2, page_height // 2)[:3]
+        assert green > 200
+        assert red < 50

@@ -4,14 +4,16 @@ The sizes come from the core (:mod:`vylux_core.imgproxy.geometry`), so the resul
 budget is checked before any pixel is decoded. Order as in imgproxy's pipeline:
 scale (with shrink-on-load and EXIF rotation, through ``thumbnail``), rotate and
 flip, the ``crop`` option, crop to the result box by gravity (``sm``: libvips'
-attention-based smart crop), blur/sharpen/pixelate, extend, padding, background.
-Animated sources render their first frame; metadata is always stripped.
+attention-based smart crop), blur/sharpen/pixelate, extend, padding, background,
+watermark. Animated GIF/WebP sources keep every frame in GIF/WebP output (each frame
+goes through the same steps); metadata is always stripped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.colour import to_srgb
@@ -19,10 +21,10 @@ from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_er
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.limits import VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
-from vylux_adapters.vips.resize import thumbnail
+from vylux_adapters.vips.resize import thumbnail, with_page_height
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
 from vylux_core.image_options import MAX_DIMENSION, ImageFormat
-from vylux_core.imgproxy.geometry import Box, plan_geometry, position
+from vylux_core.imgproxy.geometry import Box, Geometry, plan_geometry, position
 from vylux_core.imgproxy.options import Gravity, GravityType, ProcessingOptions
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 
@@ -55,7 +57,16 @@ def transform_processing(
     if source_format is not None and source_format in po.skip_processing:
         return _skipped(source, source_format, loader, po, limits)
     info = read_header(source, loader)
-    limits.check_source_pixels(info.stored_size.pixels)
+    fmt = transform.format
+    if transform.format_from_source:
+        fmt = _SOURCE_FORMATS.get(loader, ImageFormat.JPG)
+    # Animated GIF/WebP stay animated in GIF/WebP (not with trim or format:best);
+    # otherwise the first frame is rendered.
+    animated = info.animated and fmt.animatable and po.trim is None and not po.best_format
+    frames = info.pages if animated else 1
+    if animated:
+        limits.check_pages(info.pages, animatable_output=True)
+    limits.check_source_pixels(info.stored_size.pixels * frames)
     shown = info.display_size if po.auto_rotate else info.stored_size
     display = Box(shown.width, shown.height)
     trimmed = None
@@ -75,51 +86,53 @@ def transform_processing(
     # The scaled image is held whole for a smart crop: it must fit the budget too.
     for size in (geometry.scaled, geometry.final):
         limits.budget.check_result(
-            source=(rotated.width, rotated.height), result=(size.width, size.height)
+            source=(rotated.width, rotated.height),
+            result=(size.width, size.height),
+            frames=frames,
         )
-    fmt = transform.format
-    if transform.format_from_source:
-        fmt = _SOURCE_FORMATS.get(loader, ImageFormat.JPG)
 
     with vips_errors(UnprocessableImage, UNPROCESSABLE):
         scaled = geometry.scaled
         width, height = (scaled.height, scaled.width) if quarter else (scaled.width, scaled.height)
-        if trimmed is not None:
-            image = trimmed.thumbnail_image(width, height=height, size="force")
+        if animated:
+            # Every frame at once as one tall strip, scaled in stored orientation;
+            # rotation and everything after are applied frame by frame.
+            turn = po.auto_rotate and info.transposed
+            stored_w, stored_h = (height, width) if turn else (width, height)
+            strip = thumbnail(
+                source, stored_w, height=stored_h, size="force", no_rotate=True,
+                option_string="n=-1",
+            )  # fmt: skip
+            strip, keep_profile = to_srgb(strip)
+            if strip.bands < 3:
+                strip = strip.colourspace("srgb")
+            count = int(strip.height) // stored_h
+            # Smart crop per frame would make the crop jump between frames: centre.
+            if po.gravity.type is GravityType.SMART:
+                po = attrs.evolve(po, gravity=Gravity())
+            finished = []
+            for index in range(count):
+                frame = strip.crop(0, index * stored_h, stored_w, stored_h)
+                if po.auto_rotate:
+                    frame = frame.autorot()
+                frame, fmt = _finish(frame, geometry, po, fmt, transform, loader, limits)
+                finished.append(frame)
+            image = with_page_height(
+                pyvips.Image.arrayjoin(finished, across=1), int(finished[0].height)
+            )
+            out_width, out_height = int(finished[0].width), int(finished[0].height)
         else:
-            image = thumbnail(
-                source, width, height=height, size="force", no_rotate=not po.auto_rotate
-            )
-        image, keep_profile = to_srgb(image)
-        if image.bands < 3:
-            image = image.colourspace("srgb")
-        image = _rotate_and_flip(image, po)
-        if geometry.crop is not None and po.crop is not None:
-            image = _crop(image, geometry.crop, po.crop.gravity or po.gravity, po.dpr)
-        image = _crop(image, geometry.result_crop, po.gravity, po.dpr)
-        image = _filters(image, po)
-        if transform.format_from_source and loader == "tiffload_buffer":
-            fmt = ImageFormat.PNG if image.hasalpha() else ImageFormat.JPG
-        background = _background(image, po, fmt)
-        if geometry.extend is not None:
-            gravity = po.extend_gravity if po.extend else po.extend_aspect_ratio_gravity
-            image = _embed(image, geometry.extend, gravity, po.dpr, background)
-        top, right, bottom, left = geometry.padding
-        if top or right or bottom or left:
-            image = _with_alpha(image, background)
-            image = image.embed(
-                left,
-                top,
-                image.width + left + right,
-                image.height + top + bottom,
-                extend="background",
-                background=background,
-            )
-        if po.background is not None and image.hasalpha():
-            image = image.flatten(background=list(po.background))
-        if po.watermark is not None and transform.watermark is not None:
-            image = _watermarked(image, transform.watermark, po, limits)
-        out_width, out_height = int(image.width), int(image.height)
+            if trimmed is not None:
+                image = trimmed.thumbnail_image(width, height=height, size="force")
+            else:
+                image = thumbnail(
+                    source, width, height=height, size="force", no_rotate=not po.auto_rotate
+                )
+            image, keep_profile = to_srgb(image)
+            if image.bands < 3:
+                image = image.colourspace("srgb")
+            image, fmt = _finish(image, geometry, po, fmt, transform, loader, limits)
+            out_width, out_height = int(image.width), int(image.height)
     with vips_errors(ProcessingFailed, PROCESSING_FAILED):
         if po.best_format:
             image = image.copy_memory()  # encoded several times
@@ -130,6 +143,46 @@ def transform_processing(
         else:
             data = _encode_within(image, fmt, po, keep_profile)
     return ImageRendition(data=data, format=fmt, width=out_width, height=out_height)
+
+
+def _finish(
+    image: VipsImage,
+    geometry: Geometry,
+    po: ProcessingOptions,
+    fmt: ImageFormat,
+    transform: ImageTransform,
+    loader: str,
+    limits: VipsLimits,
+) -> tuple[VipsImage, ImageFormat]:
+    """Everything after scaling, on one (scaled, sRGB) frame; returns the frame and the
+    output format (a TIFF source's depends on its alpha)."""
+    image = _rotate_and_flip(image, po)
+    if geometry.crop is not None and po.crop is not None:
+        image = _crop(image, geometry.crop, po.crop.gravity or po.gravity, po.dpr)
+    image = _crop(image, geometry.result_crop, po.gravity, po.dpr)
+    image = _filters(image, po)
+    if transform.format_from_source and loader == "tiffload_buffer":
+        fmt = ImageFormat.PNG if image.hasalpha() else ImageFormat.JPG
+    background = _background(image, po, fmt)
+    if geometry.extend is not None:
+        gravity = po.extend_gravity if po.extend else po.extend_aspect_ratio_gravity
+        image = _embed(image, geometry.extend, gravity, po.dpr, background)
+    top, right, bottom, left = geometry.padding
+    if top or right or bottom or left:
+        image = _with_alpha(image, background)
+        image = image.embed(
+            left,
+            top,
+            image.width + left + right,
+            image.height + top + bottom,
+            extend="background",
+            background=background,
+        )
+    if po.background is not None and image.hasalpha():
+        image = image.flatten(background=list(po.background))
+    if po.watermark is not None and transform.watermark is not None:
+        image = _watermarked(image, transform.watermark, po, limits)
+    return image, fmt
 
 
 _LOSSY = frozenset({ImageFormat.JPG, ImageFormat.WEBP, ImageFormat.AVIF})
