@@ -65,6 +65,7 @@ MALFORMED = [
     ("f:bmp", 'bad options: unsupported f: "bmp"'),
     ("pd:a", 'bad options: invalid pd arguments: "a"'),
     ("bl:x", 'bad options: invalid bl arguments: "x"'),
+    ("sh:11", 'bad options: invalid sh arguments: "11"'),
     ("exp:soon", 'bad options: invalid exp arguments: "soon"'),
     ("pr:nope", 'bad options: unknown preset: "nope"'),
     ("sm:maybe", 'bad options: invalid sm arguments: "maybe"'),

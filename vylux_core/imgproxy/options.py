@@ -108,6 +108,7 @@ FORMAT_NAMES: Mapping[str, ImageFormat] = {
 MAX_ZOOM = 32.0
 MAX_DPR = 8.0
 MAX_SIGMA = 100.0
+MAX_SHARPEN_SIGMA = 10.0  # libvips' sharpen takes sigma up to 10
 MAX_PADDING = MAX_DIMENSION
 
 
@@ -556,7 +557,7 @@ def _set_blur(values: dict[str, object], name: str, args: list[str]) -> None:
 
 def _set_sharpen(values: dict[str, object], name: str, args: list[str]) -> None:
     _arity(name, args, 1, 1)
-    values["sharpen"] = _float(name, args, args[0], low=0.0, high=MAX_SIGMA)
+    values["sharpen"] = _float(name, args, args[0], low=0.0, high=MAX_SHARPEN_SIGMA)
 
 
 def _set_pixelate(values: dict[str, object], name: str, args: list[str]) -> None:
