@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vylux_cli.config import ConfigError, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
@@ -13,6 +15,7 @@ from vylux_core.errors import InvalidImageOptions, InvalidSignature
 from vylux_core.image_options import ImageFormat
 from vylux_core.imgproxy.geometry import Box, plan_geometry, position
 from vylux_core.imgproxy.options import (
+    OPTION_NAMES,
     Gravity,
     GravityType,
     cache_key,
@@ -154,3 +157,24 @@ def test_server_profile_requires_the_key_and_salt_when_enabled() -> None:
     )
     assert enabled.imgproxy is not None
     assert enabled.imgproxy.path_prefix == "/imgproxy"
+
+
+_NAMES = [*sorted(OPTION_NAMES), "", "x", "plain", "info"]
+_ARGS = st.text(alphabet="0123456789.-:abcdefnoswtrue", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_NAMES), _ARGS), max_size=6))
+def test_any_option_text_parses_or_is_a_400(segments: list[tuple[str, str]]) -> None:
+    texts = [f"{name}:{args}" if args else name for name, args in segments]
+    refusal = None
+    try:
+        options = parse_processing_options(texts, presets={"p": ("w:10",)})
+    except InvalidImageOptions as error:
+        refusal = error.message
+    if refusal is not None:
+        assert refusal.startswith("bad options: ")
+        return
+    # Every parsed option set names a rendition and plans a geometry.
+    cache_key(options, "a.jpg", "png")
+    plan_geometry(Box(37, 23), options)
