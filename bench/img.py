@@ -26,7 +26,9 @@ process, and measures in one run:
     body size costs and what Vylux's own layers cost (reported, no target). The load
     comes from ``wrk`` when it is installed (Debian: ``apt-get install wrk``); without
     it, from an asyncio httpx client in this process, which is usually the bottleneck
-    itself, so the ratio then says less.
+    itself, so the ratio then says less. The same rendition asked for in imgproxy's
+    dialect (``/imgproxy/…/rs:fit:800:0/plain/…@webp``) is measured alongside, with the
+    same target against hello world.
 
     With two CPUs or more (Linux), the server under test is pinned to the first CPU
     and ``wrk`` (one thread per remaining CPU) to the others while (b) runs. Left to
@@ -73,6 +75,7 @@ from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.vips.image_processor import transform_sync
 from vylux_cli.bootstrap import choose_profile, load_runtime_config
 from vylux_core.image_options import effective_quality, parse_format, parse_image_options
+from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.ports.image_processor import ImageTransform
 from vylux_core.signing import UrlSigner
 
@@ -80,6 +83,8 @@ SOURCE_KEY = "bench/photo 24mp.jpg"
 WIDTH, HEIGHT = 6000, 4000
 COLD_FIRST_WIDTH = 790
 HIT_OPTIONS = "w800"
+# The same rendition in imgproxy's dialect (fit 800 wide): the third workload line.
+IMGPROXY_HIT_OPTIONS = "rs:fit:800:0"
 FORMAT = "webp"
 COLD_TARGET = 0.90
 HIT_TARGET = 0.80
@@ -240,6 +245,11 @@ def image_transform(options: str) -> ImageTransform:
         width=opts.width or None,
         height=opts.height or None,
     )
+
+
+def imgproxy_url(base: str, signer: ImgproxySigner, prefix: str, options: str) -> str:
+    path = f"/{options}/plain/{quote(SOURCE_KEY, safe='/')}@{FORMAT}"
+    return f"{base}{prefix}/{signer.sign(path)}{path}"
 
 
 def img_url(base: str, signer: UrlSigner, options: str) -> str:
@@ -460,6 +470,9 @@ def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
     # The server reads the same embedded secrets: generated here, once, into its data dir.
     config = load_runtime_config({"VYLUX_DATA_DIR": str(vylux_dir / "data")})
     signer = UrlSigner(secret=config.secrets.hmac_secret)
+    assert config.imgproxy is not None  # on by default in the embedded profile
+    imgproxy_signer = ImgproxySigner(pairs=config.imgproxy.key_pairs)
+    imgproxy_prefix = config.imgproxy.path_prefix
     source_root = choose_profile(config).source_store
     assert isinstance(source_root, Path)
     source_root.mkdir(parents=True, exist_ok=True)
@@ -480,16 +493,20 @@ def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
                 # in-process.
                 cold = measure_cold(vylux.base, signer, photo, cold_count)
             hit_url = img_url(vylux.base, signer, HIT_OPTIONS)
+            imgproxy_hit = imgproxy_url(
+                vylux.base, imgproxy_signer, imgproxy_prefix, IMGPROXY_HIT_OPTIONS
+            )
             with httpx.Client(timeout=120.0) as client:
                 rendition_size = len(_fetch(client, hit_url))  # now in the memory cache
+                _fetch(client, imgproxy_hit)
                 time.sleep(0.5)  # let a write-behind copy to the media dir finish
             bytes_url = f"{hello.base}{BYTES_PATH.format(size=rendition_size)}"
             for server in (vylux, hello):
                 plan.cpus.pin_server(server.pid)
-            img_load, hello_load, bytes_load = plan.measure(
-                [hit_url, f"{hello.base}{HELLO_PATH}", bytes_url]
+            img_load, hello_load, bytes_load, imgproxy_load = plan.measure(
+                [hit_url, f"{hello.base}{HELLO_PATH}", bytes_url, imgproxy_hit]
             )
-            trials.append(HitTrial(img_load, hello_load, bytes_load, rendition_size))
+            trials.append(HitTrial(img_load, hello_load, bytes_load, rendition_size, imgproxy_load))
     assert cold is not None  # plan.trials >= 1
     return report(cold, trials, plan)
 
@@ -516,6 +533,7 @@ class HitTrial:
     hello: LoadResult
     same_size: LoadResult
     rendition_size: int
+    imgproxy: LoadResult
 
     @property
     def ratio(self) -> float:
@@ -530,8 +548,12 @@ class HitTrial:
         return self.img.requests_per_second / self.same_size.requests_per_second
 
     @property
+    def imgproxy_ratio(self) -> float:
+        return self.imgproxy.requests_per_second / self.hello.requests_per_second
+
+    @property
     def errors(self) -> int:
-        return self.img.errors + self.hello.errors + self.same_size.errors
+        return self.img.errors + self.hello.errors + self.same_size.errors + self.imgproxy.errors
 
 
 def report(cold: ColdResult, trials: Sequence[HitTrial], plan: LoadPlan) -> bool:
@@ -588,6 +610,15 @@ def report(cold: ColdResult, trials: Sequence[HitTrial], plan: LoadPlan) -> bool
         f"    median ratio img/hello = {hit_ratio:.3f} (target ≥ {HIT_TARGET:.2f}) "
         f"{'ok' if hit_ok else 'BELOW TARGET'}"
     )
+    imgproxy_ratio = statistics.median(trial.imgproxy_ratio for trial in trials)
+    imgproxy_ok = imgproxy_ratio >= HIT_TARGET
+    print(
+        f"    imgproxy dialect {IMGPROXY_HIT_OPTIONS}: median req/s "
+        f"{statistics.median(t.imgproxy.requests_per_second for t in trials):.0f}, "
+        f"ratio imgproxy/hello = {imgproxy_ratio:.3f} (target ≥ {HIT_TARGET:.2f}) "
+        f"{'ok' if imgproxy_ok else 'BELOW TARGET'}"
+    )
+    hit_ok = hit_ok and imgproxy_ok
     print(
         f"      = body size (median same-size/hello "
         f"{statistics.median(t.body_ratio for t in trials):.3f}) "

@@ -55,7 +55,10 @@ from vylux_cli.runtime_config import DATABASE_FILE, MEDIA_DIR, SOURCE_DIR
 from vylux_cli.runtime_config import load_runtime_config as load_runtime_config
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import VyluxError
+from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
+from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.key_ring import KeyRing, parse_kek_config
+from vylux_core.ports.image_inspector import ImageInspector
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
@@ -298,6 +301,34 @@ def metrics_listener_app(runtime: Runtime) -> WorkerListenerApp:
     return WorkerListenerApp(metrics_endpoint_of(runtime))
 
 
+def imgproxy_service_of(
+    config: Config, images: ImageService, inspector: ImageInspector
+) -> ImgproxyService | None:
+    """imgproxy's URL dialect on ``images``; None when ``IMGPROXY_ENABLED`` is off."""
+    settings = config.imgproxy
+    if settings is None:
+        return None
+    signer = ImgproxySigner(
+        pairs=settings.key_pairs,
+        signature_size=settings.signature_size,
+        allow_insecure=settings.allow_insecure,
+    )
+    return ImgproxyService(
+        images=images,
+        inspector=inspector,
+        settings=ImgproxySettings(
+            signer=signer,
+            presets=settings.presets,
+            only_presets=settings.only_presets,
+            auto_avif=settings.auto_avif,
+            auto_webp=settings.auto_webp,
+            source_bucket=config.source_s3.bucket if config.source_s3 else "",
+            budget=image_budget_of(config),
+            watermark_key=settings.watermark_path,
+        ),
+    )
+
+
 @asynccontextmanager
 async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
@@ -305,18 +336,25 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     write_behind = WriteBehind()
     signer = UrlSigner(secret=config.secrets.hmac_secret)
     try:
-        services = HttpServices(
-            images=ImageService(
-                signer=signer, source=runtime.source,
-                media=runtime.media, processor=runtime.images, cache=runtime.renditions,
-                cache_index=runtime.cache_index, write_behind=write_behind,
-                limits=ImageLimits(
-                    max_source_bytes=config.image_max_source_bytes,
-                    result_budget=image_budget_of(config),
-                    source_bytes_in_flight=config.image_source_bytes_in_flight,
-                    budget_wait_seconds=config.image_budget_wait,
-                ),
+        images = ImageService(
+            signer=signer,
+            source=runtime.source,
+            media=runtime.media,
+            processor=runtime.images,
+            cache=runtime.renditions,
+            cache_index=runtime.cache_index,
+            write_behind=write_behind,
+            limits=ImageLimits(
+                max_source_bytes=config.image_max_source_bytes,
+                result_budget=image_budget_of(config),
+                source_bytes_in_flight=config.image_source_bytes_in_flight,
+                budget_wait_seconds=config.image_budget_wait,
             ),
+        )
+        services = HttpServices(
+            images=images,
+            imgproxy=imgproxy_service_of(config, images, runtime.images),
+            imgproxy_prefix=config.imgproxy.path_prefix if config.imgproxy else "/imgproxy",
             delivery=DeliveryService(
                 signer=signer, source=runtime.source, media=runtime.media,
             ),

@@ -13,6 +13,9 @@ from dotenv import dotenv_values
 
 from vylux_adapters.http.settings import DEFAULT_BODY_READ_TIMEOUT
 from vylux_cli.go_duration import parse_go_duration
+from vylux_core.errors import InvalidImageOptions
+from vylux_core.imgproxy.options import parse_presets
+from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE, KeyPair, parse_key_pairs
 from vylux_core.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
 
 MODES = ("all", "server", "worker")
@@ -30,6 +33,9 @@ SECRET_MIN_BYTES = {
     "KEY_TOKEN_SECRET": 16,
     "ENCRYPTION_KEY": 32,
 }
+# Generated into the embedded profile's secrets.env, required by a server profile only
+# when the imgproxy route family is enabled (hex bytes, as imgproxy reads them).
+IMGPROXY_SECRET_BYTES = {"IMGPROXY_KEY": 32, "IMGPROXY_SALT": 32}
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _KEK_ENTRY = re.compile(r"[A-Za-z0-9._-]{1,32}:(.*)")
 
@@ -60,6 +66,21 @@ class Secrets:
     webhook_secret: str = field(repr=False)
     key_token_secret: str = field(repr=False)
     encryption_key: str = field(repr=False)
+
+
+@frozen(kw_only=True)
+class ImgproxyConfig:
+    """The imgproxy route family (docs/images.md); None on :class:`Config` = off."""
+
+    path_prefix: str
+    key_pairs: tuple[KeyPair, ...] = field(repr=False)
+    signature_size: int
+    allow_insecure: bool
+    presets: dict[str, tuple[str, ...]]
+    only_presets: bool
+    auto_avif: bool
+    auto_webp: bool
+    watermark_path: str | None = None
 
 
 @frozen(kw_only=True)
@@ -104,6 +125,7 @@ class Config:
     allow_private_callbacks: bool
     cors_allowed_origins: tuple[str, ...]
     stream_cors_allowed_origins: tuple[str, ...]
+    imgproxy: ImgproxyConfig | None = None
 
     @property
     def embedded(self) -> bool:
@@ -192,6 +214,7 @@ class _Reader:
             allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
             cors_allowed_origins=self._origins("CORS_ALLOWED_ORIGINS", ""),
             stream_cors_allowed_origins=self._origins("STREAM_CORS_ALLOWED_ORIGINS", "*"),
+            imgproxy=self._imgproxy(embedded=database_url is None),
         )
 
     # --- primitives ---------------------------------------------------------------
@@ -361,6 +384,58 @@ class _Reader:
             secret_key=self._text(names["secret_key"], ""),
             region=self._text(f"{role}_S3_REGION", "auto"),
             bucket=self._text(names["bucket"], ""),
+        )
+
+    # --- imgproxy route family ---------------------------------------------------------
+
+    def _imgproxy(self, *, embedded: bool) -> ImgproxyConfig | None:
+        if not self._bool("IMGPROXY_ENABLED", embedded):
+            return None
+        prefix = self._text("IMGPROXY_PATH_PREFIX", "/imgproxy").rstrip("/")
+        if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
+            self.problems.append(
+                "IMGPROXY_PATH_PREFIX must be a path like /imgproxy (letters, digits, ._~-)"
+            )
+        raw = {name: self._optional(name) for name in IMGPROXY_SECRET_BYTES}
+        keys = self._text("IMGPROXY_KEY", "")
+        salts = self._text("IMGPROXY_SALT", "")
+        pairs: tuple[KeyPair, ...] = ()
+        missing = [name for name, value in raw.items() if value is None]
+        if missing and embedded:
+            # The embedded start-up generates both (embedded_secrets); a bare
+            # configuration without them simply leaves the route family off.
+            return None
+        if missing:
+            self.problems.extend(
+                f"{name} is required when IMGPROXY_ENABLED is true (generate with: openssl "
+                f"rand -hex {IMGPROXY_SECRET_BYTES[name]})"
+                for name in missing
+            )
+        else:
+            try:
+                pairs = parse_key_pairs(keys, salts)
+            except ValueError as error:
+                self.problems.append(str(error))
+        size = self._int("IMGPROXY_SIGNATURE_SIZE", DEFAULT_SIGNATURE_SIZE, low=1)
+        if size > DEFAULT_SIGNATURE_SIZE:
+            self.problems.append(
+                f"IMGPROXY_SIGNATURE_SIZE must be at most {DEFAULT_SIGNATURE_SIZE}"
+            )
+        presets: dict[str, tuple[str, ...]] = {}
+        try:
+            presets = parse_presets(self._text("IMGPROXY_PRESETS", ""))
+        except (ValueError, InvalidImageOptions) as error:
+            self.problems.append(f"IMGPROXY_PRESETS: {error}")
+        return ImgproxyConfig(
+            path_prefix=prefix,
+            key_pairs=pairs,
+            signature_size=size,
+            allow_insecure=self._bool("IMGPROXY_ALLOW_INSECURE", False),
+            presets=presets,
+            only_presets=self._bool("IMGPROXY_ONLY_PRESETS", False),
+            auto_avif=self._bool("IMGPROXY_AUTO_AVIF", True),
+            auto_webp=self._bool("IMGPROXY_AUTO_WEBP", True),
+            watermark_path=self._optional("IMGPROXY_WATERMARK_PATH"),
         )
 
     # --- secrets ---------------------------------------------------------------------

@@ -44,6 +44,7 @@ WORKER: Final = "Workers"
 LIMITS: Final = "Limits and caches"
 TOOLS: Final = "Media tools"
 OBSERVABILITY: Final = "Logs and tracing"
+IMGPROXY: Final = "imgproxy URL dialect"
 
 GROUPS: Final = (
     PROCESS,
@@ -55,6 +56,7 @@ GROUPS: Final = (
     LIMITS,
     TOOLS,
     OBSERVABILITY,
+    IMGPROXY,
 )
 
 _SECRET_NOTE = (
@@ -410,6 +412,82 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         "`host[:port]`: HTTPS to `/v1/traces`; an `http(s)://` URL: that scheme, and its path "
         "(if any) instead of `/v1/traces`.",
         OBSERVABILITY,
+    ),
+    # --- imgproxy URL dialect (docs/images.md) ---------------------------------------------
+    Variable(
+        "IMGPROXY_ENABLED",
+        "true (embedded), false (server)",
+        "Serve imgproxy's URL dialect under `IMGPROXY_PATH_PREFIX`. A server profile "
+        "that enables it must set `IMGPROXY_KEY` and `IMGPROXY_SALT`.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_PATH_PREFIX",
+        "/imgproxy",
+        "Path prefix of the route family: `{prefix}/{signature}/{options}/plain/{source}`.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_KEY",
+        "",
+        "imgproxy signature key, hex; several comma-separated for rotation (paired with "
+        "`IMGPROXY_SALT` by position). The embedded profile generates one into "
+        "`VYLUX_DATA_DIR/secrets.env`.",
+        IMGPROXY,
+        secret=True,
+    ),
+    Variable(
+        "IMGPROXY_SALT",
+        "",
+        "imgproxy signature salt, hex; as many entries as `IMGPROXY_KEY`. Generated like it.",
+        IMGPROXY,
+        secret=True,
+    ),
+    Variable(
+        "IMGPROXY_SIGNATURE_SIZE",
+        "32",
+        "Bytes of the HMAC-SHA256 kept in the signature (1–32), as imgproxy.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_ALLOW_INSECURE",
+        "false",
+        "Accept `insecure` or `_` in place of a signature. Only for development.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_PRESETS",
+        "",
+        "Named option sets, `name=opt:arg/opt:arg,name2=…`; a preset named `default` "
+        "applies to every request.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_ONLY_PRESETS",
+        "false",
+        "Treat every option segment as preset names (no raw options in URLs).",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_AUTO_AVIF",
+        "true",
+        "Without an explicit format, answer AVIF to clients whose `Accept` names "
+        "`image/avif` (with `Vary: Accept`).",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_WATERMARK_PATH",
+        "",
+        "Source-store key of the image the `watermark` option lays over renditions "
+        "(read once per process); without it `watermark` is a 400.",
+        IMGPROXY,
+    ),
+    Variable(
+        "IMGPROXY_AUTO_WEBP",
+        "true",
+        "Without an explicit format, answer WebP to clients whose `Accept` names "
+        "`image/webp` (after AVIF).",
+        IMGPROXY,
     ),
 )
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from vylux_cli.config import SECRET_MIN_BYTES
+from vylux_cli.config import IMGPROXY_SECRET_BYTES, SECRET_MIN_BYTES
 
 SECRETS_FILE = "secrets.env"
+GENERATED_BYTES = {**SECRET_MIN_BYTES, **IMGPROXY_SECRET_BYTES}
 
 
 def with_embedded_secrets(env: Mapping[str, str], data_dir: Path) -> tuple[dict[str, str], Path]:
@@ -23,10 +24,10 @@ def with_embedded_secrets(env: Mapping[str, str], data_dir: Path) -> tuple[dict[
     """
     path = data_dir / SECRETS_FILE
     stored = _read(path)
-    missing = [name for name in SECRET_MIN_BYTES if not env.get(name) and not stored.get(name)]
+    missing = [name for name in GENERATED_BYTES if not env.get(name) and not stored.get(name)]
     if missing:
         for name in missing:
-            stored[name] = secrets.token_hex(SECRET_MIN_BYTES[name])
+            stored[name] = secrets.token_hex(GENERATED_BYTES[name])
         _write(path, stored)
     merged = dict(stored)
     merged.update({k: v for k, v in env.items() if v})

@@ -25,7 +25,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TextIO
 from urllib.parse import unquote, urlsplit
 
-from vylux_cli.config import SECRET_MIN_BYTES, Config, environment_with_defaults
+from vylux_cli.config import (
+    IMGPROXY_SECRET_BYTES,
+    SECRET_MIN_BYTES,
+    Config,
+    environment_with_defaults,
+)
 
 # Imported where used: a tool command (`sign`, `key-token`) never loads hypercorn, rich's
 # logging or OpenTelemetry just to set up logging.
@@ -375,6 +380,9 @@ def register_secrets(config: Config) -> None:
         *url_password_values(config.redis_url or ""),
     ]
     values += [s3.secret_key for s3 in (config.source_s3, config.media_s3) if s3 is not None]
+    if config.imgproxy is not None:
+        for pair in config.imgproxy.key_pairs:
+            values += [pair.key.hex(), pair.salt.hex()]
     REDACTOR.add(values)
 
 
@@ -382,6 +390,8 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
     """The secret values named in a raw environment (same variables as the config)."""
     values = [env.get(name, "").strip() for name in SECRET_MIN_BYTES if name != "ENCRYPTION_KEY"]
     values += encryption_key_values(env.get("ENCRYPTION_KEY", ""))
+    for name in IMGPROXY_SECRET_BYTES:
+        values += [item.strip() for item in env.get(name, "").split(",")]
     values += [env.get(f"{role}_S3_SECRET_KEY", "").strip() for role in ("SOURCE", "MEDIA")]
     for name in ("DATABASE_URL", "REDIS_URL"):
         values += url_password_values(env.get(name, ""))

@@ -197,6 +197,37 @@ def sign_thumb(key: str, base_url: str | None, as_json: bool) -> None:
     sign_commands.output({"url": url, "key": key}, url, as_json=as_json)
 
 
+@sign.command("imgproxy")
+@click.argument("source")
+@click.option(
+    "--options", "-o", default="rs:fit:800:0", show_default=True,
+    help="imgproxy processing options separated by '/', e.g. rs:fill:300:200/g:sm.",
+)  # fmt: skip
+@click.option(
+    "--format", "-f", "fmt", default=None, help="jpg, png, webp, avif or gif (default: Accept)."
+)
+@click.option("--base64", "encode_source", is_flag=True, help="Base64-encode the source.")
+@_BASE_URL_OPTION
+@_JSON_OPTION
+def sign_imgproxy(
+    source: str, options: str, fmt: str | None, encode_source: bool, base_url: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """A signed imgproxy-dialect URL for SOURCE (a key in the source store)."""
+    from vylux_cli import sign_commands
+    from vylux_core.errors import VyluxError
+
+    config = _load_config()
+    sign_commands.check_source_key(config, source)
+    try:
+        url = sign_commands.sign_imgproxy_url(
+            config, source, options, fmt, base_url, encode_source=encode_source
+        )
+    except (VyluxError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    sign_commands.output({"url": url, "source": source}, url, as_json=as_json)
+
+
 @cli.command("key-token")
 @click.argument("media_hash", metavar="HASH")
 @click.option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Mapping
@@ -14,6 +15,8 @@ from vylux_cli.go_duration import parse_go_duration
 from vylux_cli.runtime_config import local_source_dir
 from vylux_core.errors import VyluxError
 from vylux_core.image_options import canonical_options, parse_format, parse_image_options
+from vylux_core.imgproxy.options import FORMAT_NAMES, parse_processing_options
+from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.key_token import mint_key_token
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.signing import UrlSigner
@@ -48,14 +51,20 @@ def check_source_key(config: Config, key: str) -> None:
     root = local_source_dir(config)
     if root is None:
         return  # S3: asking would need credentials and a round trip for a print command
-    import asyncio
-
-    from vylux_adapters.local import LocalDirObjectStore
+    # Synchronous on purpose: a print command has no event loop to spare (and may be
+    # called from inside one).
+    from vylux_adapters.local.files import stat_object
+    from vylux_adapters.local.layout import locate
+    from vylux_core.errors import ObjectNotFound
 
     try:
-        found = root.is_dir() and asyncio.run(LocalDirObjectStore(root=root).exists(key))
+        location = locate(key)
     except VyluxError as error:  # a key the local store refuses (InvalidStorageKey)
         raise click.BadParameter(str(error), param_hint="KEY") from error
+    try:
+        found = root.is_dir() and bool(stat_object(root, location))
+    except (ObjectNotFound, OSError):
+        found = False
     if not found:
         click.echo(f"warning: the source store ({root}) holds no object {key!r}", err=True)
 
@@ -113,3 +122,31 @@ def mint_token(config: Config, media_hash: str, ttl: str) -> tuple[str, int]:
 def output(view: Mapping[str, object], text: str, *, as_json: bool) -> None:
     """``view`` as one JSON object with ``--json``, else ``text`` alone."""
     click.echo(json.dumps(view, ensure_ascii=False) if as_json else text)
+
+
+def sign_imgproxy_url(
+    config: Config,
+    source: str,
+    options: str,
+    fmt: str | None,
+    base_url: str | None,
+    *,
+    encode_source: bool = False,
+) -> str:
+    """A signed URL of imgproxy's dialect (``IMGPROXY_KEY``/``IMGPROXY_SALT``, first pair)."""
+    settings = config.imgproxy
+    if settings is None:
+        raise ValueError("the imgproxy route family is off (IMGPROXY_ENABLED)")
+    segments = [segment for segment in options.split("/") if segment]
+    # Refuse what the server would refuse, before anyone ships the URL.
+    parse_processing_options(segments, presets=settings.presets, only_presets=settings.only_presets)
+    if fmt is not None and fmt.lower() not in FORMAT_NAMES:
+        raise ValueError(f"unsupported format {fmt!r}: jpg, png, webp, avif or gif")
+    if encode_source:
+        encoded = base64.urlsafe_b64encode(source.encode("utf-8")).decode("ascii").rstrip("=")
+        tail = encoded + (f".{fmt}" if fmt else "")
+    else:
+        tail = "plain/" + quote(source, safe="/:") + (f"@{fmt}" if fmt else "")
+    path = "/" + "/".join([*segments, tail])
+    signer = ImgproxySigner(pairs=settings.key_pairs, signature_size=settings.signature_size)
+    return f"{_base(config, base_url)}{settings.path_prefix}/{signer.sign(path)}{path}"

@@ -175,6 +175,12 @@ class KeyNotFound(NotFound):
     code = "key_not_found"
 
 
+class UrlExpired(NotFound):
+    """An imgproxy URL past its ``expires`` time (404, as imgproxy answers)."""
+
+    code = "url_expired"
+
+
 # --- conflicts ----------------------------------------------------------------------
 
 

@@ -80,6 +80,23 @@ _DEFAULT_QUALITY = {
 _FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
 
 
+_MAGIC = (
+    (b"\xff\xd8\xff", 0, ImageFormat.JPG),
+    (b"\x89PNG\r\n\x1a\n", 0, ImageFormat.PNG),
+    (b"GIF8", 0, ImageFormat.GIF),
+    (b"WEBP", 8, ImageFormat.WEBP),
+    (b"ftypavif", 4, ImageFormat.AVIF),
+)
+
+
+def format_of_bytes(data: bytes) -> ImageFormat | None:
+    """The output format whose signature ``data`` starts with (None: none of them)."""
+    for magic, offset, fmt in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            return fmt
+    return None
+
+
 def parse_format(text: str) -> ImageFormat:
     """Map an extension (``WEBP``, ``.jpeg``, ...) to its format, else raise UnsupportedFormat."""
     name = text.removeprefix(".")

@@ -482,10 +482,11 @@ class _RecordingEnvironment(dict[str, str]):
 
 
 def test_the_source_scan_finds_exactly_what_the_configuration_reads() -> None:
-    # Every branch that reads a variable taken: S3 roles configured, DATABASE_URL set.
+    # Every branch that reads a variable taken: S3 roles configured, DATABASE_URL set,
+    # the imgproxy route family enabled.
     env = _RecordingEnvironment(
         {"DATABASE_URL": "postgresql://h/db", "SOURCE_S3_ENDPOINT": "http://s3",
-         "MEDIA_S3_ENDPOINT": "http://s3"}
+         "MEDIA_S3_ENDPOINT": "http://s3", "IMGPROXY_ENABLED": "true"}
     )  # fmt: skip
     with pytest.raises(config_module.ConfigError):
         load_config(env)  # secrets and S3 keys are missing: fine, every name was read

@@ -49,6 +49,7 @@ from vylux_core.errors import (
     UnresolvableDestination,
     UnsafeDestination,
     UnsupportedFormat,
+    UrlExpired,
 )
 from vylux_core.services import SourceFetchFailed
 
@@ -117,6 +118,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(UnsupportedFormat, 400),  # "unsupported output format"
         ErrorRule(InvalidStorageKey, 400),  # "missing source path" / "invalid source encoding" …
         ErrorRule(InvalidSignature, 403, "invalid signature"),
+        ErrorRule(UrlExpired, 404, "expired URL"),
         ErrorRule(SourceFetchFailed, 404, "source image not found", cause=ObjectNotFound),
         ErrorRule(SourceFetchFailed, 502, "source storage unavailable", cause=StorageUnavailable),
         ErrorRule(UnprocessableImage, 422),

@@ -23,6 +23,7 @@ from vylux_adapters.http.openapi import openapi_document
 from vylux_adapters.http.routes.delivery import DeliveryRoutes
 from vylux_adapters.http.routes.endpoint import Endpoint, Handler
 from vylux_adapters.http.routes.images import ImageRoute
+from vylux_adapters.http.routes.imgproxy import ImgproxyRoute
 from vylux_adapters.http.routes.jobs import JobRoutes
 from vylux_adapters.http.routes.keys import KeyRoute
 from vylux_adapters.http.routes.system import (
@@ -88,6 +89,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
             methods={"GET": layers.cached(ImageRoute(images=services.images), Family.IMAGE)},
             head=True,
         ),
+        *_imgproxy_routes(services, layers),
         Route(
             template="/original/:sig/*",
             methods={"GET": layers.cached(delivery.original, Family.OBJECT)},
@@ -136,6 +138,14 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         Route(template="/api/jobs/:id/cancel", methods={"POST": layers.api(jobs.cancel)}),
         Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
     ]
+
+
+def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[Route]:
+    if services.imgproxy is None:
+        return []
+    prefix = services.imgproxy_prefix
+    app = layers.cached(ImgproxyRoute(imgproxy=services.imgproxy), Family.IMAGE)
+    return [Route(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True)]
 
 
 def _with_cors(route: Route, policy: CorsPolicy) -> Route:

@@ -8,6 +8,7 @@ from attrs import frozen
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
+from vylux_core.imgproxy.service import ImgproxyService
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.services import (
     DeliveryService,
@@ -34,4 +35,7 @@ class HttpServices:
     readiness: ReadinessService
     rate_limiter: RateLimiter
     metrics_app: ASGIApp | None = None
+    imgproxy: ImgproxyService | None = None
+    """imgproxy's URL dialect under ``imgproxy_prefix``; None: not served."""
+    imgproxy_prefix: str = "/imgproxy"
     extra_middleware: Sequence[Middleware] = ()

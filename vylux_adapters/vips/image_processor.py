@@ -55,14 +55,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.colour import to_srgb
+from vylux_adapters.vips.describe import describe_sync
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
 from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, release_free_heap
+from vylux_adapters.vips.imgproxy_pipeline import transform_processing
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
+from vylux_core.ports.image_inspector import ImageDescription
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.result_budget import ResultBudget
 
@@ -72,6 +75,8 @@ def transform_sync(
 ) -> ImageRendition:
     """Blocking implementation of ``ImageProcessor.transform`` (the adapter runs it in
     its executor; benchmarks may call it directly to measure the same code path)."""
+    if transform.processing is not None:
+        return transform_processing(source, transform, limits)
     loader = sniff_loader(source)
     if loader is None:
         raise UnprocessableImage(UNPROCESSABLE)
@@ -155,6 +160,11 @@ class PyvipsImageProcessor:
         if len(source) >= TRIM_AFTER_SOURCE_BYTES:
             work = _transform_then_trim
         return await loop.run_in_executor(self._executor, work, source, transform, self._limits)
+
+    async def describe(self, source: bytes | bytearray) -> ImageDescription:
+        """ImageInspector: the source's facts and placeholders (see ``describe``)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, describe_sync, source, self._limits)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

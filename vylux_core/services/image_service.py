@@ -24,8 +24,8 @@ from vylux_core.errors import (
 )
 from vylux_core.image_options import (
     ImageFormat,
-    ImageOptions,
     effective_quality,
+    format_of_bytes,
     parse_image_options,
     processing_hash,
 )
@@ -99,6 +99,8 @@ class CachedRendition:
 T = TypeVar("T")
 
 MAX_REMEMBERED_REQUESTS = 4096
+STORED_BY_CONTENT = "img"
+"""Storage-cache extension of renditions whose format the source decided."""
 MAX_REMEMBERED_REFUSALS = 1024
 
 
@@ -250,7 +252,23 @@ class ImageService:
         cached = self._cache.get(key)
         if cached is not None:
             return cached.hit
-        return await self._flights.run(key, lambda: self._produce(key, source_key, options, fmt))
+        transform = ImageTransform(
+            format=fmt,
+            quality=effective_quality(options, fmt),
+            width=options.width or None,
+            height=options.height or None,
+        )
+        return await self._flights.run(key, lambda: self._produce(key, source_key, transform))
+
+    async def rendition(self, key: str, source_key: str, transform: ImageTransform) -> Rendition:
+        """The rendition ``key`` names, made by ``transform`` of ``source_key`` on a
+        miss: the memory LRU, the storage cache, single flight, the byte budget and
+        cleanup tracking of ``/img``, for callers that parsed and verified their own
+        request (the imgproxy route family). ``key`` must identify ``transform``."""
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached.hit
+        return await self._flights.run(key, lambda: self._produce(key, source_key, transform))
 
     def _remember_verified(self, request: tuple[str, str, str], key: str) -> None:
         if len(self._verified) >= MAX_REMEMBERED_REQUESTS:
@@ -259,23 +277,28 @@ class ImageService:
             del self._verified[next(iter(self._verified))]
         self._verified[request] = key
 
-    async def _produce(
-        self, key: str, source_key: str, options: ImageOptions, fmt: ImageFormat
-    ) -> Rendition:
-        storage_key = rendition_cache_key(key, fmt.extension)
+    async def _produce(self, key: str, source_key: str, transform: ImageTransform) -> Rendition:
+        # A format decided by the source is unknown until it is rendered: such renditions
+        # are stored under a neutral extension and recognised by their bytes.
+        by_content = transform.format_known_after
+        extension = STORED_BY_CONTENT if by_content else transform.format.extension
+        storage_key = rendition_cache_key(key, extension)
         try:
             stored = await self._media.read_bytes(
                 storage_key, max_bytes=self._limits.max_cache_object_bytes
             )
         except VyluxError:
             stored = None  # any cache failure is a miss; the source is the truth
+        stored_format = None
         if stored is not None:
-            entry = CachedRendition.of(stored, fmt)
+            stored_format = format_of_bytes(stored) if by_content else transform.format
+        if stored is not None and stored_format is not None:
+            entry = CachedRendition.of(stored, stored_format)
             self._cache.put(key, entry)
             return Rendition(
-                data=stored, format=fmt, source=RenditionSource.STORAGE, etag=entry.etag
+                data=stored, format=stored_format, source=RenditionSource.STORAGE, etag=entry.etag
             )
-        data = await self._transform(key, source_key, options, fmt)
+        data, fmt = await self._transform(key, source_key, transform)
         entry = CachedRendition.of(data, fmt)
         self._cache.put(key, entry)
         self._write_behind.submit(
@@ -284,18 +307,11 @@ class ImageService:
         return Rendition(data=data, format=fmt, source=RenditionSource.PROCESSED, etag=entry.etag)
 
     async def _transform(
-        self, key: str, source_key: str, options: ImageOptions, fmt: ImageFormat
-    ) -> bytes:
-        transform = ImageTransform(
-            format=fmt,
-            quality=effective_quality(options, fmt),
-            width=options.width or None,
-            height=options.height or None,
-        )
-
+        self, key: str, source_key: str, transform: ImageTransform
+    ) -> tuple[bytes, ImageFormat]:
         await self._repeat_refusal(key, source_key)
 
-        async def render(original: bytearray) -> bytes:
+        async def render(original: bytearray) -> tuple[bytes, ImageFormat]:
             try:
                 rendition = await self._processor.transform(original, transform)
             except UnprocessableImage as error:
@@ -303,7 +319,7 @@ class ImageService:
                 raise
             if not rendition.data:
                 raise ProcessingFailed("image processing failed")
-            return rendition.data
+            return rendition.data, rendition.format
 
         return await self._with_source(source_key, render)
 
@@ -323,6 +339,11 @@ class ImageService:
         if size == refusal.source_size:
             raise UnprocessableImage(refusal.message)
         self._refusals.pop(key, None)
+
+    async def with_source(self, source_key: str, use: Callable[[bytearray], Awaitable[T]]) -> T:
+        """Run ``use`` on the source's bytes under the same shared read, size limit and
+        byte budget as a render (for work on a source that is not a rendition)."""
+        return await self._with_source(source_key, use)
 
     async def _with_source(self, source_key: str, use: Callable[[bytearray], Awaitable[T]]) -> T:
         """Run ``use`` on the source's bytes, read once for every overlapping render."""

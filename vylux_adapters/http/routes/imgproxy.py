@@ -1,0 +1,71 @@
+"""``GET {IMGPROXY_PATH_PREFIX}/{signature}/{options…}/…``: imgproxy's URL dialect."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from starlette.requests import Request
+
+from vylux_adapters.http.errors import Family, status_of
+from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
+from vylux_adapters.http.routes.images import _if_none_match, etag_matches
+from vylux_adapters.http.routing import REST_PARAM
+from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
+from vylux_core.errors import ProcessingFailed
+from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyInfo, ImgproxyService
+from vylux_core.services import SourceFetchFailed
+
+_VARY = (b"vary", b"Accept")
+
+
+class ImgproxyRoute:
+    def __init__(self, *, imgproxy: ImgproxyService) -> None:
+        self._imgproxy = imgproxy
+
+    async def __call__(self, request: Request) -> BytesResponse:
+        scope = request.scope
+        params = scope[PATH_PARAMS]
+        accept = request.headers.get("accept", "")
+        try:
+            answer = await self._imgproxy.render(params["sig"], "/" + params[REST_PARAM], accept)
+        except SourceFetchFailed as error:
+            scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
+            raise
+        except ProcessingFailed as error:
+            scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
+            raise
+        if isinstance(answer, ImgproxyInfo):
+            body = json.dumps(answer.as_json(), separators=(",", ":")).encode("utf-8")
+            info_headers = [
+                NOSNIFF_HEADER,
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ]
+            return BytesResponse(b"" if is_head(scope) else body, headers=info_headers)
+        rendition = answer.rendition
+        scope[IMAGE] = rendition.source
+        headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
+        if answer.vary_accept:
+            headers.append(_VARY)
+        if_none_match = _if_none_match(scope["headers"])
+        if if_none_match and etag_matches(if_none_match, rendition.etag):
+            return BytesResponse(b"", headers=headers, status_code=304)
+        data = rendition.data
+        headers.append((b"content-type", rendition.format.mime_type.encode("ascii")))
+        headers.append((b"content-length", str(len(data)).encode("ascii")))
+        headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
+        return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+
+
+def _disposition(answer: ImgproxyAnswer) -> str:
+    """imgproxy's ``Content-Disposition``: inline (or attachment) with the source's
+    base name, or ``filename``, and the output's extension."""
+    options = answer.options
+    stem = options.filename or answer.source_key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    name = f"{stem}.{answer.rendition.format.extension}"
+    kind = "attachment" if options.return_attachment else "inline"
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

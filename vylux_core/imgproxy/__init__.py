@@ -1,0 +1,1 @@
+"""imgproxy's URL dialect: option grammar, signature, geometry and the service."""
