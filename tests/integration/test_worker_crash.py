@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import emptied_engine
+from tests.support.deadlines import scaled
 from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.redis import RedisTaskQueue
 from vylux_adapters.sql import SqlJobStore
@@ -34,7 +35,8 @@ def start_worker(args: list[str]) -> subprocess.Popen[bytes]:
 
 
 async def wait_for(predicate: object, seconds: float) -> None:
-    async with asyncio.timeout(seconds):
+    """Until ``predicate()`` holds; ``seconds`` is for an idle machine and is scaled."""
+    async with asyncio.timeout(scaled(seconds)):
         while not await predicate():  # type: ignore[operator]
             await asyncio.sleep(0.1)
 

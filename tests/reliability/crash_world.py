@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.deadlines import scaled
 from tests.support.media import make_clip, make_still
 from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server
@@ -257,7 +258,8 @@ class Run:
             return frozenset(str(row[0]) for row in rows.all())
 
     async def wait_until_processing(self, *, since: datetime, seconds: float) -> None:
-        async with asyncio.timeout(seconds):
+        """``seconds`` is for an idle machine and is scaled."""
+        async with asyncio.timeout(scaled(seconds)):
             while not await self.processing(since):
                 await asyncio.sleep(0.05)
 
@@ -274,8 +276,9 @@ class Run:
         return frozenset(leased)
 
     async def kill_worker(self, *, since: datetime, seconds: float) -> Kill:
-        """SIGKILL the worker now or, if it holds no task right now, as soon as it does."""
-        async with asyncio.timeout(seconds):
+        """SIGKILL the worker now or, if it holds no task right now, as soon as it does
+        (``seconds``, for an idle machine, is scaled)."""
+        async with asyncio.timeout(scaled(seconds)):
             while True:
                 # Frozen first, so what it holds can be read without racing its next
                 # dequeue; commands it had already sent get a moment to land in Redis.

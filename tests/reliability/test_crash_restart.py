@@ -54,6 +54,7 @@ from tests.reliability.crash_world import (
     surviving,
 )
 from tests.support.databases import emptied_engine
+from tests.support.deadlines import scaled
 from tests.support.media import bundled_binaries
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from vylux_adapters.scratch.local_scratch import STAGING
@@ -71,7 +72,7 @@ JOBS, KILLS = (100, 5) if FULL else (24, 2)
 SEED = int(os.environ.get("VYLUX_RELIABILITY_SEED") or secrets.randbelow(2**32))
 # A kill lands this long after the restarted worker was seen running a job.
 KILL_DELAY_SECONDS = (0.2, 1.5)
-SETTLE_SECONDS = 600.0 if FULL else 150.0
+SETTLE_SECONDS = scaled(600.0 if FULL else 150.0)
 # Longer than the deliverer's 1 s poll: a duplicate webhook would arrive by then.
 DUPLICATE_WINDOW_SECONDS = 2.5
 # A kill this soon after a delivery may land between the send and its "sent" mark:

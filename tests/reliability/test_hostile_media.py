@@ -31,6 +31,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from tests.reliability.embedded_server import EmbeddedServer, embedded_server
+from tests.support.deadlines import scaled
 from tests.support.rss import RssGrowth
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_core.errors import UnprocessableImage
@@ -335,7 +336,7 @@ async def test_job_with_a_source_outside_the_store_fails_without_reading_it(
     assert response.status_code == 202  # sources are opaque; thumbnails have no preflight
     job_id = response.json()["job_id"]
 
-    async with server.worker(), asyncio.timeout(30):
+    async with server.worker(), asyncio.timeout(scaled(30.0)):
         while not (job := await server.runtime.jobs.get(job_id)).status.is_terminal:
             await asyncio.sleep(0.05)
 
