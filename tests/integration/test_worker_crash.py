@@ -79,10 +79,12 @@ async def test_killed_worker_task_completes_exactly_once(
             await queue.enqueue(task_for_job(created.job))
             args = ["--database-url", postgres_url, "--log", str(log), *backend_args]
 
-            first = start_worker(args)
+            # The first worker's task outlasts any wait for its "start": the kill always
+            # lands mid-task, however slowly this test gets to see that line.
+            first = start_worker([*args, "--task-seconds", "600"])
             try:
                 await wait_for(lambda: _logged(log, "start"), 30)
-                first.send_signal(signal.SIGKILL)  # mid-task: it sleeps 3 s
+                first.send_signal(signal.SIGKILL)
                 first.wait(10)
             finally:
                 first.kill()
