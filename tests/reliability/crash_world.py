@@ -61,7 +61,9 @@ CLAIM_KEY = "vylux-e2e:claim"
 CLAIM_TTL_SECONDS = 1800
 RECOVERED_LOG = "from a lost worker"
 FAILED_ATTEMPT_LOG = " failed ("  # JobRunner: "job <id> attempt <n> failed (<outcome>): ..."
-FREEZE_SETTLE_SECONDS = 0.1
+# After SIGSTOP, Redis still has to run the commands the worker had already sent; on a
+# busy machine that takes longer than on an idle one.
+FREEZE_SETTLE_SECONDS = scaled(0.1)
 QUEUE_PREFIX = "vylux"  # bootstrap's RedisTaskQueue uses the default prefix
 
 
@@ -123,6 +125,7 @@ class Kill:
     processing: frozenset[str]  # job ids the database showed running just before
     leased: frozenset[str]  # task ids the queue showed leased to it just before
     children: tuple[int, ...]  # the worker's tool processes (ffmpeg, packager) then
+    unmarked: frozenset[str]  # jobs whose webhook row was still pending then
 
 
 class WorkerProcess:
@@ -263,6 +266,14 @@ class Run:
             while not await self.processing(since):
                 await asyncio.sleep(0.05)
 
+    async def unmarked_deliveries(self) -> frozenset[str]:
+        """Jobs whose webhook row is still pending: not sent yet, or sent and not yet
+        marked sent (what a kill at that moment turns into a second delivery)."""
+        query = text("SELECT job_id FROM webhook_deliveries WHERE status = 'pending'")
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return frozenset(str(row[0]) for row in rows.all())
+
     async def leases_of(self, pid: int) -> frozenset[str]:
         """Task ids leased to the worker process ``pid`` (bootstrap's worker id)."""
         worker_id = f"{os.uname().nodename}-{pid}"
@@ -290,7 +301,11 @@ class Run:
                 self.worker.thaw()
                 await asyncio.sleep(0.05)
         processing = await self.processing(since)
-        kill = Kill(time.monotonic(), self.worker.pid, processing, leased, self.worker.children())
+        unmarked = await self.unmarked_deliveries()
+        kill = Kill(
+            time.monotonic(), self.worker.pid, processing, leased, self.worker.children(),
+            unmarked,
+        )  # fmt: skip
         self.worker.kill()
         self.kills.append(kill)
         return kill
