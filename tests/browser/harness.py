@@ -26,6 +26,8 @@ from typing import Any, cast
 import httpx
 from attrs import define, field
 
+from tests.support.deadlines import scaled
+
 HERE = Path(__file__).resolve().parent
 # Where `.ci/run` installs the players: npm install --prefix tests/browser/.node hls.js@1 …
 NODE_PREFIX = HERE / ".node"
@@ -136,6 +138,8 @@ class VyluxServer:
         return {**inherited, **self.settings, "VYLUX_DATA_DIR": str(self.data_dir)}
 
     def start(self, *, ready_within: float = 60.0) -> None:
+        """Start ``vylux-cli serve``; ``ready_within`` (idle-machine seconds) is scaled."""
+        ready_within = scaled(ready_within)
         # cwd is the test's own directory so no .env of the checkout is read.
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -156,7 +160,7 @@ class VyluxServer:
                 pass
             time.sleep(0.2)
         raise AssertionError(
-            f"vylux-cli serve not ready within {ready_within} s:\n{log_tail(self.log_path)}"
+            f"vylux-cli serve not ready within {ready_within:.0f} s:\n{log_tail(self.log_path)}"
         )
 
     def stop(self) -> None:

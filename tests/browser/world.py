@@ -30,6 +30,7 @@ from tests.browser.harness import (
     log_tail,
     play_in_chromium,
 )
+from tests.support.deadlines import scaled
 from tests.support.services import service_unavailable
 from vylux_adapters.media import MediaBinaries
 from vylux_core.key_token import mint_key_token
@@ -51,9 +52,9 @@ SOURCE_KEY = "uploads/browser-clip.mp4"
 # name -> (media hash, encrypt)
 STREAMS = {"clear": ("browserclear01", False), "encrypted": ("browsercrypt01", True)}
 # Both jobs run at once in the in-process worker; each takes seconds on this clip.
-TRANSCODE_TIMEOUT = 180.0
+TRANSCODE_TIMEOUT = scaled(180.0)
 # The page gives up (and reports what it has) after this; the test waits a little longer.
-PAGE_TIMEOUT = 60.0
+PAGE_TIMEOUT = scaled(60.0)
 
 
 @frozen
@@ -191,7 +192,7 @@ def wait_for_jobs(
         if time.monotonic() > deadline:
             pending = sorted(set(job_ids) - set(done))
             raise AssertionError(
-                f"transcodes {pending} not completed within {TRANSCODE_TIMEOUT} s;"
+                f"transcodes {pending} not completed within {TRANSCODE_TIMEOUT:.0f} s;"
                 f" server log:\n{log_tail(vylux.log_path)}"
             )
         time.sleep(0.5)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.support.databases import database_url_for, emptied_engine
+from tests.support.deadlines import scaled
 from tests.support.redis import redis_client, redis_prefix
 from vylux_adapters.memory import ManualClock, MemoryTaskQueue
 from vylux_adapters.redis import RedisTaskQueue
@@ -85,6 +86,10 @@ async def queue(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIter
 
 
 LEASE_SECONDS = 30.0
+# A waiter that an enqueue wakes returns within WAKE_WITHIN; its max_wait is far longer,
+# so returning in time means it was woken, not that it gave up.
+WAKE_WITHIN = scaled(5.0)
+MAX_WAIT = 3 * WAKE_WITHIN
 WEIGHTS = {"critical": 6, "default": 3}
 DEFAULT_ONLY = {"default": 1}
 # Longer than any back-off the queue may choose (the cap plus the largest jitter).
@@ -659,22 +664,22 @@ async def test_stats_keep_listing_a_queue_that_held_tasks(queue: QueueAdapter) -
 
 
 async def test_wait_for_work_returns_when_a_task_is_enqueued(queue: QueueAdapter) -> None:
-    waiter = asyncio.create_task(queue.wait_for_work(["default"], max_wait=10.0))
+    waiter = asyncio.create_task(queue.wait_for_work(["default"], max_wait=MAX_WAIT))
     await asyncio.sleep(0.05)
     assert not waiter.done()
 
     await queue.enqueue(task("t-1"))
 
-    await asyncio.wait_for(waiter, timeout=5.0)
+    await asyncio.wait_for(waiter, timeout=WAKE_WITHIN)
 
 
 async def test_wait_for_work_returns_at_once_when_work_is_pending(queue: QueueAdapter) -> None:
     await queue.enqueue(task("t-1"))
-    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=10.0), timeout=5.0)
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=MAX_WAIT), timeout=WAKE_WITHIN)
 
 
 async def test_wait_for_work_times_out_without_work(queue: QueueAdapter) -> None:
-    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=0.1), timeout=5.0)
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=0.1), timeout=WAKE_WITHIN)
 
 
 async def test_an_expired_cancelled_task_is_dropped(

@@ -14,6 +14,7 @@ import httpx
 from click.testing import CliRunner
 
 from tests.e2e.http_world import memory_world
+from tests.support.deadlines import scaled
 from vylux_cli.main import cli
 
 
@@ -106,6 +107,7 @@ def _free_port() -> int:
 
 
 def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -114,4 +116,4 @@ def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -
             return httpx.get(url, timeout=1.0).text
         except httpx.TransportError:
             time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+    raise AssertionError(f"{url} did not answer within {timeout:.0f} s")

@@ -28,6 +28,7 @@ import pyvips  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 from rich.console import Console
 
+from tests.support.deadlines import scaled
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_adapters.system import OsEntropy
 from vylux_cli import bootstrap
@@ -42,7 +43,7 @@ from vylux_core.ports.key_store import StoredKey
 from vylux_core.queue_routing import MAIN_POOL_WEIGHTS
 from vylux_core.services.key_rotation import rewrap_all
 
-WORKER_DEADLINE = 60.0
+WORKER_DEADLINE = scaled(60.0)
 _JOB_ID = re.compile(r"(?:created|existing) job ([0-9a-f-]{36})")
 
 

@@ -33,6 +33,7 @@ import pytest
 from hypercorn.config import Config as HypercornConfig
 from opentelemetry.sdk.trace import TracerProvider
 
+from tests.support.deadlines import scaled
 from tests.support.media import bundled_binaries, make_clip, make_still
 from vylux_adapters.telemetry.log_context import (
     LogContextHandler,
@@ -386,6 +387,7 @@ def webhooks() -> Iterator[tuple[str, list[bytes]]]:
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -396,11 +398,12 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"{base}/healthz did not answer within {timeout} s")
+    raise AssertionError(f"{base}/healthz did not answer within {timeout:.0f} s")
 
 
 def _job_done(client: httpx.Client, job_id: str, timeout: float = 300.0) -> dict[str, Any]:
     """The job once it is final and its webhook went out."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
@@ -409,7 +412,7 @@ def _job_done(client: httpx.Client, job_id: str, timeout: float = 300.0) -> dict
         if job["status"] == "completed" and job["callback_status"] == "sent":
             return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} not done within {timeout} s")
+    raise AssertionError(f"job {job_id} not done within {timeout:.0f} s")
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ from attrs import define, field, frozen
 from redis.exceptions import RedisError
 
 from tests.support.databases import emptied_engine
+from tests.support.deadlines import scaled
 from tests.support.media import (
     ToolFailed,
     bundled_binaries,
@@ -87,8 +88,8 @@ WEBHOOK_FAILURES_PER_JOB = 2
 
 BASE_URL = "http://testserver"
 # Generous: on 2 busy cores the slowest job (a 2-rung AV1 + H.264 ladder) takes ~10 s.
-JOB_SECONDS = 120.0
-WEBHOOK_SECONDS = 60.0
+JOB_SECONDS = scaled(120.0)
+WEBHOOK_SECONDS = scaled(60.0)
 # The queue's prefix is fixed in bootstrap, so the module gets a Redis logical database
 # of its own; it claims one of these with SET NX so concurrent sessions never share one.
 E2E_REDIS_DBS = range(7, 16)
@@ -976,6 +977,6 @@ async def test_worker_loops_outlive_a_database_and_queue_blip(stack: Stack) -> N
     """The first outbox poll and the first lease-recovery pass failed (see the fixture);
     the loops kept going: the outbox delivered every webhook above, and the recoverer
     (every 5 s) polls again."""
-    async with asyncio.timeout(20):
+    async with asyncio.timeout(scaled(20.0)):
         while min(blip.calls for blip in stack.blips.values()) < 2:
             await asyncio.sleep(0.2)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
+from tests.support.deadlines import scaled
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
@@ -816,8 +817,13 @@ def _pids_running(marker: str) -> list[int]:
     return pids
 
 
+# The long encodes run 60 s in real time (-re); a cancelled one must be killed, not
+# waited out: well before it would end by itself, however busy the machine.
+KILLED_WITHIN = min(scaled(3.0), 30.0)
+
+
 async def _wait_for_pids(marker: str) -> list[int]:
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(scaled(10.0)):
         while not (pids := _pids_running(marker)):
             await asyncio.sleep(0.05)
     return pids
@@ -833,12 +839,10 @@ async def test_cancelling_a_run_kills_its_process_group(
     task = asyncio.create_task(run_tool("ffmpeg", argv))
     pids = await _wait_for_pids(str(output))
 
-    started = time.monotonic()
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-    assert time.monotonic() - started < 3.0
+    done, _ = await asyncio.wait([task], timeout=KILLED_WITHIN)
+    assert done, f"still running {KILLED_WITHIN:.0f} s after it was cancelled"
+    assert task.cancelled()
     assert _pids_running(str(output)) == []
     for pid in pids:
         with pytest.raises(ProcessLookupError):
@@ -854,12 +858,10 @@ async def test_cancelling_package_hls_stops_every_encode(
     )
     await _wait_for_pids(str(work_dir))
 
-    started = time.monotonic()
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-    assert time.monotonic() - started < 3.0
+    done, _ = await asyncio.wait([task], timeout=KILLED_WITHIN)
+    assert done, f"still running {KILLED_WITHIN:.0f} s after it was cancelled"
+    assert task.cancelled()
     assert _pids_running(str(work_dir)) == []
 
 
@@ -885,14 +887,14 @@ def test_tools_die_with_a_sigkilled_worker(binaries: MediaBinaries, tmp_path: Pa
         return [pid for pid in _pids_running(str(output)) if pid != parent.pid]
 
     try:
-        deadline = time.monotonic() + 20.0
+        deadline = time.monotonic() + scaled(20.0)
         while not encoders():
             assert time.monotonic() < deadline, "ffmpeg did not start"
             assert parent.poll() is None, "the parent exited early"
             time.sleep(0.05)
         parent.kill()
         parent.wait(10)
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + scaled(5.0)
         while encoders() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert encoders() == [], "ffmpeg outlived the worker that started it"

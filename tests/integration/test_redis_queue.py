@@ -14,6 +14,7 @@ import redis.asyncio
 from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
+from tests.support.deadlines import scaled
 from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.redis import RedisTaskQueue, create_redis_client
@@ -24,6 +25,10 @@ pytestmark = pytest.mark.redis
 
 WEIGHTS = {"critical": 6, "default": 3}
 LEASE_SECONDS = 30.0
+# A waiter that an enqueue wakes returns within WAKE_WITHIN; its max_wait is far longer,
+# so returning in time means it was woken, not that it gave up.
+WAKE_WITHIN = scaled(5.0)
+MAX_WAIT = 3 * WAKE_WITHIN
 
 
 def task(task_id: str, queue: str = "default", *, max_retry: int = 3) -> Task:
@@ -248,17 +253,17 @@ async def test_a_closed_port_raises_queue_unavailable_without_the_url(
 
 
 async def test_an_enqueue_wakes_the_waiter_of_its_own_queue_only(queue: RedisTaskQueue) -> None:
-    large_waiter = asyncio.create_task(queue.wait_for_work(["video:large"], max_wait=10.0))
-    normal_waiter = asyncio.create_task(queue.wait_for_work(["critical", "default"], 10.0))
+    large_waiter = asyncio.create_task(queue.wait_for_work(["video:large"], max_wait=MAX_WAIT))
+    normal_waiter = asyncio.create_task(queue.wait_for_work(["critical", "default"], MAX_WAIT))
     await asyncio.sleep(0.05)
 
     await queue.enqueue(task("t-1", "default"))
 
-    await asyncio.wait_for(normal_waiter, timeout=2.0)
+    await asyncio.wait_for(normal_waiter, timeout=WAKE_WITHIN)
     await asyncio.sleep(0.05)
     assert not large_waiter.done(), "a wake-up for 'default' reached the 'video:large' waiter"
     await queue.enqueue(task("large-1", "video:large"))
-    await asyncio.wait_for(large_waiter, timeout=2.0)
+    await asyncio.wait_for(large_waiter, timeout=WAKE_WITHIN)
 
 
 async def test_a_due_retry_counts_as_work_for_wait_for_work(
@@ -271,7 +276,7 @@ async def test_a_due_retry_counts_as_work_for_wait_for_work(
     assert result.retry_at is not None
     clock.advance((result.retry_at - clock.now()).total_seconds())
 
-    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=10.0), timeout=2.0)
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=MAX_WAIT), timeout=WAKE_WITHIN)
 
 
 # --- scripts ---------------------------------------------------------------------------------
@@ -293,4 +298,4 @@ async def test_scripts_are_loaded_again_after_a_script_flush(
 
     [stats] = await queue.stats()
     assert (stats.pending, stats.active) == (1, 0)
-    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=10.0), timeout=2.0)
+    await asyncio.wait_for(queue.wait_for_work(["default"], max_wait=MAX_WAIT), timeout=WAKE_WITHIN)

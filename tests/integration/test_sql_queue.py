@@ -19,6 +19,7 @@ from attrs import frozen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.databases import database_url_for, emptied_engine
+from tests.support.deadlines import scaled
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.sql import SqlTaskQueue, create_engine
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
@@ -28,7 +29,7 @@ TASKS = 200
 WEIGHTS = {"critical": 6, "default": 3}
 LEASE_SECONDS = 60.0
 # Generous: a deadlock shows up as this timeout, not as a hung run.
-RUN_TIMEOUT_SECONDS = 120.0
+RUN_TIMEOUT_SECONDS = scaled(120.0)
 
 
 @frozen

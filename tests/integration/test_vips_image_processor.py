@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import resource
 import struct
 import time
@@ -313,13 +312,12 @@ async def test_decompression_bomb_refused_from_the_header(
     processor: PyvipsImageProcessor, sources: dict[str, bytes]
 ) -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
 
     with pytest.raises(UnprocessableImage, match=r"^image exceeds the pixel limit$"):
         await processor.transform(sources["bomb"], transform(WEBP, 100))
 
-    assert time.perf_counter() - started < 1.0
-    # Decoding even one full scanline pass would need 7.5 GB; the header needs nothing.
+    # Memory, not wall time, shows nothing was decoded: even one full scanline pass would
+    # need 7.5 GB; the header needs nothing.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 64 * 1024
 
 
@@ -450,17 +448,16 @@ async def test_event_loop_keeps_ticking_during_a_large_transform(
         await asyncio.sleep(0.02)
         started = time.perf_counter()
         rendition = await processor.transform(large, transform(PNG))
-        duration = time.perf_counter() - started
+        finished = time.perf_counter()
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    gaps = [b - a for a, b in itertools.pairwise(ticks) if a >= started]
+    # A transform that blocked the loop would let no tick in until it returned; however
+    # slow the machine, the ticker runs while the transform does.
     assert (rendition.width, rendition.height) == (2000, 1500)
-    assert duration > 0.1  # large enough that a blocked loop would show
-    assert len(gaps) >= 5
-    assert max(gaps) < duration / 2
+    assert sum(1 for tick in ticks if started < tick < finished) >= 3
 
 
 async def test_closed_processor_refuses_work(sources: dict[str, bytes]) -> None:

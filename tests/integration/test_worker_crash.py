@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import emptied_engine
+from tests.support.deadlines import scaled
 from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.redis import RedisTaskQueue
 from vylux_adapters.sql import SqlJobStore
@@ -34,7 +35,8 @@ def start_worker(args: list[str]) -> subprocess.Popen[bytes]:
 
 
 async def wait_for(predicate: object, seconds: float) -> None:
-    async with asyncio.timeout(seconds):
+    """Until ``predicate()`` holds; ``seconds`` is for an idle machine and is scaled."""
+    async with asyncio.timeout(scaled(seconds)):
         while not await predicate():  # type: ignore[operator]
             await asyncio.sleep(0.1)
 
@@ -77,10 +79,12 @@ async def test_killed_worker_task_completes_exactly_once(
             await queue.enqueue(task_for_job(created.job))
             args = ["--database-url", postgres_url, "--log", str(log), *backend_args]
 
-            first = start_worker(args)
+            # The first worker's task outlasts any wait for its "start": the kill always
+            # lands mid-task, however slowly this test gets to see that line.
+            first = start_worker([*args, "--task-seconds", "600"])
             try:
                 await wait_for(lambda: _logged(log, "start"), 30)
-                first.send_signal(signal.SIGKILL)  # mid-task: it sleeps 3 s
+                first.send_signal(signal.SIGKILL)
                 first.wait(10)
             finally:
                 first.kill()

@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.deadlines import scaled
 from tests.support.media import make_clip, make_still
 from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server
@@ -60,7 +61,9 @@ CLAIM_KEY = "vylux-e2e:claim"
 CLAIM_TTL_SECONDS = 1800
 RECOVERED_LOG = "from a lost worker"
 FAILED_ATTEMPT_LOG = " failed ("  # JobRunner: "job <id> attempt <n> failed (<outcome>): ..."
-FREEZE_SETTLE_SECONDS = 0.1
+# After SIGSTOP, Redis still has to run the commands the worker had already sent; on a
+# busy machine that takes longer than on an idle one.
+FREEZE_SETTLE_SECONDS = scaled(0.1)
 QUEUE_PREFIX = "vylux"  # bootstrap's RedisTaskQueue uses the default prefix
 
 
@@ -122,6 +125,7 @@ class Kill:
     processing: frozenset[str]  # job ids the database showed running just before
     leased: frozenset[str]  # task ids the queue showed leased to it just before
     children: tuple[int, ...]  # the worker's tool processes (ffmpeg, packager) then
+    unmarked: frozenset[str]  # jobs whose webhook row was still pending then
 
 
 class WorkerProcess:
@@ -257,9 +261,18 @@ class Run:
             return frozenset(str(row[0]) for row in rows.all())
 
     async def wait_until_processing(self, *, since: datetime, seconds: float) -> None:
-        async with asyncio.timeout(seconds):
+        """``seconds`` is for an idle machine and is scaled."""
+        async with asyncio.timeout(scaled(seconds)):
             while not await self.processing(since):
                 await asyncio.sleep(0.05)
+
+    async def unmarked_deliveries(self) -> frozenset[str]:
+        """Jobs whose webhook row is still pending: not sent yet, or sent and not yet
+        marked sent (what a kill at that moment turns into a second delivery)."""
+        query = text("SELECT job_id FROM webhook_deliveries WHERE status = 'pending'")
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return frozenset(str(row[0]) for row in rows.all())
 
     async def leases_of(self, pid: int) -> frozenset[str]:
         """Task ids leased to the worker process ``pid`` (bootstrap's worker id)."""
@@ -274,8 +287,9 @@ class Run:
         return frozenset(leased)
 
     async def kill_worker(self, *, since: datetime, seconds: float) -> Kill:
-        """SIGKILL the worker now or, if it holds no task right now, as soon as it does."""
-        async with asyncio.timeout(seconds):
+        """SIGKILL the worker now or, if it holds no task right now, as soon as it does
+        (``seconds``, for an idle machine, is scaled)."""
+        async with asyncio.timeout(scaled(seconds)):
             while True:
                 # Frozen first, so what it holds can be read without racing its next
                 # dequeue; commands it had already sent get a moment to land in Redis.
@@ -287,7 +301,11 @@ class Run:
                 self.worker.thaw()
                 await asyncio.sleep(0.05)
         processing = await self.processing(since)
-        kill = Kill(time.monotonic(), self.worker.pid, processing, leased, self.worker.children())
+        unmarked = await self.unmarked_deliveries()
+        kill = Kill(
+            time.monotonic(), self.worker.pid, processing, leased, self.worker.children(),
+            unmarked,
+        )  # fmt: skip
         self.worker.kill()
         self.kills.append(kill)
         return kill

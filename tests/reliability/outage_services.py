@@ -31,6 +31,7 @@ import psycopg
 import redis
 from attrs import define, field
 
+from tests.support.deadlines import scaled
 from tests.support.seaweedfs import (
     PORT_COUNT,
     S3Server,
@@ -44,7 +45,7 @@ from tests.support.seaweedfs import (
     weed_binary,
 )
 
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = scaled(20.0)
 STOP_GRACE = 3.0
 
 

@@ -2,7 +2,8 @@
 profile: libvips, local directories, SQLite), in-process:
 
 * decompression bombs (a PNG, JPEG and GIF declaring gigapixels in a few hundred bytes)
-  are refused from the header in well under a second, with bounded memory;
+  are refused from the header, with bounded memory (the RSS bound is what proves that
+  nothing was decoded; wall time proves nothing on a busy machine);
 * a GIF or WebP of more frames than the limit is refused before decoding them;
 * SVG is a blocked loader; with SVG enabled (``allow_untrusted_loaders``) librsvg
   neither fetches nor reads anything external: entities, ``<image>``, XInclude, CSS
@@ -21,7 +22,6 @@ import base64
 import socket
 import struct
 import threading
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,6 +31,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from tests.reliability.embedded_server import EmbeddedServer, embedded_server
+from tests.support.deadlines import scaled
 from tests.support.rss import RssGrowth
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_core.errors import UnprocessableImage
@@ -43,7 +44,6 @@ pytestmark = [pytest.mark.reliability]
 W100 = ImageOptions(width=100)
 # Decoding any of the bombs would take gigabytes; the header alone needs nothing.
 BOMB_RSS_BUDGET = 64 << 20
-BOMB_SECONDS = 1.0
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def animation(frames: int, save: str) -> bytes:
         pytest.param("bomb.gif", lambda: gif_declaring(65_535), id="gif-65535x65535"),
     ],
 )
-async def test_decompression_bomb_is_refused_fast_with_bounded_memory(
+async def test_decompression_bomb_is_refused_from_the_header_with_bounded_memory(
     server: EmbeddedServer, name: str, build: object
 ) -> None:
     data = build()  # type: ignore[operator]
@@ -111,16 +111,13 @@ async def test_decompression_bomb_is_refused_fast_with_bounded_memory(
     await server.client.get("/healthz")  # first-request costs out of the measurement
 
     with RssGrowth() as rss:
-        started = time.perf_counter()
         response = await server.client.get(path)
-        elapsed = time.perf_counter() - started
 
     assert len(data) < 1024
     assert (response.status_code, response.json()) == (
         422,
         {"message": "image exceeds the pixel limit"},
     )
-    assert elapsed < BOMB_SECONDS
     assert rss.growth < BOMB_RSS_BUDGET
 
 
@@ -339,7 +336,7 @@ async def test_job_with_a_source_outside_the_store_fails_without_reading_it(
     assert response.status_code == 202  # sources are opaque; thumbnails have no preflight
     job_id = response.json()["job_id"]
 
-    async with server.worker(), asyncio.timeout(30):
+    async with server.worker(), asyncio.timeout(scaled(30.0)):
         while not (job := await server.runtime.jobs.get(job_id)).status.is_terminal:
             await asyncio.sleep(0.05)
 

@@ -12,8 +12,8 @@ would show as tens of MiB here.
 
 The server is a child process rather than an app in the test process so that its RSS
 is its own, not pytest's, and so that it is exactly what ``bench/load.py`` measures.
-Nothing here depends on throughput: the only timing assumption is that a few seconds
-give each scenario some tens of requests.
+Nothing here depends on throughput: a few seconds give each scenario tens of requests
+on an idle machine, but on a busy one it is enough that every connection got answers.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ HOT_ROUNDS = 4
 # of requests (5 000 on a busy 2-core machine): a leak of a few KiB per request exceeds
 # this (2 KiB per response, injected, measured 10.4 MiB).
 HOT_RSS_TOLERANCE = 8 * MIB
-MIN_REQUESTS = 10
+# A hung server answers nothing; a busy one answers slowly. Throughput is bench/'s.
+MIN_REQUESTS = CONNECTIONS
 
 
 @pytest.fixture(scope="module")

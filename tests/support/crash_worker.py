@@ -24,7 +24,9 @@ from vylux_core.job import Job, JobType
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.worker import JobRunner, LeaseRecoverer, ProgressReporter
 
-LEASE_SECONDS = 2.0
+# Heartbeats every 0.5 s: a live worker keeps its lease through a stall of 3.5 s on a
+# busy machine, and a killed one's task comes back after 4 s.
+LEASE_SECONDS = 4.0
 
 
 def slow_handler(log: Path, seconds: float) -> Any:

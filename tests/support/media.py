@@ -17,10 +17,11 @@ from typing import Any
 
 import pyvips  # type: ignore[import-untyped]
 
+from tests.support.deadlines import scaled
 from vylux_adapters.media import MediaBinaries
 
 # A tool that has not answered by then is stuck, not slow: every clip here is tiny.
-TOOL_TIMEOUT_SECONDS = 120.0
+TOOL_TIMEOUT_SECONDS = scaled(120.0)
 # Debian's ffmpeg, also built with dav1d: the fallback when the configured one is not.
 SYSTEM_FFMPEG = Path("/usr/bin/ffmpeg")
 

@@ -27,6 +27,7 @@ from attrs import field, frozen
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tests.support.deadlines import scaled
 from tests.support.services import service_unavailable
 from vylux_adapters.s3 import S3BucketSettings, S3Clients, S3Tuning, build_clients
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = scaled(20.0)
 STOP_GRACE = 3.0
 REGION = "us-east-1"
 # master, volume, filer, s3, admin, then the gRPC port of each, in that order.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
+from tests.support.deadlines import scaled
 from vylux_core.errors import StorageUnavailable
 from vylux_core.services.readiness import Probe, ReadinessService
 
@@ -49,21 +49,27 @@ async def test_failing_and_hanging_probes_are_named_in_configured_order(
 ) -> None:
     service = ReadinessService(probes=dict(zip(NAMES, outcomes, strict=True)), timeout=0.1)
 
-    started = time.monotonic()
-    failing = await service.failing()
-    elapsed = time.monotonic() - started
+    async with asyncio.timeout(scaled(5.0)):  # a hanging probe does not hang the check
+        failing = await service.failing()
 
     assert failing == want
-    assert elapsed < 1.0  # one shared deadline (~0.1 s), not one per probe, and no hang
 
 
 async def test_probes_run_concurrently() -> None:
-    # Run one after another these would need 0.24 s, past the 0.1 s deadline.
-    async def takes_80ms() -> None:
-        await asyncio.sleep(0.08)
+    # Each probe answers only once all three have started. Run one after another, the
+    # first two would wait out the deadline and be named as failing.
+    started = 0
+    all_started = asyncio.Event()
+
+    async def waits_for_the_others() -> None:
+        nonlocal started
+        started += 1
+        if started == 3:
+            all_started.set()
+        await all_started.wait()
 
     service = ReadinessService(
-        probes={"a": takes_80ms, "b": takes_80ms, "c": takes_80ms}, timeout=0.1
+        probes=dict.fromkeys(["a", "b", "c"], waits_for_the_others), timeout=scaled(5.0)
     )
     assert await service.failing() == []
 

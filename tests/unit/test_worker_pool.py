@@ -7,6 +7,7 @@ import asyncio
 import random
 from typing import Any
 
+from tests.support.deadlines import scaled
 from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
@@ -71,7 +72,7 @@ class Harness:
 
 
 async def wait_until(predicate: Any) -> None:
-    async with asyncio.timeout(5.0):
+    async with asyncio.timeout(scaled(5.0)):
         while not await predicate():
             await asyncio.sleep(0.02)
 
@@ -108,17 +109,20 @@ async def test_heartbeats_keep_a_task_longer_than_its_lease() -> None:
     async def long_task(job: Job, progress: ProgressReporter) -> Any:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(1.2)  # three times the 0.4 s lease
+        await asyncio.sleep(2.5)  # two and a half times the lease
         return {}
 
-    harness = Harness(long_task)
+    # Heartbeats every 0.1 s keep a 1 s lease: only a loop stalled for most of a second
+    # (far beyond a busy machine's scheduling) would let it lapse.
+    harness = Harness(long_task, lease_seconds=1.0)
     recoverer = LeaseRecoverer(consumer=harness.queue, jobs=harness.jobs, clock=harness.clock)
     await harness.submit("job-1")
     runner = asyncio.create_task(harness.pool.run())
     recovered = 0
-    for _ in range(12):
-        await asyncio.sleep(0.1)
-        recovered += await recoverer.tick()
+    async with asyncio.timeout(scaled(10.0)):
+        while not await _is(harness, "job-1", JobStatus.COMPLETED):
+            await asyncio.sleep(0.1)
+            recovered += await recoverer.tick()
     await wait_until(lambda: _is(harness, "job-1", JobStatus.COMPLETED))
     harness.pool.stop()
     await runner
@@ -287,9 +291,12 @@ async def test_database_outage_hands_tasks_back_uncounted_and_backs_off() -> Non
     for job_id in ids:
         await harness.submit(job_id)
     harness.outage.down = True
+    down_at = asyncio.get_running_loop().time()
     runner = asyncio.create_task(harness.pool.run())
     await asyncio.sleep(1.0)
+    await wait_until(lambda: _refused_at_least(harness, 5))
     refused_during_outage = harness.outage.refused
+    down_for = asyncio.get_running_loop().time() - down_at
     harness.outage.down = False
 
     async def all_done() -> bool:
@@ -298,14 +305,19 @@ async def test_database_outage_hands_tasks_back_uncounted_and_backs_off() -> Non
     await wait_until(all_done)
     harness.pool.stop()
     await runner
-    # Two slots, a 0.2 s pause after each refusal: about ten tries in a second, not a
-    # tight loop (and not one try per task before stranding it, either).
-    assert 5 <= refused_during_outage <= 2 * (1.0 / 0.2 + 2), refused_during_outage
+    # Two slots, a 0.2 s pause after each refusal: at most ten tries a second however long
+    # the outage lasted on this machine, not a tight loop (and not one try per task before
+    # stranding it, either). A slow machine only makes fewer tries.
+    assert 5 <= refused_during_outage <= 2 * (down_for / 0.2 + 2), (refused_during_outage, down_for)
     assert [(await harness.jobs.get(job_id)).error for job_id in ids] == [None] * 5
 
 
 async def _is(harness: Harness, job_id: str, status: JobStatus) -> bool:
     return await harness.statuses(job_id) == [status]
+
+
+async def _refused_at_least(harness: Harness, count: int) -> bool:
+    return harness.outage.refused >= count
 
 
 async def test_an_attempt_continues_the_trace_its_task_was_submitted_under() -> None:
