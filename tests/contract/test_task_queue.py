@@ -281,7 +281,11 @@ async def test_dequeue_many_fills_the_limit_from_several_queues(queue: QueueAdap
 
 
 async def test_weights_set_the_share_of_each_queue(queue: QueueAdapter) -> None:
-    rounds = 10_000
+    # 2 000 rounds put the critical share's standard deviation near 0.0105, so the
+    # 0.04 tolerance is 3.8 of them (a false failure about once in 7 000 runs) while
+    # still telling 6:3 from even weights (0.5) by far; more rounds cost minutes on
+    # PostgreSQL under load.
+    rounds = 2_000
     for name in WEIGHTS:
         await queue.enqueue(task(f"{name}-0", name))
     served: Counter[str] = Counter()
@@ -290,11 +294,11 @@ async def test_weights_set_the_share_of_each_queue(queue: QueueAdapter) -> None:
         lease = await take(queue, weights=WEIGHTS)
         served[lease.task.queue] += 1
         # Handed back, so that both queues are never empty: only the weights decide. One
-        # call instead of ack + enqueue keeps 10 000 rounds quick on the SQL adapters.
+        # call instead of ack + enqueue keeps the rounds quick on the SQL adapters.
         await queue.release(lease)
 
     share = served["critical"] / rounds
-    assert share == pytest.approx(6 / 9, abs=0.03), f"critical share {share:.3f}"
+    assert share == pytest.approx(6 / 9, abs=0.04), f"critical share {share:.3f}"
 
 
 # --- leases --------------------------------------------------------------------------------------
