@@ -122,9 +122,12 @@ async def test_wrong_method_on_api_route_needs_no_key(world: World) -> None:
 
 
 async def test_last_param_swallows_slashes(world: World) -> None:
-    key = await world.client.get("/api/key/a/b")  # matched: the key route asks for a token
+    # /api/key/:hash/clearkey continues after :hash, so (as in Echo's tree) the key
+    # route's hash stops at a slash now (docs/differences.md D48); /api/media/:hash
+    # still swallows the rest.
+    key = await world.client.get("/api/key/a/b")
     media = await world.client.delete("/api/media/a/b", headers=API)  # matched: bad hash
-    assert (key.status_code, key.text) == (401, "Unauthorized")
+    assert key.status_code == 404
     assert media.status_code == 400
     assert media.json()["message"].startswith("hash must be")
 
