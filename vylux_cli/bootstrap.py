@@ -341,6 +341,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 body_read_timeout=config.body_read_timeout,
                 cors_allowed_origins=config.cors_allowed_origins,
                 stream_cors_allowed_origins=config.stream_cors_allowed_origins,
+                dashboard_enabled=config.dashboard_enabled,
             ),
         )
     finally:

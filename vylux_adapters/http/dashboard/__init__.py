@@ -1,0 +1,65 @@
+"""The operator dashboard at ``/dashboard``: one static page, its script and style.
+
+The page holds no data. Its script asks for the API key (a login form), keeps it in the
+tab's ``sessionStorage`` and calls the JSON API with it in ``X-API-Key``, so every piece of
+data and every action is checked by the same ``ApiKeyMiddleware`` as any API client, and a
+cross-site form cannot act: no cookie carries the key and a foreign page cannot set the
+header. Everything the script shows goes through ``textContent``, and the
+Content-Security-Policy allows only this origin's own script and style (no inline code),
+so a job's error text or results cannot run as markup.
+
+Assets are files of this package, served by Vylux itself: the machines it runs on may
+have no route to a CDN.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+# Only this origin's files; media may come from blob: URLs for players that use MSE.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+# Asset name -> media type; a fixed list, so a path never reaches the file system.
+ASSETS = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+
+
+def _read(name: str) -> bytes:
+    return resources.files(__package__).joinpath("static", name).read_bytes()
+
+
+class DashboardRoutes:
+    """``GET /dashboard`` and ``GET /dashboard/static/{name}``; files are read once."""
+
+    def __init__(self) -> None:
+        self._page = _read("index.html")
+        self._assets = {name: _read(name) for name in ASSETS}
+
+    async def page(self, request: Request) -> Response:
+        return Response(
+            self._page, media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS
+        )
+
+    async def asset(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = self._assets.get(name)
+        if body is None:
+            return Response(
+                "no such dashboard asset", status_code=404, media_type="text/plain; charset=utf-8"
+            )
+        return Response(body, media_type=ASSETS[name], headers=_SECURITY_HEADERS)
