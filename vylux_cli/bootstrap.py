@@ -324,6 +324,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             jobs=runtime.job_service,
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
+            queue=runtime.queue,
             # With METRICS_PORT set, /metrics lives on its own listener only
             # (metrics_listener_app) and the API port answers it with 404.
             metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),

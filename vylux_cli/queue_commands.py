@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from vylux_adapters.http.dashboard import QUEUE_STATES, queue_stats_view
 from vylux_cli import bootstrap
 from vylux_cli.config import Config
 from vylux_cli.operator_support import RejectedError, console, load_config, run
@@ -17,7 +18,7 @@ from vylux_core.errors import JobNotFound, VyluxError
 from vylux_core.job import JobStatus
 from vylux_core.task import ArchivedTask, QueueStats
 
-_STATES = ("pending", "active", "scheduled", "retry", "archived")
+_STATES = QUEUE_STATES
 
 
 @click.group()
@@ -39,7 +40,9 @@ def stats(as_json: bool) -> None:
     """
     rows = run(_stats(load_config()))
     if as_json:
-        click.echo(json.dumps([_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]))
+        click.echo(
+            json.dumps([queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)])
+        )
         return
     out = console()
     if not rows:
@@ -55,13 +58,6 @@ def stats(as_json: bool) -> None:
         oldest = age(row.oldest_pending_age_seconds) if row.pending else "-"
         table.add_row(escape(row.queue), *counts, oldest)
     out.print(table)
-
-
-def _stats_view(row: QueueStats) -> dict[str, object]:
-    view: dict[str, object] = {"queue": row.queue}
-    view.update({state: getattr(row, state) for state in _STATES})
-    view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
-    return view
 
 
 async def _stats(config: Config) -> list[QueueStats]:

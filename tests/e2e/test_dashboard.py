@@ -9,6 +9,7 @@ browser is ever downloaded. Every wait is on a condition with a generous deadlin
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,6 +135,14 @@ def test_the_page_holds_no_data_and_forbids_foreign_code(vylux: VyluxServer) -> 
     assert httpx.get(f"{vylux.base_url}/dashboard/static/x.js", timeout=30.0).status_code == 404
 
 
+def test_the_queue_view_needs_the_key(vylux: VyluxServer) -> None:
+    url = f"{vylux.base_url}/dashboard/api/queues"
+    assert httpx.get(url, timeout=30.0).status_code == 401
+    answer = httpx.get(url, headers={"X-API-Key": API_KEY}, timeout=30.0)
+    assert answer.status_code == 200
+    assert isinstance(answer.json()["queues"], list)
+
+
 def test_a_wrong_key_is_refused(vylux: VyluxServer, page: Page) -> None:
     log_in(page, vylux, key="not-the-key")
     expect(page.locator("#login-error")).to_contain_text("Login failed")
@@ -152,6 +161,9 @@ def test_a_submitted_job_progresses_to_completed(
     expect(row.locator("progress")).to_have_attribute("value", "100")
     row.locator("button.link").click()
     expect(page.locator("#detail-json")).to_contain_text('"results"')
+    # The queue view lists the queue the job went through, with its depth per state.
+    pending = page.locator("#queue-rows td[data-state=pending]")
+    expect(pending.first).to_have_text(re.compile(r"^\d+$"))
     page.screenshot(path=str(tmp_path / "dashboard.png"))
 
 

@@ -138,15 +138,17 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
     ]
     if settings.dashboard_enabled:
-        routes += dashboard_routes(layers)
+        routes += dashboard_routes(layers, services)
     return routes
 
 
-def dashboard_routes(layers: _Layers) -> list[Route]:
+def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
     """The page and its assets need no key: they hold no data. The data comes from the
-    ``/api`` routes above, which check the key the page's script sends."""
-    dashboard = DashboardRoutes()
+    ``/api`` routes above and the dashboard's own queue view, which check the key the
+    page's script sends."""
+    dashboard = DashboardRoutes(queue=services.queue)
     return [
+        Route(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
         Route(
             template="/dashboard",
             methods={"GET": layers.plain(dashboard.page, Family.SYSTEM)},

@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services import (
     DeliveryService,
     ImageService,
@@ -34,4 +35,6 @@ class HttpServices:
     readiness: ReadinessService
     rate_limiter: RateLimiter
     metrics_app: ASGIApp | None = None
+    # Read by the dashboard's queue view only; without it the view shows no queues.
+    queue: TaskQueue | None = None
     extra_middleware: Sequence[Middleware] = ()

@@ -17,7 +17,10 @@ from __future__ import annotations
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+
+from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.task import QueueStats
 
 # Only this origin's files; media may come from blob: URLs for players that use MSE.
 CONTENT_SECURITY_POLICY = (
@@ -46,7 +49,8 @@ def _read(name: str) -> bytes:
 class DashboardRoutes:
     """``GET /dashboard`` and ``GET /dashboard/static/{name}``; files are read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, queue: TaskQueue | None) -> None:
+        self._queue = queue
         self._page = _read("index.html")
         self._assets = {name: _read(name) for name in ASSETS}
 
@@ -63,3 +67,23 @@ class DashboardRoutes:
                 "no such dashboard asset", status_code=404, media_type="text/plain; charset=utf-8"
             )
         return Response(body, media_type=ASSETS[name], headers=_SECURITY_HEADERS)
+
+    async def queues(self, request: Request) -> Response:
+        """Depth per state and the oldest pending task's wait, per queue (as
+        ``vylux-cli queue stats --json``)."""
+        rows = [] if self._queue is None else await self._queue.stats()
+        return JSONResponse(
+            {"queues": [queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]},
+            headers=_SECURITY_HEADERS,
+        )
+
+
+QUEUE_STATES = ("pending", "active", "scheduled", "retry", "archived")
+
+
+def queue_stats_view(row: QueueStats) -> dict[str, object]:
+    """One queue's counts; the oldest pending age is null when nothing is pending."""
+    view: dict[str, object] = {"queue": row.queue}
+    view.update({state: getattr(row, state) for state in QUEUE_STATES})
+    view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
+    return view

@@ -116,22 +116,60 @@ async function refresh(append) {
   document.getElementById("more").hidden = !cursor;
 }
 
+function age(seconds) {
+  if (seconds === null || seconds === undefined) return "-";
+  const whole = Math.floor(seconds);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor(whole / 60) % 60).padStart(2, "0")}m`;
+}
+
+async function refreshQueues() {
+  let body;
+  try {
+    body = await api("/dashboard/api/queues");
+  } catch (error) {
+    showError(`queues: ${error.message}`);
+    return;
+  }
+  const rows = document.getElementById("queue-rows");
+  rows.replaceChildren();
+  for (const queue of body.queues) {
+    const tr = el("tr");
+    tr.dataset.queue = queue.queue;
+    tr.append(el("td", queue.queue));
+    for (const state of ["pending", "active", "scheduled", "retry", "archived"]) {
+      const cell = el("td", queue[state]);
+      cell.dataset.state = state;
+      tr.append(cell);
+    }
+    tr.append(el("td", age(queue.oldest_pending_age_seconds)));
+    rows.append(tr);
+  }
+}
+
+async function refreshAll() {
+  await Promise.all([refresh(), refreshQueues()]);
+}
+
 function schedule() {
   clearTimeout(timer);
-  timer = setTimeout(async () => { await refresh(); schedule(); }, POLL_MS);
+  timer = setTimeout(async () => { await refreshAll(); schedule(); }, POLL_MS);
 }
 
 function showJobs() {
   document.getElementById("login").hidden = true;
   document.getElementById("jobs").hidden = false;
+  document.getElementById("queues").hidden = false;
   document.getElementById("logout").hidden = false;
-  refresh().then(schedule);
+  refreshAll().then(schedule);
 }
 
 function logout(reason) {
   sessionStorage.removeItem(KEY_NAME);
   clearTimeout(timer);
   document.getElementById("jobs").hidden = true;
+  document.getElementById("queues").hidden = true;
   document.getElementById("logout").hidden = true;
   document.getElementById("login").hidden = false;
   document.getElementById("login-error").textContent = reason || "";
