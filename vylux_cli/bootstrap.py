@@ -70,6 +70,7 @@ from vylux_core.services import (
     KeyService,
     ReadinessService,
 )
+from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.signing import UrlSigner
 from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
 from vylux_core.worker.attempt_outputs import RecordingObjectStore
@@ -325,6 +326,9 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
             queue=runtime.queue,
+            archived_tasks=ArchivedTasks(
+                queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service
+            ),
             # With METRICS_PORT set, /metrics lives on its own listener only
             # (metrics_listener_app) and the API port answers it with 404.
             metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),

@@ -135,12 +135,25 @@ def test_the_page_holds_no_data_and_forbids_foreign_code(vylux: VyluxServer) -> 
     assert httpx.get(f"{vylux.base_url}/dashboard/static/x.js", timeout=30.0).status_code == 404
 
 
-def test_the_queue_view_needs_the_key(vylux: VyluxServer) -> None:
+def test_the_queue_views_need_the_key(vylux: VyluxServer) -> None:
     url = f"{vylux.base_url}/dashboard/api/queues"
     assert httpx.get(url, timeout=30.0).status_code == 401
     answer = httpx.get(url, headers={"X-API-Key": API_KEY}, timeout=30.0)
     assert answer.status_code == 200
     assert isinstance(answer.json()["queues"], list)
+    requeue = httpx.post(
+        f"{vylux.base_url}/dashboard/api/archived/nosuchtask/requeue", timeout=30.0
+    )
+    assert requeue.status_code == 401
+    refused = httpx.post(
+        f"{vylux.base_url}/dashboard/api/archived/nosuchtask/requeue",
+        headers={"X-API-Key": API_KEY},
+        timeout=30.0,
+    )
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"message": "the queue holds no such task"},
+    )
 
 
 def test_a_wrong_key_is_refused(vylux: VyluxServer, page: Page) -> None:
@@ -195,3 +208,29 @@ def test_retry_a_failed_job(vylux: VyluxServer, page: Page) -> None:
         has=page.locator("td", has_text="dashfailed01")
     )
     expect(retries).to_have_count(2)
+
+
+def test_requeue_and_delete_archived_tasks(vylux: VyluxServer, page: Page) -> None:
+    log_in(page, vylux)
+    body = {"type": "video:cover", "source": NOT_VIDEO_SOURCE}
+    requeue_id = submit(vylux, {**body, "hash": "dasharchive01"})
+    delete_id = submit(vylux, {**body, "hash": "dasharchive02"})
+    to_requeue = page.locator(f'#archived-rows tr[data-task-id="{requeue_id}"]')
+    to_delete = page.locator(f'#archived-rows tr[data-task-id="{delete_id}"]')
+    expect(to_requeue).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    expect(to_delete).to_be_visible(timeout=JOB_TIMEOUT_MS)
+
+    # The failed job runs again as a new job (as `vylux-cli queue archived --requeue`).
+    to_requeue.locator("button.action-requeue").click()
+    expect(to_requeue).to_have_count(0)
+    expect(page.locator("#jobs-error")).to_have_text("")
+    jobs = page.locator("#job-rows tr").filter(has=page.locator("td", has_text="dasharchive01"))
+    expect(jobs).to_have_count(2)
+
+    to_delete.locator("button.action-delete").click()
+    expect(to_delete).to_have_count(0)
+    expect(page.locator("#jobs-error")).to_have_text("")
+    listed = httpx.get(
+        f"{vylux.base_url}/dashboard/api/archived", headers={"X-API-Key": API_KEY}, timeout=30.0
+    ).json()["tasks"]
+    assert delete_id not in {task["task_id"] for task in listed}

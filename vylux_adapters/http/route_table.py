@@ -146,9 +146,18 @@ def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
     """The page and its assets need no key: they hold no data. The data comes from the
     ``/api`` routes above and the dashboard's own queue view, which check the key the
     page's script sends."""
-    dashboard = DashboardRoutes(queue=services.queue)
+    dashboard = DashboardRoutes(queue=services.queue, archived_tasks=services.archived_tasks)
     return [
         Route(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
+        Route(template="/dashboard/api/archived", methods={"GET": layers.api(dashboard.archived)}),
+        Route(
+            template="/dashboard/api/archived/:id/requeue",
+            methods={"POST": layers.api(dashboard.requeue)},
+        ),
+        Route(
+            template="/dashboard/api/archived/:queue/:id",
+            methods={"DELETE": layers.api(dashboard.delete_archived)},
+        ),
         Route(
             template="/dashboard",
             methods={"GET": layers.plain(dashboard.page, Family.SYSTEM)},

@@ -17,6 +17,7 @@ from vylux_core.services import (
     KeyService,
     ReadinessService,
 )
+from vylux_core.services.archived_tasks import ArchivedTasks
 
 
 @frozen(kw_only=True)
@@ -37,4 +38,5 @@ class HttpServices:
     metrics_app: ASGIApp | None = None
     # Read by the dashboard's queue view only; without it the view shows no queues.
     queue: TaskQueue | None = None
+    archived_tasks: ArchivedTasks | None = None
     extra_middleware: Sequence[Middleware] = ()

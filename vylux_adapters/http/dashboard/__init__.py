@@ -19,8 +19,11 @@ from importlib import resources
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from vylux_adapters.http.routes.job_views import timestamp
+from vylux_core.errors import Unavailable
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.task import QueueStats
+from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.task import ArchivedTask, QueueStats
 
 # Only this origin's files; media may come from blob: URLs for players that use MSE.
 CONTENT_SECURITY_POLICY = (
@@ -49,8 +52,9 @@ def _read(name: str) -> bytes:
 class DashboardRoutes:
     """``GET /dashboard`` and ``GET /dashboard/static/{name}``; files are read once."""
 
-    def __init__(self, *, queue: TaskQueue | None) -> None:
+    def __init__(self, *, queue: TaskQueue | None, archived_tasks: ArchivedTasks | None) -> None:
         self._queue = queue
+        self._archived_tasks = archived_tasks
         self._page = _read("index.html")
         self._assets = {name: _read(name) for name in ASSETS}
 
@@ -76,6 +80,42 @@ class DashboardRoutes:
             {"queues": [queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]},
             headers=_SECURITY_HEADERS,
         )
+
+    async def archived(self, request: Request) -> Response:
+        """Tasks that ran out of attempts, newest first (as ``vylux-cli queue archived``)."""
+        tasks = await self._archive().archived(None, ARCHIVED_PAGE)
+        return JSONResponse(
+            {"tasks": [archived_view(item) for item in tasks]}, headers=_SECURITY_HEADERS
+        )
+
+    async def requeue(self, request: Request) -> Response:
+        requeued = await self._archive().requeue(request.path_params["id"])
+        body: dict[str, object] = {"task_id": requeued.task_id}
+        if requeued.retry is not None:
+            body["retried_as"] = [job.id for job in requeued.retry.jobs]
+        return JSONResponse(body, headers=_SECURITY_HEADERS)
+
+    async def delete_archived(self, request: Request) -> Response:
+        params = request.path_params
+        await self._archive().delete(params["queue"], params["id"])
+        return Response(status_code=204, headers=_SECURITY_HEADERS)
+
+    def _archive(self) -> ArchivedTasks:
+        if self._archived_tasks is None:
+            raise Unavailable("this server has no queue to inspect")
+        return self._archived_tasks
+
+
+# Per queue; the page lists these (as the CLI's default --limit).
+ARCHIVED_PAGE = 100
+
+
+def archived_view(item: ArchivedTask) -> dict[str, object]:
+    return {
+        "task_id": item.task.id, "queue": item.task.queue, "type": item.task.type,
+        "retried": item.retried, "archived_at": timestamp(item.archived_at),
+        "last_error": item.last_error,
+    }  # fmt: skip
 
 
 QUEUE_STATES = ("pending", "active", "scheduled", "retry", "archived")

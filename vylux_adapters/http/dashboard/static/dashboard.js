@@ -82,7 +82,7 @@ function action(label, job, verb) {
     } catch (error) {
       showError(`${label} ${job.job_id}: ${error.message}`);
     }
-    await refresh();
+    await refreshAll();
   });
   return button;
 }
@@ -148,8 +148,51 @@ async function refreshQueues() {
   }
 }
 
+function archivedAction(label, task, verb, method, path) {
+  const button = el("button", label, `action-${verb}`);
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api(path, method);
+      showError("");
+    } catch (error) {
+      showError(`${label} ${task.task_id}: ${error.message}`);
+    }
+    await refreshAll();
+  });
+  return button;
+}
+
+async function refreshArchived() {
+  let body;
+  try {
+    body = await api("/dashboard/api/archived");
+  } catch (error) {
+    showError(`archived tasks: ${error.message}`);
+    return;
+  }
+  const rows = document.getElementById("archived-rows");
+  rows.replaceChildren();
+  for (const task of body.tasks) {
+    const tr = el("tr");
+    tr.dataset.taskId = task.task_id;
+    tr.append(el("td", task.task_id), el("td", task.queue), el("td", task.type));
+    tr.append(el("td", task.retried), el("td", task.archived_at), el("td", task.last_error));
+    const actions = el("td");
+    const id = encodeURIComponent(task.task_id);
+    actions.append(
+      archivedAction("Requeue", task, "requeue", "POST", `/dashboard/api/archived/${id}/requeue`),
+      archivedAction("Delete", task, "delete", "DELETE",
+        `/dashboard/api/archived/${encodeURIComponent(task.queue)}/${id}`),
+    );
+    tr.append(actions);
+    rows.append(tr);
+  }
+}
+
 async function refreshAll() {
-  await Promise.all([refresh(), refreshQueues()]);
+  await Promise.all([refresh(), refreshQueues(), refreshArchived()]);
 }
 
 function schedule() {
@@ -161,6 +204,7 @@ function showJobs() {
   document.getElementById("login").hidden = true;
   document.getElementById("jobs").hidden = false;
   document.getElementById("queues").hidden = false;
+  document.getElementById("archived").hidden = false;
   document.getElementById("logout").hidden = false;
   refreshAll().then(schedule);
 }
@@ -170,6 +214,7 @@ function logout(reason) {
   clearTimeout(timer);
   document.getElementById("jobs").hidden = true;
   document.getElementById("queues").hidden = true;
+  document.getElementById("archived").hidden = true;
   document.getElementById("logout").hidden = true;
   document.getElementById("login").hidden = false;
   document.getElementById("login-error").textContent = reason || "";
