@@ -326,6 +326,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
             queue=runtime.queue,
+            url_signer=signer,
             archived_tasks=ArchivedTasks(
                 queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service
             ),

@@ -234,3 +234,26 @@ def test_requeue_and_delete_archived_tasks(vylux: VyluxServer, page: Page) -> No
         f"{vylux.base_url}/dashboard/api/archived", headers={"X-API-Key": API_KEY}, timeout=30.0
     ).json()["tasks"]
     assert delete_id not in {task["task_id"] for task in listed}
+
+
+def test_the_media_view_plays_a_stream_and_shows_its_cover(
+    vylux: VyluxServer, page: Page, tmp_path: Path
+) -> None:
+    log_in(page, vylux)
+    cover = submit(vylux, {"type": "video:cover", "hash": "dashmedia01", "source": SHORT_SOURCE})
+    stream = submit(
+        vylux, {"type": "video:transcode", "hash": "dashmedia01", "source": SHORT_SOURCE}
+    )
+    for job_id in (cover, stream):
+        row = page.locator(f'tr[data-job-id="{job_id}"]')
+        expect(row).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
+
+    page.locator(f'tr[data-job-id="{cover}"] button.link').click()
+    picture = page.locator("#images img")
+    expect(picture).to_have_count(1)
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("img => img.naturalWidth") > 0
+
+    page.locator(f'tr[data-job-id="{stream}"] button.link').click()
+    expect(page.locator("#player")).to_have_attribute("data-state", "playing", timeout=60_000)
+    page.screenshot(path=str(tmp_path / "media.png"))

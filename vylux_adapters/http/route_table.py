@@ -146,8 +146,14 @@ def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
     """The page and its assets need no key: they hold no data. The data comes from the
     ``/api`` routes above and the dashboard's own queue view, which check the key the
     page's script sends."""
-    dashboard = DashboardRoutes(queue=services.queue, archived_tasks=services.archived_tasks)
+    dashboard = DashboardRoutes(
+        queue=services.queue,
+        archived_tasks=services.archived_tasks,
+        jobs=services.jobs,
+        signer=services.url_signer,
+    )
     return [
+        Route(template="/dashboard/api/media/:id", methods={"GET": layers.api(dashboard.media)}),
         Route(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
         Route(template="/dashboard/api/archived", methods={"GET": layers.api(dashboard.archived)}),
         Route(

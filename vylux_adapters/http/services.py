@@ -18,6 +18,7 @@ from vylux_core.services import (
     ReadinessService,
 )
 from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.signing import UrlSigner
 
 
 @frozen(kw_only=True)
@@ -39,4 +40,6 @@ class HttpServices:
     # Read by the dashboard's queue view only; without it the view shows no queues.
     queue: TaskQueue | None = None
     archived_tasks: ArchivedTasks | None = None
+    # Signs the dashboard media view's /thumb links.
+    url_signer: UrlSigner | None = None
     extra_middleware: Sequence[Middleware] = ()

@@ -22,7 +22,9 @@ from starlette.responses import JSONResponse, Response
 from vylux_adapters.http.routes.job_views import timestamp
 from vylux_core.errors import Unavailable
 from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.services import JobService
 from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.signing import UrlSigner
 from vylux_core.task import ArchivedTask, QueueStats
 
 # Only this origin's files; media may come from blob: URLs for players that use MSE.
@@ -42,7 +44,12 @@ _SECURITY_HEADERS = {
 ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
+    # hls.js, vendored (see hls.js.LICENSE): Chromium has no HLS of its own.
+    "hls.light.min.js": "text/javascript; charset=utf-8",
+    "hls.js.LICENSE": "text/plain; charset=utf-8",
 }
+# Result keys shown as pictures in the media view.
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif")
 
 
 def _read(name: str) -> bytes:
@@ -52,9 +59,18 @@ def _read(name: str) -> bytes:
 class DashboardRoutes:
     """``GET /dashboard`` and ``GET /dashboard/static/{name}``; files are read once."""
 
-    def __init__(self, *, queue: TaskQueue | None, archived_tasks: ArchivedTasks | None) -> None:
+    def __init__(
+        self,
+        *,
+        queue: TaskQueue | None,
+        archived_tasks: ArchivedTasks | None,
+        jobs: JobService,
+        signer: UrlSigner | None,
+    ) -> None:
         self._queue = queue
         self._archived_tasks = archived_tasks
+        self._jobs = jobs
+        self._signer = signer
         self._page = _read("index.html")
         self._assets = {name: _read(name) for name in ASSETS}
 
@@ -100,6 +116,23 @@ class DashboardRoutes:
         await self._archive().delete(params["queue"], params["id"])
         return Response(status_code=204, headers=_SECURITY_HEADERS)
 
+    async def media(self, request: Request) -> Response:
+        """What a job produced, as links the page can open: the HLS master playlist
+        under ``/stream`` and every image rendition (cover, preview, thumbnails) as a
+        signed ``/thumb`` URL."""
+        job = await self._jobs.get(request.path_params["id"])
+        keys = sorted(set(_result_keys(job.results)))
+        images = [key for key in keys if key.lower().endswith(_IMAGE_SUFFIXES)]
+        body: dict[str, object] = {"job_id": job.id, "hash": job.hash, "hls": None, "images": []}
+        if any(key.endswith("/master.m3u8") for key in keys):
+            body["hls"] = f"/stream/{job.hash}/master.m3u8"
+        if self._signer is not None:
+            signer = self._signer
+            body["images"] = [
+                {"key": key, "url": f"/thumb/{signer.sign_thumb(key)}/{key}"} for key in images
+            ]
+        return JSONResponse(body, headers=_SECURITY_HEADERS)
+
     def _archive(self) -> ArchivedTasks:
         if self._archived_tasks is None:
             raise Unavailable("this server has no queue to inspect")
@@ -127,3 +160,19 @@ def queue_stats_view(row: QueueStats) -> dict[str, object]:
     view.update({state: getattr(row, state) for state in QUEUE_STATES})
     view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
     return view
+
+
+def _result_keys(results: object) -> list[str]:
+    """Every storage key named in a job's results (``key``, ``master_playlist``, at any
+    depth: a ``video:full`` job nests its stages' results)."""
+    found: list[str] = []
+    if isinstance(results, dict):
+        for name, value in results.items():
+            if name in ("key", "master_playlist") and isinstance(value, str):
+                found.append(value)
+            else:
+                found += _result_keys(value)
+    elif isinstance(results, list):
+        for value in results:
+            found += _result_keys(value)
+    return found

@@ -54,7 +54,11 @@ function row(job) {
   const idCell = el("td");
   const show = el("button", job.job_id, "link");
   show.type = "button";
-  show.addEventListener("click", () => { detailId = job.job_id; renderDetail(job); });
+  show.addEventListener("click", () => {
+    detailId = job.job_id;
+    renderDetail(job);
+    showMedia(job);
+  });
   idCell.append(show);
   tr.append(idCell, el("td", job.type), el("td", job.hash));
   tr.append(el("td", job.status, `status status-${job.status}`));
@@ -91,6 +95,53 @@ function renderDetail(job) {
   document.getElementById("detail").hidden = false;
   document.getElementById("detail-id").textContent = job.job_id;
   document.getElementById("detail-json").textContent = JSON.stringify(job, null, 2);
+}
+
+let hls = null;
+
+async function showMedia(job) {
+  const box = document.getElementById("media");
+  const video = document.getElementById("player");
+  const images = document.getElementById("images");
+  if (hls) { hls.destroy(); hls = null; }
+  video.removeAttribute("src");
+  video.dataset.state = "";
+  images.replaceChildren();
+  box.hidden = true;
+  if (job.status !== "completed") return;
+  let media;
+  try {
+    media = await api(`/dashboard/api/media/${encodeURIComponent(job.job_id)}`);
+  } catch (error) {
+    showError(`media of ${job.job_id}: ${error.message}`);
+    return;
+  }
+  for (const image of media.images) {
+    const figure = el("figure");
+    const img = el("img");
+    img.src = image.url;
+    img.alt = image.key;
+    figure.append(img, el("figcaption", image.key));
+    images.append(figure);
+  }
+  video.hidden = !media.hls;
+  if (media.hls) {
+    video.addEventListener("timeupdate", () => {
+      if (video.currentTime > 0.5) video.dataset.state = "playing";
+    });
+    if (window.Hls && window.Hls.isSupported()) {
+      hls = new window.Hls();
+      hls.on(window.Hls.Events.ERROR, (_, data) => {
+        if (data.fatal) video.dataset.state = `error: ${data.details}`;
+      });
+      hls.loadSource(media.hls);
+      hls.attachMedia(video);
+    } else {
+      video.src = media.hls; // a browser with HLS of its own (Safari)
+    }
+    video.play().catch(() => {});
+  }
+  box.hidden = false;
 }
 
 function showError(text) { document.getElementById("jobs-error").textContent = text; }
