@@ -73,6 +73,7 @@ from vylux_core.services import (
     KeyService,
     ReadinessService,
 )
+from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.signing import UrlSigner
 from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
 from vylux_core.worker.attempt_outputs import RecordingObjectStore
@@ -362,6 +363,11 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             jobs=runtime.job_service,
             readiness=runtime.readiness,
             rate_limiter=runtime.rate_limiter,
+            queue=runtime.queue,
+            url_signer=signer,
+            archived_tasks=ArchivedTasks(
+                queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service
+            ),
             # With METRICS_PORT set, /metrics lives on its own listener only
             # (metrics_listener_app) and the API port answers it with 404.
             metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),
@@ -379,6 +385,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
                 body_read_timeout=config.body_read_timeout,
                 cors_allowed_origins=config.cors_allowed_origins,
                 stream_cors_allowed_origins=config.stream_cors_allowed_origins,
+                dashboard_enabled=config.dashboard_enabled,
             ),
         )
     finally:

@@ -125,6 +125,7 @@ class Config:
     allow_private_callbacks: bool
     cors_allowed_origins: tuple[str, ...]
     stream_cors_allowed_origins: tuple[str, ...]
+    dashboard_enabled: bool
     imgproxy: ImgproxyConfig | None = None
 
     @property
@@ -214,6 +215,8 @@ class _Reader:
             allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
             cors_allowed_origins=self._origins("CORS_ALLOWED_ORIGINS", ""),
             stream_cors_allowed_origins=self._origins("STREAM_CORS_ALLOWED_ORIGINS", "*"),
+            # On by default in the embedded profile (one operator, one machine).
+            dashboard_enabled=self._bool("DASHBOARD_ENABLED", database_url is None),
             imgproxy=self._imgproxy(embedded=database_url is None),
         )
 

@@ -160,6 +160,14 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         "`Content-Length`, `Accept-Ranges` are exposed.",
         PROCESS,
     ),
+    Variable(
+        "DASHBOARD_ENABLED",
+        "",
+        "`true`/`false`: serve the operator dashboard at `/dashboard` (jobs with live "
+        "progress, results, cancel and retry; it asks for `API_KEY`). Empty: on in the "
+        "embedded profile (no `DATABASE_URL`), off otherwise.",
+        PROCESS,
+    ),
     # --- database and queue -----------------------------------------------------------
     Variable(
         "DATABASE_URL",

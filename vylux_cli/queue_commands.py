@@ -10,14 +10,15 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from vylux_adapters.http.dashboard import QUEUE_STATES, queue_stats_view
 from vylux_cli import bootstrap
 from vylux_cli.config import Config
 from vylux_cli.operator_support import RejectedError, console, load_config, run
-from vylux_core.errors import JobNotFound, VyluxError
-from vylux_core.job import JobStatus
+from vylux_core.errors import VyluxError
+from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.task import ArchivedTask, QueueStats
 
-_STATES = ("pending", "active", "scheduled", "retry", "archived")
+_STATES = QUEUE_STATES
 
 
 @click.group()
@@ -39,7 +40,9 @@ def stats(as_json: bool) -> None:
     """
     rows = run(_stats(load_config()))
     if as_json:
-        click.echo(json.dumps([_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]))
+        click.echo(
+            json.dumps([queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)])
+        )
         return
     out = console()
     if not rows:
@@ -55,13 +58,6 @@ def stats(as_json: bool) -> None:
         oldest = age(row.oldest_pending_age_seconds) if row.pending else "-"
         table.add_row(escape(row.queue), *counts, oldest)
     out.print(table)
-
-
-def _stats_view(row: QueueStats) -> dict[str, object]:
-    view: dict[str, object] = {"queue": row.queue}
-    view.update({state: getattr(row, state) for state in _STATES})
-    view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
-    return view
 
 
 async def _stats(config: Config) -> list[QueueStats]:
@@ -115,14 +111,11 @@ async def _list(config: Config, queue_name: str | None, limit: int) -> list[Arch
 async def _archived(
     runtime: bootstrap.Runtime, queue_name: str | None, limit: int
 ) -> list[ArchivedTask]:
-    if queue_name is not None:
-        names = [queue_name]
-    else:
-        names = sorted(s.queue for s in await runtime.queue.stats() if s.archived)
-    found: list[ArchivedTask] = []
-    for name in names:
-        found += await runtime.queue.list_archived(name, limit)
-    return found
+    return await archived_tasks(runtime).archived(queue_name, limit)
+
+
+def archived_tasks(runtime: bootstrap.Runtime) -> ArchivedTasks:
+    return ArchivedTasks(queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service)
 
 
 def _archived_view(item: ArchivedTask) -> dict[str, object]:
@@ -164,7 +157,7 @@ async def _requeue(config: Config, queue_name: str | None, task_id: str | None, 
                 seen.add(current)
                 try:
                     out.print(await requeue_one(runtime, current))
-                except (VyluxError, _Refused) as exc:
+                except VyluxError as exc:
                     failures += 1
                     errors.print(f"Error: task {escape(current)}: {escape(str(exc))}")
             # --all: later pages, left over by --limit; each task is tried once.
@@ -175,33 +168,15 @@ async def _requeue(config: Config, queue_name: str | None, task_id: str | None, 
     return 1 if failures else 0
 
 
-class _Refused(Exception):
-    """The task cannot run again; the message says why."""
-
-
 async def requeue_one(runtime: bootstrap.Runtime, task_id: str) -> str:
-    """Run archived task ``task_id`` again and say how.
-
-    A plain requeue of a task whose job is ``failed`` would be skipped by the worker
-    (failed is final, the runner acks the task untouched), so such a job is retried as
-    a new job instead, exactly like the API's retry.
-    """
-    if not await runtime.queue.contains(task_id):
-        raise _Refused("the queue holds no such task")
-    try:
-        job = await runtime.jobs.get(task_id)
-    except JobNotFound:
-        raise _Refused("its job no longer exists (purged); the worker would skip it") from None
-    if job.status is JobStatus.FAILED:
-        retry = await runtime.job_service.retry(job.id)
-        # Handed over to the new job(s): the archived copy could only ever be skipped.
-        await runtime.queue.cancel(task_id)
+    """Run archived task ``task_id`` again and say how (see ``ArchivedTasks.requeue``)."""
+    requeued = await archived_tasks(runtime).requeue(task_id)
+    if requeued.retry is not None:
+        retry = requeued.retry
         created = ", ".join(f"{j.id} ({j.type}, {j.status})" for j in retry.jobs)
         return f"retried failed job {escape(task_id)} ({retry.strategy}) as: {escape(created)}"
-    if job.status.is_terminal:
-        raise _Refused(f"its job is {job.status}; the worker would skip it")
-    if not await runtime.queue.requeue_archived(task_id):
-        raise _Refused("it is not archived")
+    assert requeued.job is not None
+    job = requeued.job
     return f"requeued {escape(task_id)} on {escape(job.queue)} (job {job.status})"
 
 

@@ -202,6 +202,12 @@ class NotRetryable(Conflict):
     code = "not_retryable"
 
 
+class NotRequeueable(Conflict):
+    """An archived task that cannot run again (or be dropped); the message says why."""
+
+    code = "not_requeueable"
+
+
 # --- dependencies down ------------------------------------------------------------------
 
 

@@ -66,6 +66,9 @@ class ScopeRecorder:
         pytest.param("/api/jobs/", id="empty-job-id"),
         pytest.param("/img/sig/w10", id="img-without-rest-slash"),
         pytest.param("/", id="root"),
+        # DASHBOARD_ENABLED off (this world's default): no page, no page API.
+        pytest.param("/dashboard", id="dashboard-off"),
+        pytest.param("/dashboard/api/queues", id="dashboard-api-off"),
     ],
 )
 async def test_unknown_paths_are_404_json(world: World, path: str) -> None:

@@ -270,3 +270,22 @@ def test_go_durations(text: str, seconds: float) -> None:
 def test_invalid_go_durations(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         parse_go_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"),
+    [
+        pytest.param({}, True, id="embedded-on-by-default"),
+        pytest.param({"DASHBOARD_ENABLED": "false"}, False, id="embedded-turned-off"),
+        pytest.param(SERVER, False, id="server-off-by-default"),
+        pytest.param({**SERVER, "DASHBOARD_ENABLED": "on"}, True, id="server-opt-in"),
+    ],
+)
+def test_dashboard_enabled(env: dict[str, str], enabled: bool) -> None:
+    assert load_config(env).dashboard_enabled is enabled
+
+
+def test_dashboard_enabled_must_be_a_boolean() -> None:
+    assert problems_of({"DASHBOARD_ENABLED": "maybe"}) == [
+        "DASHBOARD_ENABLED must be true or false, got 'maybe'"
+    ]

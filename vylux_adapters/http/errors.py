@@ -35,6 +35,7 @@ from vylux_core.errors import (
     JobNotFound,
     KeyNotFound,
     KeyUnwrapFailed,
+    NotRequeueable,
     NotRetryable,
     ObjectNotFound,
     Overloaded,
@@ -176,6 +177,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(UnsafeDestination, 400, CALLBACK_REFUSED),
         ErrorRule(JobNotFound, 404, "job not found"),
         ErrorRule(NotRetryable, 409),
+        ErrorRule(NotRequeueable, 409),
         ErrorRule(JobAlreadyFinished, 409),  # "job already finished"
         # Outages are the client's cue to retry later, never a 500 with internal text.
         ErrorRule(DatabaseUnavailable, 503, "database unavailable"),

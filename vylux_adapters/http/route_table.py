@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import attrs
 from starlette.types import ASGIApp
 
+from vylux_adapters.http.dashboard import DashboardRoutes
 from vylux_adapters.http.errors import Family
 from vylux_adapters.http.middleware.auth import ApiKeyMiddleware
 from vylux_adapters.http.middleware.body_limit import BodyLimitMiddleware
@@ -71,7 +72,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         expose_headers=("Accept-Ranges", "Content-Length", "Content-Range"),
     )
     metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
-    return [
+    routes = [
         Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
         Route(
             template="/readyz",
@@ -137,6 +138,44 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         ),
         Route(template="/api/jobs/:id/cancel", methods={"POST": layers.api(jobs.cancel)}),
         Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
+    ]
+    if settings.dashboard_enabled:
+        routes += dashboard_routes(layers, services)
+    return routes
+
+
+def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
+    """The page and its assets need no key: they hold no data. The data comes from the
+    ``/api`` routes above and the dashboard's own queue view, which check the key the
+    page's script sends."""
+    dashboard = DashboardRoutes(
+        queue=services.queue,
+        archived_tasks=services.archived_tasks,
+        jobs=services.jobs,
+        signer=services.url_signer,
+    )
+    return [
+        Route(template="/dashboard/api/media/:id", methods={"GET": layers.api(dashboard.media)}),
+        Route(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
+        Route(template="/dashboard/api/archived", methods={"GET": layers.api(dashboard.archived)}),
+        Route(
+            template="/dashboard/api/archived/:id/requeue",
+            methods={"POST": layers.api(dashboard.requeue)},
+        ),
+        Route(
+            template="/dashboard/api/archived/:queue/:id",
+            methods={"DELETE": layers.api(dashboard.delete_archived)},
+        ),
+        Route(
+            template="/dashboard",
+            methods={"GET": layers.plain(dashboard.page, Family.SYSTEM)},
+            head=True,
+        ),
+        Route(
+            template="/dashboard/static/:name",
+            methods={"GET": layers.plain(dashboard.asset, Family.SYSTEM)},
+            head=True,
+        ),
     ]
 
 

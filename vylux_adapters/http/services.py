@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from vylux_core.imgproxy.service import ImgproxyService
 from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services import (
     DeliveryService,
     ImageService,
@@ -17,6 +18,8 @@ from vylux_core.services import (
     KeyService,
     ReadinessService,
 )
+from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.signing import UrlSigner
 
 
 @frozen(kw_only=True)
@@ -38,4 +41,9 @@ class HttpServices:
     imgproxy: ImgproxyService | None = None
     """imgproxy's URL dialect under ``imgproxy_prefix``; None: not served."""
     imgproxy_prefix: str = "/imgproxy"
+    # Read by the dashboard's queue view only; without it the view shows no queues.
+    queue: TaskQueue | None = None
+    archived_tasks: ArchivedTasks | None = None
+    # Signs the dashboard media view's /thumb links.
+    url_signer: UrlSigner | None = None
     extra_middleware: Sequence[Middleware] = ()

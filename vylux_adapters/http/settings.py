@@ -45,3 +45,5 @@ class HttpSettings:
     # /stream/* (public, cacheable HLS files that players fetch from other origins).
     cors_allowed_origins: tuple[str, ...] = ()
     stream_cors_allowed_origins: tuple[str, ...] = ("*",)
+    # The operator dashboard at /dashboard (DASHBOARD_ENABLED).
+    dashboard_enabled: bool = False
