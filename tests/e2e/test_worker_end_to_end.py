@@ -852,7 +852,7 @@ async def test_failed_preview_stage_plans_and_runs_a_stage_retry(
     assert (await stack.job(preview_id))["retry_of_job_id"] == failed_id
     stored = await stack.objects(prefix)
     check_image_artifact(preview, prefix + "preview.webp", "webp", stored)
-    hls = {k: v for k, v in stored.items() if k.endswith((".m3u8", ".m4s", ".mp4"))}
+    hls = {k: v for k, v in stored.items() if k.endswith((".m3u8", ".mpd", ".m4s", ".mp4"))}
     check_transcode(
         transcode, "e2e-retry", audio=False, encrypted=False, tracks=PORTRAIT_TRACKS, stored=hls
     )
