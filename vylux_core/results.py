@@ -101,6 +101,24 @@ class EncryptionInfo:
 
 
 @frozen(kw_only=True)
+class DownloadArtifact:
+    """An MP4 download (#19): ``kind`` is the requested name (``highest``, ``audio``),
+    ``format`` the file extension (``mp4``, ``m4a``)."""
+
+    kind: str
+    key: str
+    format: str
+    size: int
+
+
+def _downloads_or_none(
+    downloads: tuple[DownloadArtifact, ...] | None,
+) -> tuple[DownloadArtifact, ...] | None:
+    # As `_none_if_empty`: no downloads omits the key.
+    return downloads or None
+
+
+@frozen(kw_only=True)
 class TranscodeResult:
     """The ``video:transcode`` result, also ``video:full``'s ``artifacts.transcode``.
 
@@ -112,6 +130,10 @@ class TranscodeResult:
     audio_tracks: tuple[AudioTrack, ...] = ()
     video_tracks: tuple[VideoTrack, ...]
     encryption: EncryptionInfo | None = None
+    # Present only when downloads were requested and produced (`options.downloads`).
+    downloads: tuple[DownloadArtifact, ...] | None = field(
+        default=None, converter=_downloads_or_none
+    )
     uploaded_keys: tuple[str, ...] = ()
 
 

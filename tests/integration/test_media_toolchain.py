@@ -19,6 +19,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import attrs
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
@@ -27,6 +28,7 @@ from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
 from vylux_core.dash_manifest import CLEARKEY_SCHEME_ID
+from vylux_core.downloads import DownloadKind
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
@@ -39,7 +41,13 @@ from vylux_core.ladder import (
     resolve_ladder,
     variant_dir,
 )
-from vylux_core.ports.media_toolchain import HlsEncryption, HlsPackage, HlsPlan, MediaProbe
+from vylux_core.ports.media_toolchain import (
+    HlsEncryption,
+    HlsPackage,
+    HlsPlan,
+    MediaProbe,
+    PackagedDownload,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -476,8 +484,10 @@ async def clear_package(
 ) -> tuple[HlsPackage, Path, list[float]]:
     root = tmp_path_factory.mktemp("clear")
     fractions: list[float] = []
+    # The clear package also carries both downloads: they are remuxes of its encodes.
+    plan = attrs.evolve(_plan(), downloads=(DownloadKind.HIGHEST, DownloadKind.AUDIO))
     package = await toolchain.package_hls(
-        clips["landscape"], _plan(), root / "work", root / "out", fractions.append
+        clips["landscape"], plan, root / "work", root / "out", fractions.append
     )
     return package, root / "out", fractions
 
@@ -522,6 +532,75 @@ async def test_package_hls_writes_the_cmaf_tree(
     assert [track.segment_count for track in tracks] == [1] * 5  # 3 s fits one 6 s segment
     assert all(track.bandwidth > 0 for track in tracks)
     assert all((out / name).stat().st_size > 0 for name in package.files)
+
+
+def _top_level_boxes(path: Path) -> list[str]:
+    data = path.read_bytes()
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        assert size >= 8, f"bad box size at {offset}"
+        offset += size
+    return boxes
+
+
+def _streams(binaries: MediaBinaries, path: Path) -> list[str]:
+    argv = [binaries.ffprobe, "-v", "error", "-show_entries", "stream=codec_type,codec_name"]
+    argv += ["-of", "csv=p=0", str(path)]
+    return sorted(_stdout(argv).split())
+
+
+def _duration(binaries: MediaBinaries, path: Path) -> float:
+    argv = [binaries.ffprobe, "-v", "error", "-show_entries", "format=duration"]
+    return float(_stdout([*argv, "-of", "csv=p=0", str(path)]))
+
+
+def _decoded_frames(binaries: MediaBinaries, path: Path, stream: str) -> int:
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-xerror", "-i", str(path)]
+    argv += ["-map", f"0:{stream}:0", "-f", "framemd5", "-"]
+    return sum(1 for line in _stdout(argv).splitlines() if not line.startswith("#"))
+
+
+async def test_package_hls_remuxes_the_top_h264_rung_into_a_faststart_download(
+    binaries: MediaBinaries,
+    clips: dict[str, Path],
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    package, out, _ = clear_package
+    assert package.downloads == (
+        PackagedDownload(kind=DownloadKind.HIGHEST, file="downloads/highest.mp4"),
+        PackagedDownload(kind=DownloadKind.AUDIO, file="downloads/audio.m4a"),
+    )
+    assert not any(name.startswith("downloads/") for name in package.files)
+    highest = out / "downloads" / "highest.mp4"
+    boxes = _top_level_boxes(highest)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    assert _streams(binaries, highest) == ["aac,audio", "h264,video"]
+    size = _stdout(
+        [binaries.ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=width,height", "-of", "csv=p=0", str(highest)]
+    ).strip()  # fmt: skip
+    assert size == "640,360"  # the top H.264 rung, not r240
+    assert _decoded_frames(binaries, highest, "v") == 75  # 3 s x 25 fps, every frame
+    source = _duration(binaries, clips["landscape"])
+    assert abs(_duration(binaries, highest) - source) <= 1 / 25
+
+
+async def test_package_hls_writes_the_audio_download(
+    binaries: MediaBinaries,
+    clips: dict[str, Path],
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    _, out, _ = clear_package
+    audio = out / "downloads" / "audio.m4a"
+    boxes = _top_level_boxes(audio)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    assert _streams(binaries, audio) == ["aac,audio"]
+    assert _decoded_frames(binaries, audio, "a") > 0
+    assert abs(_duration(binaries, audio) - 3.0) < 0.1
 
 
 async def test_package_hls_measures_bandwidth_per_track(

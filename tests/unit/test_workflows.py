@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from vylux_adapters.memory import (
@@ -173,6 +174,45 @@ async def test_transcode_results_and_upload_order(world: World) -> None:
     assert uploaded[-1] == prefix + "master.m3u8"
     assert sorted(uploaded) == await world.keys_under(prefix)
     assert (await world.jobs.get("job-video:transcode")).progress == 95
+
+
+@pytest.mark.parametrize("job_type", [JobType.TRANSCODE, JobType.FULL])
+async def test_downloads_are_uploaded_under_the_video_prefix(
+    world: World, job_type: JobType
+) -> None:
+    options: dict[str, Any] = {"downloads": ["audio", "highest"]}
+    results = await world.run(
+        job_type, {"transcode": options} if job_type is JobType.FULL else options
+    )
+
+    transcoded = results["artifacts"]["transcode"] if job_type is JobType.FULL else results
+    prefix = f"videos/ab/{H}/downloads/"
+    assert [(d["kind"], d["key"], d["format"]) for d in transcoded["downloads"]] == [
+        ("highest", prefix + "highest.mp4", "mp4"),
+        ("audio", prefix + "audio.m4a", "m4a"),
+    ]
+    for download in transcoded["downloads"]:
+        info = await world.media.stat(download["key"])
+        assert info.size == download["size"] > 0
+    assert (await world.media.stat(prefix + "audio.m4a")).content_type == "audio/mp4"
+    assert not any("downloads/" in key for key in transcoded["uploaded_keys"])
+
+
+async def test_no_downloads_unless_asked(world: World) -> None:
+    results = await world.run(JobType.TRANSCODE)
+
+    assert "downloads" not in results
+    assert await world.keys_under(f"videos/ab/{H}/downloads/") == []
+
+
+async def test_audio_download_needs_audio(tmp_path: Path) -> None:
+    silent = attrs.evolve(PROBE, has_audio=False)
+    world = World(tmp_path, probe=silent)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    results = await world.run(JobType.TRANSCODE, {"downloads": ["highest", "audio"]})
+
+    assert [d["kind"] for d in results["downloads"]] == ["highest"]
 
 
 async def test_encrypted_transcode_reuses_the_key_of_an_earlier_run(world: World) -> None:

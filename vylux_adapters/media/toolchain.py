@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+import attrs
+
 from vylux_adapters.media.binaries import MediaBinaries
 from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
+from vylux_adapters.media.downloads import plan_downloads
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
 from vylux_adapters.media.hls_output import describe_package, sign_clearkey
 from vylux_adapters.media.preview import render_gif, render_webp
@@ -131,6 +134,17 @@ class FfmpegMediaToolchain:
         if plan.encryption is not None:
             await asyncio.to_thread(sign_clearkey, output_dir)
         package = await asyncio.to_thread(describe_package, output_dir, plan)
+        downloads = []
+        for download, args in plan_downloads(plan, work_dir, output_dir):
+            await asyncio.to_thread(_prepare, output_dir / download.file)
+            argv = [self._binaries.ffmpeg, *FFMPEG_BASE_ARGS, *args]
+            try:
+                await run_tool("ffmpeg", argv)
+            except MediaToolFailed as exc:
+                raise MediaToolFailed(f"remux download {download.kind}: {exc}") from exc
+            await asyncio.to_thread(_require_output, output_dir / download.file, "download")
+            downloads.append(download)
+        package = attrs.evolve(package, downloads=tuple(downloads))
         if progress is not None:
             progress.finish()
         return package

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from vylux_core.downloads import DownloadKind
 from vylux_core.dynamic_range import DynamicRange
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import Variant
@@ -46,6 +47,16 @@ class HlsPlan:
     encryption: HlsEncryption | None = None
     # The source's range: HLG and PQ are tone-mapped to SDR BT.709 before scaling.
     dynamic_range: DynamicRange = DynamicRange.SDR
+    # MP4 downloads remuxed from the encodes (no second encode); ``AUDIO`` needs audio.
+    downloads: tuple[DownloadKind, ...] = ()
+
+
+@frozen(kw_only=True)
+class PackagedDownload:
+    """A download; ``file`` is relative to the output directory and not in ``files``."""
+
+    kind: DownloadKind
+    file: str
 
 
 @frozen(kw_only=True)
@@ -69,6 +80,7 @@ class HlsPackage:
     audio: PackagedTrack | None
     video: tuple[PackagedTrack, ...]
     files: tuple[str, ...]
+    downloads: tuple[PackagedDownload, ...] = ()
 
 
 class MediaToolchain(Protocol):
@@ -105,5 +117,8 @@ class MediaToolchain(Protocol):
         output_dir: Path,
         on_progress: ProgressCallback | None = None,
     ) -> HlsPackage:
-        """Encode the plan's variants (and audio) and package them as HLS CMAF."""
+        """Encode the plan's variants (and audio) and package them as HLS CMAF; write the
+        plan's downloads (``downloads/…`` under ``output_dir``) by remuxing the encodes:
+        ``HIGHEST`` is the top H.264 rung plus the audio, ``AUDIO`` the audio alone, skipped
+        when the source has none."""
         ...

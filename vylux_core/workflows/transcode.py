@@ -55,7 +55,7 @@ class TranscodeWorkflow:
                 toolchain=self._toolchain, media=self._media,
                 inputs=TranscodeInputs(
                     source_path=source_path, media_hash=job.hash, encryption=encryption,
-                    max_resolution=options.max_resolution,
+                    max_resolution=options.max_resolution, downloads=options.downloads,
                 ),
                 progress=progress, progress_span=(10, 75),
                 upload_concurrency=self._upload_concurrency,
