@@ -90,6 +90,8 @@ class TranscodeOptions:
     # MP4 downloads beside the stream, in DownloadKind order (so the order a client lists
     # them in does not change the fingerprint); empty: none.
     downloads: tuple[DownloadKind, ...] = ()
+    # A storyboard (sprite + WebVTT + JSON) beside the stream; video:transcode only.
+    storyboard: bool = False
 
 
 @frozen(kw_only=True)
@@ -117,7 +119,7 @@ def decode_options(job_type: JobType, raw: Any) -> JobOptions:
         case JobType.PREVIEW:
             return _preview(obj, "options")
         case JobType.TRANSCODE:
-            return _transcode(obj, "options")
+            return _transcode(obj, "options", allow_storyboard=True)
         case JobType.FULL:
             return _full(obj)
 
@@ -148,6 +150,8 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                 fields["max_resolution"] = max_resolution
             if options.downloads:
                 fields["downloads"] = [kind.value for kind in options.downloads]
+            if options.storyboard:
+                fields["storyboard"] = True
             return fields
         case FullOptions():
             stages = {
@@ -261,11 +265,17 @@ def _preview(obj: Mapping[str, Any], where: str) -> PreviewOptions:
     )
 
 
-def _transcode(obj: Mapping[str, Any], where: str) -> TranscodeOptions:
-    _only_keys(obj, where, {"encrypt", "max_resolution", "downloads"})
+def _transcode(
+    obj: Mapping[str, Any], where: str, *, allow_storyboard: bool = False
+) -> TranscodeOptions:
+    keys = {"encrypt", "max_resolution", "downloads"}
+    _only_keys(obj, where, keys | {"storyboard"} if allow_storyboard else keys)
     encrypt = obj.get("encrypt")
     if encrypt is not None and not isinstance(encrypt, bool):
         raise _invalid(f"{where}.encrypt must be a boolean")
+    storyboard = obj.get("storyboard")
+    if storyboard is not None and not isinstance(storyboard, bool):
+        raise _invalid(f"{where}.storyboard must be a boolean")
     max_resolution = _string(obj, "max_resolution", where)
     if max_resolution is not None and max_resolution not in MAX_RESOLUTIONS:
         raise _invalid(f"{where}.max_resolution must be one of {', '.join(MAX_RESOLUTIONS)}")
@@ -277,6 +287,7 @@ def _transcode(obj: Mapping[str, Any], where: str) -> TranscodeOptions:
         encrypt=bool(encrypt),
         max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION,
         downloads=downloads,
+        storyboard=bool(storyboard),
     )
 
 

@@ -111,6 +111,21 @@ class DownloadArtifact:
     size: int
 
 
+@frozen(kw_only=True)
+class StoryboardArtifact:
+    """A storyboard (#19): the JPEG sprite, the WebVTT track whose cues point into it
+    with ``#xywh=`` fragments and the Mux-style JSON tile list; ``tiles`` tiles of
+    ``tile_width``×``tile_height``, one every ``interval_ms``."""
+
+    sprite: str
+    vtt: str
+    json: str
+    tiles: int
+    interval_ms: int
+    tile_width: int
+    tile_height: int
+
+
 def _downloads_or_none(
     downloads: tuple[DownloadArtifact, ...] | None,
 ) -> tuple[DownloadArtifact, ...] | None:
@@ -130,6 +145,8 @@ class TranscodeResult:
     audio_tracks: tuple[AudioTrack, ...] = ()
     video_tracks: tuple[VideoTrack, ...]
     encryption: EncryptionInfo | None = None
+    # Present only when asked for (`options.storyboard`).
+    storyboard: StoryboardArtifact | None = None
     # Present only when downloads were requested and produced (`options.downloads`).
     downloads: tuple[DownloadArtifact, ...] | None = field(
         default=None, converter=_downloads_or_none

@@ -454,7 +454,7 @@ async def jobs(stack: Stack) -> dict[str, str]:
         },
         "clear": {
             "type": "video:transcode", "hash": "e2e-clear", "source": landscape,
-            "options": {"downloads": ["highest", "audio"]},
+            "options": {"downloads": ["highest", "audio"], "storyboard": True},
         },
         "encrypted": {
             "type": "video:transcode", "hash": "e2e-enc", "source": landscape,
@@ -500,7 +500,7 @@ def check_transcode(
     prefix = video_prefix(media_hash)
     expected_keys = TRANSCODE_KEYS - ({"audio_tracks"} if not audio else set())
     expected_keys -= {"encryption"} if not encrypted else set()
-    expected_keys |= {"downloads"} if downloads else set()
+    expected_keys |= {"downloads", "storyboard"} if downloads else set()
     assert set(result) == expected_keys
 
     streaming = {
@@ -757,6 +757,30 @@ async def test_transcode_downloads_are_served_as_attachments_with_ranges(
     assert [s["codec_name"] for s in streams] == ["aac"]
     samples = await asyncio.to_thread(frame_hashes, stack.tools.ffmpeg, audio, stream="a:0")
     assert samples  # decodes
+
+
+async def test_transcode_storyboard_is_served_beside_the_stream(
+    stack: Stack, jobs: dict[str, str]
+) -> None:
+    results = await stack.results_of(jobs["clear"])
+    prefix = video_prefix("e2e-clear")
+    storyboard = results["storyboard"]
+    assert {k: storyboard[k] for k in ("sprite", "vtt", "json")} == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json",
+    }  # fmt: skip
+    assert storyboard["tiles"] == LANDSCAPE.seconds  # one a second
+    vtt = await stack.client.get("/stream/e2e-clear/storyboard.vtt")
+    assert vtt.status_code == 200
+    assert vtt.headers["content-type"] == "text/vtt; charset=utf-8"
+    assert vtt.text.startswith("WEBVTT")
+    assert vtt.text.count("storyboard.jpg#xywh=") == storyboard["tiles"]
+    tiles = (await stack.client.get("/stream/e2e-clear/storyboard.json")).json()
+    assert len(tiles["tiles"]) == storyboard["tiles"]
+    sprite = await stack.client.get("/stream/e2e-clear/storyboard.jpg")
+    assert sprite.headers["content-type"] == "image/jpeg"
+    image = pyvips.Image.new_from_buffer(sprite.content, "")
+    assert (image.width, image.height) == (storyboard["tiles"] * 160, 90)  # one row
 
 
 async def test_av1_renditions_decode_with_dav1d(stack: Stack, jobs: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -48,6 +49,7 @@ from vylux_core.ports.media_toolchain import (
     MediaProbe,
     PackagedDownload,
 )
+from vylux_core.storyboard import StoryboardLayout, plan_storyboard, storyboard_vtt
 
 pytestmark = pytest.mark.slow
 
@@ -982,3 +984,66 @@ def test_tools_die_with_a_sigkilled_worker(binaries: MediaBinaries, tmp_path: Pa
         parent.wait(10)
         for orphan in encoders():
             os.kill(orphan, signal.SIGKILL)
+
+
+# --- storyboard --------------------------------------------------------------------------
+
+# Mean absolute difference (0-255, RGB) below which a tile counts as the frame grabbed at
+# its cue's start. JPEG loss on testsrc2's fine detail gives about 7 for the right frame,
+# a frame one cue away about 20; the test checks that the neighbour stays above it.
+STORYBOARD_MAD_THRESHOLD = 12.0
+
+
+@pytest.fixture(scope="module")
+async def storyboard(
+    binaries: MediaBinaries,
+    toolchain: FfmpegMediaToolchain,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, StoryboardLayout, Path]:
+    root = tmp_path_factory.mktemp("storyboard")
+    source = root / "moving.mp4"
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    argv += ["-i", "testsrc2=size=320x180:rate=25:duration=12.5"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(source)]
+    await asyncio.to_thread(subprocess.run, argv, check=True, timeout=60)
+    probe = await toolchain.probe(source)
+    layout = plan_storyboard(probe.duration_seconds, probe.width, probe.height, probe.frame_rate)
+    sprite = root / "storyboard.jpg"
+    await toolchain.render_storyboard(source, layout, sprite)
+    return source, layout, sprite
+
+
+def _grab(binaries: MediaBinaries, source: Path, seconds: float, layout: StoryboardLayout) -> Any:
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-ss", f"{seconds:.3f}"]
+    argv += ["-i", str(source), "-frames:v", "1"]
+    argv += ["-vf", f"scale={layout.tile_width}:{layout.tile_height}:flags=bicubic"]
+    argv += ["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+    raw = subprocess.run(argv, check=True, capture_output=True, timeout=30).stdout
+    return pyvips.Image.new_from_memory(raw, layout.tile_width, layout.tile_height, 3, "uchar")
+
+
+async def test_storyboard_tiles_are_the_frames_at_their_cue_times(
+    binaries: MediaBinaries, storyboard: tuple[Path, StoryboardLayout, Path]
+) -> None:
+    source, layout, sprite_path = storyboard
+    sprite = pyvips.Image.new_from_file(str(sprite_path))
+    assert (sprite.width, sprite.height) == (
+        layout.columns * layout.tile_width, layout.rows * layout.tile_height,
+    )  # fmt: skip
+    assert layout.count == 13  # 12.5 s, one a second
+    vtt = storyboard_vtt(layout)
+    cue_lines = [line for line in vtt.splitlines() if "#xywh=" in line]
+    assert len(cue_lines) == layout.count
+    for index, line in enumerate(cue_lines):
+        x, y, w, h = (int(v) for v in line.rsplit("#xywh=", 1)[1].split(","))
+        assert x + w <= sprite.width
+        assert y + h <= sprite.height
+        tile = sprite.crop(x, y, w, h)
+        at_cue = await asyncio.to_thread(_grab, binaries, source, layout.start(index), layout)
+        mad = (tile.cast("float") - at_cue.cast("float")).abs().avg()
+        assert mad < STORYBOARD_MAD_THRESHOLD, (index, mad)
+        # The threshold tells frames apart: the next cue's frame is further off.
+        other = layout.start(index + 1 if index + 1 < layout.count else index - 1)
+        elsewhere = await asyncio.to_thread(_grab, binaries, source, other, layout)
+        apart = (tile.cast("float") - elsewhere.cast("float")).abs().avg()
+        assert apart > STORYBOARD_MAD_THRESHOLD, (index, apart)

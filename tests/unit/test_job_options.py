@@ -185,6 +185,15 @@ def _outputs(count: int) -> dict[str, Any]:
             id="transcode-number-max-resolution",
         ),
         pytest.param(
+            X, {"storyboard": "yes"}, "options.storyboard must be a boolean", id="storyboard-str"
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"storyboard": True}},
+            'unknown field "storyboard" in options.transcode',
+            id="full-transcode-storyboard",
+        ),
+        pytest.param(
             X,
             {"downloads": "highest"},
             "options.downloads must be an array of strings",
@@ -422,6 +431,8 @@ def test_decode_rejects(job_type: JobType, raw: Any, detail: str) -> None:
     [
         pytest.param(C, None, {}, id="cover-null-is-empty"),
         pytest.param(X, {"downloads": []}, {}, id="transcode-no-downloads-dropped"),
+        pytest.param(X, {"storyboard": False}, {}, id="transcode-storyboard-false-dropped"),
+        pytest.param(X, {"storyboard": True}, {"storyboard": True}, id="transcode-storyboard"),
         pytest.param(X, {"downloads": None}, {}, id="transcode-null-downloads-dropped"),
         pytest.param(
             X,

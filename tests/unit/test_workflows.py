@@ -198,11 +198,38 @@ async def test_downloads_are_uploaded_under_the_video_prefix(
     assert not any("downloads/" in key for key in transcoded["uploaded_keys"])
 
 
+async def test_transcode_storyboard_uploads_sprite_vtt_and_json(world: World) -> None:
+    results = await world.run(JobType.TRANSCODE, {"storyboard": True})
+
+    prefix = f"videos/ab/{H}/"
+    assert results["storyboard"] == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json", "tiles": 13, "interval_ms": 1000,
+        "tile_width": 160, "tile_height": 90,
+    }  # fmt: skip
+    vtt = await world.media.read_bytes(prefix + "storyboard.vtt", max_bytes=1 << 20)
+    assert vtt.startswith(b"WEBVTT\n")
+    assert vtt.count(b"#xywh=") == 13
+    assert (await world.media.stat(prefix + "storyboard.vtt")).content_type.startswith("text/vtt")
+    assert (await world.media.stat(prefix + "storyboard.json")).content_type == "application/json"
+    assert (await world.media.stat(prefix + "storyboard.jpg")).content_type == "image/jpeg"
+
+
+async def test_a_failed_storyboard_fails_the_transcode_with_its_step(tmp_path: Path) -> None:
+    world = World(tmp_path, failing=frozenset({"storyboard"}))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(Exception, match=r"^generate storyboard: storyboard failed"):
+        await world.run(JobType.TRANSCODE, {"storyboard": True})
+
+
 async def test_no_downloads_unless_asked(world: World) -> None:
     results = await world.run(JobType.TRANSCODE)
 
     assert "downloads" not in results
+    assert "storyboard" not in results
     assert await world.keys_under(f"videos/ab/{H}/downloads/") == []
+    assert not await world.media.exists(f"videos/ab/{H}/storyboard.vtt")
 
 
 async def test_audio_download_needs_audio(tmp_path: Path) -> None:

@@ -120,6 +120,15 @@ TRANSCODE_OPTIONS = _request(
                 "(downloads/audio.m4a). Not allowed with `encrypt`."
             ),
         },
+        "storyboard": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "video:transcode only (refused inside video:full's `transcode`): a trick-play "
+                "storyboard, storyboard.jpg (at most 100 tiles, 160 px wide), storyboard.vtt "
+                "(cues with #xywh= fragments) and storyboard.json (Mux's tile list)."
+            ),
+        },
     }
 )
 FULL_OPTIONS = _request(

@@ -36,6 +36,7 @@ from vylux_core.ports.media_toolchain import (
     MediaProbe,
     ProgressCallback,
 )
+from vylux_core.storyboard import StoryboardLayout
 
 # ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 PROBE_TIMEOUT_SECONDS: Final = 60.0
@@ -104,6 +105,30 @@ class FfmpegMediaToolchain:
         render = render_gif if preview.format == "gif" else render_webp
         await render(self._binaries.ffmpeg, source, probed, preview, destination)
         await asyncio.to_thread(_require_output, destination, "preview")
+
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        """One decode: ``fps`` keeps, for each tile, the last frame that maps onto its
+        start time; with ``round=up`` that is the frame showing at the start (``near``
+        would keep the one half an interval later). ``tile`` lays them out row by row
+        (a last row left short is black)."""
+        probed = await self._probe(source)
+        await asyncio.to_thread(_prepare, destination)
+        filters = [
+            tone_map_filter(probed.media.dynamic_range),
+            f"fps=fps=1/{layout.interval:.6f}:start_time=0:round=up",
+            f"scale={layout.tile_width}:{layout.tile_height}:flags=bicubic,setsar=1",
+            f"tile={layout.columns}x{layout.rows}",
+        ]
+        args = [
+            *FFMPEG_BASE_ARGS, "-y", "-i", str(source), "-map", "0:v:0",
+            "-vf", ",".join(f for f in filters if f), "-frames:v", "1",
+            "-c:v", "mjpeg", "-q:v", "4", *NO_METADATA_ARGS,
+            "-update", "1", "-f", "image2", str(destination),
+        ]  # fmt: skip
+        await run_tool("ffmpeg", [self._binaries.ffmpeg, *args])
+        await asyncio.to_thread(_require_output, destination, "storyboard")
 
     async def package_hls(
         self,

@@ -34,8 +34,9 @@ from vylux_core.ports.media_toolchain import (
     PackagedTrack,
     ProgressCallback,
 )
+from vylux_core.storyboard import StoryboardLayout
 
-STEPS = ("probe", "cover", "preview", "package")
+STEPS = ("probe", "cover", "preview", "storyboard", "package")
 
 
 class FakeMediaToolchain:
@@ -66,6 +67,12 @@ class FakeMediaToolchain:
     ) -> None:
         self._check("preview", source)
         await _write(destination, f"fake-{preview.format} {preview.width}px".encode())
+
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        self._check("storyboard", source)
+        await _write(destination, b"\xff\xd8fake-storyboard %d tiles" % layout.count)
 
     async def package_hls(
         self,

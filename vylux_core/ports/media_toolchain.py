@@ -12,6 +12,7 @@ from vylux_core.downloads import DownloadKind
 from vylux_core.dynamic_range import DynamicRange
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import Variant
+from vylux_core.storyboard import StoryboardLayout
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done (0.0-1.0) of a long step; must not block."""
@@ -107,6 +108,13 @@ class MediaToolchain(Protocol):
         self, source: Path, preview: EffectivePreview, destination: Path
     ) -> None:
         """Write an animated WebP or GIF clip; an empty result is a failure."""
+        ...
+
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        """Write the JPEG sprite of ``layout``: tile ``i`` is the frame at
+        ``layout.start(i)``, scaled to the tile size, at ``layout.position(i)``."""
         ...
 
     async def package_hls(

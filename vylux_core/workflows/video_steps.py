@@ -37,12 +37,21 @@ from vylux_core.results import (
     DownloadArtifact,
     EncryptionInfo,
     ImageArtifact,
+    StoryboardArtifact,
     StreamingInfo,
     TranscodeResult,
     VideoTrack,
 )
 from vylux_core.services.key_service import KeyService
 from vylux_core.storage_keys import cover_key, preview_key, video_key
+from vylux_core.storyboard import (
+    JSON_FILE,
+    SPRITE_FILE,
+    VTT_FILE,
+    plan_storyboard,
+    storyboard_json,
+    storyboard_vtt,
+)
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
 
@@ -128,6 +137,38 @@ async def make_preview(
         raise step_error("generate preview", error) from error
     key = preview_key(media_hash, preview.format)
     return await _upload_artifact(media, key, output, preview.format, "preview")
+
+
+async def make_storyboard(
+    *, toolchain: MediaToolchain, media: ObjectStore, source_path: Path, media_hash: str
+) -> StoryboardArtifact:
+    """Render the sprite, then upload it before the WebVTT and JSON that point at it.
+    Raises with ``generate storyboard: …`` or ``upload storyboard: …`` messages."""
+    output = source_path.parent / SPRITE_FILE
+    try:
+        probe = await toolchain.probe(source_path)
+        layout = plan_storyboard(
+            probe.duration_seconds, probe.width, probe.height, probe.frame_rate
+        )
+        await toolchain.render_storyboard(source_path, layout, output)
+    except Exception as error:
+        raise step_error("generate storyboard", error) from error
+    keys = {name: video_key(media_hash, name) for name in (SPRITE_FILE, VTT_FILE, JSON_FILE)}
+    try:
+        await media.upload_file(keys[SPRITE_FILE], output, content_type="image/jpeg")
+        for name, text in (
+            (VTT_FILE, storyboard_vtt(layout)),
+            (JSON_FILE, storyboard_json(layout)),
+        ):
+            content_type = content_type_for(name) or OCTET_STREAM
+            await media.put_bytes(keys[name], text.encode(), content_type=content_type)
+    except Exception as error:
+        raise step_error("upload storyboard", error) from error
+    return StoryboardArtifact(
+        sprite=keys[SPRITE_FILE], vtt=keys[VTT_FILE], json=keys[JSON_FILE], tiles=layout.count,
+        interval_ms=round(layout.interval * 1000), tile_width=layout.tile_width,
+        tile_height=layout.tile_height,
+    )  # fmt: skip
 
 
 async def _upload_artifact(
