@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
+from vylux_core.downloads import DownloadKind
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
 from vylux_core.image_options import MAX_DIMENSION, parse_format
 from vylux_core.job import JobType
@@ -86,6 +87,11 @@ class TranscodeOptions:
     encrypt: bool = False
     # The highest ladder rung: "1080p" (default), "1440p" or "2160p".
     max_resolution: str = DEFAULT_MAX_RESOLUTION
+    # MP4 downloads beside the stream, in DownloadKind order (so the order a client lists
+    # them in does not change the fingerprint); empty: none.
+    downloads: tuple[DownloadKind, ...] = ()
+    # A storyboard (sprite + WebVTT + JSON) beside the stream; video:transcode only.
+    storyboard: bool = False
 
 
 @frozen(kw_only=True)
@@ -113,7 +119,7 @@ def decode_options(job_type: JobType, raw: Any) -> JobOptions:
         case JobType.PREVIEW:
             return _preview(obj, "options")
         case JobType.TRANSCODE:
-            return _transcode(obj, "options")
+            return _transcode(obj, "options", allow_storyboard=True)
         case JobType.FULL:
             return _full(obj)
 
@@ -142,6 +148,10 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
             fields: dict[str, Any] = {"encrypt": True} if encrypt else {}
             if max_resolution != DEFAULT_MAX_RESOLUTION:
                 fields["max_resolution"] = max_resolution
+            if options.downloads:
+                fields["downloads"] = [kind.value for kind in options.downloads]
+            if options.storyboard:
+                fields["storyboard"] = True
             return fields
         case FullOptions():
             stages = {
@@ -255,17 +265,44 @@ def _preview(obj: Mapping[str, Any], where: str) -> PreviewOptions:
     )
 
 
-def _transcode(obj: Mapping[str, Any], where: str) -> TranscodeOptions:
-    _only_keys(obj, where, {"encrypt", "max_resolution"})
+def _transcode(
+    obj: Mapping[str, Any], where: str, *, allow_storyboard: bool = False
+) -> TranscodeOptions:
+    keys = {"encrypt", "max_resolution", "downloads"}
+    _only_keys(obj, where, keys | {"storyboard"} if allow_storyboard else keys)
     encrypt = obj.get("encrypt")
     if encrypt is not None and not isinstance(encrypt, bool):
         raise _invalid(f"{where}.encrypt must be a boolean")
+    storyboard = obj.get("storyboard")
+    if storyboard is not None and not isinstance(storyboard, bool):
+        raise _invalid(f"{where}.storyboard must be a boolean")
     max_resolution = _string(obj, "max_resolution", where)
     if max_resolution is not None and max_resolution not in MAX_RESOLUTIONS:
         raise _invalid(f"{where}.max_resolution must be one of {', '.join(MAX_RESOLUTIONS)}")
+    downloads = _downloads(obj.get("downloads"), f"{where}.downloads")
+    if downloads and encrypt:
+        # A clear MP4 beside an encrypted stream would hand out what the encryption guards.
+        raise _invalid(f"{where}.downloads cannot be combined with encrypt")
     return TranscodeOptions(
-        encrypt=bool(encrypt), max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION
+        encrypt=bool(encrypt),
+        max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION,
+        downloads=downloads,
+        storyboard=bool(storyboard),
     )
+
+
+def _downloads(raw: Any, where: str) -> tuple[DownloadKind, ...]:
+    if raw is None:
+        return ()
+    kinds = [kind.value for kind in DownloadKind]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise _invalid(f"{where} must be an array of strings")
+    unknown = [item for item in raw if item not in kinds]
+    if unknown:
+        raise _invalid(f"{where}: unknown download {unknown[0]!r} (one of {', '.join(kinds)})")
+    if len(set(raw)) != len(raw):
+        raise _invalid(f"{where} lists a download twice")
+    return tuple(kind for kind in DownloadKind if kind.value in raw)
 
 
 def _full(obj: Mapping[str, Any]) -> FullOptions:

@@ -19,6 +19,7 @@ _BY_EXTENSION = {
     ".js": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".m3u8": "application/vnd.apple.mpegurl",
+    ".m4a": "audio/mp4",
     ".m4s": "video/iso.segment",
     ".mjs": "text/javascript; charset=utf-8",
     ".mp3": "audio/mpeg",
@@ -27,14 +28,18 @@ _BY_EXTENSION = {
     ".pdf": "application/pdf",
     ".png": "image/png",
     ".svg": "image/svg+xml",
+    ".vtt": "text/vtt; charset=utf-8",
     ".wasm": "application/wasm",
     ".webp": "image/webp",
     ".xml": "text/xml; charset=utf-8",
 }
 
 # What /stream serves (§6.1, plus .gif previews — the reference could not serve them — and
-# the DASH manifest of a transcode, #18).
-STREAMABLE = frozenset({".m3u8", ".mpd", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"})
+# the DASH manifest of a transcode, #18, the audio download and the storyboard's WebVTT
+# and JSON, #19).
+STREAMABLE = frozenset(
+    {".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".jpg", ".jpeg", ".webp", ".gif", ".vtt", ".json"}
+)
 
 # Types a browser would render or run on our origin: served as attachments (§13.5).
 # Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.

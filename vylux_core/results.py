@@ -101,6 +101,39 @@ class EncryptionInfo:
 
 
 @frozen(kw_only=True)
+class DownloadArtifact:
+    """An MP4 download (#19): ``kind`` is the requested name (``highest``, ``audio``),
+    ``format`` the file extension (``mp4``, ``m4a``)."""
+
+    kind: str
+    key: str
+    format: str
+    size: int
+
+
+@frozen(kw_only=True)
+class StoryboardArtifact:
+    """A storyboard (#19): the JPEG sprite, the WebVTT track whose cues point into it
+    with ``#xywh=`` fragments and the Mux-style JSON tile list; ``tiles`` tiles of
+    ``tile_width``×``tile_height``, one every ``interval_ms``."""
+
+    sprite: str
+    vtt: str
+    json: str
+    tiles: int
+    interval_ms: int
+    tile_width: int
+    tile_height: int
+
+
+def _downloads_or_none(
+    downloads: tuple[DownloadArtifact, ...] | None,
+) -> tuple[DownloadArtifact, ...] | None:
+    # As `_none_if_empty`: no downloads omits the key.
+    return downloads or None
+
+
+@frozen(kw_only=True)
 class TranscodeResult:
     """The ``video:transcode`` result, also ``video:full``'s ``artifacts.transcode``.
 
@@ -112,6 +145,12 @@ class TranscodeResult:
     audio_tracks: tuple[AudioTrack, ...] = ()
     video_tracks: tuple[VideoTrack, ...]
     encryption: EncryptionInfo | None = None
+    # Present only when asked for (`options.storyboard`).
+    storyboard: StoryboardArtifact | None = None
+    # Present only when downloads were requested and produced (`options.downloads`).
+    downloads: tuple[DownloadArtifact, ...] | None = field(
+        default=None, converter=_downloads_or_none
+    )
     uploaded_keys: tuple[str, ...] = ()
 
 

@@ -189,6 +189,14 @@ async def test_openapi_document_is_self_consistent(world: World) -> None:
     assert len(job_request["oneOf"]) == 5
 
 
+async def test_openapi_documents_the_transcode_downloads_option(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    downloads = document["components"]["schemas"]["TranscodeOptions"]["properties"]["downloads"]
+    assert "array" in downloads["type"]
+    assert downloads["items"]["enum"] == ["highest", "audio"]
+    assert downloads["uniqueItems"] is True
+
+
 def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document)
 

@@ -452,7 +452,10 @@ async def jobs(stack: Stack) -> dict[str, str]:
             "type": "video:preview", "hash": "e2e-preview", "source": landscape,
             "options": {"start_sec": 1, "duration": 2, "width": 160, "fps": 5, "format": "gif"},
         },
-        "clear": {"type": "video:transcode", "hash": "e2e-clear", "source": landscape},
+        "clear": {
+            "type": "video:transcode", "hash": "e2e-clear", "source": landscape,
+            "options": {"downloads": ["highest", "audio"], "storyboard": True},
+        },
         "encrypted": {
             "type": "video:transcode", "hash": "e2e-enc", "source": landscape,
             "options": {"encrypt": True},
@@ -490,12 +493,14 @@ def check_transcode(
     encrypted: bool,
     tracks: list[tuple[str, int, int]],
     stored: Mapping[str, StoredObject],
+    downloads: bool = False,
 ) -> None:
     """§5.4: keys present or omitted by the rules, every key under the hash's prefix,
     and every uploaded object really in the bucket with its content type."""
     prefix = video_prefix(media_hash)
     expected_keys = TRANSCODE_KEYS - ({"audio_tracks"} if not audio else set())
     expected_keys -= {"encryption"} if not encrypted else set()
+    expected_keys |= {"downloads", "storyboard"} if downloads else set()
     assert set(result) == expected_keys
 
     streaming = {
@@ -545,7 +550,12 @@ def check_transcode(
         assert encryption["key_endpoint"] == f"{BASE_URL}/api/key/{media_hash}"
 
     uploaded = result["uploaded_keys"]
-    hls = {key for key in stored if key.endswith((".m3u8", ".mpd", ".m4s", ".mp4"))}
+    hls = {
+        key
+        for key in stored
+        if key.endswith((".m3u8", ".mpd", ".m4s", ".mp4"))
+        and not key.startswith(prefix + "downloads/")
+    }
     assert sorted(uploaded) == sorted(hls)
     # Master last: a client never finds a master playlist whose tracks are missing.
     assert uploaded[-1] == prefix + "master.m3u8"
@@ -667,8 +677,9 @@ async def test_transcode_job_publishes_a_playable_hls_ladder(
 
     stored = await stack.objects(video_prefix("e2e-clear"))
     check_transcode(
-        results, "e2e-clear", audio=True, encrypted=False, tracks=LANDSCAPE_TRACKS, stored=stored
-    )
+        results, "e2e-clear", audio=True, encrypted=False, tracks=LANDSCAPE_TRACKS,
+        stored=stored, downloads=True,
+    )  # fmt: skip
     tree = await stack.local_tree("e2e-clear")
     check_master(tree, LANDSCAPE_TRACKS, audio=True)
     await asyncio.to_thread(check_probe, stack.tools, tree, LANDSCAPE_TRACKS, audio=True)
@@ -683,6 +694,93 @@ async def test_transcode_job_publishes_a_playable_hls_ladder(
     assert served.status_code == 200
     assert served.headers["content-type"] == CONTENT_TYPES[".m3u8"]
     assert served.content == (tree / "master.m3u8").read_bytes()
+
+
+def top_level_boxes(data: bytes) -> list[str]:
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        assert size >= 8, f"bad box size at {offset}"
+        offset += size
+    return boxes
+
+
+def format_duration(ffprobe: str, path: Path) -> float:
+    argv = [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]
+    return float(run_tool([*argv, str(path)]))
+
+
+async def test_transcode_downloads_are_served_as_attachments_with_ranges(
+    stack: Stack, jobs: dict[str, str], tmp_path: Path
+) -> None:
+    results = await stack.results_of(jobs["clear"])
+    prefix = video_prefix("e2e-clear")
+    stored = await stack.objects(prefix)
+    assert results["downloads"] == [
+        {"kind": "highest", "key": prefix + "downloads/highest.mp4", "format": "mp4",
+         "size": stored[prefix + "downloads/highest.mp4"].size},
+        {"kind": "audio", "key": prefix + "downloads/audio.m4a", "format": "m4a",
+         "size": stored[prefix + "downloads/audio.m4a"].size},
+    ]  # fmt: skip
+    files = {}
+    for name, content_type in (("highest.mp4", "video/mp4"), ("audio.m4a", "audio/mp4")):
+        url = f"/stream/e2e-clear/downloads/{name}"
+        served = await stack.client.get(url)
+        assert served.status_code == 200, name
+        assert served.headers["content-type"] == content_type
+        assert served.headers["content-disposition"] == "attachment"
+        assert served.headers["accept-ranges"] == "bytes"
+        size = len(served.content)
+        part = await stack.client.get(url, headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206, name
+        assert part.headers["content-range"] == f"bytes 100-199/{size}"
+        assert part.headers["content-disposition"] == "attachment"
+        assert part.content == served.content[100:200]
+        boxes = top_level_boxes(served.content)
+        assert boxes.index("moov") < boxes.index("mdat"), (name, boxes)  # +faststart
+        files[name] = tmp_path / name
+        files[name].write_bytes(served.content)
+
+    highest, audio = files["highest.mp4"], files["audio.m4a"]
+    streams = await asyncio.to_thread(ffprobe_streams, stack.tools.ffprobe, highest)
+    assert sorted((s["codec_name"], s.get("width")) for s in streams) == [
+        ("aac", None), ("h264", 640),
+    ]  # fmt: skip  # the top H.264 rung
+    frames = await asyncio.to_thread(frame_hashes, stack.tools.ffmpeg, highest)
+    assert len(frames) == LANDSCAPE.frames  # decodes, every frame
+    duration = await asyncio.to_thread(format_duration, stack.tools.ffprobe, highest)
+    assert abs(duration - LANDSCAPE.seconds) <= 1 / LANDSCAPE.fps
+    streams = await asyncio.to_thread(ffprobe_streams, stack.tools.ffprobe, audio)
+    assert [s["codec_name"] for s in streams] == ["aac"]
+    samples = await asyncio.to_thread(frame_hashes, stack.tools.ffmpeg, audio, stream="a:0")
+    assert samples  # decodes
+
+
+async def test_transcode_storyboard_is_served_beside_the_stream(
+    stack: Stack, jobs: dict[str, str]
+) -> None:
+    results = await stack.results_of(jobs["clear"])
+    prefix = video_prefix("e2e-clear")
+    storyboard = results["storyboard"]
+    assert {k: storyboard[k] for k in ("sprite", "vtt", "json")} == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json",
+    }  # fmt: skip
+    assert storyboard["tiles"] == LANDSCAPE.seconds  # one a second
+    vtt = await stack.client.get("/stream/e2e-clear/storyboard.vtt")
+    assert vtt.status_code == 200
+    assert vtt.headers["content-type"] == "text/vtt; charset=utf-8"
+    assert vtt.text.startswith("WEBVTT")
+    assert vtt.text.count("storyboard.jpg#xywh=") == storyboard["tiles"]
+    tiles = (await stack.client.get("/stream/e2e-clear/storyboard.json")).json()
+    assert len(tiles["tiles"]) == storyboard["tiles"]
+    sprite = await stack.client.get("/stream/e2e-clear/storyboard.jpg")
+    assert sprite.headers["content-type"] == "image/jpeg"
+    image = pyvips.Image.new_from_buffer(sprite.content, "")
+    assert (image.width, image.height) == (storyboard["tiles"] * 160, 90)  # one row
 
 
 async def test_av1_renditions_decode_with_dav1d(stack: Stack, jobs: dict[str, str]) -> None:

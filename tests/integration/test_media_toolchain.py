@@ -18,7 +18,9 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
@@ -27,6 +29,7 @@ from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
 from vylux_core.dash_manifest import CLEARKEY_SCHEME_ID
+from vylux_core.downloads import DownloadKind
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
@@ -39,7 +42,14 @@ from vylux_core.ladder import (
     resolve_ladder,
     variant_dir,
 )
-from vylux_core.ports.media_toolchain import HlsEncryption, HlsPackage, HlsPlan, MediaProbe
+from vylux_core.ports.media_toolchain import (
+    HlsEncryption,
+    HlsPackage,
+    HlsPlan,
+    MediaProbe,
+    PackagedDownload,
+)
+from vylux_core.storyboard import StoryboardLayout, plan_storyboard, storyboard_vtt
 
 pytestmark = pytest.mark.slow
 
@@ -476,8 +486,10 @@ async def clear_package(
 ) -> tuple[HlsPackage, Path, list[float]]:
     root = tmp_path_factory.mktemp("clear")
     fractions: list[float] = []
+    # The clear package also carries both downloads: they are remuxes of its encodes.
+    plan = attrs.evolve(_plan(), downloads=(DownloadKind.HIGHEST, DownloadKind.AUDIO))
     package = await toolchain.package_hls(
-        clips["landscape"], _plan(), root / "work", root / "out", fractions.append
+        clips["landscape"], plan, root / "work", root / "out", fractions.append
     )
     return package, root / "out", fractions
 
@@ -522,6 +534,75 @@ async def test_package_hls_writes_the_cmaf_tree(
     assert [track.segment_count for track in tracks] == [1] * 5  # 3 s fits one 6 s segment
     assert all(track.bandwidth > 0 for track in tracks)
     assert all((out / name).stat().st_size > 0 for name in package.files)
+
+
+def _top_level_boxes(path: Path) -> list[str]:
+    data = path.read_bytes()
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        assert size >= 8, f"bad box size at {offset}"
+        offset += size
+    return boxes
+
+
+def _streams(binaries: MediaBinaries, path: Path) -> list[str]:
+    argv = [binaries.ffprobe, "-v", "error", "-show_entries", "stream=codec_type,codec_name"]
+    argv += ["-of", "csv=p=0", str(path)]
+    return sorted(_stdout(argv).split())
+
+
+def _duration(binaries: MediaBinaries, path: Path) -> float:
+    argv = [binaries.ffprobe, "-v", "error", "-show_entries", "format=duration"]
+    return float(_stdout([*argv, "-of", "csv=p=0", str(path)]))
+
+
+def _decoded_frames(binaries: MediaBinaries, path: Path, stream: str) -> int:
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-xerror", "-i", str(path)]
+    argv += ["-map", f"0:{stream}:0", "-f", "framemd5", "-"]
+    return sum(1 for line in _stdout(argv).splitlines() if not line.startswith("#"))
+
+
+async def test_package_hls_remuxes_the_top_h264_rung_into_a_faststart_download(
+    binaries: MediaBinaries,
+    clips: dict[str, Path],
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    package, out, _ = clear_package
+    assert package.downloads == (
+        PackagedDownload(kind=DownloadKind.HIGHEST, file="downloads/highest.mp4"),
+        PackagedDownload(kind=DownloadKind.AUDIO, file="downloads/audio.m4a"),
+    )
+    assert not any(name.startswith("downloads/") for name in package.files)
+    highest = out / "downloads" / "highest.mp4"
+    boxes = _top_level_boxes(highest)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    assert _streams(binaries, highest) == ["aac,audio", "h264,video"]
+    size = _stdout(
+        [binaries.ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=width,height", "-of", "csv=p=0", str(highest)]
+    ).strip()  # fmt: skip
+    assert size == "640,360"  # the top H.264 rung, not r240
+    assert _decoded_frames(binaries, highest, "v") == 75  # 3 s x 25 fps, every frame
+    source = _duration(binaries, clips["landscape"])
+    assert abs(_duration(binaries, highest) - source) <= 1 / 25
+
+
+async def test_package_hls_writes_the_audio_download(
+    binaries: MediaBinaries,
+    clips: dict[str, Path],
+    clear_package: tuple[HlsPackage, Path, list[float]],
+) -> None:
+    _, out, _ = clear_package
+    audio = out / "downloads" / "audio.m4a"
+    boxes = _top_level_boxes(audio)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    assert _streams(binaries, audio) == ["aac,audio"]
+    assert _decoded_frames(binaries, audio, "a") > 0
+    assert abs(_duration(binaries, audio) - 3.0) < 0.1
 
 
 async def test_package_hls_measures_bandwidth_per_track(
@@ -903,3 +984,66 @@ def test_tools_die_with_a_sigkilled_worker(binaries: MediaBinaries, tmp_path: Pa
         parent.wait(10)
         for orphan in encoders():
             os.kill(orphan, signal.SIGKILL)
+
+
+# --- storyboard --------------------------------------------------------------------------
+
+# Mean absolute difference (0-255, RGB) below which a tile counts as the frame grabbed at
+# its cue's start. JPEG loss on testsrc2's fine detail gives about 7 for the right frame,
+# a frame one cue away about 20; the test checks that the neighbour stays above it.
+STORYBOARD_MAD_THRESHOLD = 12.0
+
+
+@pytest.fixture(scope="module")
+async def storyboard(
+    binaries: MediaBinaries,
+    toolchain: FfmpegMediaToolchain,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, StoryboardLayout, Path]:
+    root = tmp_path_factory.mktemp("storyboard")
+    source = root / "moving.mp4"
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    argv += ["-i", "testsrc2=size=320x180:rate=25:duration=12.5"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(source)]
+    await asyncio.to_thread(subprocess.run, argv, check=True, timeout=60)
+    probe = await toolchain.probe(source)
+    layout = plan_storyboard(probe.duration_seconds, probe.width, probe.height, probe.frame_rate)
+    sprite = root / "storyboard.jpg"
+    await toolchain.render_storyboard(source, layout, sprite)
+    return source, layout, sprite
+
+
+def _grab(binaries: MediaBinaries, source: Path, seconds: float, layout: StoryboardLayout) -> Any:
+    argv = [binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-ss", f"{seconds:.3f}"]
+    argv += ["-i", str(source), "-frames:v", "1"]
+    argv += ["-vf", f"scale={layout.tile_width}:{layout.tile_height}:flags=bicubic"]
+    argv += ["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+    raw = subprocess.run(argv, check=True, capture_output=True, timeout=30).stdout
+    return pyvips.Image.new_from_memory(raw, layout.tile_width, layout.tile_height, 3, "uchar")
+
+
+async def test_storyboard_tiles_are_the_frames_at_their_cue_times(
+    binaries: MediaBinaries, storyboard: tuple[Path, StoryboardLayout, Path]
+) -> None:
+    source, layout, sprite_path = storyboard
+    sprite = pyvips.Image.new_from_file(str(sprite_path))
+    assert (sprite.width, sprite.height) == (
+        layout.columns * layout.tile_width, layout.rows * layout.tile_height,
+    )  # fmt: skip
+    assert layout.count == 13  # 12.5 s, one a second
+    vtt = storyboard_vtt(layout)
+    cue_lines = [line for line in vtt.splitlines() if "#xywh=" in line]
+    assert len(cue_lines) == layout.count
+    for index, line in enumerate(cue_lines):
+        x, y, w, h = (int(v) for v in line.rsplit("#xywh=", 1)[1].split(","))
+        assert x + w <= sprite.width
+        assert y + h <= sprite.height
+        tile = sprite.crop(x, y, w, h)
+        at_cue = await asyncio.to_thread(_grab, binaries, source, layout.start(index), layout)
+        mad = (tile.cast("float") - at_cue.cast("float")).abs().avg()
+        assert mad < STORYBOARD_MAD_THRESHOLD, (index, mad)
+        # The threshold tells frames apart: the next cue's frame is further off.
+        other = layout.start(index + 1 if index + 1 < layout.count else index - 1)
+        elsewhere = await asyncio.to_thread(_grab, binaries, source, other, layout)
+        apart = (tile.cast("float") - elsewhere.cast("float")).abs().avg()
+        assert apart > STORYBOARD_MAD_THRESHOLD, (index, apart)

@@ -291,6 +291,22 @@ async def test_stream_maps_to_the_hash_video_tree(
 
 
 @pytest.mark.parametrize(
+    ("raw_path", "want_type"),
+    [
+        pytest.param("downloads/highest.mp4", "video/mp4", id="highest"),
+        pytest.param("downloads/audio.m4a", "audio/mp4", id="audio"),
+    ],
+)
+async def test_stream_serves_downloads_as_attachments(raw_path: str, want_type: str) -> None:
+    rig = make_rig()
+    await rig.media.put_bytes(f"videos/ab/{HASH}/{raw_path}", BODY, content_type=want_type)
+
+    delivery = await rig.service.stream(HASH, raw_path)
+
+    assert (delivery.content_type, delivery.as_attachment) == (want_type, True)
+
+
+@pytest.mark.parametrize(
     ("media_hash", "raw_path", "error", "message"),
     [
         pytest.param("", "master.m3u8", InvalidStorageKey, "missing hash or file path", id="nh"),

@@ -185,6 +185,39 @@ def _outputs(count: int) -> dict[str, Any]:
             id="transcode-number-max-resolution",
         ),
         pytest.param(
+            X, {"storyboard": "yes"}, "options.storyboard must be a boolean", id="storyboard-str"
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"storyboard": True}},
+            'unknown field "storyboard" in options.transcode',
+            id="full-transcode-storyboard",
+        ),
+        pytest.param(
+            X,
+            {"downloads": "highest"},
+            "options.downloads must be an array of strings",
+            id="transcode-downloads-not-array",
+        ),
+        pytest.param(
+            X,
+            {"downloads": ["highest", "mp3"]},
+            "options.downloads: unknown download 'mp3' (one of highest, audio)",
+            id="transcode-unknown-download",
+        ),
+        pytest.param(
+            X,
+            {"downloads": ["audio", "audio"]},
+            "options.downloads lists a download twice",
+            id="transcode-duplicate-download",
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"encrypt": True, "downloads": ["highest"]}},
+            "options.transcode.downloads cannot be combined with encrypt",
+            id="full-downloads-with-encrypt",
+        ),
+        pytest.param(
             F,
             {"transcode": {"max_resolution": "2160P"}},
             "options.transcode.max_resolution must be one of 1080p, 1440p, 2160p",
@@ -397,6 +430,22 @@ def test_decode_rejects(job_type: JobType, raw: Any, detail: str) -> None:
     ("job_type", "raw", "want"),
     [
         pytest.param(C, None, {}, id="cover-null-is-empty"),
+        pytest.param(X, {"downloads": []}, {}, id="transcode-no-downloads-dropped"),
+        pytest.param(X, {"storyboard": False}, {}, id="transcode-storyboard-false-dropped"),
+        pytest.param(X, {"storyboard": True}, {"storyboard": True}, id="transcode-storyboard"),
+        pytest.param(X, {"downloads": None}, {}, id="transcode-null-downloads-dropped"),
+        pytest.param(
+            X,
+            {"downloads": ["audio", "highest"]},
+            {"downloads": ["highest", "audio"]},
+            id="transcode-downloads-in-one-order",
+        ),
+        pytest.param(
+            F,
+            {"transcode": {"downloads": ["audio"]}},
+            {"transcode": {"downloads": ["audio"]}},
+            id="full-transcode-downloads",
+        ),
         pytest.param(C, {}, {}, id="cover-empty"),
         pytest.param(C, {"timestamp_sec": None}, {}, id="cover-null-field-dropped"),
         pytest.param(

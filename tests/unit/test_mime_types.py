@@ -32,6 +32,8 @@ TABLE = [
     (".xml", "text/xml; charset=utf-8"),
     # recommended additions
     (".mp4", "video/mp4"),
+    (".m4a", "audio/mp4"),
+    (".vtt", "text/vtt; charset=utf-8"),
     (".m4s", "video/iso.segment"),
     (".m3u8", "application/vnd.apple.mpegurl"),
     (".mp3", "audio/mpeg"),
@@ -82,7 +84,9 @@ def test_extension_of(key: str, want: str) -> None:
 
 
 def test_streamable_extensions() -> None:
-    assert {".m3u8", ".mpd", ".m4s", ".mp4", ".jpg", ".jpeg", ".webp", ".gif"} == STREAMABLE
+    assert {
+        ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".jpg", ".jpeg", ".webp", ".gif", ".vtt", ".json"
+    } == STREAMABLE  # fmt: skip
     assert content_type_for("manifest.mpd") == "application/dash+xml"
     assert all(content_type_for("x" + ext) for ext in STREAMABLE)
 

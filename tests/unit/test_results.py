@@ -14,6 +14,7 @@ from vylux_core.results import (
     NO_RETRY_PLAN,
     Artifacts,
     AudioTrack,
+    DownloadArtifact,
     EncryptionInfo,
     FullResult,
     FullStage,
@@ -282,6 +283,25 @@ def test_structure_inverts_unstructure(job_type: JobType | str, results: Results
     wire = json.loads(json.dumps(unstructure_results(results)))
 
     assert structure_results(job_type, wire) == results
+
+
+def test_downloads_serialise_before_uploaded_keys_and_only_when_present() -> None:
+    streaming = StreamingInfo(encrypted=False, master_playlist=f"{ROOT}/master.m3u8")
+    highest = DownloadArtifact(
+        kind="highest", key=f"{ROOT}/downloads/highest.mp4", format="mp4", size=1234
+    )
+    with_downloads = TranscodeResult(
+        streaming=streaming, video_tracks=(), downloads=(highest,), uploaded_keys=("k",)
+    )
+    without = TranscodeResult(streaming=streaming, video_tracks=(), downloads=())
+
+    wire = unstructure_results(with_downloads)
+    assert list(wire)[-2:] == ["downloads", "uploaded_keys"]
+    assert wire["downloads"] == [
+        {"kind": "highest", "key": f"{ROOT}/downloads/highest.mp4", "format": "mp4", "size": 1234}
+    ]
+    assert "downloads" not in unstructure_results(without)
+    assert structure_results(JobType.TRANSCODE, wire) == with_downloads
 
 
 @given(st.lists(st.builds(ThumbnailOutputResult)).map(tuple))

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from vylux_adapters.memory import (
@@ -173,6 +174,72 @@ async def test_transcode_results_and_upload_order(world: World) -> None:
     assert uploaded[-1] == prefix + "master.m3u8"
     assert sorted(uploaded) == await world.keys_under(prefix)
     assert (await world.jobs.get("job-video:transcode")).progress == 95
+
+
+@pytest.mark.parametrize("job_type", [JobType.TRANSCODE, JobType.FULL])
+async def test_downloads_are_uploaded_under_the_video_prefix(
+    world: World, job_type: JobType
+) -> None:
+    options: dict[str, Any] = {"downloads": ["audio", "highest"]}
+    results = await world.run(
+        job_type, {"transcode": options} if job_type is JobType.FULL else options
+    )
+
+    transcoded = results["artifacts"]["transcode"] if job_type is JobType.FULL else results
+    prefix = f"videos/ab/{H}/downloads/"
+    assert [(d["kind"], d["key"], d["format"]) for d in transcoded["downloads"]] == [
+        ("highest", prefix + "highest.mp4", "mp4"),
+        ("audio", prefix + "audio.m4a", "m4a"),
+    ]
+    for download in transcoded["downloads"]:
+        info = await world.media.stat(download["key"])
+        assert info.size == download["size"] > 0
+    assert (await world.media.stat(prefix + "audio.m4a")).content_type == "audio/mp4"
+    assert not any("downloads/" in key for key in transcoded["uploaded_keys"])
+
+
+async def test_transcode_storyboard_uploads_sprite_vtt_and_json(world: World) -> None:
+    results = await world.run(JobType.TRANSCODE, {"storyboard": True})
+
+    prefix = f"videos/ab/{H}/"
+    assert results["storyboard"] == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json", "tiles": 13, "interval_ms": 1000,
+        "tile_width": 160, "tile_height": 90,
+    }  # fmt: skip
+    vtt = await world.media.read_bytes(prefix + "storyboard.vtt", max_bytes=1 << 20)
+    assert vtt.startswith(b"WEBVTT\n")
+    assert vtt.count(b"#xywh=") == 13
+    assert (await world.media.stat(prefix + "storyboard.vtt")).content_type.startswith("text/vtt")
+    assert (await world.media.stat(prefix + "storyboard.json")).content_type == "application/json"
+    assert (await world.media.stat(prefix + "storyboard.jpg")).content_type == "image/jpeg"
+
+
+async def test_a_failed_storyboard_fails_the_transcode_with_its_step(tmp_path: Path) -> None:
+    world = World(tmp_path, failing=frozenset({"storyboard"}))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(Exception, match=r"^generate storyboard: storyboard failed"):
+        await world.run(JobType.TRANSCODE, {"storyboard": True})
+
+
+async def test_no_downloads_unless_asked(world: World) -> None:
+    results = await world.run(JobType.TRANSCODE)
+
+    assert "downloads" not in results
+    assert "storyboard" not in results
+    assert await world.keys_under(f"videos/ab/{H}/downloads/") == []
+    assert not await world.media.exists(f"videos/ab/{H}/storyboard.vtt")
+
+
+async def test_audio_download_needs_audio(tmp_path: Path) -> None:
+    silent = attrs.evolve(PROBE, has_audio=False)
+    world = World(tmp_path, probe=silent)
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    results = await world.run(JobType.TRANSCODE, {"downloads": ["highest", "audio"]})
+
+    assert [d["kind"] for d in results["downloads"]] == ["highest"]
 
 
 async def test_encrypted_transcode_reuses_the_key_of_an_earlier_run(world: World) -> None:

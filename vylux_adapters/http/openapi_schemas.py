@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
+from vylux_core.downloads import DownloadKind
 from vylux_core.job import JobStatus
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
 
@@ -108,6 +109,25 @@ TRANSCODE_OPTIONS = _request(
             "enum": list(MAX_RESOLUTIONS),
             "default": DEFAULT_MAX_RESOLUTION,
             "description": "Highest ladder rung; smaller sources are never upscaled.",
+        },
+        "downloads": {
+            "type": "array",
+            "items": {"type": "string", "enum": [kind.value for kind in DownloadKind]},
+            "uniqueItems": True,
+            "description": (
+                "MP4 downloads beside the stream, remuxed from the encodes: `highest` "
+                "(downloads/highest.mp4, the top H.264 rung with AAC) and `audio` "
+                "(downloads/audio.m4a). Not allowed with `encrypt`."
+            ),
+        },
+        "storyboard": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "video:transcode only (refused inside video:full's `transcode`): a trick-play "
+                "storyboard, storyboard.jpg (at most 100 tiles, 160 px wide), storyboard.vtt "
+                "(cues with #xywh= fragments) and storyboard.json (Mux's tile list)."
+            ),
         },
     }
 )

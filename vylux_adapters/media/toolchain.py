@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+import attrs
+
 from vylux_adapters.media.binaries import MediaBinaries
 from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
+from vylux_adapters.media.downloads import plan_downloads
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
 from vylux_adapters.media.hls_output import describe_package, sign_clearkey
 from vylux_adapters.media.preview import render_gif, render_webp
@@ -33,6 +36,7 @@ from vylux_core.ports.media_toolchain import (
     MediaProbe,
     ProgressCallback,
 )
+from vylux_core.storyboard import StoryboardLayout
 
 # ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 PROBE_TIMEOUT_SECONDS: Final = 60.0
@@ -102,6 +106,30 @@ class FfmpegMediaToolchain:
         await render(self._binaries.ffmpeg, source, probed, preview, destination)
         await asyncio.to_thread(_require_output, destination, "preview")
 
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        """One decode: ``fps`` keeps, for each tile, the last frame that maps onto its
+        start time; with ``round=up`` that is the frame showing at the start (``near``
+        would keep the one half an interval later). ``tile`` lays them out row by row
+        (a last row left short is black)."""
+        probed = await self._probe(source)
+        await asyncio.to_thread(_prepare, destination)
+        filters = [
+            tone_map_filter(probed.media.dynamic_range),
+            f"fps=fps=1/{layout.interval:.6f}:start_time=0:round=up",
+            f"scale={layout.tile_width}:{layout.tile_height}:flags=bicubic,setsar=1",
+            f"tile={layout.columns}x{layout.rows}",
+        ]
+        args = [
+            *FFMPEG_BASE_ARGS, "-y", "-i", str(source), "-map", "0:v:0",
+            "-vf", ",".join(f for f in filters if f), "-frames:v", "1",
+            "-c:v", "mjpeg", "-q:v", "4", *NO_METADATA_ARGS,
+            "-update", "1", "-f", "image2", str(destination),
+        ]  # fmt: skip
+        await run_tool("ffmpeg", [self._binaries.ffmpeg, *args])
+        await asyncio.to_thread(_require_output, destination, "storyboard")
+
     async def package_hls(
         self,
         source: Path,
@@ -131,6 +159,17 @@ class FfmpegMediaToolchain:
         if plan.encryption is not None:
             await asyncio.to_thread(sign_clearkey, output_dir)
         package = await asyncio.to_thread(describe_package, output_dir, plan)
+        downloads = []
+        for download, args in plan_downloads(plan, work_dir, output_dir):
+            await asyncio.to_thread(_prepare, output_dir / download.file)
+            argv = [self._binaries.ffmpeg, *FFMPEG_BASE_ARGS, *args]
+            try:
+                await run_tool("ffmpeg", argv)
+            except MediaToolFailed as exc:
+                raise MediaToolFailed(f"remux download {download.kind}: {exc}") from exc
+            await asyncio.to_thread(_require_output, output_dir / download.file, "download")
+            downloads.append(download)
+        package = attrs.evolve(package, downloads=tuple(downloads))
         if progress is not None:
             progress.finish()
         return package

@@ -13,6 +13,7 @@ import asyncio
 import math
 from pathlib import Path
 
+from vylux_core.downloads import DownloadKind, download_path
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
@@ -29,11 +30,13 @@ from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
     MediaProbe,
+    PackagedDownload,
     PackagedTrack,
     ProgressCallback,
 )
+from vylux_core.storyboard import StoryboardLayout
 
-STEPS = ("probe", "cover", "preview", "package")
+STEPS = ("probe", "cover", "preview", "storyboard", "package")
 
 
 class FakeMediaToolchain:
@@ -64,6 +67,12 @@ class FakeMediaToolchain:
     ) -> None:
         self._check("preview", source)
         await _write(destination, f"fake-{preview.format} {preview.width}px".encode())
+
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        self._check("storyboard", source)
+        await _write(destination, b"\xff\xd8fake-storyboard %d tiles" % layout.count)
 
     async def package_hls(
         self,
@@ -103,12 +112,19 @@ class FakeMediaToolchain:
         files.append(DASH_MANIFEST)
         await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
         files.append(MASTER_PLAYLIST)
+        downloads = []
+        for kind in plan.downloads:
+            if kind is DownloadKind.AUDIO and not plan.include_audio:
+                continue
+            await _write(output_dir / download_path(kind), f"fake-download {kind}".encode())
+            downloads.append(PackagedDownload(kind=kind, file=download_path(kind)))
         return HlsPackage(
             master_playlist=MASTER_PLAYLIST,
             dash_manifest=DASH_MANIFEST,
             audio=audio,
             video=tuple(video),
             files=tuple(files),
+            downloads=tuple(downloads),
         )
 
     def _check(self, step: str, source: Path) -> None:

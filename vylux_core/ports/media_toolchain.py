@@ -8,9 +8,11 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from vylux_core.downloads import DownloadKind
 from vylux_core.dynamic_range import DynamicRange
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import Variant
+from vylux_core.storyboard import StoryboardLayout
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done (0.0-1.0) of a long step; must not block."""
@@ -46,6 +48,16 @@ class HlsPlan:
     encryption: HlsEncryption | None = None
     # The source's range: HLG and PQ are tone-mapped to SDR BT.709 before scaling.
     dynamic_range: DynamicRange = DynamicRange.SDR
+    # MP4 downloads remuxed from the encodes (no second encode); ``AUDIO`` needs audio.
+    downloads: tuple[DownloadKind, ...] = ()
+
+
+@frozen(kw_only=True)
+class PackagedDownload:
+    """A download; ``file`` is relative to the output directory and not in ``files``."""
+
+    kind: DownloadKind
+    file: str
 
 
 @frozen(kw_only=True)
@@ -69,6 +81,7 @@ class HlsPackage:
     audio: PackagedTrack | None
     video: tuple[PackagedTrack, ...]
     files: tuple[str, ...]
+    downloads: tuple[PackagedDownload, ...] = ()
 
 
 class MediaToolchain(Protocol):
@@ -97,6 +110,13 @@ class MediaToolchain(Protocol):
         """Write an animated WebP or GIF clip; an empty result is a failure."""
         ...
 
+    async def render_storyboard(
+        self, source: Path, layout: StoryboardLayout, destination: Path
+    ) -> None:
+        """Write the JPEG sprite of ``layout``: tile ``i`` is the frame at
+        ``layout.start(i)``, scaled to the tile size, at ``layout.position(i)``."""
+        ...
+
     async def package_hls(
         self,
         source: Path,
@@ -105,5 +125,8 @@ class MediaToolchain(Protocol):
         output_dir: Path,
         on_progress: ProgressCallback | None = None,
     ) -> HlsPackage:
-        """Encode the plan's variants (and audio) and package them as HLS CMAF."""
+        """Encode the plan's variants (and audio) and package them as HLS CMAF; write the
+        plan's downloads (``downloads/…`` under ``output_dir``) by remuxing the encodes:
+        ``HIGHEST`` is the top H.264 rung plus the audio, ``AUDIO`` the audio alone, skipped
+        when the source has none."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from vylux_core.downloads import is_download_path
 from vylux_core.errors import InvalidStorageKey, UnsupportedFormat
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.mime_types import (
@@ -87,7 +88,9 @@ class DeliveryService:
         reader = await self._media.open(key, byte_range)
         content_type = content_type_for(path) or OCTET_STREAM
         return Delivery(
-            reader=reader, content_type=content_type, as_attachment=is_active_content(content_type)
+            reader=reader,
+            content_type=content_type,
+            as_attachment=is_active_content(content_type) or is_download_path(path),
         )
 
 

@@ -121,6 +121,7 @@ class FullWorkflow:
                 inputs=TranscodeInputs(
                     source_path=source_path, media_hash=job.hash, encryption=encryption,
                     max_resolution=options.transcode.max_resolution,
+                    downloads=options.transcode.downloads,
                 ),
                 progress=progress, progress_span=(25, 80),
                 upload_concurrency=self._upload_concurrency,
@@ -128,7 +129,7 @@ class FullWorkflow:
         except Exception as error:
             failure = (
                 FullFailure.TRANSCODE_UPLOAD
-                if str(error).startswith("upload HLS")
+                if str(error).startswith(("upload HLS", "upload downloads"))
                 else FullFailure.TRANSCODE_RUN
             )
             result = record_failure(result, failure, _cause(error))
@@ -200,6 +201,6 @@ def _cause(error: BaseException) -> str:
     head, separator, rest = text.partition(": ")
     known = (
         "download source", "extract cover", "generate preview", "upload cover",
-        "upload preview", "setup encryption", "transcode", "upload HLS",
+        "upload preview", "setup encryption", "transcode", "upload HLS", "upload downloads",
     )  # fmt: skip
     return rest if separator and head in known else text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from vylux_core.job import Job, JobType
 from vylux_core.job_options import TranscodeOptions, decode_options
 from vylux_core.ports.media_toolchain import MediaToolchain
@@ -16,6 +18,7 @@ from vylux_core.workflows.video_steps import (
     TranscodeInputs,
     download_source,
     encryption_for,
+    make_storyboard,
     source_size,
     transcode,
 )
@@ -55,10 +58,16 @@ class TranscodeWorkflow:
                 toolchain=self._toolchain, media=self._media,
                 inputs=TranscodeInputs(
                     source_path=source_path, media_hash=job.hash, encryption=encryption,
-                    max_resolution=options.max_resolution,
+                    max_resolution=options.max_resolution, downloads=options.downloads,
                 ),
                 progress=progress, progress_span=(10, 75),
                 upload_concurrency=self._upload_concurrency,
             )  # fmt: skip
+            if options.storyboard:
+                storyboard = await make_storyboard(
+                    toolchain=self._toolchain, media=self._media, source_path=source_path,
+                    media_hash=job.hash,
+                )  # fmt: skip
+                result = attrs.evolve(result, storyboard=storyboard)
             await progress.report(95, force=True)
         return unstructure_results(result)

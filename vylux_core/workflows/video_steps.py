@@ -10,6 +10,7 @@ from pathlib import Path
 
 from attrs import frozen
 
+from vylux_core.downloads import DownloadKind, download_format
 from vylux_core.errors import MediaToolFailed, VyluxError
 from vylux_core.job import Job
 from vylux_core.job_options import EffectivePreview
@@ -21,6 +22,7 @@ from vylux_core.ladder import (
     MEDIA_PLAYLIST,
     resolve_ladder,
 )
+from vylux_core.mime_types import OCTET_STREAM, content_type_for
 from vylux_core.ports.media_toolchain import (
     HlsEncryption,
     HlsPackage,
@@ -32,14 +34,24 @@ from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.results import (
     AudioTrack,
+    DownloadArtifact,
     EncryptionInfo,
     ImageArtifact,
+    StoryboardArtifact,
     StreamingInfo,
     TranscodeResult,
     VideoTrack,
 )
 from vylux_core.services.key_service import KeyService
 from vylux_core.storage_keys import cover_key, preview_key, video_key
+from vylux_core.storyboard import (
+    JSON_FILE,
+    SPRITE_FILE,
+    VTT_FILE,
+    plan_storyboard,
+    storyboard_json,
+    storyboard_vtt,
+)
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
 
@@ -127,6 +139,38 @@ async def make_preview(
     return await _upload_artifact(media, key, output, preview.format, "preview")
 
 
+async def make_storyboard(
+    *, toolchain: MediaToolchain, media: ObjectStore, source_path: Path, media_hash: str
+) -> StoryboardArtifact:
+    """Render the sprite, then upload it before the WebVTT and JSON that point at it.
+    Raises with ``generate storyboard: …`` or ``upload storyboard: …`` messages."""
+    output = source_path.parent / SPRITE_FILE
+    try:
+        probe = await toolchain.probe(source_path)
+        layout = plan_storyboard(
+            probe.duration_seconds, probe.width, probe.height, probe.frame_rate
+        )
+        await toolchain.render_storyboard(source_path, layout, output)
+    except Exception as error:
+        raise step_error("generate storyboard", error) from error
+    keys = {name: video_key(media_hash, name) for name in (SPRITE_FILE, VTT_FILE, JSON_FILE)}
+    try:
+        await media.upload_file(keys[SPRITE_FILE], output, content_type="image/jpeg")
+        for name, text in (
+            (VTT_FILE, storyboard_vtt(layout)),
+            (JSON_FILE, storyboard_json(layout)),
+        ):
+            content_type = content_type_for(name) or OCTET_STREAM
+            await media.put_bytes(keys[name], text.encode(), content_type=content_type)
+    except Exception as error:
+        raise step_error("upload storyboard", error) from error
+    return StoryboardArtifact(
+        sprite=keys[SPRITE_FILE], vtt=keys[VTT_FILE], json=keys[JSON_FILE], tiles=layout.count,
+        interval_ms=round(layout.interval * 1000), tile_width=layout.tile_width,
+        tile_height=layout.tile_height,
+    )  # fmt: skip
+
+
 async def _upload_artifact(
     media: ObjectStore, key: str, path: Path, fmt: str, name: str
 ) -> ImageArtifact:
@@ -153,6 +197,7 @@ class TranscodeInputs:
     media_hash: str
     encryption: HlsEncryption | None
     max_resolution: str = DEFAULT_MAX_RESOLUTION
+    downloads: tuple[DownloadKind, ...] = ()
 
 
 async def transcode(
@@ -165,7 +210,8 @@ async def transcode(
     upload_concurrency: int,
 ) -> TranscodeResult:
     """Probe, encode the ladder, package, upload; progress moves across ``progress_span``
-    while FFmpeg runs. Raises with ``transcode: …`` or ``upload HLS: …`` messages."""
+    while FFmpeg runs. Raises with ``transcode: …``, ``upload HLS: …`` or
+    ``upload downloads: …`` messages."""
     work = inputs.source_path.parent
     try:
         probe = await toolchain.probe(inputs.source_path)
@@ -177,6 +223,7 @@ async def transcode(
             frame_rate=probe.frame_rate,
             encryption=inputs.encryption,
             dynamic_range=probe.dynamic_range,
+            downloads=inputs.downloads,
         )
         async with relayed(progress, progress_span) as report:
             package = await toolchain.package_hls(
@@ -192,11 +239,37 @@ async def transcode(
         )  # fmt: skip
     except Exception as error:
         raise step_error("upload HLS", error) from error
-    return _transcode_result(inputs, plan, package, uploaded)
+    try:
+        downloads = await _upload_downloads(media, inputs.media_hash, work / "hls", package)
+    except Exception as error:
+        raise step_error("upload downloads", error) from error
+    return _transcode_result(inputs, plan, package, uploaded, downloads)
+
+
+async def _upload_downloads(
+    media: ObjectStore, media_hash: str, root: Path, package: HlsPackage
+) -> tuple[DownloadArtifact, ...]:
+    artifacts = []
+    for download in package.downloads:
+        key = video_key(media_hash, download.file)
+        content_type = content_type_for(download.file) or OCTET_STREAM
+        await media.upload_file(key, root / download.file, content_type=content_type)
+        size = (await media.stat(key)).size
+        artifacts.append(
+            DownloadArtifact(
+                kind=download.kind.value, key=key, format=download_format(download.kind),
+                size=size,
+            )
+        )  # fmt: skip
+    return tuple(artifacts)
 
 
 def _transcode_result(
-    inputs: TranscodeInputs, plan: HlsPlan, package: HlsPackage, uploaded: list[str]
+    inputs: TranscodeInputs,
+    plan: HlsPlan,
+    package: HlsPackage,
+    uploaded: list[str],
+    downloads: tuple[DownloadArtifact, ...] = (),
 ) -> TranscodeResult:
     def key(relative: str) -> str:
         return video_key(inputs.media_hash, relative)
@@ -241,6 +314,7 @@ def _transcode_result(
         audio_tracks=audio_tracks,
         video_tracks=video_tracks,
         encryption=encryption,
+        downloads=downloads,
         uploaded_keys=tuple(uploaded),
     )
 
