@@ -74,6 +74,7 @@ from vylux_core.services import (
     ReadinessService,
 )
 from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.services.finished_jobs import FinishedJobs
 from vylux_core.signing import UrlSigner
 from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
 from vylux_core.worker.attempt_outputs import RecordingObjectStore
@@ -368,6 +369,7 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
             archived_tasks=ArchivedTasks(
                 queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service
             ),
+            finished_jobs=FinishedJobs(jobs=runtime.jobs, clock=SystemClock()),
             # With METRICS_PORT set, /metrics lives on its own listener only
             # (metrics_listener_app) and the API port answers it with 404.
             metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),

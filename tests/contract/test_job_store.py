@@ -533,6 +533,51 @@ async def test_list_by_status_is_oldest_update_first_and_limited(
     assert await store.list_by_status(JobStatus.FAILED, 10) == []
 
 
+async def finish(store: JobStore, clock: ManualClock, job_id: str, status: JobStatus) -> None:
+    """Create a job and bring it to ``status``, the clock moving before every write
+    (PostgreSQL's trigger stamps now() on a write that leaves ``updated_at`` as it was)."""
+    await created(store, new_job(job_id, queue="critical" if "critical" in job_id else "default"))
+    clock.advance(1)
+    if status is JobStatus.CANCELED:
+        await store.cancel(job_id)
+        return
+    await store.mark_processing(job_id)
+    clock.advance(1)
+    if status is JobStatus.COMPLETED:
+        await store.complete(job_id, {"done": True})
+    else:
+        await store.fail(job_id, "gave up")
+
+
+async def test_count_finished_since_counts_terminal_jobs_per_queue_and_status(
+    store: JobStore, clock: ManualClock
+) -> None:
+    await finish(store, clock, "old", JobStatus.COMPLETED)
+    clock.advance(10)
+    since = clock.now()
+    for job_id, status in (
+        ("done-1", JobStatus.COMPLETED),
+        ("done-2", JobStatus.COMPLETED),
+        ("critical-done", JobStatus.COMPLETED),
+        ("failed", JobStatus.FAILED),
+        ("critical-canceled", JobStatus.CANCELED),
+    ):
+        await finish(store, clock, job_id, status)
+    await created(store, new_job("waiting"))
+    clock.advance(1)
+    await store.mark_processing((await created(store, new_job("running"))).id)
+
+    counts = await store.count_finished_since(since)
+
+    assert dict(counts) == {
+        ("default", JobStatus.COMPLETED): 2,
+        ("critical", JobStatus.COMPLETED): 1,
+        ("default", JobStatus.FAILED): 1,
+        ("critical", JobStatus.CANCELED): 1,
+    }
+    assert dict(await store.count_finished_since(clock.now() + timedelta(seconds=1))) == {}
+
+
 # --- listing (GET /api/jobs) and cancel ----------------------------------------------------
 
 

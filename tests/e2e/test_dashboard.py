@@ -141,6 +141,7 @@ def test_the_queue_views_need_the_key(vylux: VyluxServer) -> None:
     answer = httpx.get(url, headers={"X-API-Key": API_KEY}, timeout=30.0)
     assert answer.status_code == 200
     assert isinstance(answer.json()["queues"], list)
+    assert set(answer.json()["finished"]) == {"completed", "failed", "canceled"}
     requeue = httpx.post(
         f"{vylux.base_url}/dashboard/api/archived/nosuchtask/requeue", timeout=30.0
     )
@@ -177,6 +178,13 @@ def test_a_submitted_job_progresses_to_completed(
     # The queue view lists the queue the job went through, with its depth per state.
     pending = page.locator("#queue-rows td[data-state=pending]")
     expect(pending.first).to_have_text(re.compile(r"^\d+$"))
+    # Throughput comes from the job rows: this job counts among the last hour's.
+    expect(page.locator("#throughput")).to_have_text(
+        re.compile(r"^Finished in the last hour: [1-9]\d* completed, \d+ failed, \d+ canceled$"),
+        timeout=JOB_TIMEOUT_MS,
+    )
+    finished = page.locator("#queue-rows td[data-state=finished]")
+    expect(finished.first).to_have_text(re.compile(r"^\d+ / \d+ / \d+$"))
     page.screenshot(path=str(tmp_path / "dashboard.png"))
 
 

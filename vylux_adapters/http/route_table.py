@@ -151,6 +151,7 @@ def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
     dashboard = DashboardRoutes(
         queue=services.queue,
         archived_tasks=services.archived_tasks,
+        finished_jobs=services.finished_jobs,
         jobs=services.jobs,
         signer=services.url_signer,
     )

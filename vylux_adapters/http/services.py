@@ -19,6 +19,7 @@ from vylux_core.services import (
     ReadinessService,
 )
 from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.services.finished_jobs import FinishedJobs
 from vylux_core.signing import UrlSigner
 
 
@@ -44,6 +45,8 @@ class HttpServices:
     # Read by the dashboard's queue view only; without it the view shows no queues.
     queue: TaskQueue | None = None
     archived_tasks: ArchivedTasks | None = None
+    # The dashboard's throughput figure; without it the queue view shows none.
+    finished_jobs: FinishedJobs | None = None
     # Signs the dashboard media view's /thumb links.
     url_signer: UrlSigner | None = None
     extra_middleware: Sequence[Middleware] = ()

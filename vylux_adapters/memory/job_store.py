@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -134,6 +137,13 @@ class MemoryJobStore:
             key=lambda job: job.updated_at,
         )
         return matching[:limit]
+
+    async def count_finished_since(self, since: datetime) -> Mapping[tuple[str, JobStatus], int]:
+        return Counter(
+            (job.queue, job.status)
+            for job in self._jobs.values()
+            if job.status.is_terminal and job.updated_at >= since
+        )
 
     async def list_jobs(
         self, job_filter: JobFilter, *, after: JobCursor | None, limit: int

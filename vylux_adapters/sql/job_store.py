@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -19,6 +20,7 @@ from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhook import WebhookMessage
 
 _INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELED.value)
+_TERMINAL = tuple(status.value for status in JobStatus if status.is_terminal)
 _CREATE_ATTEMPTS = 5
 
 
@@ -120,6 +122,17 @@ class SqlJobStore:
             .limit(limit)
         )
         return await self._list(query, "list jobs by status")
+
+    async def count_finished_since(self, since: datetime) -> Mapping[tuple[str, JobStatus], int]:
+        query = (
+            select(jobs.c.queue, jobs.c.status, func.count())
+            .where(jobs.c.status.in_(_TERMINAL), jobs.c.updated_at >= since)
+            .group_by(jobs.c.queue, jobs.c.status)
+        )
+        with database_errors("count finished jobs"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return {(queue, JobStatus(status)): count for queue, status, count in rows}
 
     async def list_jobs(
         self, job_filter: JobFilter, *, after: JobCursor | None, limit: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from attrs import frozen
@@ -110,6 +112,13 @@ class JobStore(Protocol):
     ) -> list[Job]:
         """Up to ``limit`` jobs matching ``job_filter``, newest first on
         ``(created_at, id)``, starting after ``after`` (from the newest when None)."""
+        ...
+
+    async def count_finished_since(self, since: datetime) -> Mapping[tuple[str, JobStatus], int]:
+        """Jobs that reached a terminal status at or after ``since``, counted per
+        ``(queue, status)``; pairs with no job are absent. A finished row's
+        ``updated_at`` stands for when it finished (only its webhook outcome writes it
+        again, usually seconds later)."""
         ...
 
     async def list_retries_of(self, job_id: str) -> list[Job]:

@@ -14,6 +14,7 @@ have no route to a CDN.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 
 from starlette.requests import Request
@@ -21,9 +22,11 @@ from starlette.responses import JSONResponse, Response
 
 from vylux_adapters.http.routes.job_views import timestamp
 from vylux_core.errors import Unavailable
+from vylux_core.job import JobStatus
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services import JobService
 from vylux_core.services.archived_tasks import ArchivedTasks
+from vylux_core.services.finished_jobs import THROUGHPUT_WINDOW, FinishedJobs
 from vylux_core.signing import UrlSigner
 from vylux_core.task import ArchivedTask, QueueStats
 
@@ -65,10 +68,12 @@ class DashboardRoutes:
         queue: TaskQueue | None,
         archived_tasks: ArchivedTasks | None,
         jobs: JobService,
+        finished_jobs: FinishedJobs | None = None,
         signer: UrlSigner | None,
     ) -> None:
         self._queue = queue
         self._archived_tasks = archived_tasks
+        self._finished_jobs = finished_jobs
         self._jobs = jobs
         self._signer = signer
         self._page = _read("index.html")
@@ -90,10 +95,19 @@ class DashboardRoutes:
 
     async def queues(self, request: Request) -> Response:
         """Depth per state and the oldest pending task's wait, per queue (as
-        ``vylux-cli queue stats --json``)."""
+        ``vylux-cli queue stats --json``), and the jobs finished within the throughput
+        window, per queue and in all."""
         rows = [] if self._queue is None else await self._queue.stats()
+        finished = {} if self._finished_jobs is None else await self._finished_jobs.in_window()
+        views = [queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]
+        for view in views:
+            view["finished"] = finished_view(finished, view["queue"])
         return JSONResponse(
-            {"queues": [queue_stats_view(row) for row in sorted(rows, key=lambda r: r.queue)]},
+            {
+                "queues": views,
+                "finished": finished_view(finished, None),
+                "finished_window_seconds": int(THROUGHPUT_WINDOW.total_seconds()),
+            },
             headers=_SECURITY_HEADERS,
         )
 
@@ -160,6 +174,20 @@ def queue_stats_view(row: QueueStats) -> dict[str, object]:
     view.update({state: getattr(row, state) for state in QUEUE_STATES})
     view["oldest_pending_age_seconds"] = row.oldest_pending_age_seconds if row.pending else None
     return view
+
+
+FINISHED_STATUSES = tuple(status for status in JobStatus if status.is_terminal)
+
+
+def finished_view(counts: Mapping[tuple[str, JobStatus], int], queue: object) -> dict[str, int]:
+    """Finished jobs per terminal status, of ``queue`` or (None) of every queue."""
+    return {
+        status.value: sum(
+            count for (name, got), count in counts.items()
+            if got is status and (queue is None or name == queue)
+        )
+        for status in FINISHED_STATUSES
+    }  # fmt: skip
 
 
 def _result_keys(results: object) -> list[str]:

@@ -195,8 +195,19 @@ async function refreshQueues() {
       tr.append(cell);
     }
     tr.append(el("td", age(queue.oldest_pending_age_seconds)));
+    const done = queue.finished;
+    const finished = el("td", `${done.completed} / ${done.failed} / ${done.canceled}`);
+    finished.dataset.state = "finished";
+    tr.append(finished);
     rows.append(tr);
   }
+  // The window comes from the server, which owns it.
+  const done = body.finished;
+  const seconds = body.finished_window_seconds;
+  const span = seconds === 3600 ? "hour" : age(seconds);
+  document.getElementById("throughput").textContent =
+    `Finished in the last ${span}: ${done.completed} completed, ${done.failed} failed, ` +
+    `${done.canceled} canceled`;
 }
 
 function archivedAction(label, task, verb, method, path) {
