@@ -1,4 +1,13 @@
-"""The DASH manifest's ClearKey signalling (DASH-IF IOP §7.6.2.4), set after packaging.
+"""What Vylux changes in Shaka Packager's DASH manifest after packaging: stable ids, and
+the ClearKey signalling (DASH-IF IOP §7.6.2.4) of an encrypted one.
+
+The packager numbers adaptation sets (and may number representations) in the order its
+threads finish, so two runs over the same encodes write different ids; a re-run after a
+crash must store byte-identical objects, so the ids are renumbered in document order,
+which the packager keeps stable (audio, then each video codec). This manifest refers to
+none of those ids elsewhere (no switching sets, no ``associationId``).
+
+ClearKey signalling:
 
 Shaka Packager marks an encrypted MPD with the mp4protection descriptor (scheme ``cbcs``,
 ``cenc:default_KID``) and, for raw keys, a descriptor of the W3C common PSSH system
@@ -34,6 +43,23 @@ _COMMON_PSSH: Final = re.compile(
     + r'"[^>]*?(?:/>|>.*?</ContentProtection>)[ \t]*\n',
     re.MULTILINE | re.DOTALL,
 )
+
+
+_NUMBERED: Final = re.compile(r'(<(AdaptationSet|Representation)\b[^>]*?\bid=")(\d+)(")')
+
+
+def number_in_document_order(mpd: str) -> str:
+    """``mpd`` with its AdaptationSet ids and its Representation ids each counted 0, 1, 2 …
+    in document order. Idempotent."""
+    counters = {"AdaptationSet": 0, "Representation": 0}
+
+    def renumber(match: re.Match[str]) -> str:
+        element = match.group(2)
+        number = counters[element]
+        counters[element] = number + 1
+        return f"{match.group(1)}{number}{match.group(4)}"
+
+    return _NUMBERED.sub(renumber, mpd)
 
 
 class NoProtectionDescriptor(ValueError):

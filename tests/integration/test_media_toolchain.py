@@ -710,6 +710,12 @@ async def test_package_dash_manifest_describes_the_same_segments(
         adaptation.find(f"{MPD}ContentProtection") is None
         for _, _, adaptation in representations.values()
     )
+    # Ids in document order (the packager's own follow its threads), so a re-run after a
+    # crash stores the same bytes.
+    root = ET.parse(out / DASH_MANIFEST).getroot()
+    for element in ("AdaptationSet", "Representation"):
+        ids = [node.get("id") for node in root.iter(f"{MPD}{element}")]
+        assert ids == [str(number) for number in range(len(ids))], element
     # Playback is tests/browser's (the bundled ffprobe has no DASH demuxer).
 
 

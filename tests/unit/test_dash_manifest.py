@@ -1,4 +1,5 @@
-"""The DASH-IF ClearKey descriptor in Shaka Packager's encrypted MPD."""
+"""What Vylux changes in Shaka Packager's MPD: stable ids, and the DASH-IF ClearKey
+descriptor of an encrypted one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from vylux_core.dash_manifest import (
     CLEARKEY_SCHEME_ID,
     COMMON_PSSH_SCHEME_ID,
     NoProtectionDescriptor,
+    number_in_document_order,
     signal_clearkey,
 )
 
@@ -55,3 +57,26 @@ def test_signalling_twice_changes_nothing() -> None:
 def test_a_clear_manifest_is_refused() -> None:
     with pytest.raises(NoProtectionDescriptor, match="no mp4protection ContentProtection"):
         signal_clearkey(_mpd(_set("<Representation/>")))
+
+
+def test_ids_are_counted_in_document_order_whatever_the_packager_chose() -> None:
+    # Two packager runs over the same encodes: the threads finished in another order.
+    def packaged(set_ids: tuple[int, int, int], rep_ids: tuple[int, ...]) -> str:
+        a, b, c = set_ids
+        return (
+            f'<MPD>\n  <Period id="0">\n    <AdaptationSet id="{a}" contentType="audio">\n'
+            f'      <Representation id="{rep_ids[0]}" bandwidth="1"/>\n    </AdaptationSet>\n'
+            f'    <AdaptationSet id="{b}" contentType="video">\n'
+            f'      <Representation id="{rep_ids[1]}" bandwidth="2"/>\n'
+            f'      <Representation id="{rep_ids[2]}" bandwidth="3"/>\n    </AdaptationSet>\n'
+            f'    <AdaptationSet id="{c}" contentType="video">\n'
+            f'      <Representation id="{rep_ids[3]}" bandwidth="4"/>\n    </AdaptationSet>\n'
+            "  </Period>\n</MPD>\n"
+        )
+
+    first = number_in_document_order(packaged((2, 0, 1), (0, 1, 2, 3)))
+    second = number_in_document_order(packaged((2, 1, 0), (3, 1, 2, 0)))
+
+    assert first == second == packaged((0, 1, 2), (0, 1, 2, 3))
+    assert '<Period id="0">' in first  # other ids are left alone
+    assert number_in_document_order(first) == first

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vylux_core.dash_manifest import NoProtectionDescriptor, signal_clearkey
+from vylux_core.dash_manifest import (
+    NoProtectionDescriptor,
+    number_in_document_order,
+    signal_clearkey,
+)
 from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -54,16 +58,18 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
     )
 
 
-def sign_clearkey(output_dir: Path) -> None:
-    """Add the DASH-IF ClearKey descriptor to an encrypted package's DASH manifest (blocking
-    file I/O: call it in a thread); see :mod:`vylux_core.dash_manifest`.
+def finish_dash_manifest(output_dir: Path, *, encrypted: bool) -> None:
+    """Give the packaged DASH manifest stable ids and, when ``encrypted``, the DASH-IF
+    ClearKey descriptor (blocking file I/O: call it in a thread); see
+    :mod:`vylux_core.dash_manifest`.
 
-    Raises ``MediaToolFailed`` when the manifest is missing or carries no protection.
+    Raises ``MediaToolFailed`` when the manifest is missing, or is meant to be encrypted
+    and carries no protection.
     """
     manifest = output_dir / DASH_MANIFEST
     try:
-        text = manifest.read_text(encoding="utf-8")
-        manifest.write_text(signal_clearkey(text), encoding="utf-8")
+        text = number_in_document_order(manifest.read_text(encoding="utf-8"))
+        manifest.write_text(signal_clearkey(text) if encrypted else text, encoding="utf-8")
     except FileNotFoundError:
         raise MediaToolFailed(f"packager: {DASH_MANIFEST} was not written") from None
     except NoProtectionDescriptor as exc:

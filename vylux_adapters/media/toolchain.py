@@ -16,7 +16,7 @@ from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
 from vylux_adapters.media.downloads import plan_downloads
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
-from vylux_adapters.media.hls_output import describe_package, sign_clearkey
+from vylux_adapters.media.hls_output import describe_package, finish_dash_manifest
 from vylux_adapters.media.preview import render_gif, render_webp
 from vylux_adapters.media.probe import ProbedSource, parse_probe, probe_args
 from vylux_adapters.media.process import (
@@ -156,8 +156,9 @@ class FfmpegMediaToolchain:
             progress = CombinedProgress(callback=on_progress, weights=weights)
         await self._encode_all(runs, progress, duration, concurrent=concurrent)
         await run_tool("packager", package_argv, secrets=secrets)
-        if plan.encryption is not None:
-            await asyncio.to_thread(sign_clearkey, output_dir)
+        await asyncio.to_thread(
+            finish_dash_manifest, output_dir, encrypted=plan.encryption is not None
+        )
         package = await asyncio.to_thread(describe_package, output_dir, plan)
         downloads = []
         for download, args in plan_downloads(plan, work_dir, output_dir):
