@@ -326,24 +326,20 @@ def _gravity(name: str, args: Sequence[str], parts: Sequence[str]) -> Gravity:
     return Gravity(kind, x, y)
 
 
-def _set_width(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 1)
-    values["width"] = _int(name, args, args[0], high=MAX_DIMENSION)
+def _dimension(field: str) -> _Setter:
+    """The setter of one pixel-count option (``width``, ``min_height`` …)."""
+
+    def set_dimension(values: dict[str, object], name: str, args: list[str]) -> None:
+        _arity(name, args, 1, 1)
+        values[field] = _int(name, args, args[0], high=MAX_DIMENSION)
+
+    return set_dimension
 
 
-def _set_height(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 1)
-    values["height"] = _int(name, args, args[0], high=MAX_DIMENSION)
-
-
-def _set_min_width(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 1)
-    values["min_width"] = _int(name, args, args[0], high=MAX_DIMENSION)
-
-
-def _set_min_height(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 1)
-    values["min_height"] = _int(name, args, args[0], high=MAX_DIMENSION)
+_set_width = _dimension("width")
+_set_height = _dimension("height")
+_set_min_width = _dimension("min_width")
+_set_min_height = _dimension("min_height")
 
 
 def _set_resizing_type(values: dict[str, object], name: str, args: list[str]) -> None:
