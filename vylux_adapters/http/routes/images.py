@@ -34,7 +34,7 @@ class ImageRoute:
         etag = rendition.etag
         headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
         # Checked after the bytes exist, as in the reference: the ETag is their hash.
-        if_none_match = _if_none_match(scope["headers"])
+        if_none_match = if_none_match_of(scope["headers"])
         if if_none_match and etag_matches(if_none_match, etag):
             return BytesResponse(b"", headers=headers, status_code=304)
         data = rendition.data
@@ -44,7 +44,7 @@ class ImageRoute:
         return BytesResponse(b"" if is_head(scope) else data, headers=headers)
 
 
-def _if_none_match(headers: list[tuple[bytes, bytes]]) -> list[str]:
+def if_none_match_of(headers: list[tuple[bytes, bytes]]) -> list[str]:
     # Request header names arrive lower-cased (ASGI). A loop, not a comprehension:
     # no function frame per request for a header that is usually absent.
     found: list[str] = []

@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
-from vylux_adapters.http.routes.images import _if_none_match, etag_matches
+from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
@@ -48,7 +48,7 @@ class ImgproxyRoute:
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
         if answer.vary_accept:
             headers.append(_VARY)
-        if_none_match = _if_none_match(scope["headers"])
+        if_none_match = if_none_match_of(scope["headers"])
         if if_none_match and etag_matches(if_none_match, rendition.etag):
             return BytesResponse(b"", headers=headers, status_code=304)
         data = rendition.data
