@@ -44,11 +44,27 @@ in one table; nothing in the core knows about HTTP.
 
 from __future__ import annotations
 
+from attrs import frozen
+
+
+@frozen
+class FailedStep:
+    """The workflow step an error ended (set by the workflows as they prefix its
+    message): what decides a stage's failure code, so no caller reads message text."""
+
+    name: str
+    """As the message prefix says it: ``extract cover``, ``upload HLS`` …"""
+    upload: bool
+    """Whether the step stores an output (its work was done; storing it failed)."""
+    cause: str
+    """The message as it was before the step's prefix."""
+
 
 class VyluxError(Exception):
     """Base of every error the core raises; ``code`` is stable for machines."""
 
     code = "vylux_error"
+    step: FailedStep | None = None
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or self.code)

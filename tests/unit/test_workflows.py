@@ -25,7 +25,7 @@ from vylux_adapters.memory import (
 )
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.scratch.local_scratch import STAGING
-from vylux_core.errors import ObjectNotFound, UnsupportedMedia, WorkflowFailed
+from vylux_core.errors import ObjectNotFound, StorageUnavailable, UnsupportedMedia, WorkflowFailed
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.job_options import EffectivePreview
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing
@@ -51,10 +51,11 @@ class CountingEntropy:
 class World:
     def __init__(self, scratch_root: Path, *, failing: frozenset[str] = frozenset(),
                  probe: MediaProbe = PROBE, toolchain: FakeMediaToolchain | None = None,
+                 media: MemoryObjectStore | None = None,
                  ) -> None:  # fmt: skip
         self.clock = ManualClock()
         self.source = MemoryObjectStore()
-        self.media = MemoryObjectStore()
+        self.media = media or MemoryObjectStore()
         self.outbox = MemoryWebhookOutbox()
         self.jobs = MemoryJobStore(clock=self.clock, outbox=self.outbox)
         self.scratch_root = scratch_root
@@ -353,6 +354,34 @@ async def test_full_failures_carry_the_retry_plan(
     assert {name: stage["status"] for name, stage in results["stages"].items()} == statuses
     assert caught.value.permanent is permanent
     assert str(caught.value).startswith("video:full failed: [")
+
+
+class _RefusingUploads(MemoryObjectStore):
+    """A media store that is down for writes."""
+
+    async def upload_file(self, key: str, source: Path, *, content_type: str) -> None:
+        raise StorageUnavailable("media store down")
+
+    async def put_bytes(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
+        raise StorageUnavailable("media store down")
+
+
+async def test_full_tells_upload_failures_from_the_step_not_the_message(tmp_path: Path) -> None:
+    world = World(tmp_path, media=_RefusingUploads())
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    stages = caught.value.results["stages"]  # type: ignore[index]
+    assert (stages["cover"]["error_code"], stages["preview"]["error_code"]) == (
+        "upload_failed",
+        "upload_failed",
+    )
+    # The stage's own prefix on the cause, not the step's a second time.
+    assert stages["cover"]["error"] == "upload cover: media store down"
 
 
 async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from vylux_core.errors import WorkflowFailed
+from vylux_core.errors import VyluxError, WorkflowFailed
 from vylux_core.full_workflow_state import (
     FullFailure,
     failure_message,
@@ -35,8 +35,6 @@ from vylux_core.workflows.video_steps import (
     source_size,
     transcode,
 )
-
-_UPLOAD_PREFIXES = ("upload cover", "upload preview")
 
 
 class FullWorkflow:
@@ -128,9 +126,7 @@ class FullWorkflow:
             )  # fmt: skip
         except Exception as error:
             failure = (
-                FullFailure.TRANSCODE_UPLOAD
-                if str(error).startswith(("upload HLS", "upload downloads"))
-                else FullFailure.TRANSCODE_RUN
+                FullFailure.TRANSCODE_UPLOAD if _in_upload(error) else FullFailure.TRANSCODE_RUN
             )
             result = record_failure(result, failure, _cause(error))
             raise _StageFailed(result, permanent=is_permanent(error)) from error
@@ -188,19 +184,20 @@ def _record_image_stages(
             continue
         if isinstance(outcome, asyncio.CancelledError):
             raise outcome
-        failure = upload_failure if str(outcome).startswith(_UPLOAD_PREFIXES) else make_failure
+        failure = upload_failure if _in_upload(outcome) else make_failure
         result = record_failure(result, failure, _cause(outcome))
         errors.append(outcome)
     return result, errors
 
 
+def _in_upload(error: BaseException) -> bool:
+    """Whether the error ended a step that stores an output (see ``step_error``)."""
+    step = error.step if isinstance(error, VyluxError) else None
+    return step is not None and step.upload
+
+
 def _cause(error: BaseException) -> str:
     """The error text without the step prefix the shared steps add; the state
     machine adds its own (``extract cover: …``)."""
-    text = str(error)
-    head, separator, rest = text.partition(": ")
-    known = (
-        "download source", "extract cover", "generate preview", "upload cover",
-        "upload preview", "setup encryption", "transcode", "upload HLS", "upload downloads",
-    )  # fmt: skip
-    return rest if separator and head in known else text
+    step = error.step if isinstance(error, VyluxError) else None
+    return step.cause if step is not None else str(error)

@@ -56,7 +56,7 @@ class ThumbnailWorkflow:
             try:
                 await self._media.put_bytes(key, rendition.data, content_type=fmt.mime_type)
             except Exception as error:
-                raise step_error(f"upload {output.variant}", error) from error
+                raise step_error(f"upload {output.variant}", error, upload=True) from error
             results.append(
                 ThumbnailOutputResult(
                     variant=output.variant, key=key, format=fmt.extension,

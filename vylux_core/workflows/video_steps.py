@@ -11,7 +11,7 @@ from pathlib import Path
 from attrs import frozen
 
 from vylux_core.downloads import DownloadKind, download_format
-from vylux_core.errors import MediaToolFailed, VyluxError
+from vylux_core.errors import FailedStep, MediaToolFailed, VyluxError
 from vylux_core.job import Job
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
@@ -60,13 +60,14 @@ logger = logging.getLogger(__name__)
 PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
 
 
-def step_error(prefix: str, error: BaseException) -> BaseException:
-    """Prefix the error's message with the step (``extract cover: …``), keeping its
-    class so that permanent and transient failures stay told apart."""
-    if isinstance(error, VyluxError):
-        error.message = f"{prefix}: {error.message}"
-        return error
-    return MediaToolFailed(f"{prefix}: {error}")
+def step_error(prefix: str, error: BaseException, *, upload: bool = False) -> VyluxError:
+    """Prefix the error's message with the step (``extract cover: …``) and record the
+    step on it (:class:`FailedStep`), keeping its class so that permanent and transient
+    failures stay told apart. ``upload``: the step stores an output."""
+    failed = error if isinstance(error, VyluxError) else MediaToolFailed(str(error))
+    failed.step = FailedStep(prefix, upload, failed.message)
+    failed.message = f"{prefix}: {failed.message}"
+    return failed
 
 
 async def source_size(source: ObjectStore, key: str) -> int:
@@ -163,7 +164,7 @@ async def make_storyboard(
             content_type = content_type_for(name) or OCTET_STREAM
             await media.put_bytes(keys[name], text.encode(), content_type=content_type)
     except Exception as error:
-        raise step_error("upload storyboard", error) from error
+        raise step_error("upload storyboard", error, upload=True) from error
     return StoryboardArtifact(
         sprite=keys[SPRITE_FILE], vtt=keys[VTT_FILE], json=keys[JSON_FILE], tiles=layout.count,
         interval_ms=round(layout.interval * 1000), tile_width=layout.tile_width,
@@ -179,7 +180,7 @@ async def _upload_artifact(
         await media.upload_file(key, path, content_type=content_type)
         size = (await media.stat(key)).size
     except Exception as error:
-        raise step_error(f"upload {name}", error) from error
+        raise step_error(f"upload {name}", error, upload=True) from error
     return ImageArtifact(key=key, format=fmt, size=size)
 
 
@@ -238,11 +239,11 @@ async def transcode(
             files=package.files, concurrency=upload_concurrency,
         )  # fmt: skip
     except Exception as error:
-        raise step_error("upload HLS", error) from error
+        raise step_error("upload HLS", error, upload=True) from error
     try:
         downloads = await _upload_downloads(media, inputs.media_hash, work / "hls", package)
     except Exception as error:
-        raise step_error("upload downloads", error) from error
+        raise step_error("upload downloads", error, upload=True) from error
     return _transcode_result(inputs, plan, package, uploaded, downloads)
 
 
