@@ -13,6 +13,7 @@ import pyvips  # type: ignore[import-untyped]
 from click.testing import CliRunner
 
 from tests.reliability.embedded_server import EmbeddedServer
+from tests.support.deadlines import scaled
 from vylux_cli.main import cli
 from vylux_core.imgproxy.url import ImgproxySigner
 
@@ -205,7 +206,7 @@ async def test_smart_gravity_keeps_the_detailed_subject(server: EmbeddedServer) 
 
 
 async def _tracked(server: EmbeddedServer) -> list[str]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while time.monotonic() < deadline:
         entries = await server.runtime.cache_index.list_by_hash(CONTENT_HASH)
         if entries:
@@ -214,14 +215,24 @@ async def _tracked(server: EmbeddedServer) -> list[str]:
     raise AssertionError("the rendition was never tracked for cleanup")
 
 
+async def _stored(server: EmbeddedServer, storage_key: str) -> bool:
+    """Whether the media store holds ``storage_key`` by the deadline: the copy is written
+    behind the answer, after its cleanup-tracking row."""
+    deadline = time.monotonic() + scaled(30)
+    while time.monotonic() < deadline:
+        if storage_key in [k async for k in server.runtime.media.list("cache/")]:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_storage_hit_and_purge_by_media_hash(server: EmbeddedServer) -> None:
     path = url(server, f"/w:20/plain/{HASHED}")
     first = await server.client.get(path)
     assert first.status_code == 200
     assert first.headers["content-type"] == "image/jpeg"
     [key] = await _tracked(server)
-    stored = [k async for k in server.runtime.media.list("cache/")]
-    assert f"cache/{key}.img" in stored
+    assert await _stored(server, f"cache/{key}.img")
     # Out of memory: the storage copy answers, its format recognised from its bytes.
     assert server.runtime.renditions.discard(key)
     again = await server.client.get(path)
