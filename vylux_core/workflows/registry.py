@@ -14,6 +14,7 @@ from vylux_core.worker.job_runner import JobHandler
 from vylux_core.workflows.cover import CoverWorkflow
 from vylux_core.workflows.full import FullWorkflow
 from vylux_core.workflows.preview import PreviewWorkflow
+from vylux_core.workflows.storyboard import StoryboardWorkflow
 from vylux_core.workflows.thumbnail import ThumbnailWorkflow
 from vylux_core.workflows.transcode import TranscodeWorkflow
 
@@ -46,5 +47,8 @@ def build_workflows(
         JobType.FULL: FullWorkflow(
             source=source, media=media, toolchain=toolchain, scratch=scratch, keys=keys,
             upload_concurrency=upload_concurrency,
+        ),
+        JobType.STORYBOARD: StoryboardWorkflow(
+            source=source, media=media, toolchain=toolchain, scratch=scratch
         ),
     }  # fmt: skip
