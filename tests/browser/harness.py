@@ -39,6 +39,7 @@ PAGE_FILES = {
     "/hls.html": HERE / "hls.html",
     "/shaka.html": HERE / "shaka.html",
     "/dashjs.html": HERE / "dashjs.html",
+    "/storyboard.html": HERE / "storyboard.html",
     "/page.js": HERE / "page.js",
     "/hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js",
     "/shaka-player.compiled.js": NODE_MODULES

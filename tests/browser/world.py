@@ -79,13 +79,16 @@ class World:
         workdir: Path,
         *,
         token: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Open ``page`` (``shaka.html`` …) on ``manifest`` (``master.m3u8``,
         ``manifest.mpd``) of ``stream`` and return what the page reported. Encrypted streams
-        get the licence URL and ``token`` (default: a valid key token for the stream)."""
+        get the licence URL and ``token`` (default: a valid key token for the stream);
+        ``extra`` adds page-specific query parameters."""
         query = {
             "src": f"{self.vylux.base_url}/stream/{stream.hash}/{manifest}",
             "timeout_ms": str(int(PAGE_TIMEOUT * 1000)),
+            **(extra or {}),
         }
         if stream.encrypted:
             query["licence"] = f"{self.vylux.base_url}/api/key/{stream.hash}/clearkey"
@@ -158,9 +161,12 @@ def transcode(vylux: VyluxServer) -> dict[str, Stream]:
     ) as client:
         job_ids: dict[str, str] = {}
         for name, (media_hash, encrypt) in STREAMS.items():
+            # The clear stream also gets a storyboard (a transcode option; encrypted
+            # streams may have one too, it is not encrypted).
+            options = {"encrypt": True} if encrypt else {"storyboard": True}
             body = {
                 "type": "video:transcode", "hash": media_hash, "source": SOURCE_KEY,
-                "options": {"encrypt": encrypt},
+                "options": options,
             }  # fmt: skip
             response = client.post("/api/jobs", json=body)
             assert response.status_code == 202, response.text
