@@ -107,8 +107,9 @@ class FullWorkflow:
         stages = self._main_stages(job, options, result, source_path, progress)
         if not options.storyboard.enabled:
             return await stages
-        # The storyboard decodes the source once at tile size: it runs beside every other
-        # stage (the transcode does not wait for it) and is recorded when both are done.
+        # The storyboard needs only the source (one decode, scaled to tiles): it runs beside
+        # every other stage, the transcode does not wait for it, and it is recorded once
+        # both are done.
         main, storyboard = await asyncio.gather(
             stages, self._storyboard(job, source_path), return_exceptions=True
         )
