@@ -141,7 +141,7 @@ def sign_imgproxy_url(
     # Refuse what the server would refuse, before anyone ships the URL.
     parse_processing_options(segments, presets=settings.presets, only_presets=settings.only_presets)
     if fmt is not None and fmt.lower() not in FORMAT_NAMES:
-        raise ValueError(f"unsupported format {fmt!r}: jpg, png, webp, avif or gif")
+        raise ValueError(f"unsupported format {fmt!r}: {', '.join(sorted(FORMAT_NAMES))}")
     if encode_source:
         encoded = base64.urlsafe_b64encode(source.encode("utf-8")).decode("ascii").rstrip("=")
         tail = encoded + (f".{fmt}" if fmt else "")

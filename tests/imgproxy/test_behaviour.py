@@ -95,6 +95,52 @@ async def test_unknown_extension_is_a_400(server: EmbeddedServer) -> None:
     assert response.json()["message"] == 'bad options: unsupported format: "bmp"'
 
 
+@pytest.mark.parametrize(
+    "tail",
+    ["/w:20/plain/photos/a.jpg@jxl", "/w:20/f:jxl/plain/photos/a.jpg"],
+    ids=["extension", "option"],
+)
+async def test_jxl_is_a_400_saying_why(server: EmbeddedServer, tail: str) -> None:
+    response = await server.client.get(url(server, tail))
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("bad options: unsupported ")
+    assert "the bundled libvips has no JPEG XL encoder" in message
+
+
+# --- TIFF output ---------------------------------------------------------------------------------
+
+
+def _base64(source: str) -> str:
+    return base64.urlsafe_b64encode(source.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("tail", "size", "bands"),
+    [
+        ("/rs:fit:40:40/plain/photos/a.jpg@tiff", (40, 30), 3),
+        (f"/w:30/{_base64('photos/a.jpg')}.tif", (30, 23), 3),
+        ("/f:tiff/rs:fill:20:20/plain/photos/b.png", (20, 20), 4),
+        # Stored sideways with EXIF orientation 6: upright pixels, no tag to turn them.
+        ("/w:30/plain/photos/r.jpg@tiff", (30, 40), 3),
+        ("/ar:0/w:40/plain/photos/r.jpg@tiff", (40, 30), 3),
+    ],
+    ids=["plain-extension", "base64-tif", "format-option-alpha", "rotated", "not-rotated"],
+)
+async def test_tiff_output(
+    server: EmbeddedServer, tail: str, size: tuple[int, int], bands: int
+) -> None:
+    response = await server.client.get(url(server, tail))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/tiff"
+    assert "vary" not in response.headers
+    assert response.headers["content-disposition"].endswith(".tiff")
+    image = pyvips.Image.new_from_buffer(response.content, "")
+    assert image.get("vips-loader") == "tiffload_buffer"
+    assert ((image.width, image.height), image.bands) == (size, bands)
+    assert image.get("orientation") == 1
+
+
 # --- signatures ----------------------------------------------------------------------------------
 
 
