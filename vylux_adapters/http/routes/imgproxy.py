@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
@@ -13,8 +13,8 @@ from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
-from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyInfo, ImgproxyService
-from vylux_core.services import SourceFetchFailed
+from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
+from vylux_core.services import Document, SourceFetchFailed
 
 _VARY = (b"vary", b"Accept")
 
@@ -35,14 +35,8 @@ class ImgproxyRoute:
         except ProcessingFailed as error:
             scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
             raise
-        if isinstance(answer, ImgproxyInfo):
-            body = json.dumps(answer.as_json(), separators=(",", ":")).encode("utf-8")
-            info_headers = [
-                NOSNIFF_HEADER,
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode("ascii")),
-            ]
-            return BytesResponse(b"" if is_head(scope) else body, headers=info_headers)
+        if isinstance(answer, Document):
+            return _document_response(answer, scope)
         rendition = answer.rendition
         scope[IMAGE] = rendition.source
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
@@ -56,6 +50,19 @@ class ImgproxyRoute:
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
         return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+
+
+def _document_response(document: Document, scope: Scope) -> BytesResponse:
+    """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
+    scope[IMAGE] = document.source
+    headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER]
+    if_none_match = if_none_match_of(scope["headers"])
+    if if_none_match and etag_matches(if_none_match, document.etag):
+        return BytesResponse(b"", headers=headers, status_code=304)
+    body = document.data
+    headers.append((b"content-type", b"application/json"))
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    return BytesResponse(b"" if is_head(scope) else body, headers=headers)
 
 
 def _disposition(answer: ImgproxyAnswer) -> str:
