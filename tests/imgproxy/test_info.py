@@ -12,6 +12,7 @@ import blurhash  # type: ignore[import-untyped]
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
+from tests.imgproxy.conftest import client_urls
 from tests.reliability.embedded_server import EmbeddedServer
 from tests.support.deadlines import scaled
 from vylux_adapters.vips.thumbhash import rgba_to_thumb_hash
@@ -102,6 +103,25 @@ async def test_info_refusals(server: EmbeddedServer, path: str, status: int, mes
 async def test_info_needs_a_signature(server: EmbeddedServer) -> None:
     response = await server.client.get("/imgproxy/insecure/info/plain/info/two.png")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("display", ["plain", "base64"])
+async def test_info_urls_of_the_official_client(server: EmbeddedServer, display: str) -> None:
+    """imgproxy Pro's shape, ``{prefix}/info/{signature}/…``, answers the same JSON as
+    ``{prefix}/{signature}/info/…``."""
+    [built] = client_urls(
+        server, [{"source": "info/two.png", "display": display, "options": {}, "info": True}]
+    )
+    assert built.startswith("/imgproxy/info/")
+    response = await server.client.get(built)
+    assert response.status_code == 200, response.text
+    ours = await server.client.get(url(server, "/info/plain/info/two.png"))
+    assert response.json() == ours.json()
+    assert response.headers["etag"] == ours.headers["etag"]
+    # The signature of the other shape does not verify here.
+    signature = built.split("/")[3]
+    refused = await server.client.get(f"/imgproxy/{signature}/info/plain/info/two.png")
+    assert refused.status_code == 403
 
 
 # --- caching -------------------------------------------------------------------------------------

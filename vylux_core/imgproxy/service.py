@@ -166,6 +166,18 @@ class ImgproxyService:
             source_key=prepared.source_key,
         )
 
+    async def info(self, signature: str, path: str, *, info_signed: bool) -> Document:
+        """The info endpoint. ``path`` is the signed path: ``/info/{options…}/…`` in
+        Vylux's form (``{prefix}/{signature}/info/…``, ``info_signed``) or
+        ``/{options…}/…`` in imgproxy Pro's (``{prefix}/info/{signature}/…``, what
+        imgproxy's client libraries build). Raises as :meth:`render` does."""
+        settings = self._settings
+        settings.signer.verify(signature, path)
+        request = parse_request_path(
+            path if info_signed else "/info" + path, source_bucket=settings.source_bucket
+        )
+        return await self._info(request.segments, request.source_key)
+
     def _prepare(self, signature: str, path: str, accept: str) -> _Prepared | _InfoRequest:
         """Verify, parse and name the rendition: pure functions of the request's
         signature, path and ``Accept``, so a request seen before skips them."""

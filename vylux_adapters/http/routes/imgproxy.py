@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -20,6 +22,9 @@ _VARY = (b"vary", b"Accept")
 
 
 class ImgproxyRoute:
+    """``{prefix}/{signature}/{options…}/…``: renditions (and info answers, for a
+    path the info routes below do not match)."""
+
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
 
@@ -27,14 +32,9 @@ class ImgproxyRoute:
         scope = request.scope
         params = scope[PATH_PARAMS]
         accept = request.headers.get("accept", "")
-        try:
-            answer = await self._imgproxy.render(params["sig"], "/" + params[REST_PARAM], accept)
-        except SourceFetchFailed as error:
-            scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
-            raise
-        except ProcessingFailed as error:
-            scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
-            raise
+        path = "/" + params[REST_PARAM]
+        with _stage_recorded(scope):
+            answer = await self._imgproxy.render(params["sig"], path, accept)
         if isinstance(answer, Document):
             return _document_response(answer, scope)
         rendition = answer.rendition
@@ -50,6 +50,37 @@ class ImgproxyRoute:
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
         return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+
+
+class ImgproxyInfoRoute:
+    """The info endpoint: ``{prefix}/{signature}/info/…`` (``info_signed``: the
+    signature covers ``/info/…``) or imgproxy Pro's ``{prefix}/info/{signature}/…``."""
+
+    def __init__(self, *, imgproxy: ImgproxyService, info_signed: bool) -> None:
+        self._imgproxy = imgproxy
+        self._signed_prefix = "/info/" if info_signed else "/"
+        self._info_signed = info_signed
+
+    async def __call__(self, request: Request) -> BytesResponse:
+        scope = request.scope
+        params = scope[PATH_PARAMS]
+        path = self._signed_prefix + params[REST_PARAM]
+        with _stage_recorded(scope):
+            document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
+        return _document_response(document, scope)
+
+
+@contextmanager
+def _stage_recorded(scope: Scope) -> Iterator[None]:
+    """Leave the failed stage in the scope for the image metrics, as ``/img`` does."""
+    try:
+        yield
+    except SourceFetchFailed as error:
+        scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
+        raise
+    except ProcessingFailed as error:
+        scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
+        raise
 
 
 def _document_response(document: Document, scope: Scope) -> BytesResponse:
