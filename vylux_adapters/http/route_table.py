@@ -72,6 +72,8 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         expose_headers=("Accept-Ranges", "Content-Length", "Content-Range"),
     )
     metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
+    imgproxy_prefix = services.imgproxy_prefix if services.imgproxy is not None else None
+    document = openapi_document(imgproxy_prefix=imgproxy_prefix)
     routes = [
         Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
         Route(
@@ -83,7 +85,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         Route(template="/metrics", methods={"GET": metrics_app}),
         Route(
             template="/openapi.json",
-            methods={"GET": layers.plain(OpenApiRoute(document=openapi_document()), Family.SYSTEM)},
+            methods={"GET": layers.plain(OpenApiRoute(document=document), Family.SYSTEM)},
         ),
         Route(
             template="/img/:sig/:opts/*",
