@@ -315,6 +315,40 @@ async def test_cli_signs_urls_the_server_accepts(server: EmbeddedServer, form: l
     assert (image.width, image.height) == (30, 20)
 
 
+@pytest.mark.parametrize("form", [[], ["--base64"], ["-o", "cb:7"]], ids=["plain", "base64", "cb"])
+async def test_cli_signs_info_urls_the_server_accepts(
+    server: EmbeddedServer, form: list[str]
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["sign", "imgproxy", "photos/b.png", "--info", *form],
+        env={"VYLUX_DATA_DIR": str(server.data_dir), "BASE_URL": "http://vylux.test"},
+    )
+    assert result.exit_code == 0, result.output
+    printed = result.output.strip().splitlines()[-1]
+    assert "/info/" in printed
+    response = await server.client.get(printed)
+    assert response.status_code == 200
+    assert (response.json()["width"], response.json()["alpha"]) == (300, True)
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["-o", "w:10"], "the info endpoint takes only expires and cachebuster"),
+        (["-f", "png"], "the info endpoint answers JSON: no format"),
+    ],
+)
+def test_cli_refuses_info_options(server: EmbeddedServer, more: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["sign", "imgproxy", "photos/b.png", "--info", *more],
+        env={"VYLUX_DATA_DIR": str(server.data_dir)},
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+
+
 def test_cli_refuses_bad_options(server: EmbeddedServer) -> None:
     result = CliRunner().invoke(
         cli,

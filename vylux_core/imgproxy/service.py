@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 from attrs import Factory, frozen
@@ -249,13 +249,7 @@ class ImgproxyService:
         named by the source and the canonical options (``cachebuster`` included)."""
         if self._inspector is None:
             raise InvalidImageOptions("bad options: the info endpoint is not available")
-        for segment in segments:
-            if segment.split(":", 1)[0] not in _INFO_OPTIONS:
-                raise InvalidImageOptions(
-                    f"bad options: the info endpoint takes only expires and cachebuster, "
-                    f"got {go_quote(segment)}"
-                )
-        options = parse_processing_options(segments)
+        options = parse_info_options(segments)
         self._check_expiry(options)
         inspector = self._inspector
 
@@ -273,3 +267,15 @@ INFO_OUTPUT = "info"
 
 
 _INFO_OPTIONS = frozenset({"expires", "exp", "cachebuster", "cb"})
+
+
+def parse_info_options(segments: Sequence[str]) -> ProcessingOptions:
+    """The info endpoint's options: ``expires`` and ``cachebuster`` only (the others
+    shape renditions, not facts); anything else is an ``InvalidImageOptions``."""
+    for segment in segments:
+        if segment.split(":", 1)[0] not in _INFO_OPTIONS:
+            raise InvalidImageOptions(
+                f"bad options: the info endpoint takes only expires and cachebuster, "
+                f"got {go_quote(segment)}"
+            )
+    return parse_processing_options(segments)
