@@ -64,7 +64,7 @@ from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.result_budget import ResultBudget
 from vylux_core.services import (
-    CachedRendition,
+    CachedEntry,
     DeliveryService,
     ImageLimits,
     ImageService,
@@ -156,7 +156,7 @@ class Runtime:
     key_service: KeyService
     job_service: JobService
     readiness: ReadinessService
-    renditions: ByteLRU[CachedRendition]
+    renditions: ByteLRU[CachedEntry]
     # One libvips pool per process: `serve` with its in-process worker shares it
     # instead of sizing two pools to the core count.
     images: PyvipsImageProcessor
@@ -208,7 +208,7 @@ async def open_runtime(config: Config, *, migrate_schema: bool = True) -> AsyncI
         keys = SqlKeyStore(engine=engine, clock=clock)
         jobs = SqlJobStore(engine=engine, clock=clock)
         cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
-        renditions = ByteLRU[CachedRendition](max_bytes=config.cache_max_size)
+        renditions = ByteLRU[CachedEntry](max_bytes=config.cache_max_size)
         keks, current = parse_kek_config(config.secrets.encryption_key)
         image_budget = image_budget_of(config)
         ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())

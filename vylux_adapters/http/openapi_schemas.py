@@ -282,6 +282,32 @@ CLEARKEY_LICENSE = _object(
     ("keys", "type"),
 )
 
+_COUNT = {"type": "integer", "minimum": 0}
+IMGPROXY_INFO = _object(
+    {
+        "width": {**_COUNT, "description": "As displayed (EXIF orientation applied)."},
+        "height": {**_COUNT, "description": "As displayed (EXIF orientation applied)."},
+        "format": {"type": "string", "description": "`jpeg`, `png`, `webp`, `gif`, `heif`, …"},
+        "bytes": {**_COUNT, "description": "The source's size in bytes."},
+        "frames": {"type": "integer", "minimum": 1},
+        "delays": {
+            "type": "array",
+            "items": _COUNT,
+            "description": "Per frame, in milliseconds; empty for a still image.",
+        },
+        "orientation": {"type": "integer", "minimum": 1, "maximum": 8},
+        "color_space": {"type": "string", "description": "libvips' name: `srgb`, `b-w`, …"},
+        "alpha": {"type": "boolean"},
+        "blurhash": {"type": "string", "description": "BlurHash, 4×3 components."},
+        "thumbhash": {"type": "string", "description": "ThumbHash, base64."},
+        "dominant_color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+    },
+    (
+        "width", "height", "format", "bytes", "frames", "delays", "orientation",
+        "color_space", "alpha", "blurhash", "thumbhash", "dominant_color",
+    ),
+)  # fmt: skip
+
 
 def schemas() -> JSON:
     result: JSON = {
@@ -298,6 +324,7 @@ def schemas() -> JSON:
         "Job": JOB,
         "JobPage": JOB_PAGE,
         "RetrySubmission": RETRY,
+        "ImgproxyInfo": IMGPROXY_INFO,
     }
     for job_type, options in _OPTIONS_BY_TYPE.items():
         result[f"JobRequest_{job_type.replace(':', '_')}"] = _job_request(job_type, options)
