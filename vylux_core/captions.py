@@ -126,24 +126,34 @@ def _caption(raw: Any, where: str) -> CaptionOption:
     for key in raw:
         if key not in ("source", "language", "name", "default"):
             raise _invalid(f'unknown field "{key}" in {where}')
-    source = _required_text(raw, "source", where, MAX_SOURCE_KEY)
+    source = _required_text(raw, "source", where, MAX_SOURCE_KEY, plain=False)
     language = _required_text(raw, "language", where, 64)
     if not is_language_tag(language):
         raise _invalid(f"{where}.language {language!r} is not a BCP 47 language tag")
     name_value = raw.get("name")
     name = language if name_value is None else _required_text(raw, "name", where, MAX_CAPTION_NAME)
-    default = raw.get("default", False)
+    default = raw.get("default")
+    if default is None:  # null reads as absent, as everywhere in options
+        default = False
     if not isinstance(default, bool):
         raise _invalid(f"{where}.default must be a boolean")
     return CaptionOption(source=source, language=language, name=name, default=default)
 
 
-def _required_text(raw: Mapping[str, Any], key: str, where: str, limit: int) -> str:
+def _required_text(
+    raw: Mapping[str, Any], key: str, where: str, limit: int, *, plain: bool = True
+) -> str:
+    """A non-blank string of at most ``limit`` characters; ``plain`` ones also go into
+    the packager's comma-separated stream descriptors and quoted playlist attributes."""
     value = raw.get(key)
     if value is None:
         raise _invalid(f"{where}.{key} is required")
     if not isinstance(value, str):
         raise _invalid(f"{where}.{key} must be a string")
+    if not plain:
+        if not value.strip() or len(value) > limit or "\x00" in value:
+            raise _invalid(f"{where}.{key} must be 1 to {limit} characters")
+        return value
     if not value.strip() or len(value) > limit or any(ch in value for ch in '\r\n",\x00'):
         raise _invalid(f"{where}.{key} must be 1 to {limit} characters, without quotes, "
                        "commas or line breaks")  # fmt: skip

@@ -3,11 +3,14 @@ packager's text descriptors and the check at submission."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.test_job_service import SOURCE, build, request
+from tests.unit.test_job_service import SOURCE, H, build, request
+from tests.unit.test_workflows import H as WORKFLOW_HASH
+from tests.unit.test_workflows import World as WorkflowWorld
 from vylux_core.captions import (
     MAX_CAPTION_BYTES,
     CaptionFormatError,
@@ -18,10 +21,13 @@ from vylux_core.captions import (
     plan_captions,
     to_webvtt,
 )
-from vylux_core.errors import InvalidOptions
+from vylux_core.errors import InvalidOptions, ObjectNotFound
 from vylux_core.job import JobType
 from vylux_core.job_options import TranscodeOptions, canonical_options, decode_options
 from vylux_core.ladder import TextTrack, packager_args, resolve_ladder
+from vylux_core.storage_keys import video_key
+from vylux_core.worker.job_runner import is_permanent
+from vylux_core.workflows.hls_upload import upload_order
 
 EN = {"source": "subs/en.vtt", "language": "en", "name": "English", "default": True}
 VTT = b"WEBVTT\n\n00:00.500 --> 00:02.000\nHello\n"
@@ -270,3 +276,76 @@ async def test_submission_accepts_an_srt_sidecar() -> None:
 
     assert submission.created
     assert submission.job.options == {"captions": [EN]}
+
+
+def test_a_null_default_reads_as_absent() -> None:
+    [caption] = _transcode([{**EN, "default": None}]).captions
+    assert caption.default is False
+
+
+def test_webvtt_segments_are_published_with_the_media_before_playlists() -> None:
+    files = ["text/en_0/playlist.m3u8", "text/en_0/seg_1.vtt", "text/en_0/seg_1.m4s",
+             "text/en_0/init.mp4", "manifest.mpd", "master.m3u8"]  # fmt: skip
+
+    assert upload_order(files) == [
+        ["text/en_0/init.mp4", "text/en_0/seg_1.m4s", "text/en_0/seg_1.vtt"],
+        ["manifest.mpd", "text/en_0/playlist.m3u8"],
+        ["master.m3u8"],
+    ]
+
+
+async def test_purge_removes_the_caption_files() -> None:
+    world = build()
+    keys = [video_key(H, f"text/en_0/{name}") for name in ("playlist.m3u8", "seg_1.vtt")]
+    for key in keys:
+        await world.media.put_bytes(key, b"WEBVTT\n", content_type="text/vtt")
+
+    await world.service.purge(H)
+
+    for key in keys:
+        with pytest.raises(ObjectNotFound):
+            await world.media.stat(key)
+
+
+# --- the workflows (in-memory toolchain) -------------------------------------------------
+
+
+@pytest.mark.parametrize("job_type", [JobType.TRANSCODE, JobType.FULL])
+async def test_transcode_results_list_the_sidecar_captions(
+    tmp_path: Path, job_type: JobType
+) -> None:
+    world = WorkflowWorld(tmp_path / "scratch")
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+    await world.source.put_bytes("subs/en.vtt", SRT, content_type="application/x-subrip")
+    options: dict[str, Any] = {"captions": [EN]}
+
+    results = await world.run(
+        job_type, {"transcode": options} if job_type is JobType.FULL else options
+    )
+
+    transcoded = results["artifacts"]["transcode"] if job_type is JobType.FULL else results
+    prefix = f"videos/ab/{WORKFLOW_HASH}/"
+    assert transcoded["captions"] == [
+        {
+            "id": "en_0", "language": "en", "name": "English", "default": True,
+            "origin": "sidecar", "playlist": prefix + "text/en_0/playlist.m3u8",
+            "segment_count": 1,
+        }
+    ]  # fmt: skip
+    segment = prefix + "text/en_0/seg_1.vtt"
+    assert segment in transcoded["uploaded_keys"]
+    assert (await world.media.stat(segment)).content_type == "text/vtt; charset=utf-8"
+
+
+async def test_a_sidecar_gone_by_the_time_the_job_runs_fails_it_for_good(tmp_path: Path) -> None:
+    world = WorkflowWorld(tmp_path / "scratch")
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(InvalidOptions) as caught:
+        await world.run(JobType.TRANSCODE, {"captions": [EN]})
+
+    assert caught.value.message == (
+        "transcode: invalid options: captions[0].source: object 'subs/en.vtt' not found in "
+        "the source store"
+    )
+    assert is_permanent(caught.value)

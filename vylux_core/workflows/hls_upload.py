@@ -17,9 +17,9 @@ _HLS_EXTENSIONS = (*_MEDIA_EXTENSIONS, ".m3u8", ".mpd")
 
 
 def upload_order(files: Iterable[str]) -> list[list[str]]:
-    """Waves to upload one after another: media (init + segments, WebVTT segments), then the media
-    playlists and the DASH manifest (which references only media), then the master
-    playlist. Files of other types are not published."""
+    """Waves to upload one after another: media (init + segments, WebVTT segments), then
+    the media playlists and the DASH manifest (which references only media), then the
+    master playlist. Files of other types are not published."""
     files = list(files)  # walked three times below
     media = sorted(f for f in files if extension_of(f) in _MEDIA_EXTENSIONS)
     playlists = sorted(
