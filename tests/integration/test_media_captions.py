@@ -18,6 +18,7 @@ from tests.support.media import (
     SYSTEM_FFMPEG,
     add_mov_text,
     make_clip,
+    make_mkv_with_text_tracks,
     run_tool,
 )
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
@@ -155,3 +156,37 @@ async def test_ffprobe_opens_the_manifest_with_its_text_streams(
     assert sorted(",".join(row.split(",")[1:3]) for row in streams) == [
         "audio,mp4a", "data,wvtt", "data,wvtt", "data,wvtt", "video,avc1",
     ]  # fmt: skip
+
+
+async def test_ass_and_subrip_tracks_of_a_matroska_source_are_carried_over(
+    tmp_path: Path,
+) -> None:
+    binaries = MediaBinaries.resolve()
+    srt = tmp_path / "cues.srt"
+    srt.write_text(EMBEDDED_SRT)
+    source = await asyncio.to_thread(
+        make_mkv_with_text_tracks, binaries.ffmpeg, tmp_path / "in.mkv", srt, seconds=2
+    )
+    plan = HlsPlan(
+        variants=resolve_ladder(160, 90, codecs=(VideoCodec.H264,)), include_audio=False,
+        frame_rate=25.0,
+    )  # fmt: skip
+    toolchain = FfmpegMediaToolchain(binaries=binaries)
+
+    package = await toolchain.package_hls(source, plan, tmp_path / "work", tmp_path / "hls")
+
+    assert [(c.id, c.language, c.name, c.origin) for c in package.captions] == [
+        ("eng_0", "eng", "English SDH", CaptionOrigin.EMBEDDED),
+        ("und_1", "und", "Subtitles 2", CaptionOrigin.EMBEDDED),
+    ]
+    media = _subtitle_media((tmp_path / "hls" / MASTER_PLAYLIST).read_text())
+    # Matroska flags the first track of a kind as the default; the packager shortens "eng".
+    assert [(m.get("LANGUAGE"), m["NAME"], m["DEFAULT"]) for m in media] == [
+        ("en", "English SDH", "YES"), (None, "Subtitles 2", "NO"),
+    ]  # fmt: skip
+    for caption in package.captions:
+        assert (
+            "Bonjour du mov_text"
+            in (tmp_path / "hls" / caption.directory / "seg_1.vtt").read_text()
+        )
+    assert [a.get("lang") for a in _text_sets(tmp_path / "hls")] == ["en", None]

@@ -163,3 +163,18 @@ def add_mov_text(ffmpeg: str, clip: Path, srt: Path, path: Path, *, language: st
     argv += ["-metadata:s:s:0", f"language={language}", str(path)]
     run_tool(argv)
     return path
+
+
+def make_mkv_with_text_tracks(ffmpeg: str, path: Path, srt: Path, *, seconds: float) -> Path:
+    """A Matroska clip with two text tracks from ``srt``: ASS tagged ``eng`` and titled
+    ``English, SDH`` (a comma, as titles have), then SubRip with no tags at all."""
+    ass = path.with_suffix(".ass")
+    run_tool([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(srt), str(ass)])
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    argv += ["-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}"]
+    argv += ["-i", str(ass), "-i", str(srt), "-map", "0", "-map", "1", "-map", "2"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    argv += ["-c:s:0", "ass", "-c:s:1", "subrip", "-metadata:s:s:0", "language=eng"]
+    argv += ["-metadata:s:s:0", "title=English, SDH", str(path)]
+    run_tool(argv)
+    return path

@@ -23,7 +23,8 @@ from vylux_core.errors import MediaToolFailed
 
 logger = logging.getLogger(__name__)
 
-_UNSAFE_NAME_CHARS = str.maketrans({",": " ", '"': "'", "\n": " ", "\r": " "})
+# A name goes into the packager's comma-separated descriptors and a quoted HLS attribute.
+_UNSAFE_NAME_CHARS = str.maketrans({",": " ", '"': "'"})
 
 
 async def extract_embedded(
@@ -60,7 +61,7 @@ def _caption_text(stream: ProbedTextStream, number: int, webvtt: str) -> Caption
     language = stream.language or "und"
     if not is_language_tag(language):
         language = "und"
-    title = (stream.title or "").translate(_UNSAFE_NAME_CHARS).strip()[:64]
+    title = " ".join((stream.title or "").translate(_UNSAFE_NAME_CHARS).split())[:64]
     name = title or (language if language != "und" else f"Subtitles {number + 1}")
     return CaptionText(
         language=language, name=name, default=stream.default, origin=CaptionOrigin.EMBEDDED,
