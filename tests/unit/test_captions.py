@@ -25,6 +25,7 @@ from vylux_core.errors import InvalidOptions, ObjectNotFound
 from vylux_core.job import JobType
 from vylux_core.job_options import TranscodeOptions, canonical_options, decode_options
 from vylux_core.ladder import TextTrack, packager_args, resolve_ladder
+from vylux_core.mime_types import stream_content_type
 from vylux_core.storage_keys import video_key
 from vylux_core.worker.job_runner import is_permanent
 from vylux_core.workflows.hls_upload import upload_order
@@ -349,3 +350,18 @@ async def test_a_sidecar_gone_by_the_time_the_job_runs_fails_it_for_good(tmp_pat
         "the source store"
     )
     assert is_permanent(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("text/en_0/seg_1.vtt", "text/vtt; charset=utf-8"),
+        ("text/en_0/playlist.m3u8", "application/vnd.apple.mpegurl"),
+        ("text/en_0/init.mp4", "application/mp4"),
+        ("text/en_0/seg_1.m4s", "application/mp4"),
+        ("video/r240_h264/seg_1.m4s", "video/iso.segment"),
+        ("video/r240_h264/init.mp4", "video/mp4"),
+    ],
+)
+def test_stream_content_types_of_a_subtitles_track(path: str, content_type: str) -> None:
+    assert stream_content_type(path) == content_type

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vylux_core.ladder import MASTER_PLAYLIST
-from vylux_core.mime_types import content_type_for, extension_of
+from vylux_core.mime_types import extension_of, stream_content_type
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.storage_keys import video_key
 
@@ -39,7 +39,7 @@ async def upload_hls_tree(
 
     async def put(relative: str) -> str:
         key = video_key(media_hash, relative)
-        content_type = content_type_for(relative) or "application/octet-stream"
+        content_type = stream_content_type(relative) or "application/octet-stream"
         async with limit:
             await media.upload_file(key, root / relative, content_type=content_type)
         return key
