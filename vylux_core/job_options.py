@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
+from vylux_core.captions import CaptionOption, canonical_captions, decode_captions
 from vylux_core.downloads import DownloadKind
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
 from vylux_core.image_options import MAX_DIMENSION, parse_format
@@ -92,6 +93,8 @@ class TranscodeOptions:
     downloads: tuple[DownloadKind, ...] = ()
     # A storyboard (sprite + WebVTT + JSON) beside the stream; video:transcode only.
     storyboard: bool = False
+    # Sidecar caption files in the source store (vylux_core.captions), in the given order.
+    captions: tuple[CaptionOption, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -152,6 +155,8 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                 fields["downloads"] = [kind.value for kind in options.downloads]
             if options.storyboard:
                 fields["storyboard"] = True
+            if options.captions:
+                fields["captions"] = canonical_captions(options.captions)
             return fields
         case FullOptions():
             stages = {
@@ -180,6 +185,18 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def sidecar_captions(options: JobOptions) -> tuple[tuple[CaptionOption, ...], str]:
+    """The caption entries of ``options`` and where they sit (``options.captions``), for
+    messages that name an entry."""
+    match options:
+        case TranscodeOptions(captions=captions):
+            return captions, "options.captions"
+        case FullOptions(transcode=TranscodeOptions(captions=captions)):
+            return captions, "options.transcode.captions"
+        case _:
+            return (), "options.captions"
 
 
 def check_result_budget(options: JobOptions, budget: ResultBudget) -> None:
@@ -268,7 +285,7 @@ def _preview(obj: Mapping[str, Any], where: str) -> PreviewOptions:
 def _transcode(
     obj: Mapping[str, Any], where: str, *, allow_storyboard: bool = False
 ) -> TranscodeOptions:
-    keys = {"encrypt", "max_resolution", "downloads"}
+    keys = {"encrypt", "max_resolution", "downloads", "captions"}
     _only_keys(obj, where, keys | {"storyboard"} if allow_storyboard else keys)
     encrypt = obj.get("encrypt")
     if encrypt is not None and not isinstance(encrypt, bool):
@@ -288,6 +305,7 @@ def _transcode(
         max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION,
         downloads=downloads,
         storyboard=bool(storyboard),
+        captions=decode_captions(obj.get("captions"), f"{where}.captions"),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
+from vylux_core.ladder import text_dir
+
 OCTET_STREAM = "application/octet-stream"
 
 # http-api §5.4, plus the recommended media types.
@@ -69,3 +71,16 @@ def extension_of(key: str) -> str:
 def content_type_for(key: str) -> str | None:
     """The type for ``key``'s extension, or None when the table does not know it."""
     return _BY_EXTENSION.get(extension_of(key))
+
+
+# WebVTT in fMP4 (a subtitles track's DASH init and segments) is neither audio nor video:
+# RFC 4337 names such an MP4 application/mp4.
+TEXT_MP4 = "application/mp4"
+
+
+def stream_content_type(path: str) -> str | None:
+    """The type of ``path`` inside a video's stream tree: as :func:`content_type_for`,
+    except the MP4 files of a subtitles track (``text/{id}/init.mp4``, ``seg_N.m4s``)."""
+    if path.startswith(text_dir("")) and extension_of(path) in (".mp4", ".m4s"):
+        return TEXT_MP4
+    return content_type_for(path)

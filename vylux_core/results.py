@@ -126,6 +126,26 @@ class StoryboardArtifact:
     tile_height: int
 
 
+@frozen(kw_only=True)
+class CaptionTrack:
+    """A subtitles track (#19): ``origin`` is ``sidecar`` (from ``options.captions``) or
+    ``embedded`` (a text track of the source); ``playlist`` is its HLS media playlist of
+    segmented WebVTT (the master's SUBTITLES group). The DASH manifest lists it as a text
+    adaptation set of WebVTT in fMP4 beside it (``init.mp4``, ``seg_N.m4s``)."""
+
+    id: str
+    language: str
+    name: str
+    default: bool
+    origin: str
+    playlist: str
+    segment_count: int
+
+
+def _captions_or_none(captions: tuple[CaptionTrack, ...] | None) -> tuple[CaptionTrack, ...] | None:
+    return captions or None
+
+
 def _downloads_or_none(
     downloads: tuple[DownloadArtifact, ...] | None,
 ) -> tuple[DownloadArtifact, ...] | None:
@@ -151,6 +171,8 @@ class TranscodeResult:
     downloads: tuple[DownloadArtifact, ...] | None = field(
         default=None, converter=_downloads_or_none
     )
+    # Present only when the stream has subtitles (`options.captions` or embedded tracks).
+    captions: tuple[CaptionTrack, ...] | None = field(default=None, converter=_captions_or_none)
     uploaded_keys: tuple[str, ...] = ()
 
 

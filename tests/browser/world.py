@@ -2,7 +2,8 @@
 
 One ``vylux-cli serve`` (HTTP + in-process worker, embedded profile) transcodes a generated
 6 s clip twice, clear and encrypted, into one AV1 and one H.264 rendition each, with HLS
-playlists and a DASH manifest over the same segments. Every player page then plays those two
+playlists and a DASH manifest over the same segments, and English subtitles from a sidecar
+WebVTT file. Every player page then plays those two
 streams straight from Vylux, cross-origin: ``/stream`` answers CORS ``*`` by default and the
 key routes allow the page server's origin (``CORS_ALLOWED_ORIGINS``).
 """
@@ -31,6 +32,7 @@ from tests.browser.harness import (
     play_in_chromium,
 )
 from tests.support.deadlines import scaled
+from tests.support.media import SAMPLE_VTT
 from tests.support.services import service_unavailable
 from vylux_adapters.media import MediaBinaries
 from vylux_core.key_token import mint_key_token
@@ -49,6 +51,8 @@ SERVER_SETTINGS = {
     "WORKER_SHUTDOWN_TIMEOUT": "5s",
 }
 SOURCE_KEY = "uploads/browser-clip.mp4"
+CAPTIONS_KEY = "uploads/browser-clip.en.vtt"
+CAPTIONS = [{"source": CAPTIONS_KEY, "language": "en", "name": "English", "default": True}]
 # name -> (media hash, encrypt)
 STREAMS = {"clear": ("browserclear01", False), "encrypted": ("browsercrypt01", True)}
 # Both jobs run at once in the in-process worker; each takes seconds on this clip.
@@ -79,14 +83,18 @@ class World:
         workdir: Path,
         *,
         token: str | None = None,
+        captions: bool = False,
     ) -> dict[str, Any]:
         """Open ``page`` (``shaka.html`` …) on ``manifest`` (``master.m3u8``,
         ``manifest.mpd``) of ``stream`` and return what the page reported. Encrypted streams
-        get the licence URL and ``token`` (default: a valid key token for the stream)."""
+        get the licence URL and ``token`` (default: a valid key token for the stream);
+        ``captions`` plays with the subtitles on instead of switching codecs."""
         query = {
             "src": f"{self.vylux.base_url}/stream/{stream.hash}/{manifest}",
             "timeout_ms": str(int(PAGE_TIMEOUT * 1000)),
         }
+        if captions:
+            query["captions"] = "1"
         if stream.encrypted:
             query["licence"] = f"{self.vylux.base_url}/api/key/{stream.hash}/clearkey"
             # Minted as `vylux-cli key-token` does, with the server's KEY_TOKEN_SECRET.
@@ -149,6 +157,7 @@ async def put_source(root: Path, clip: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     store = LocalDirObjectStore(root=root)
     await store.put_bytes(SOURCE_KEY, clip.read_bytes(), content_type="video/mp4")
+    await store.put_bytes(CAPTIONS_KEY, SAMPLE_VTT.encode(), content_type="text/vtt")
 
 
 def transcode(vylux: VyluxServer) -> dict[str, Stream]:
@@ -160,7 +169,7 @@ def transcode(vylux: VyluxServer) -> dict[str, Stream]:
         for name, (media_hash, encrypt) in STREAMS.items():
             body = {
                 "type": "video:transcode", "hash": media_hash, "source": SOURCE_KEY,
-                "options": {"encrypt": encrypt},
+                "options": {"encrypt": encrypt, "captions": CAPTIONS},
             }  # fmt: skip
             response = client.post("/api/jobs", json=body)
             assert response.status_code == 202, response.text

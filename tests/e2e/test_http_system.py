@@ -197,6 +197,14 @@ async def test_openapi_documents_the_transcode_downloads_option(world: World) ->
     assert downloads["uniqueItems"] is True
 
 
+async def test_openapi_documents_the_transcode_captions_option(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    captions = document["components"]["schemas"]["TranscodeOptions"]["properties"]["captions"]
+    entry = captions["items"]
+    assert set(entry["properties"]) == {"source", "language", "name", "default"}
+    assert entry["required"] == ["source", "language"]
+
+
 def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
 from vylux_core.downloads import DownloadKind
 from vylux_core.job import JobStatus
@@ -127,6 +128,41 @@ TRANSCODE_OPTIONS = _request(
                 "video:transcode only (refused inside video:full's `transcode`): a trick-play "
                 "storyboard, storyboard.jpg (at most 100 tiles, 160 px wide), storyboard.vtt "
                 "(cues with #xywh= fragments) and storyboard.json (Mux's tile list)."
+            ),
+        },
+        "captions": {
+            "type": "array",
+            "maxItems": MAX_CAPTIONS,
+            "items": _request(
+                {
+                    "source": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": (
+                            f"Key of a WebVTT or SRT file (UTF-8, at most {MAX_CAPTION_BYTES} "
+                            "bytes) in the source bucket; read and checked at submission."
+                        ),
+                    },
+                    "language": {"type": "string", "description": "A BCP 47 language tag."},
+                    "name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_CAPTION_NAME,
+                        "pattern": '^[^",\\r\\n]+$',
+                        "description": "What players list; unique. Default: the language.",
+                    },
+                    "default": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "The track players turn on first; at most one.",
+                    },
+                },
+                ("source", "language"),
+            ),
+            "description": (
+                "Sidecar subtitles: a SUBTITLES group (segmented WebVTT) in the HLS master "
+                "and text adaptation sets (WebVTT in fMP4) in the DASH manifest, never "
+                "encrypted. Text tracks of the source are added without an option."
             ),
         },
     }
