@@ -458,7 +458,7 @@ def packager_args(
     if has_audio and tagged:
         args += ["--default_language", language]
     if encryption is not None:
-        args += _encryption_args(encryption)
+        args += encryption_args(encryption)
     return args
 
 
@@ -477,7 +477,8 @@ def _descriptor(input_dir: str, output_dir: str, stream: str, name: str) -> str:
     )
 
 
-def _encryption_args(encryption: PackagerEncryption) -> list[str]:
+def encryption_args(encryption: PackagerEncryption) -> list[str]:
+    """Shaka Packager options for raw-key CBCS with one key for every track."""
     if not (encryption.key and encryption.key_id and encryption.key_uri):
         raise ValueError("incomplete encryption config")
     return [

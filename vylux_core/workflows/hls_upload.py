@@ -28,15 +28,22 @@ def upload_order(files: Iterable[str]) -> list[list[str]]:
 
 
 async def upload_hls_tree(
-    *, media: ObjectStore, media_hash: str, root: Path, files: Iterable[str], concurrency: int
+    *,
+    media: ObjectStore,
+    media_hash: str,
+    root: Path,
+    files: Iterable[str],
+    concurrency: int,
+    under: str = "",
 ) -> list[str]:
-    """Upload ``files`` (relative to ``root``) under ``videos/{p}/{hash}/``; returns the
-    keys in upload order. Each wave is parallel (bounded); waves are sequential."""
+    """Upload ``files`` (relative to ``root``) under ``videos/{p}/{hash}/`` (and its
+    subdirectory ``under`` when given); returns the keys in upload order. Each wave is
+    parallel (bounded); waves are sequential."""
     limit = asyncio.Semaphore(concurrency)
     uploaded: list[str] = []
 
     async def put(relative: str) -> str:
-        key = video_key(media_hash, relative)
+        key = video_key(media_hash, f"{under}/{relative}" if under else relative)
         content_type = content_type_for(relative) or "application/octet-stream"
         async with limit:
             await media.upload_file(key, root / relative, content_type=content_type)
