@@ -54,6 +54,11 @@ class PeakAccumulator:
         self._pending_high = 0
         self._count = 0
 
+    @property
+    def held_blocks(self) -> int:
+        """How many (min, max) pairs are kept: at most 4 × BLOCKS_PER_BIN × bins."""
+        return len(self._mins)
+
     def feed(self, samples: array[int]) -> None:
         self._count += len(samples)
         start = 0
