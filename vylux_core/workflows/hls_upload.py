@@ -50,7 +50,16 @@ async def upload_hls_tree(
         return key
 
     for wave in upload_order(f for f in files if extension_of(f) in _HLS_EXTENSIONS):
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(put(relative)) for relative in wave]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(put(relative)) for relative in wave]
+        except* Exception as failures:
+            # The callers classify one error (a storage outage is transient), not a group.
+            raise _first_leaf(failures) from None
         uploaded.extend(task.result() for task in tasks)
     return uploaded
+
+
+def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
