@@ -80,6 +80,10 @@ def audio_download_path(kind: AudioDownloadKind) -> str:
 # Output options of every file: the first audio stream only (no cover art, subtitles or
 # data), no container or stream metadata (titles, GPS "location" tags).
 _AUDIO_ONLY_OUTPUT: Final = ("-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1")
+# Above this the renditions are resampled: FFmpeg would pick AAC's 88.2 or 96 kHz for a
+# high-resolution source, which doubles the cost for nothing audible, and not every
+# player decodes it.
+MAX_RENDITION_SAMPLE_RATE: Final = 48_000
 _ENCODED_DOWNLOADS: Final = {
     AudioDownloadKind.MP3: ("-c:a", "libmp3lame", "-q:a", "2", "-ac", "2"),
     AudioDownloadKind.FLAC: ("-c:a", "flac"),
@@ -92,16 +96,23 @@ def audio_encode_args(
     output_dir: str,
     renditions: Sequence[AudioRendition],
     downloads: Sequence[AudioDownloadKind] = (),
+    *,
+    source_sample_rate: int = 0,
 ) -> list[str]:
     """FFmpeg options (no binary) that decode the source once and write every AAC
     rendition (``work_dir/{id}.mp4``) and the encoded downloads (MP3, FLAC) into
     ``output_dir``. ``-ac 2``: every rendition claims two channels, so 5.1 is downmixed
-    and mono duplicated, as for the video transcode's audio."""
+    and mono duplicated, as for the video transcode's audio. A source above
+    MAX_RENDITION_SAMPLE_RATE (0: unknown) gives renditions at that rate; the FLAC keeps
+    the source's."""
     if not renditions:
         raise ValueError("no audio renditions to encode")
     args = ["-y", "-i", input_path]
+    resample: tuple[str, ...] = ()
+    if source_sample_rate > MAX_RENDITION_SAMPLE_RATE:
+        resample = ("-ar", str(MAX_RENDITION_SAMPLE_RATE))
     for rendition in renditions:
-        args += [*_AUDIO_ONLY_OUTPUT, "-c:a", rendition.codec]
+        args += [*_AUDIO_ONLY_OUTPUT, "-c:a", rendition.codec, *resample]
         args += ["-b:a", f"{rendition.bitrate // 1000}k", "-ac", str(rendition.channels)]
         args += ["-movflags", "+faststart", posixpath.join(work_dir, encoded_name(rendition.id))]
     for kind in downloads:

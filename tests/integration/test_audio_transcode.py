@@ -204,3 +204,43 @@ async def test_the_audio_of_a_video_is_transcoded(binaries: MediaBinaries, tmp_p
     assert 'METHOD=SAMPLE-AES,URI="https://media.example.com/api/key/' in playlist
     mpd = (tmp_path / "tree" / result.streaming.dash_manifest).read_text()
     assert "e2719d58-a985-b3c9-781a-b030af78d30e" in mpd  # ClearKey signalled
+
+
+# Audio files as phones, podcasts and music stores deliver them; the 96 kHz FLAC is a
+# high-resolution master, whose renditions come down to 48 kHz.
+SOURCE_FORMATS = {
+    "mp3": ("-c:a", "libmp3lame", "-b:a", "128k"),
+    "m4a": ("-c:a", "aac", "-b:a", "96k"),
+    "flac": ("-c:a", "flac"),
+    "ogg": ("-c:a", "libvorbis"),
+    "opus": ("-c:a", "libopus", "-b:a", "64k"),
+}
+
+
+@pytest.mark.parametrize(
+    ("extension", "rate", "want_rate"),
+    [
+        ("mp3", 44100, 44100),
+        ("m4a", 48000, 48000),
+        ("flac", 96000, 48000),
+        ("ogg", 44100, 44100),
+        ("opus", 48000, 48000),
+    ],
+)
+async def test_each_audio_file_format_transcodes(
+    binaries: MediaBinaries, tmp_path: Path, extension: str, rate: int, want_rate: int
+) -> None:
+    source = tmp_path / f"in.{extension}"
+    run_tool([binaries.ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+              "-i", f"sine=frequency=440:sample_rate={rate}:duration=2",
+              *SOURCE_FORMATS[extension], str(source)])  # fmt: skip
+
+    raw = await run_audio_job(binaries, source, tmp_path, {"downloads": ["m4a"]})
+
+    result = structure_results(JobType.AUDIO_TRANSCODE, raw)
+    master = tmp_path / "tree" / result.streaming.master_playlist
+    assert _decoded_seconds(binaries.ffmpeg, master) == pytest.approx(2, abs=0.1)
+    init = tmp_path / "tree" / result.audio_tracks[0].init
+    probe = run_tool([binaries.ffprobe, "-v", "error", "-of", "json", "-show_streams", str(init)])
+    stream = json.loads(probe)["streams"][0]
+    assert (stream["codec_name"], int(stream["sample_rate"])) == ("aac", want_rate)

@@ -35,6 +35,18 @@ def test_one_decode_writes_both_renditions_and_the_encoded_downloads() -> None:
     assert "libmp3lame" in args
 
 
+@pytest.mark.parametrize(
+    ("rate", "resampled"), [(0, False), (44100, False), (48000, False), (96000, True)]
+)
+def test_only_high_resolution_sources_are_resampled_for_the_renditions(
+    rate: int, resampled: bool
+) -> None:
+    args = audio_encode_args("/s", "/e", "/o", AUDIO_RENDITIONS, (FLAC,), source_sample_rate=rate)
+    assert args.count("-ar") == (2 if resampled else 0)  # the two renditions, not the FLAC
+    if resampled:
+        assert args[args.index("-ar") + 1] == "48000"
+
+
 def test_no_renditions_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="no audio renditions"):
         audio_encode_args("/s", "/e", "/o", ())

@@ -73,8 +73,9 @@ class FfmpegAudioToolchain:
         probe = await self.probe_audio(source)
         await asyncio.to_thread(_fresh_dirs, work_dir, output_dir)
         encode = audio_encode_args(
-            str(source), str(work_dir), str(output_dir), plan.renditions, plan.downloads
-        )
+            str(source), str(work_dir), str(output_dir), plan.renditions, plan.downloads,
+            source_sample_rate=probe.sample_rate,
+        )  # fmt: skip
         argv = [self._binaries.ffmpeg, *FFMPEG_BASE_ARGS, "-nostats"]
         on_stdout = None
         if on_progress is not None and probe.duration_seconds > 0:
