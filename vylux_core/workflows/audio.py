@@ -8,7 +8,12 @@ from typing import Any
 
 import attrs
 
-from vylux_core.audio_renditions import AUDIO_ONLY_DIR, AUDIO_RENDITIONS, WAVEFORM_FILE
+from vylux_core.audio_renditions import (
+    AUDIO_ONLY_DIR,
+    AUDIO_RENDITIONS,
+    WAVEFORM_FILE,
+    AudioDownloadKind,
+)
 from vylux_core.job import Job, JobType
 from vylux_core.job_options import AudioTranscodeOptions, decode_options
 from vylux_core.ladder import INIT_SEGMENT, MEDIA_PLAYLIST
@@ -39,8 +44,11 @@ from vylux_core.workflows.video_steps import (
     step_error,
 )
 
-# Source copy + AAC encodes + packaged tree + downloads (FLAC can outgrow a lossy source).
+# Source copy + AAC encodes + packaged tree + downloads, in source sizes.
 SCRATCH_FACTOR = 4
+# A lossless download of a lossy source: CD-quality FLAC runs near 900 kbit/s, about
+# seven times a 128 kbit/s MP3.
+FLAC_SCRATCH_FACTOR = 12
 
 
 class AudioTranscodeWorkflow:
@@ -65,7 +73,10 @@ class AudioTranscodeWorkflow:
         options = decode_options(JobType.AUDIO_TRANSCODE, job.options)
         assert isinstance(options, AudioTranscodeOptions)
         size = await source_size(self._source, job.source)
-        async with self._scratch.task_directory(job.id, needed_bytes=SCRATCH_FACTOR * size) as work:
+        factor = (
+            FLAC_SCRATCH_FACTOR if AudioDownloadKind.FLAC in options.downloads else SCRATCH_FACTOR
+        )
+        async with self._scratch.task_directory(job.id, needed_bytes=factor * size) as work:
             source_path = await download_source(self._source, job.source, work)
             await progress.report(5, force=True)
             encryption = await encryption_for(self._keys, job.hash) if options.encrypt else None
