@@ -22,7 +22,7 @@ from vylux_adapters.http.middleware.access_log import AccessLogMiddleware
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
-from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
+from vylux_adapters.media import FfmpegAudioToolchain, FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.capabilities import FfmpegIncomplete, verify_ffmpeg
 from vylux_adapters.memory import MemoryRateLimiter
 from vylux_adapters.redis import RedisRateLimiter, RedisTaskQueue, create_redis_client
@@ -436,6 +436,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             source=runtime.source, media=RecordingObjectStore(runtime.media),
             images=runtime.images,
             toolchain=FfmpegMediaToolchain(binaries=binaries),
+            audio=FfmpegAudioToolchain(binaries=binaries),
             scratch=scratch, keys=runtime.key_service,
             max_image_source_bytes=config.image_max_source_bytes,
         )  # fmt: skip

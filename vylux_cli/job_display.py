@@ -67,7 +67,7 @@ def results_headline(job_type: object, results: Any) -> str:
             stages = results.get("stages")
             if isinstance(stages, dict):
                 return _text(", ".join(f"{k} {_stage_status(v)}" for k, v in stages.items()))
-        if job_type == "video:transcode":
+        if job_type in ("video:transcode", "audio:transcode"):
             return _text(_get(results, "streaming", "master_playlist") or "-")
         if "key" in results:
             return f"{_text(results['key'])} ({_size(_int(results, 'size'))})"
@@ -83,6 +83,8 @@ def results_views(job_type: object, results: Any) -> list[RenderableType]:
     if isinstance(results, dict):
         if job_type == "video:transcode":
             return _transcode(results)
+        if job_type == "audio:transcode":
+            return _audio_transcode(results)
         if job_type == "video:full":
             return _full(results)
         if "key" in results:
@@ -127,6 +129,17 @@ def _transcode(results: Mapping[str, Any]) -> list[RenderableType]:
         detail = _text(f"{track.get('language', '?')} {track.get('channels', '?')}ch")
         tracks.add_row("audio", *_track_cells(track, detail))
     return ["\n".join(lines), tracks]
+
+
+def _audio_transcode(results: Mapping[str, Any]) -> list[RenderableType]:
+    views = _transcode(results)
+    files = {f"download {d.get('kind', '?')}": d for d in _dicts(results.get("downloads"))}
+    waveform = results.get("waveform")
+    if isinstance(waveform, dict):
+        files[f"waveform ({_int(waveform, 'bins')} bins)"] = {**waveform, "format": "json"}
+    if files:
+        views.append(_artifacts(files))
+    return views
 
 
 def _track_cells(track: Mapping[str, Any], detail: str) -> tuple[str, ...]:

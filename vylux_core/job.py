@@ -17,11 +17,12 @@ class JobType(enum.StrEnum):
     PREVIEW = "video:preview"
     TRANSCODE = "video:transcode"
     FULL = "video:full"
+    AUDIO_TRANSCODE = "audio:transcode"
 
     @property
     def needs_source_preflight(self) -> bool:
         """Only these types HEAD the source at submission (they may be routed by size)."""
-        return self in (JobType.TRANSCODE, JobType.FULL)
+        return self in (JobType.TRANSCODE, JobType.FULL, JobType.AUDIO_TRANSCODE)
 
 
 class JobStatus(enum.StrEnum):

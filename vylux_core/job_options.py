@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
+from vylux_core.audio_renditions import AudioDownloadKind
 from vylux_core.captions import CaptionOption, canonical_captions, decode_captions
 from vylux_core.downloads import DownloadKind
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
@@ -16,6 +17,7 @@ from vylux_core.image_options import MAX_DIMENSION, parse_format
 from vylux_core.job import JobType
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
 from vylux_core.result_budget import ResultBudget
+from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 MAX_THUMBNAIL_OUTPUTS = 16
 MAX_PREVIEW_SECONDS = 30.0
@@ -104,7 +106,28 @@ class FullOptions:
     transcode: TranscodeOptions = TranscodeOptions()
 
 
-JobOptions = ThumbnailOptions | CoverOptions | PreviewOptions | TranscodeOptions | FullOptions
+@frozen(kw_only=True)
+class WaveformOptions:
+    bins: int = DEFAULT_WAVEFORM_BINS
+
+
+@frozen(kw_only=True)
+class AudioTranscodeOptions:
+    encrypt: bool = False
+    # In AudioDownloadKind order, as the video downloads; empty: none.
+    downloads: tuple[AudioDownloadKind, ...] = ()
+    # None: no waveform.json.
+    waveform: WaveformOptions | None = None
+
+
+JobOptions = (
+    ThumbnailOptions
+    | CoverOptions
+    | PreviewOptions
+    | TranscodeOptions
+    | FullOptions
+    | AudioTranscodeOptions
+)
 
 
 def decode_options(job_type: JobType, raw: Any) -> JobOptions:
@@ -125,6 +148,8 @@ def decode_options(job_type: JobType, raw: Any) -> JobOptions:
             return _transcode(obj, "options", allow_storyboard=True)
         case JobType.FULL:
             return _full(obj)
+        case JobType.AUDIO_TRANSCODE:
+            return _audio_transcode(obj)
 
 
 def canonical_options(options: JobOptions) -> dict[str, Any]:
@@ -165,6 +190,14 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                 "transcode": canonical_options(options.transcode),
             }
             return {name: value for name, value in stages.items() if value}
+        case AudioTranscodeOptions(encrypt=encrypt, downloads=downloads, waveform=waveform):
+            # `{"waveform": {}}` and `{"waveform": {"bins": 1000}}` share a fingerprint.
+            audio: dict[str, Any] = {"encrypt": True} if encrypt else {}
+            if downloads:
+                audio["downloads"] = [kind.value for kind in downloads]
+            if waveform is not None:
+                audio["waveform"] = {"bins": waveform.bins}
+            return audio
 
 
 def _thumbnail_output_fields(output: ThumbnailOutput) -> dict[str, Any]:
@@ -310,9 +343,14 @@ def _transcode(
 
 
 def _downloads(raw: Any, where: str) -> tuple[DownloadKind, ...]:
+    names = _listed_names(raw, where, [kind.value for kind in DownloadKind])
+    return tuple(kind for kind in DownloadKind if kind.value in names)
+
+
+def _listed_names(raw: Any, where: str, kinds: list[str]) -> list[str]:
+    """``raw`` as a list of distinct names out of ``kinds``; absent is empty."""
     if raw is None:
-        return ()
-    kinds = [kind.value for kind in DownloadKind]
+        return []
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
         raise _invalid(f"{where} must be an array of strings")
     unknown = [item for item in raw if item not in kinds]
@@ -320,7 +358,32 @@ def _downloads(raw: Any, where: str) -> tuple[DownloadKind, ...]:
         raise _invalid(f"{where}: unknown download {unknown[0]!r} (one of {', '.join(kinds)})")
     if len(set(raw)) != len(raw):
         raise _invalid(f"{where} lists a download twice")
-    return tuple(kind for kind in DownloadKind if kind.value in raw)
+    return raw
+
+
+def _audio_transcode(obj: Mapping[str, Any]) -> AudioTranscodeOptions:
+    _only_keys(obj, "options", {"encrypt", "downloads", "waveform"})
+    encrypt = obj.get("encrypt")
+    if encrypt is not None and not isinstance(encrypt, bool):
+        raise _invalid("options.encrypt must be a boolean")
+    names = _listed_names(
+        obj.get("downloads"), "options.downloads", [kind.value for kind in AudioDownloadKind]
+    )
+    if names and encrypt:
+        # As for video: a clear file beside an encrypted stream would hand out what the
+        # encryption guards.
+        raise _invalid("options.downloads cannot be combined with encrypt")
+    waveform = None
+    if obj.get("waveform") is not None:
+        raw = _object(obj["waveform"], "options.waveform")
+        _only_keys(raw, "options.waveform", {"bins"})
+        bins = _int(raw, "bins", "options.waveform", low=MIN_WAVEFORM_BINS, high=MAX_WAVEFORM_BINS)
+        waveform = WaveformOptions(bins=DEFAULT_WAVEFORM_BINS if bins is None else bins)
+    return AudioTranscodeOptions(
+        encrypt=bool(encrypt),
+        downloads=tuple(kind for kind in AudioDownloadKind if kind.value in names),
+        waveform=waveform,
+    )
 
 
 def _full(obj: Mapping[str, Any]) -> FullOptions:

@@ -491,7 +491,7 @@ def packager_args(
     if default_text_language and default_text_language != "und":
         args += ["--default_text_language", default_text_language]
     if encryption is not None:
-        args += _encryption_args(encryption)
+        args += encryption_args(encryption)
     return args
 
 
@@ -538,7 +538,8 @@ def _descriptor(input_dir: str, output_dir: str, stream: str, name: str) -> str:
     )
 
 
-def _encryption_args(encryption: PackagerEncryption) -> list[str]:
+def encryption_args(encryption: PackagerEncryption) -> list[str]:
+    """Shaka Packager options for raw-key CBCS with one key for every track."""
     if not (encryption.key and encryption.key_id and encryption.key_uri):
         raise ValueError("incomplete encryption config")
     return [

@@ -38,10 +38,13 @@ _BY_EXTENSION = {
 
 # What /stream serves (§6.1, plus .gif previews — the reference could not serve them — and
 # the DASH manifest of a transcode, #18, the audio download and the storyboard's WebVTT
-# and JSON, #19).
+# and JSON, #19, the MP3 and FLAC downloads of an audio transcode and its waveform.json).
 STREAMABLE = frozenset(
-    {".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".jpg", ".jpeg", ".webp", ".gif", ".vtt", ".json"}
-)
+    {
+        ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".mp3", ".flac", ".jpg", ".jpeg", ".webp",
+        ".gif", ".vtt", ".json",
+    }
+)  # fmt: skip
 
 # Types a browser would render or run on our origin: served as attachments (§13.5).
 # Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.

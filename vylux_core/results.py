@@ -176,6 +176,36 @@ class TranscodeResult:
     uploaded_keys: tuple[str, ...] = ()
 
 
+# --- audio:transcode -------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class WaveformArtifact:
+    """``waveform.json``: ``bins`` (min, max) peak pairs over ``duration`` seconds of the
+    audio decoded at ``sample_rate`` Hz."""
+
+    key: str
+    bins: int
+    sample_rate: int
+    duration: float
+
+
+@frozen(kw_only=True)
+class AudioTranscodeResult:
+    """The ``audio:transcode`` result: an audio-only HLS + DASH stream of
+    ``audio_tracks`` (one per bitrate, highest first) and what was asked beside it."""
+
+    streaming: StreamingInfo
+    audio_tracks: tuple[AudioTrack, ...]
+    encryption: EncryptionInfo | None = None
+    # As in TranscodeResult: present only when downloads were requested.
+    downloads: tuple[DownloadArtifact, ...] | None = field(
+        default=None, converter=_downloads_or_none
+    )
+    # Present only when asked for (`options.waveform`).
+    waveform: WaveformArtifact | None = None
+
+
 # --- video:full ------------------------------------------------------------------
 
 
@@ -271,7 +301,9 @@ class FullResult:
     retry_plan: RetryPlan
 
 
-Results: TypeAlias = ThumbnailResult | ImageArtifact | TranscodeResult | FullResult
+Results: TypeAlias = (
+    ThumbnailResult | ImageArtifact | TranscodeResult | FullResult | AudioTranscodeResult
+)
 
 _RESULT_TYPES: Mapping[JobType, Any] = {
     JobType.THUMBNAIL: ThumbnailResult,
@@ -279,6 +311,7 @@ _RESULT_TYPES: Mapping[JobType, Any] = {
     JobType.PREVIEW: ImageArtifact,
     JobType.TRANSCODE: TranscodeResult,
     JobType.FULL: FullResult,
+    JobType.AUDIO_TRANSCODE: AudioTranscodeResult,
 }
 
 
@@ -298,6 +331,7 @@ def make_results_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(float, _strict_float)
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _strict_tuple_factory)
     converter.register_structure_hook_factory(attrs.has, _strict_object_factory)
     converter.register_unstructure_hook_factory(attrs.has, _object_unstructure_factory)
@@ -374,6 +408,12 @@ def _strict_int(value: Any, _: Any) -> int:
     return value
 
 
+def _strict_float(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected number, got {type(value).__name__}")
+    return float(value)
+
+
 def _is_homogeneous_tuple(cls: Any) -> bool:
     return is_sequence(cls) and getattr(cls, "__origin__", None) is tuple
 
@@ -424,6 +464,10 @@ def structure_results(
 ) -> TranscodeResult: ...
 @overload
 def structure_results(job_type: Literal[JobType.FULL, "video:full"], data: Any) -> FullResult: ...
+@overload
+def structure_results(
+    job_type: Literal[JobType.AUDIO_TRANSCODE, "audio:transcode"], data: Any
+) -> AudioTranscodeResult: ...
 @overload
 def structure_results(job_type: JobType | str, data: Any) -> Results: ...
 def structure_results(job_type: JobType | str, data: Any) -> Results:

@@ -3,7 +3,8 @@
 One ``vylux-cli serve`` (HTTP + in-process worker, embedded profile) transcodes a generated
 6 s clip twice, clear and encrypted, into one AV1 and one H.264 rendition each, with HLS
 playlists and a DASH manifest over the same segments, and English subtitles from a sidecar
-WebVTT file. Every player page then plays those two
+WebVTT file, and its sound twice more as ``audio:transcode`` streams (clear and
+encrypted). Every player page then plays those two
 streams straight from Vylux, cross-origin: ``/stream`` answers CORS ``*`` by default and the
 key routes allow the page server's origin (``CORS_ALLOWED_ORIGINS``).
 """
@@ -55,6 +56,8 @@ CAPTIONS_KEY = "uploads/browser-clip.en.vtt"
 CAPTIONS = [{"source": CAPTIONS_KEY, "language": "en", "name": "English", "default": True}]
 # name -> (media hash, encrypt)
 STREAMS = {"clear": ("browserclear01", False), "encrypted": ("browsercrypt01", True)}
+# The clip's sound as audio:transcode streams: name -> (media hash, encrypt).
+AUDIO_STREAMS = {"clear": ("browseraudio01", False), "encrypted": ("browseraudiocrypt01", True)}
 # Both jobs run at once in the in-process worker; each takes seconds on this clip.
 TRANSCODE_TIMEOUT = scaled(180.0)
 # The page gives up (and reports what it has) after this; the test waits a little longer.
@@ -74,6 +77,7 @@ class World:
     pages: PageServer
     chromium: str
     streams: dict[str, Stream]
+    audio_streams: dict[str, Stream]
 
     def play(
         self,
@@ -123,7 +127,10 @@ def build_world(workdir: Path) -> Iterator[World]:
         vylux = VyluxServer(data_dir=data_dir, settings=settings, workdir=workdir)
         vylux.start()
         try:
-            yield World(vylux=vylux, pages=pages, chromium=chromium, streams=transcode(vylux))
+            yield World(
+                vylux=vylux, pages=pages, chromium=chromium, streams=transcode(vylux),
+                audio_streams=transcode(vylux, "audio:transcode", AUDIO_STREAMS),
+            )  # fmt: skip
         finally:
             vylux.stop()
     finally:
@@ -160,23 +167,32 @@ async def put_source(root: Path, clip: Path) -> None:
     await store.put_bytes(CAPTIONS_KEY, SAMPLE_VTT.encode(), content_type="text/vtt")
 
 
-def transcode(vylux: VyluxServer) -> dict[str, Stream]:
-    """Submit both ``video:transcode`` jobs at once, then wait for both to complete."""
+# Sidecar subtitles for the video streams; an audio job has no captions option.
+VIDEO_OPTIONS: dict[str, dict[str, object]] = {"video:transcode": {"captions": CAPTIONS}}
+
+
+def transcode(
+    vylux: VyluxServer,
+    job_type: str = "video:transcode",
+    streams: dict[str, tuple[str, bool]] = STREAMS,
+) -> dict[str, Stream]:
+    """Submit one ``job_type`` job per stream (by default both ``video:transcode`` jobs) at
+    once, then wait for all of them to complete."""
     with httpx.Client(
         base_url=vylux.base_url, headers={"X-API-Key": API_KEY}, timeout=30.0
     ) as client:
         job_ids: dict[str, str] = {}
-        for name, (media_hash, encrypt) in STREAMS.items():
+        for name, (media_hash, encrypt) in streams.items():
             body = {
-                "type": "video:transcode", "hash": media_hash, "source": SOURCE_KEY,
-                "options": {"encrypt": encrypt, "captions": CAPTIONS},
+                "type": job_type, "hash": media_hash, "source": SOURCE_KEY,
+                "options": {"encrypt": encrypt, **VIDEO_OPTIONS.get(job_type, {})},
             }  # fmt: skip
             response = client.post("/api/jobs", json=body)
             assert response.status_code == 202, response.text
             job_ids[name] = response.json()["job_id"]
         jobs = wait_for_jobs(client, job_ids, vylux)
     return {
-        name: Stream(hash=STREAMS[name][0], encrypted=STREAMS[name][1], results=job["results"])
+        name: Stream(hash=streams[name][0], encrypted=streams[name][1], results=job["results"])
         for name, job in jobs.items()
     }
 

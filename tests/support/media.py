@@ -178,3 +178,15 @@ def make_mkv_with_text_tracks(ffmpeg: str, path: Path, srt: Path, *, seconds: fl
     argv += ["-metadata:s:s:0", "title=English, SDH", str(path)]
     run_tool(argv)
     return path
+
+
+def make_on_off_tone(ffmpeg: str, path: Path, *, cycles: int, amplitude: float = 0.8) -> Path:
+    """A mono 16-bit WAV (44.1 kHz) of ``cycles`` × (1 s of a 440 Hz tone at ``amplitude``
+    of full scale, then 1 s of digital silence): loud and silent seconds a waveform must
+    tell apart. aevalsrc computes every sample, so the edges fall exactly on the seconds."""
+    expression = f"if(lt(mod(t\\,2)\\,1)\\,{amplitude}*sin(2*PI*440*t)\\,0)"
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    argv += ["-i", f"aevalsrc=exprs={expression}:s=44100:d={2 * cycles}"]
+    argv += ["-c:a", "pcm_s16le", str(path)]
+    run_tool(argv)
+    return path

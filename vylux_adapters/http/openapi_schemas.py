@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.audio_renditions import AudioDownloadKind
 from vylux_core.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
 from vylux_core.downloads import DownloadKind
 from vylux_core.job import JobStatus
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 JSON = dict[str, Any]
 
@@ -174,6 +176,39 @@ FULL_OPTIONS = _request(
         "transcode": {"$ref": "#/components/schemas/TranscodeOptions"},
     }
 )
+AUDIO_TRANSCODE_OPTIONS = _request(
+    {
+        "encrypt": {
+            "type": "boolean",
+            "default": False,
+            "description": "Raw-key CBCS, keys from /api/key and the ClearKey licence, as video.",
+        },
+        "downloads": {
+            "type": "array",
+            "items": {"type": "string", "enum": [kind.value for kind in AudioDownloadKind]},
+            "uniqueItems": True,
+            "description": (
+                "Downloads beside the stream, under audio-only/downloads/: `mp3` (VBR ~190 "
+                "kbit/s), `m4a` (the 128k AAC rendition, remuxed) and `flac` (lossless). "
+                "Not allowed with `encrypt`."
+            ),
+        },
+        "waveform": _request(
+            {
+                "bins": {
+                    **_number(MIN_WAVEFORM_BINS, MAX_WAVEFORM_BINS, integer=True),
+                    "default": DEFAULT_WAVEFORM_BINS,
+                }
+            },
+        )
+        | {
+            "description": (
+                "audio-only/waveform.json: `bins` (min, max) peak pairs in [-1, 1], with the "
+                "duration and the sample rate they were computed at."
+            )
+        },
+    }
+)
 
 _OPTIONS_BY_TYPE = {
     "image:thumbnail": "ThumbnailOptions",
@@ -181,6 +216,7 @@ _OPTIONS_BY_TYPE = {
     "video:preview": "PreviewOptions",
     "video:transcode": "TranscodeOptions",
     "video:full": "FullOptions",
+    "audio:transcode": "AudioTranscodeOptions",
 }
 
 
@@ -355,6 +391,7 @@ def schemas() -> JSON:
         "PreviewOptions": PREVIEW_OPTIONS,
         "TranscodeOptions": TRANSCODE_OPTIONS,
         "FullOptions": FULL_OPTIONS,
+        "AudioTranscodeOptions": AUDIO_TRANSCODE_OPTIONS,
         "JobRequest": JOB_REQUEST,
         "Submission": SUBMISSION,
         "Job": JOB,

@@ -30,22 +30,38 @@ def upload_order(files: Iterable[str]) -> list[list[str]]:
 
 
 async def upload_hls_tree(
-    *, media: ObjectStore, media_hash: str, root: Path, files: Iterable[str], concurrency: int
+    *,
+    media: ObjectStore,
+    media_hash: str,
+    root: Path,
+    files: Iterable[str],
+    concurrency: int,
+    under: str = "",
 ) -> list[str]:
-    """Upload ``files`` (relative to ``root``) under ``videos/{p}/{hash}/``; returns the
-    keys in upload order. Each wave is parallel (bounded); waves are sequential."""
+    """Upload ``files`` (relative to ``root``) under ``videos/{p}/{hash}/`` (and its
+    subdirectory ``under`` when given); returns the keys in upload order. Each wave is
+    parallel (bounded); waves are sequential."""
     limit = asyncio.Semaphore(concurrency)
     uploaded: list[str] = []
 
     async def put(relative: str) -> str:
-        key = video_key(media_hash, relative)
+        key = video_key(media_hash, f"{under}/{relative}" if under else relative)
         content_type = stream_content_type(relative) or "application/octet-stream"
         async with limit:
             await media.upload_file(key, root / relative, content_type=content_type)
         return key
 
     for wave in upload_order(f for f in files if extension_of(f) in _HLS_EXTENSIONS):
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(put(relative)) for relative in wave]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(put(relative)) for relative in wave]
+        except* Exception as failures:
+            # The callers classify one error (a storage outage is transient), not a group.
+            raise _first_leaf(failures) from None
         uploaded.extend(task.result() for task in tasks)
     return uploaded
+
+
+def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
