@@ -22,7 +22,7 @@ from vylux_adapters.http.middleware.access_log import AccessLogMiddleware
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
 from vylux_adapters.local import LocalDirObjectStore
-from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
+from vylux_adapters.media import FfmpegAudioToolchain, FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.capabilities import FfmpegIncomplete, verify_ffmpeg
 from vylux_adapters.memory import MemoryRateLimiter
 from vylux_adapters.redis import RedisRateLimiter, RedisTaskQueue, create_redis_client
@@ -64,7 +64,7 @@ from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.result_budget import ResultBudget
 from vylux_core.services import (
-    CachedRendition,
+    CachedEntry,
     DeliveryService,
     ImageLimits,
     ImageService,
@@ -156,7 +156,7 @@ class Runtime:
     key_service: KeyService
     job_service: JobService
     readiness: ReadinessService
-    renditions: ByteLRU[CachedRendition]
+    renditions: ByteLRU[CachedEntry]
     # One libvips pool per process: `serve` with its in-process worker shares it
     # instead of sizing two pools to the core count.
     images: PyvipsImageProcessor
@@ -208,7 +208,7 @@ async def open_runtime(config: Config, *, migrate_schema: bool = True) -> AsyncI
         keys = SqlKeyStore(engine=engine, clock=clock)
         jobs = SqlJobStore(engine=engine, clock=clock)
         cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
-        renditions = ByteLRU[CachedRendition](max_bytes=config.cache_max_size)
+        renditions = ByteLRU[CachedEntry](max_bytes=config.cache_max_size)
         keks, current = parse_kek_config(config.secrets.encryption_key)
         image_budget = image_budget_of(config)
         ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
@@ -436,6 +436,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             source=runtime.source, media=RecordingObjectStore(runtime.media),
             images=runtime.images,
             toolchain=FfmpegMediaToolchain(binaries=binaries),
+            audio=FfmpegAudioToolchain(binaries=binaries),
             scratch=scratch, keys=runtime.key_service,
             max_image_source_bytes=config.image_max_source_bytes,
         )  # fmt: skip

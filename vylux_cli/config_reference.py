@@ -305,16 +305,16 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     Variable(
         "MAX_FILE_SIZE",
         "53687091200",
-        "Largest source of `video:transcode` and `video:full` in bytes (50 GiB), at least 1; "
-        "larger sources are refused with 413 at submission.",
+        "Largest source of `video:transcode`, `video:full` and `audio:transcode` in bytes "
+        "(50 GiB), at least 1; larger sources are refused with 413 at submission.",
         LIMITS,
     ),
     Variable(
         "LARGE_FILE_THRESHOLD",
         "5368709120",
-        "Sources of `video:transcode` / `video:full` this large or larger (bytes, 5 GiB) go to "
-        "the `video:large` queue with 2 retries instead of `default` with 3. At least 1 and "
-        "at most `MAX_FILE_SIZE`.",
+        "Sources of `video:transcode` / `video:full` / `audio:transcode` this large or larger "
+        "(bytes, 5 GiB) go to the `video:large` queue with 2 retries instead of `default` "
+        "with 3. At least 1 and at most `MAX_FILE_SIZE`.",
         LIMITS,
     ),
     Variable(

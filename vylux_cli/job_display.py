@@ -67,7 +67,7 @@ def results_headline(job_type: object, results: Any) -> str:
             stages = results.get("stages")
             if isinstance(stages, dict):
                 return _text(", ".join(f"{k} {_stage_status(v)}" for k, v in stages.items()))
-        if job_type == "video:transcode":
+        if job_type in ("video:transcode", "audio:transcode"):
             return _text(_get(results, "streaming", "master_playlist") or "-")
         if job_type == "video:storyboard":
             return f"{_text(results.get('vtt', '-'))} ({_int(results, 'tiles')} tiles)"
@@ -85,6 +85,8 @@ def results_views(job_type: object, results: Any) -> list[RenderableType]:
     if isinstance(results, dict):
         if job_type == "video:transcode":
             return _transcode(results)
+        if job_type == "audio:transcode":
+            return _audio_transcode(results)
         if job_type == "video:full":
             return _full(results)
         if job_type == "video:storyboard":
@@ -144,6 +146,17 @@ def _storyboard(artifact: Mapping[str, Any]) -> str:
         f"({_int(artifact, 'tiles')} tiles of {size}, one every {every:g} s; "
         f"sprite {_text(artifact.get('sprite', '?'))})"
     )
+
+
+def _audio_transcode(results: Mapping[str, Any]) -> list[RenderableType]:
+    views = _transcode(results)
+    files = {f"download {d.get('kind', '?')}": d for d in _dicts(results.get("downloads"))}
+    waveform = results.get("waveform")
+    if isinstance(waveform, dict):
+        files[f"waveform ({_int(waveform, 'bins')} bins)"] = {**waveform, "format": "json"}
+    if files:
+        views.append(_artifacts(files))
+    return views
 
 
 def _track_cells(track: Mapping[str, Any], detail: str) -> tuple[str, ...]:

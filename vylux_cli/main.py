@@ -200,18 +200,24 @@ def sign_thumb(key: str, base_url: str | None, as_json: bool) -> None:
 @sign.command("imgproxy")
 @click.argument("source")
 @click.option(
-    "--options", "-o", default="rs:fit:800:0", show_default=True,
-    help="imgproxy processing options separated by '/', e.g. rs:fill:300:200/g:sm.",
+    "--options", "-o", default=None,
+    help="imgproxy processing options separated by '/', e.g. rs:fill:300:200/g:sm "
+    "(default: rs:fit:800:0; none with --info).",
 )  # fmt: skip
 @click.option(
-    "--format", "-f", "fmt", default=None, help="jpg, png, webp, avif or gif (default: Accept)."
-)
+    "--format", "-f", "fmt", default=None,
+    help="jpg, png, webp, avif, gif or tiff (default: Accept).",
+)  # fmt: skip
 @click.option("--base64", "encode_source", is_flag=True, help="Base64-encode the source.")
+@click.option(
+    "--info", is_flag=True,
+    help="A URL of the info endpoint (JSON about SOURCE); options: exp and cb only.",
+)  # fmt: skip
 @_BASE_URL_OPTION
 @_JSON_OPTION
 def sign_imgproxy(
-    source: str, options: str, fmt: str | None, encode_source: bool, base_url: str | None,
-    as_json: bool,
+    source: str, options: str | None, fmt: str | None, encode_source: bool, info: bool,
+    base_url: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """A signed imgproxy-dialect URL for SOURCE (a key in the source store)."""
     from vylux_cli import sign_commands
@@ -220,8 +226,10 @@ def sign_imgproxy(
     config = _load_config()
     sign_commands.check_source_key(config, source)
     try:
+        if options is None:
+            options = "" if info else "rs:fit:800:0"
         url = sign_commands.sign_imgproxy_url(
-            config, source, options, fmt, base_url, encode_source=encode_source
+            config, source, options, fmt, base_url, encode_source=encode_source, info=info
         )
     except (VyluxError, ValueError) as error:
         raise click.UsageError(str(error)) from None

@@ -16,6 +16,7 @@ from vylux_cli.runtime_config import local_source_dir
 from vylux_core.errors import VyluxError
 from vylux_core.image_options import canonical_options, parse_format, parse_image_options
 from vylux_core.imgproxy.options import FORMAT_NAMES, parse_processing_options
+from vylux_core.imgproxy.service import parse_info_options
 from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.key_token import mint_key_token
 from vylux_core.media_hash import validate_media_hash
@@ -132,16 +133,26 @@ def sign_imgproxy_url(
     base_url: str | None,
     *,
     encode_source: bool = False,
+    info: bool = False,
 ) -> str:
-    """A signed URL of imgproxy's dialect (``IMGPROXY_KEY``/``IMGPROXY_SALT``, first pair)."""
+    """A signed URL of imgproxy's dialect (``IMGPROXY_KEY``/``IMGPROXY_SALT``, first pair);
+    ``info``: of the info endpoint, ``{prefix}/{signature}/info/…``."""
     settings = config.imgproxy
     if settings is None:
         raise ValueError("the imgproxy route family is off (IMGPROXY_ENABLED)")
     segments = [segment for segment in options.split("/") if segment]
     # Refuse what the server would refuse, before anyone ships the URL.
-    parse_processing_options(segments, presets=settings.presets, only_presets=settings.only_presets)
+    if info:
+        if fmt is not None:
+            raise ValueError("the info endpoint answers JSON: no format")
+        parse_info_options(segments)
+        segments.insert(0, "info")
+    else:
+        parse_processing_options(
+            segments, presets=settings.presets, only_presets=settings.only_presets
+        )
     if fmt is not None and fmt.lower() not in FORMAT_NAMES:
-        raise ValueError(f"unsupported format {fmt!r}: jpg, png, webp, avif or gif")
+        raise ValueError(f"unsupported format {fmt!r}: {', '.join(sorted(FORMAT_NAMES))}")
     if encode_source:
         encoded = base64.urlsafe_b64encode(source.encode("utf-8")).decode("ascii").rstrip("=")
         tail = encoded + (f".{fmt}" if fmt else "")

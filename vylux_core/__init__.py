@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     )
     from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob
     from vylux_core.job_options import (
+        AudioTranscodeOptions,
         CoverOptions,
         FullOptions,
         PreviewOptions,
         ThumbnailOptions,
         ThumbnailOutput,
         TranscodeOptions,
+        WaveformOptions,
         canonical_options,
         decode_options,
     )
@@ -56,12 +58,14 @@ _HOMES = {
     "JobStatus": "vylux_core.job",
     "JobType": "vylux_core.job",
     "NewJob": "vylux_core.job",
+    "AudioTranscodeOptions": "vylux_core.job_options",
     "CoverOptions": "vylux_core.job_options",
     "FullOptions": "vylux_core.job_options",
     "PreviewOptions": "vylux_core.job_options",
     "ThumbnailOptions": "vylux_core.job_options",
     "ThumbnailOutput": "vylux_core.job_options",
     "TranscodeOptions": "vylux_core.job_options",
+    "WaveformOptions": "vylux_core.job_options",
     "canonical_options": "vylux_core.job_options",
     "decode_options": "vylux_core.job_options",
     "JobRequest": "vylux_core.job_request",
@@ -92,6 +96,7 @@ _HOMES = {
 
 
 __all__ = [
+    "AudioTranscodeOptions",
     "ByteLRU",
     "CallbackStatus",
     "ContentKey",
@@ -119,6 +124,7 @@ __all__ = [
     "TranscodeOptions",
     "UrlSigner",
     "Variant",
+    "WaveformOptions",
     "WrappedKey",
     "build_retry_requests",
     "canonical_object_key",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import enum
 from typing import Final
 
+from vylux_core.audio_renditions import AUDIO_DOWNLOADS_DIR, AUDIO_ONLY_DIR
+
+# The downloads of an `audio:transcode`, inside its own tree.
+AUDIO_DOWNLOADS_PREFIX: Final = f"{AUDIO_ONLY_DIR}/{AUDIO_DOWNLOADS_DIR}/"
+
 
 class DownloadKind(enum.StrEnum):
     """``highest``: the top H.264 rung with the AAC track in one progressive MP4;
@@ -32,4 +37,4 @@ def download_format(kind: DownloadKind) -> str:
 def is_download_path(path: str) -> bool:
     """True for a path under the downloads directory, which ``/stream`` serves as an
     attachment so that a browser saves it rather than playing it inline."""
-    return path.startswith(f"{DOWNLOADS_DIR}/")
+    return path.startswith((f"{DOWNLOADS_DIR}/", AUDIO_DOWNLOADS_PREFIX))

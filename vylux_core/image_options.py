@@ -40,6 +40,9 @@ class ImageFormat(enum.StrEnum):
     JPG = "jpg"
     PNG = "png"
     GIF = "gif"
+    TIFF = "tiff"
+    """imgproxy's dialect only: ``/img`` and thumbnail jobs keep the reference's five
+    formats (:data:`REFERENCE_FORMATS`)."""
 
     @property
     def extension(self) -> str:
@@ -67,6 +70,7 @@ _MIME_TYPES = {
     ImageFormat.JPG: "image/jpeg",
     ImageFormat.PNG: "image/png",
     ImageFormat.GIF: "image/gif",
+    ImageFormat.TIFF: "image/tiff",
 }
 
 _DEFAULT_QUALITY = {
@@ -75,7 +79,13 @@ _DEFAULT_QUALITY = {
     ImageFormat.JPG: 80,
     ImageFormat.PNG: 0,
     ImageFormat.GIF: 0,
+    ImageFormat.TIFF: 0,
 }
+
+REFERENCE_FORMATS = frozenset(
+    {ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.JPG, ImageFormat.PNG, ImageFormat.GIF}
+)
+"""The outputs of the reference's grammar (``/img``, thumbnail jobs)."""
 
 _FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
 
@@ -86,6 +96,8 @@ _MAGIC = (
     (b"GIF8", 0, ImageFormat.GIF),
     (b"WEBP", 8, ImageFormat.WEBP),
     (b"ftypavif", 4, ImageFormat.AVIF),
+    (b"II*\x00", 0, ImageFormat.TIFF),
+    (b"MM\x00*", 0, ImageFormat.TIFF),
 )
 
 
@@ -98,7 +110,8 @@ def format_of_bytes(data: bytes) -> ImageFormat | None:
 
 
 def parse_format(text: str) -> ImageFormat:
-    """Map an extension (``WEBP``, ``.jpeg``, ...) to its format, else raise UnsupportedFormat."""
+    """Map an extension (``WEBP``, ``.jpeg``, ...) to one of the reference's formats,
+    else raise UnsupportedFormat."""
     name = text.removeprefix(".")
     # Only ASCII spellings count. Unicode case mapping differs between Go and Python
     # (Go lower-cases "AVİF" to "avif", Python does not), so neither is trusted here.
@@ -107,9 +120,12 @@ def parse_format(text: str) -> ImageFormat:
         if name in _FORMAT_ALIASES:
             return _FORMAT_ALIASES[name]
         try:
-            return ImageFormat(name)
+            fmt = ImageFormat(name)
         except ValueError:
             pass
+        else:
+            if fmt in REFERENCE_FORMATS:
+                return fmt
     raise UnsupportedFormat("unsupported output format")
 
 

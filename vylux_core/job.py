@@ -19,11 +19,12 @@ class JobType(enum.StrEnum):
     FULL = "video:full"
     # video:full's storyboard stage on its own: what a retry plan re-runs.
     STORYBOARD = "video:storyboard"
+    AUDIO_TRANSCODE = "audio:transcode"
 
     @property
     def needs_source_preflight(self) -> bool:
         """Only these types HEAD the source at submission (they may be routed by size)."""
-        return self in (JobType.TRANSCODE, JobType.FULL)
+        return self in (JobType.TRANSCODE, JobType.FULL, JobType.AUDIO_TRANSCODE)
 
 
 class JobStatus(enum.StrEnum):

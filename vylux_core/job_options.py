@@ -9,12 +9,15 @@ from typing import Any
 
 from attrs import frozen
 
+from vylux_core.audio_renditions import AudioDownloadKind
+from vylux_core.captions import CaptionOption, canonical_captions, decode_captions
 from vylux_core.downloads import DownloadKind
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
 from vylux_core.image_options import MAX_DIMENSION, parse_format
 from vylux_core.job import JobType
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
 from vylux_core.result_budget import ResultBudget
+from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 MAX_THUMBNAIL_OUTPUTS = 16
 MAX_PREVIEW_SECONDS = 30.0
@@ -92,6 +95,8 @@ class TranscodeOptions:
     downloads: tuple[DownloadKind, ...] = ()
     # A storyboard (sprite + WebVTT + JSON) beside the stream; video:transcode only.
     storyboard: bool = False
+    # Sidecar caption files in the source store (vylux_core.captions), in the given order.
+    captions: tuple[CaptionOption, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -110,6 +115,20 @@ class FullOptions:
     storyboard: StoryboardOptions = StoryboardOptions()
 
 
+@frozen(kw_only=True)
+class WaveformOptions:
+    bins: int = DEFAULT_WAVEFORM_BINS
+
+
+@frozen(kw_only=True)
+class AudioTranscodeOptions:
+    encrypt: bool = False
+    # In AudioDownloadKind order, as the video downloads; empty: none.
+    downloads: tuple[AudioDownloadKind, ...] = ()
+    # None: no waveform.json.
+    waveform: WaveformOptions | None = None
+
+
 JobOptions = (
     ThumbnailOptions
     | CoverOptions
@@ -117,6 +136,7 @@ JobOptions = (
     | TranscodeOptions
     | FullOptions
     | StoryboardOptions
+    | AudioTranscodeOptions
 )
 
 
@@ -140,6 +160,8 @@ def decode_options(job_type: JobType, raw: Any) -> JobOptions:
             return _full(obj)
         case JobType.STORYBOARD:
             return _storyboard(obj, "options")
+        case JobType.AUDIO_TRANSCODE:
+            return _audio_transcode(obj)
 
 
 def canonical_options(options: JobOptions) -> dict[str, Any]:
@@ -170,6 +192,8 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                 fields["downloads"] = [kind.value for kind in options.downloads]
             if options.storyboard:
                 fields["storyboard"] = True
+            if options.captions:
+                fields["captions"] = canonical_captions(options.captions)
             return fields
         case FullOptions():
             stages: dict[str, Any] = {
@@ -184,6 +208,14 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
             return kept
         case StoryboardOptions():
             return {}
+        case AudioTranscodeOptions(encrypt=encrypt, downloads=downloads, waveform=waveform):
+            # `{"waveform": {}}` and `{"waveform": {"bins": 1000}}` share a fingerprint.
+            audio: dict[str, Any] = {"encrypt": True} if encrypt else {}
+            if downloads:
+                audio["downloads"] = [kind.value for kind in downloads]
+            if waveform is not None:
+                audio["waveform"] = {"bins": waveform.bins}
+            return audio
 
 
 def _thumbnail_output_fields(output: ThumbnailOutput) -> dict[str, Any]:
@@ -204,6 +236,18 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def sidecar_captions(options: JobOptions) -> tuple[tuple[CaptionOption, ...], str]:
+    """The caption entries of ``options`` and where they sit (``options.captions``), for
+    messages that name an entry."""
+    match options:
+        case TranscodeOptions(captions=captions):
+            return captions, "options.captions"
+        case FullOptions(transcode=TranscodeOptions(captions=captions)):
+            return captions, "options.transcode.captions"
+        case _:
+            return (), "options.captions"
 
 
 def check_result_budget(options: JobOptions, budget: ResultBudget) -> None:
@@ -292,7 +336,7 @@ def _preview(obj: Mapping[str, Any], where: str) -> PreviewOptions:
 def _transcode(
     obj: Mapping[str, Any], where: str, *, allow_storyboard: bool = False
 ) -> TranscodeOptions:
-    keys = {"encrypt", "max_resolution", "downloads"}
+    keys = {"encrypt", "max_resolution", "downloads", "captions"}
     _only_keys(obj, where, keys | {"storyboard"} if allow_storyboard else keys)
     encrypt = obj.get("encrypt")
     if encrypt is not None and not isinstance(encrypt, bool):
@@ -312,13 +356,19 @@ def _transcode(
         max_resolution=max_resolution or DEFAULT_MAX_RESOLUTION,
         downloads=downloads,
         storyboard=bool(storyboard),
+        captions=decode_captions(obj.get("captions"), f"{where}.captions"),
     )
 
 
 def _downloads(raw: Any, where: str) -> tuple[DownloadKind, ...]:
+    names = _listed_names(raw, where, [kind.value for kind in DownloadKind])
+    return tuple(kind for kind in DownloadKind if kind.value in names)
+
+
+def _listed_names(raw: Any, where: str, kinds: list[str]) -> list[str]:
+    """``raw`` as a list of distinct names out of ``kinds``; absent is empty."""
     if raw is None:
-        return ()
-    kinds = [kind.value for kind in DownloadKind]
+        return []
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
         raise _invalid(f"{where} must be an array of strings")
     unknown = [item for item in raw if item not in kinds]
@@ -326,7 +376,32 @@ def _downloads(raw: Any, where: str) -> tuple[DownloadKind, ...]:
         raise _invalid(f"{where}: unknown download {unknown[0]!r} (one of {', '.join(kinds)})")
     if len(set(raw)) != len(raw):
         raise _invalid(f"{where} lists a download twice")
-    return tuple(kind for kind in DownloadKind if kind.value in raw)
+    return raw
+
+
+def _audio_transcode(obj: Mapping[str, Any]) -> AudioTranscodeOptions:
+    _only_keys(obj, "options", {"encrypt", "downloads", "waveform"})
+    encrypt = obj.get("encrypt")
+    if encrypt is not None and not isinstance(encrypt, bool):
+        raise _invalid("options.encrypt must be a boolean")
+    names = _listed_names(
+        obj.get("downloads"), "options.downloads", [kind.value for kind in AudioDownloadKind]
+    )
+    if names and encrypt:
+        # As for video: a clear file beside an encrypted stream would hand out what the
+        # encryption guards.
+        raise _invalid("options.downloads cannot be combined with encrypt")
+    waveform = None
+    if obj.get("waveform") is not None:
+        raw = _object(obj["waveform"], "options.waveform")
+        _only_keys(raw, "options.waveform", {"bins"})
+        bins = _int(raw, "bins", "options.waveform", low=MIN_WAVEFORM_BINS, high=MAX_WAVEFORM_BINS)
+        waveform = WaveformOptions(bins=DEFAULT_WAVEFORM_BINS if bins is None else bins)
+    return AudioTranscodeOptions(
+        encrypt=bool(encrypt),
+        downloads=tuple(kind for kind in AudioDownloadKind if kind.value in names),
+        waveform=waveform,
+    )
 
 
 def _storyboard(obj: Mapping[str, Any], where: str) -> StoryboardOptions:

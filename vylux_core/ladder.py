@@ -355,6 +355,30 @@ def encoded_name(label: str) -> str:
     return f"{label}.mp4"
 
 
+# --- subtitles ----------------------------------------------------------------------------
+
+# GROUP-ID of the master playlist's SUBTITLES renditions, which every variant refers to.
+SUBTITLES_GROUP: Final = "subtitles"
+# HLS media segments of a text track: plain WebVTT, which hls.js, Shaka Player and Safari
+# all read; DASH gets the same cues as WebVTT in fMP4 (``wvtt``, init.mp4 + .m4s), which
+# dash.js and Shaka Player read (dash.js reads no segmented plain WebVTT).
+TEXT_HLS_SEGMENT_TEMPLATE: Final = "seg_$Number$.vtt"
+
+
+@frozen
+class TextTrack:
+    """A subtitles track to package from ``{input_dir}/{id}.vtt``. ``language`` is a BCP 47
+    tag, ``und`` when unknown (then the manifests carry none)."""
+
+    id: str
+    language: str
+    name: str
+
+
+def text_dir(track_id: str) -> str:
+    return f"text/{track_id}"
+
+
 # --- FFmpeg video encodes ---------------------------------------------------------------
 
 
@@ -428,9 +452,14 @@ def packager_args(
     has_audio: bool,
     language: str = "und",
     encryption: PackagerEncryption | None = None,
+    text_tracks: Sequence[TextTrack] = (),
+    default_text_language: str | None = None,
 ) -> list[str]:
     """Shaka Packager options (no binary) packaging the encodes into one CMAF tree (§4.4(h)),
     described twice: HLS playlists and a DASH manifest over the same init and media segments.
+    Text tracks are the exception: HLS gets segmented WebVTT, DASH WebVTT in fMP4, both
+    under ``text/{id}/``; the packager never encrypts text. ``default_text_language`` marks
+    the subtitles of that language as the default.
 
     Raises ValueError for encryption with an empty key, KID or URI, and for directories with
     a comma, which would split a stream descriptor into bogus fields.
@@ -451,6 +480,8 @@ def packager_args(
         + f",iframe_playlist_name={posixpath.join(variant_dir(variant.label), IFRAME_PLAYLIST)}"
         for variant in variants
     ]
+    for text in text_tracks:
+        args += _text_descriptors(input_dir, output_dir, text)
     args += ["--hls_master_playlist_output", posixpath.join(output_dir, MASTER_PLAYLIST)]
     args += ["--hls_playlist_type", "VOD"]
     # Static: with segment templates Shaka would otherwise write a live ("dynamic") MPD.
@@ -464,9 +495,39 @@ def packager_args(
     args += ["--segment_duration", duration, "--fragment_duration", duration]
     if has_audio and tagged:
         args += ["--default_language", language]
+    if default_text_language and default_text_language != "und":
+        args += ["--default_text_language", default_text_language]
     if encryption is not None:
-        args += _encryption_args(encryption)
+        args += encryption_args(encryption)
     return args
+
+
+def _text_descriptors(input_dir: str, output_dir: str, track: TextTrack) -> list[str]:
+    if any(ch in track.name for ch in ',\n"'):
+        raise ValueError(f"text track name {track.name!r} must not contain ',', '\"' or a newline")
+    rel_dir = text_dir(track.id)
+    out = posixpath.join(output_dir, rel_dir)
+    common = f"in={posixpath.join(input_dir, track.id)}.vtt,stream=text"
+    # The packager refuses "und"; without a language it writes none.
+    if track.language and track.language != "und":
+        common += f",language={track.language}"
+    hls = ",".join(
+        (
+            common,
+            f"segment_template={posixpath.join(out, TEXT_HLS_SEGMENT_TEMPLATE)}",
+            f"playlist_name={posixpath.join(rel_dir, MEDIA_PLAYLIST)}",
+            f"hls_group_id={SUBTITLES_GROUP},hls_name={track.name},hls_only=1",
+        )
+    )
+    dash = ",".join(
+        (
+            common,
+            f"init_segment={posixpath.join(out, INIT_SEGMENT)}",
+            f"segment_template={posixpath.join(out, SEGMENT_TEMPLATE)}",
+            f"dash_label={track.name},dash_only=1",
+        )
+    )
+    return [hls, dash]
 
 
 def _descriptor(input_dir: str, output_dir: str, stream: str, name: str) -> str:
@@ -484,7 +545,8 @@ def _descriptor(input_dir: str, output_dir: str, stream: str, name: str) -> str:
     )
 
 
-def _encryption_args(encryption: PackagerEncryption) -> list[str]:
+def encryption_args(encryption: PackagerEncryption) -> list[str]:
+    """Shaka Packager options for raw-key CBCS with one key for every track."""
     if not (encryption.key and encryption.key_id and encryption.key_uri):
         raise ValueError("incomplete encryption config")
     return [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
+from vylux_core.ladder import text_dir
+
 OCTET_STREAM = "application/octet-stream"
 
 # http-api §5.4, plus the recommended media types.
@@ -36,10 +38,13 @@ _BY_EXTENSION = {
 
 # What /stream serves (§6.1, plus .gif previews — the reference could not serve them — and
 # the DASH manifest of a transcode, #18, the audio download and the storyboard's WebVTT
-# and JSON, #19).
+# and JSON, #19, the MP3 and FLAC downloads of an audio transcode and its waveform.json).
 STREAMABLE = frozenset(
-    {".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".jpg", ".jpeg", ".webp", ".gif", ".vtt", ".json"}
-)
+    {
+        ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".mp3", ".flac", ".jpg", ".jpeg", ".webp",
+        ".gif", ".vtt", ".json",
+    }
+)  # fmt: skip
 
 # Types a browser would render or run on our origin: served as attachments (§13.5).
 # Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.
@@ -69,3 +74,16 @@ def extension_of(key: str) -> str:
 def content_type_for(key: str) -> str | None:
     """The type for ``key``'s extension, or None when the table does not know it."""
     return _BY_EXTENSION.get(extension_of(key))
+
+
+# WebVTT in fMP4 (a subtitles track's DASH init and segments) is neither audio nor video:
+# RFC 4337 names such an MP4 application/mp4.
+TEXT_MP4 = "application/mp4"
+
+
+def stream_content_type(path: str) -> str | None:
+    """The type of ``path`` inside a video's stream tree: as :func:`content_type_for`,
+    except the MP4 files of a subtitles track (``text/{id}/init.mp4``, ``seg_N.m4s``)."""
+    if path.startswith(text_dir("")) and extension_of(path) in (".mp4", ".m4s"):
+        return TEXT_MP4
+    return content_type_for(path)

@@ -129,6 +129,26 @@ class StoryboardArtifact:
     tile_height: int
 
 
+@frozen(kw_only=True)
+class CaptionTrack:
+    """A subtitles track (#19): ``origin`` is ``sidecar`` (from ``options.captions``) or
+    ``embedded`` (a text track of the source); ``playlist`` is its HLS media playlist of
+    segmented WebVTT (the master's SUBTITLES group). The DASH manifest lists it as a text
+    adaptation set of WebVTT in fMP4 beside it (``init.mp4``, ``seg_N.m4s``)."""
+
+    id: str
+    language: str
+    name: str
+    default: bool
+    origin: str
+    playlist: str
+    segment_count: int
+
+
+def _captions_or_none(captions: tuple[CaptionTrack, ...] | None) -> tuple[CaptionTrack, ...] | None:
+    return captions or None
+
+
 def _downloads_or_none(
     downloads: tuple[DownloadArtifact, ...] | None,
 ) -> tuple[DownloadArtifact, ...] | None:
@@ -154,7 +174,39 @@ class TranscodeResult:
     downloads: tuple[DownloadArtifact, ...] | None = field(
         default=None, converter=_downloads_or_none
     )
+    # Present only when the stream has subtitles (`options.captions` or embedded tracks).
+    captions: tuple[CaptionTrack, ...] | None = field(default=None, converter=_captions_or_none)
     uploaded_keys: tuple[str, ...] = ()
+
+
+# --- audio:transcode -------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class WaveformArtifact:
+    """``waveform.json``: ``bins`` (min, max) peak pairs over ``duration`` seconds of the
+    audio decoded at ``sample_rate`` Hz."""
+
+    key: str
+    bins: int
+    sample_rate: int
+    duration: float
+
+
+@frozen(kw_only=True)
+class AudioTranscodeResult:
+    """The ``audio:transcode`` result: an audio-only HLS + DASH stream of
+    ``audio_tracks`` (one per bitrate, highest first) and what was asked beside it."""
+
+    streaming: StreamingInfo
+    audio_tracks: tuple[AudioTrack, ...]
+    encryption: EncryptionInfo | None = None
+    # As in TranscodeResult: present only when downloads were requested.
+    downloads: tuple[DownloadArtifact, ...] | None = field(
+        default=None, converter=_downloads_or_none
+    )
+    # Present only when asked for (`options.waveform`).
+    waveform: WaveformArtifact | None = None
 
 
 # --- video:full ------------------------------------------------------------------
@@ -260,7 +312,12 @@ class FullResult:
 
 
 Results: TypeAlias = (
-    ThumbnailResult | ImageArtifact | TranscodeResult | FullResult | StoryboardArtifact
+    ThumbnailResult
+    | ImageArtifact
+    | TranscodeResult
+    | FullResult
+    | StoryboardArtifact
+    | AudioTranscodeResult
 )
 
 _RESULT_TYPES: Mapping[JobType, Any] = {
@@ -270,6 +327,7 @@ _RESULT_TYPES: Mapping[JobType, Any] = {
     JobType.TRANSCODE: TranscodeResult,
     JobType.FULL: FullResult,
     JobType.STORYBOARD: StoryboardArtifact,
+    JobType.AUDIO_TRANSCODE: AudioTranscodeResult,
 }
 
 
@@ -289,6 +347,7 @@ def make_results_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(float, _strict_float)
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _strict_tuple_factory)
     converter.register_structure_hook_factory(attrs.has, _strict_object_factory)
     converter.register_unstructure_hook_factory(attrs.has, _object_unstructure_factory)
@@ -365,6 +424,12 @@ def _strict_int(value: Any, _: Any) -> int:
     return value
 
 
+def _strict_float(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected number, got {type(value).__name__}")
+    return float(value)
+
+
 def _is_homogeneous_tuple(cls: Any) -> bool:
     return is_sequence(cls) and getattr(cls, "__origin__", None) is tuple
 
@@ -419,6 +484,10 @@ def structure_results(job_type: Literal[JobType.FULL, "video:full"], data: Any) 
 def structure_results(
     job_type: Literal[JobType.STORYBOARD, "video:storyboard"], data: Any
 ) -> StoryboardArtifact: ...
+@overload
+def structure_results(
+    job_type: Literal[JobType.AUDIO_TRANSCODE, "audio:transcode"], data: Any
+) -> AudioTranscodeResult: ...
 @overload
 def structure_results(job_type: JobType | str, data: Any) -> Results: ...
 def structure_results(job_type: JobType | str, data: Any) -> Results:

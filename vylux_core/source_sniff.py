@@ -35,6 +35,11 @@ def not_a_video(image_type: str) -> str:
     return f"source is not a video ({image_type})"
 
 
+def not_audio(image_type: str) -> str:
+    """As :func:`not_a_video`, for ``audio:transcode``."""
+    return f"source is not audio ({image_type})"
+
+
 def sniff_image_type(head: bytes) -> str | None:
     """The image type whose signature ``head`` (a file's first bytes) starts with."""
     for signatures, image_type in _IMAGE_SIGNATURES:

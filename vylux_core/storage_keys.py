@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from vylux_core.audio_renditions import AUDIO_ONLY_DIR
 from vylux_core.errors import InvalidStorageKey
 from vylux_core.media_hash import hash_prefix, validate_media_hash
 
@@ -34,6 +35,11 @@ def thumbnail_key(media_hash: str, variant: str, extension: str) -> str:
 def video_key(media_hash: str, relative_path: str) -> str:
     """``videos/{p}/{h}/{rel}`` for a path inside the hash's video tree."""
     return video_prefix(media_hash) + checked_relative_path(relative_path)
+
+
+def audio_only_key(media_hash: str, relative_path: str) -> str:
+    """``videos/{p}/{h}/audio-only/{rel}`` for a path inside the hash's audio-only tree."""
+    return video_key(media_hash, f"{AUDIO_ONLY_DIR}/{checked_relative_path(relative_path)}")
 
 
 def cover_key(media_hash: str) -> str:

@@ -38,6 +38,7 @@ PLAYERS_INSTALL = f"npm install --prefix {NODE_PREFIX} hls.js@1 shaka-player@5 d
 PAGE_FILES = {
     "/hls.html": HERE / "hls.html",
     "/shaka.html": HERE / "shaka.html",
+    "/shaka-audio.html": HERE / "shaka-audio.html",
     "/dashjs.html": HERE / "dashjs.html",
     "/storyboard.html": HERE / "storyboard.html",
     "/page.js": HERE / "page.js",

@@ -3,13 +3,15 @@
 // goes into window.__result and is POSTed as JSON to /result, where the test reads it.
 //
 // Query: src = manifest URL; licence = Clear Key licence URL (encrypted streams); token = key
-// token; timeout_ms = when to give up.
+// token; timeout_ms = when to give up; captions = 1 to play with subtitles on instead of
+// switching codecs (playWithCaptions).
 "use strict";
 const params = new URLSearchParams(location.search);
 const src = params.get("src");
 const licence = params.get("licence");
 const token = params.get("token");
 const giveUpMs = Number(params.get("timeout_ms") || "45000");
+const captions = params.get("captions") === "1";
 const video = document.getElementById("video");
 // H.264 first, then AV1 from SWITCH_AT s on; "played" once past PLAYED_PAST s with frames
 // decoded after the switch.
@@ -17,13 +19,16 @@ const SWITCH_AT = 1;
 const PLAYED_PAST = 3;
 const FRAMES_AFTER_SWITCH = 10;
 const result = {
-  status: null,       // played | fatal | timeout | no-track | unsupported | script-error
+  status: null,       // played | captioned | fatal | timeout | no-track | no-text-track
+                      // | unsupported | script-error
   currentTime: 0,
   decodedFrames: 0,
   tracks: [],         // every video track/variant the player offers: {codec, width, height}
   switches: [],       // {codec, at (currentTime), frames (decoded before the switch)}
   errors: [],         // the player's error events, play() rejections, script errors
   encryptedEvents: 0, // the media element's "encrypted": the segments really are encrypted
+  textTracks: [],     // the subtitles the player lists: {language, label}
+  cues: [],           // text of every cue seen active on the video element's text tracks
   fetched: [],        // every URL this page fetched from Vylux (resource timing)
   timeline: {},       // ms since the page started, first time each step happened
 };
@@ -80,5 +85,25 @@ function playBothCodecs(select) {
     }
   });
   // Muted: Chromium's autoplay policy lets muted media play without a user gesture.
+  video.play().catch((error) => result.errors.push({type: "play", details: String(error)}));
+}
+
+// The captions mode: list the player's subtitles (listTracks() → [{language, label}]), turn
+// the first one on (enableFirst() → false when there is none), play, and report "captioned"
+// once the video element shows a cue: the cue text is read from its textTracks, where all
+// three players render WebVTT by default.
+function playWithCaptions(listTracks, enableFirst) {
+  result.textTracks = listTracks();
+  if (!enableFirst()) { report("no-text-track"); return; }
+  const look = () => {
+    for (const track of Array.from(video.textTracks)) {
+      for (const cue of Array.from(track.activeCues || [])) {
+        const text = String(cue.text || "");
+        if (text && !result.cues.includes(text)) result.cues.push(text);
+      }
+    }
+    if (result.cues.length > 0) { mark("cue"); report("captioned"); }
+  };
+  video.addEventListener("timeupdate", look);
   video.play().catch((error) => result.errors.push({type: "play", details: String(error)}));
 }

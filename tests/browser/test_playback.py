@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.world import KEY_TOKEN_SECRET, Stream, World, assert_played_both_codecs
+from tests.support.media import SAMPLE_VTT
 from vylux_core.key_token import mint_key_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -167,3 +168,52 @@ def test_storyboard_vtt_is_a_metadata_track_and_shaka_thumbnails(
         assert (thumbnail["x"], thumbnail["y"]) == (index * 160, 0), seen
         assert (thumbnail["width"], thumbnail["height"]) == (160, 90), seen
         assert thumbnail["start"] == index, seen
+
+
+# --- subtitles (#19 item 3) --------------------------------------------------------------
+
+# The one cue of the sidecar WebVTT (0.2 s to 5.5 s).
+CUE = SAMPLE_VTT.strip().splitlines()[-1]
+PLAYERS = [
+    pytest.param("shaka.html", MPD, "clear", id="shaka-dash-clear"),
+    pytest.param("shaka.html", M3U8, "clear", id="shaka-hls-clear"),
+    pytest.param("shaka.html", MPD, "encrypted", id="shaka-dash-encrypted"),
+    pytest.param("shaka.html", M3U8, "encrypted", id="shaka-hls-encrypted"),
+    pytest.param("dashjs.html", MPD, "clear", id="dashjs-clear"),
+    pytest.param("dashjs.html", MPD, "encrypted", id="dashjs-encrypted"),
+    pytest.param("hls.html", M3U8, "clear", id="hlsjs-clear"),
+]
+
+
+def test_results_list_the_sidecar_captions(world: World) -> None:
+    for stream in world.streams.values():
+        prefix = stream.results["streaming"]["master_playlist"].removesuffix(M3U8)
+        assert stream.results["captions"] == [
+            {
+                "id": "en_0", "language": "en", "name": "English", "default": True,
+                "origin": "sidecar", "playlist": prefix + "text/en_0/playlist.m3u8",
+                "segment_count": 1,
+            }
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("page", "manifest", "name"), PLAYERS)
+def test_players_list_the_subtitles_and_show_their_cue(
+    world: World, page: str, manifest: str, name: str, tmp_path: Path
+) -> None:
+    stream = world.streams[name]
+
+    result = world.play(page, stream, manifest, tmp_path, captions=True)
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "captioned", seen
+    assert result["errors"] == [], seen
+    [track] = result["textTracks"]
+    assert track["language"] == "en", seen
+    assert track["label"] == "English", seen
+    assert result["cues"] == [CUE], seen
+    base = f"/stream/{stream.hash}/"
+    fetched = [url.split(base, 1)[1] for url in result["fetched"] if base in url]
+    # HLS reads the segmented WebVTT, DASH the WebVTT in fMP4.
+    text_segment = "text/en_0/seg_1.vtt" if manifest == M3U8 else "text/en_0/seg_1.m4s"
+    assert text_segment in fetched, seen

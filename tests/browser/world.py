@@ -2,7 +2,9 @@
 
 One ``vylux-cli serve`` (HTTP + in-process worker, embedded profile) transcodes a generated
 6 s clip twice, clear and encrypted, into one AV1 and one H.264 rendition each, with HLS
-playlists and a DASH manifest over the same segments. Every player page then plays those two
+playlists and a DASH manifest over the same segments, and English subtitles from a sidecar
+WebVTT file (the clear one with a storyboard too), and its sound twice more as
+``audio:transcode`` streams (clear and encrypted). Every player page then plays those two
 streams straight from Vylux, cross-origin: ``/stream`` answers CORS ``*`` by default and the
 key routes allow the page server's origin (``CORS_ALLOWED_ORIGINS``).
 """
@@ -31,6 +33,7 @@ from tests.browser.harness import (
     play_in_chromium,
 )
 from tests.support.deadlines import scaled
+from tests.support.media import SAMPLE_VTT
 from tests.support.services import service_unavailable
 from vylux_adapters.media import MediaBinaries
 from vylux_core.key_token import mint_key_token
@@ -49,8 +52,12 @@ SERVER_SETTINGS = {
     "WORKER_SHUTDOWN_TIMEOUT": "5s",
 }
 SOURCE_KEY = "uploads/browser-clip.mp4"
+CAPTIONS_KEY = "uploads/browser-clip.en.vtt"
+CAPTIONS = [{"source": CAPTIONS_KEY, "language": "en", "name": "English", "default": True}]
 # name -> (media hash, encrypt)
 STREAMS = {"clear": ("browserclear01", False), "encrypted": ("browsercrypt01", True)}
+# The clip's sound as audio:transcode streams: name -> (media hash, encrypt).
+AUDIO_STREAMS = {"clear": ("browseraudio01", False), "encrypted": ("browseraudiocrypt01", True)}
 # Both jobs run at once in the in-process worker; each takes seconds on this clip.
 TRANSCODE_TIMEOUT = scaled(180.0)
 # The page gives up (and reports what it has) after this; the test waits a little longer.
@@ -70,6 +77,7 @@ class World:
     pages: PageServer
     chromium: str
     streams: dict[str, Stream]
+    audio_streams: dict[str, Stream]
 
     def play(
         self,
@@ -79,17 +87,21 @@ class World:
         workdir: Path,
         *,
         token: str | None = None,
+        captions: bool = False,
         extra: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Open ``page`` (``shaka.html`` …) on ``manifest`` (``master.m3u8``,
         ``manifest.mpd``) of ``stream`` and return what the page reported. Encrypted streams
         get the licence URL and ``token`` (default: a valid key token for the stream);
-        ``extra`` adds page-specific query parameters."""
+        ``captions`` plays with the subtitles on instead of switching codecs; ``extra`` adds
+        page-specific query parameters."""
         query = {
             "src": f"{self.vylux.base_url}/stream/{stream.hash}/{manifest}",
             "timeout_ms": str(int(PAGE_TIMEOUT * 1000)),
             **(extra or {}),
         }
+        if captions:
+            query["captions"] = "1"
         if stream.encrypted:
             query["licence"] = f"{self.vylux.base_url}/api/key/{stream.hash}/clearkey"
             # Minted as `vylux-cli key-token` does, with the server's KEY_TOKEN_SECRET.
@@ -118,7 +130,10 @@ def build_world(workdir: Path) -> Iterator[World]:
         vylux = VyluxServer(data_dir=data_dir, settings=settings, workdir=workdir)
         vylux.start()
         try:
-            yield World(vylux=vylux, pages=pages, chromium=chromium, streams=transcode(vylux))
+            yield World(
+                vylux=vylux, pages=pages, chromium=chromium, streams=transcode(vylux),
+                audio_streams=transcode(vylux, "audio:transcode", AUDIO_STREAMS),
+            )  # fmt: skip
         finally:
             vylux.stop()
     finally:
@@ -152,20 +167,32 @@ async def put_source(root: Path, clip: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     store = LocalDirObjectStore(root=root)
     await store.put_bytes(SOURCE_KEY, clip.read_bytes(), content_type="video/mp4")
+    await store.put_bytes(CAPTIONS_KEY, SAMPLE_VTT.encode(), content_type="text/vtt")
 
 
-def transcode(vylux: VyluxServer) -> dict[str, Stream]:
-    """Submit both ``video:transcode`` jobs at once, then wait for both to complete."""
+# Sidecar subtitles for the video streams; an audio job has no captions option.
+VIDEO_OPTIONS: dict[str, dict[str, object]] = {"video:transcode": {"captions": CAPTIONS}}
+
+
+def transcode(
+    vylux: VyluxServer,
+    job_type: str = "video:transcode",
+    streams: dict[str, tuple[str, bool]] = STREAMS,
+) -> dict[str, Stream]:
+    """Submit one ``job_type`` job per stream (by default both ``video:transcode`` jobs) at
+    once, then wait for all of them to complete."""
     with httpx.Client(
         base_url=vylux.base_url, headers={"X-API-Key": API_KEY}, timeout=30.0
     ) as client:
         job_ids: dict[str, str] = {}
-        for name, (media_hash, encrypt) in STREAMS.items():
-            # The clear stream also gets a storyboard (a transcode option; encrypted
-            # streams may have one too, it is not encrypted).
-            options = {"encrypt": True} if encrypt else {"storyboard": True}
+        for name, (media_hash, encrypt) in streams.items():
+            options = {"encrypt": encrypt, **VIDEO_OPTIONS.get(job_type, {})}
+            if job_type == "video:transcode" and not encrypt:
+                # The clear video stream also gets a storyboard (a transcode option;
+                # encrypted streams may have one too, it is not encrypted).
+                options["storyboard"] = True
             body = {
-                "type": "video:transcode", "hash": media_hash, "source": SOURCE_KEY,
+                "type": job_type, "hash": media_hash, "source": SOURCE_KEY,
                 "options": options,
             }  # fmt: skip
             response = client.post("/api/jobs", json=body)
@@ -173,7 +200,7 @@ def transcode(vylux: VyluxServer) -> dict[str, Stream]:
             job_ids[name] = response.json()["job_id"]
         jobs = wait_for_jobs(client, job_ids, vylux)
     return {
-        name: Stream(hash=STREAMS[name][0], encrypted=STREAMS[name][1], results=job["results"])
+        name: Stream(hash=streams[name][0], encrypted=streams[name][1], results=job["results"])
         for name, job in jobs.items()
     }
 

@@ -24,6 +24,7 @@ from vylux_adapters.telemetry.metrics import Metrics, build_registry
 from vylux_core.errors import InvalidImageOptions, InvalidInput
 from vylux_core.image_options import parse_image_options
 from vylux_core.image_path import parse_image_request_path
+from vylux_core.job import JobType
 from vylux_core.job_request import decode_job_request
 from vylux_core.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
@@ -186,7 +187,7 @@ async def test_openapi_document_is_self_consistent(world: World) -> None:
             assert operation["responses"], (path, method)
     assert len(ids) == len(set(ids))
     job_request = document["components"]["schemas"]["JobRequest"]
-    assert len(job_request["oneOf"]) == 6
+    assert len(job_request["oneOf"]) == len(JobType)
 
 
 async def test_openapi_documents_the_storyboard_stage_and_job_type(world: World) -> None:
@@ -204,6 +205,25 @@ async def test_openapi_documents_the_transcode_downloads_option(world: World) ->
     assert "array" in downloads["type"]
     assert downloads["items"]["enum"] == ["highest", "audio"]
     assert downloads["uniqueItems"] is True
+
+
+async def test_openapi_documents_the_transcode_captions_option(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    captions = document["components"]["schemas"]["TranscodeOptions"]["properties"]["captions"]
+    entry = captions["items"]
+    assert set(entry["properties"]) == {"source", "language", "name", "default"}
+    assert entry["required"] == ["source", "language"]
+
+
+async def test_openapi_documents_the_audio_transcode_options(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert "JobRequest_audio_transcode" in schemas
+    options = schemas["AudioTranscodeOptions"]["properties"]
+    assert set(options) == {"encrypt", "downloads", "waveform"}
+    assert options["downloads"]["items"]["enum"] == ["mp3", "m4a", "flac"]
+    bins = options["waveform"]["properties"]["bins"]
+    assert (bins["minimum"], bins["maximum"], bins["default"]) == (10, 10_000, 1000)
 
 
 def _dump(document: dict[str, Any]) -> str:

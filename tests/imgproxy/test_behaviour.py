@@ -95,6 +95,52 @@ async def test_unknown_extension_is_a_400(server: EmbeddedServer) -> None:
     assert response.json()["message"] == 'bad options: unsupported format: "bmp"'
 
 
+@pytest.mark.parametrize(
+    "tail",
+    ["/w:20/plain/photos/a.jpg@jxl", "/w:20/f:jxl/plain/photos/a.jpg"],
+    ids=["extension", "option"],
+)
+async def test_jxl_is_a_400_saying_why(server: EmbeddedServer, tail: str) -> None:
+    response = await server.client.get(url(server, tail))
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("bad options: unsupported ")
+    assert "the bundled libvips has no JPEG XL encoder" in message
+
+
+# --- TIFF output ---------------------------------------------------------------------------------
+
+
+def _base64(source: str) -> str:
+    return base64.urlsafe_b64encode(source.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("tail", "size", "bands"),
+    [
+        ("/rs:fit:40:40/plain/photos/a.jpg@tiff", (40, 30), 3),
+        (f"/w:30/{_base64('photos/a.jpg')}.tif", (30, 23), 3),
+        ("/f:tiff/rs:fill:20:20/plain/photos/b.png", (20, 20), 4),
+        # Stored sideways with EXIF orientation 6: upright pixels, no tag to turn them.
+        ("/w:30/plain/photos/r.jpg@tiff", (30, 40), 3),
+        ("/ar:0/w:40/plain/photos/r.jpg@tiff", (40, 30), 3),
+    ],
+    ids=["plain-extension", "base64-tif", "format-option-alpha", "rotated", "not-rotated"],
+)
+async def test_tiff_output(
+    server: EmbeddedServer, tail: str, size: tuple[int, int], bands: int
+) -> None:
+    response = await server.client.get(url(server, tail))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/tiff"
+    assert "vary" not in response.headers
+    assert response.headers["content-disposition"].endswith(".tiff")
+    image = pyvips.Image.new_from_buffer(response.content, "")
+    assert image.get("vips-loader") == "tiffload_buffer"
+    assert ((image.width, image.height), image.bands) == (size, bands)
+    assert image.get("orientation") == 1
+
+
 # --- signatures ----------------------------------------------------------------------------------
 
 
@@ -267,6 +313,40 @@ async def test_cli_signs_urls_the_server_accepts(server: EmbeddedServer, form: l
     assert response.headers["content-type"] == "image/png"
     image = pyvips.Image.new_from_buffer(response.content, "")
     assert (image.width, image.height) == (30, 20)
+
+
+@pytest.mark.parametrize("form", [[], ["--base64"], ["-o", "cb:7"]], ids=["plain", "base64", "cb"])
+async def test_cli_signs_info_urls_the_server_accepts(
+    server: EmbeddedServer, form: list[str]
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["sign", "imgproxy", "photos/b.png", "--info", *form],
+        env={"VYLUX_DATA_DIR": str(server.data_dir), "BASE_URL": "http://vylux.test"},
+    )
+    assert result.exit_code == 0, result.output
+    printed = result.output.strip().splitlines()[-1]
+    assert "/info/" in printed
+    response = await server.client.get(printed)
+    assert response.status_code == 200
+    assert (response.json()["width"], response.json()["alpha"]) == (300, True)
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["-o", "w:10"], "the info endpoint takes only expires and cachebuster"),
+        (["-f", "png"], "the info endpoint answers JSON: no format"),
+    ],
+)
+def test_cli_refuses_info_options(server: EmbeddedServer, more: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["sign", "imgproxy", "photos/b.png", "--info", *more],
+        env={"VYLUX_DATA_DIR": str(server.data_dir)},
+    )
+    assert result.exit_code != 0
+    assert message in result.output
 
 
 def test_cli_refuses_bad_options(server: EmbeddedServer) -> None:

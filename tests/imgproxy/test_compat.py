@@ -132,6 +132,10 @@ CASES = [
     Case("format-avif", {"format": "avif", "width": 100}, (100, 75), "avif", vary=False),
     Case("format-gif", {"format": "gif", "width": 100}, (100, 75), "gif", vary=False),
     Case("format-png", {"format": "png", "width": 100}, (100, 75), "png", vary=False),
+    Case("format-tiff", {"format": "tiff", "width": 100}, (100, 75), "tiff", vary=False),
+    Case(
+        "format-tiff-alpha", {"format": "tiff", "width": 60}, (60, 80), "tiff", source=B, vary=False
+    ),
     Case("quality", {"quality": 40, "width": 100}, (100, 75), "jpeg"),
     Case(
         "format-quality",

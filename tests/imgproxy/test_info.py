@@ -3,14 +3,18 @@ ThumbHash encoder against vectors of the reference implementation."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
+import time
 
 import blurhash  # type: ignore[import-untyped]
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
+from tests.imgproxy.conftest import client_urls
 from tests.reliability.embedded_server import EmbeddedServer
+from tests.support.deadlines import scaled
 from vylux_adapters.vips.thumbhash import rgba_to_thumb_hash
 from vylux_core.imgproxy.url import ImgproxySigner
 
@@ -99,6 +103,93 @@ async def test_info_refusals(server: EmbeddedServer, path: str, status: int, mes
 async def test_info_needs_a_signature(server: EmbeddedServer) -> None:
     response = await server.client.get("/imgproxy/insecure/info/plain/info/two.png")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("display", ["plain", "base64"])
+async def test_info_urls_of_the_official_client(server: EmbeddedServer, display: str) -> None:
+    """imgproxy Pro's shape, ``{prefix}/info/{signature}/…``, answers the same JSON as
+    ``{prefix}/{signature}/info/…``."""
+    [built] = client_urls(
+        server, [{"source": "info/two.png", "display": display, "options": {}, "info": True}]
+    )
+    assert built.startswith("/imgproxy/info/")
+    response = await server.client.get(built)
+    assert response.status_code == 200, response.text
+    ours = await server.client.get(url(server, "/info/plain/info/two.png"))
+    assert response.json() == ours.json()
+    assert response.headers["etag"] == ours.headers["etag"]
+    # The signature of the other shape does not verify here.
+    signature = built.split("/")[3]
+    refused = await server.client.get(f"/imgproxy/{signature}/info/plain/info/two.png")
+    assert refused.status_code == 403
+
+
+# --- caching -------------------------------------------------------------------------------------
+
+CACHED_HASH = "e" * 64
+CACHED = f"uploads/ee/{CACHED_HASH}/two.png"
+
+
+def source_reads(server: EmbeddedServer) -> float:
+    """Objects read from the source store so far (the storage metrics' ``get``)."""
+    labels = {"role": "source", "driver": "local", "operation": "get", "result": "ok"}
+    value = server.runtime.metrics.registry.get_sample_value(
+        "vylux_storage_operations_total", labels
+    )
+    return value or 0.0
+
+
+async def tracked_keys(server: EmbeddedServer, media_hash: str, count: int) -> set[str]:
+    """The cleanup-tracking rows of ``media_hash`` once there are ``count`` (they are
+    written behind the answer)."""
+    deadline = time.monotonic() + scaled(30)
+    while time.monotonic() < deadline:
+        entries = await server.runtime.cache_index.list_by_hash(media_hash)
+        if len(entries) >= count:
+            return {entry.cache_key for entry in entries}
+        await asyncio.sleep(0.05)
+    raise AssertionError("the info answer was never tracked for cleanup")
+
+
+async def test_info_answers_are_cached_conditional_and_purged(server: EmbeddedServer) -> None:
+    server.put_source(CACHED, bytes(two_tone().pngsave_buffer()))
+    path = url(server, f"/info/plain/{CACHED}")
+    before = source_reads(server)
+
+    first = await server.client.get(path)
+    assert first.status_code == 200
+    assert source_reads(server) == before + 1
+    etag = first.headers["etag"]
+    again = await server.client.get(path)
+    assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, etag)
+    not_modified = await server.client.get(path, headers={"If-None-Match": etag})
+    assert (not_modified.status_code, not_modified.content) == (304, b"")
+    assert not_modified.headers["etag"] == etag
+    head = await server.client.head(path)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(first.content))
+    assert head.headers["content-type"] == "application/json"
+    # The cachebuster names another answer; expires does not.
+    busted = await server.client.get(url(server, f"/info/cb:2/plain/{CACHED}"))
+    assert busted.status_code == 200
+    assert source_reads(server) == before + 2
+    far = int(time.time()) + 3600
+    expiring = await server.client.get(url(server, f"/info/exp:{far}/plain/{CACHED}"))
+    assert expiring.headers["etag"] == etag
+    assert source_reads(server) == before + 2
+
+    keys = await tracked_keys(server, CACHED_HASH, 2)
+    assert len(keys) == 2
+    assert all(server.runtime.renditions.get(key) is not None for key in keys)
+    purge = await server.client.delete(f"/api/media/{CACHED_HASH}", headers=server.api)
+    assert purge.status_code == 204
+    assert all(server.runtime.renditions.get(key) is None for key in keys)
+    stored = [k async for k in server.runtime.media.list("cache/")]
+    assert not any(f"cache/{key}.json" in stored for key in keys)
+
+    after = await server.client.get(path)
+    assert (after.status_code, after.content) == (200, first.content)
+    assert source_reads(server) == before + 3
 
 
 def test_thumbhash_matches_the_reference_encoder() -> None:

@@ -80,7 +80,10 @@ _STRINGS = (
     "", "webp", "gif", "png", "jpg", "jpeg", "avif", "WEBP", "tiff", "thumb", "sm", "a" * 33,
     "é", "\x00", "\ud800", "\udfff", "😀", "../x", "a/b", "uploads/a.png", " ", "\u202e",
 )  # fmt: skip
-_TYPES = ("image:thumbnail", "video:cover", "video:preview", "video:transcode", "video:full")
+_TYPES = (
+    "image:thumbnail", "video:cover", "video:preview", "video:transcode", "video:full",
+    "audio:transcode",
+)  # fmt: skip
 _CALLBACKS = (
     "", "https://93.184.216.34/cb", "http://example.com/cb", "ftp://x/", "http://", "https:///x",
     "http://[::1", "http://a:99999/", "http://a\tb/", "http://\ud800/", "javascript:alert(1)",
@@ -105,6 +108,7 @@ def _options(entropy: Entropy, job_type: str) -> Any:
         "video:preview": ("start_sec", "duration", "width", "fps", "format"),
         "video:transcode": ("encrypt",),
         "video:full": ("cover", "preview", "transcode"),
+        "audio:transcode": ("encrypt", "downloads", "waveform"),
     }[job_type]
     options: dict[str, Any] = {}
     for name in fields:
@@ -132,6 +136,10 @@ def _field(entropy: Entropy, name: str) -> Any:
         return entropy.pick(_STRINGS)
     if name == "encrypt":
         return entropy.pick((True, False, None, 1, "true"))
+    if name == "downloads":
+        return entropy.pick((["mp3"], ["flac", "m4a"], ["wav"], ["mp3", "mp3"], "mp3", [1], []))
+    if name == "waveform":
+        return entropy.pick(({}, {"bins": _value(entropy)}, {"bins": 1000}, True, {"x": 1}))
     return _value(entropy)
 
 

@@ -147,3 +147,46 @@ def concatenate(parts: Iterable[Path], destination: Path) -> Path:
 def segments_in_order(track_dir: Path) -> list[Path]:
     """``seg_1.m4s``, ``seg_2.m4s``, … by number (a lexical sort puts seg_10 before seg_2)."""
     return sorted(track_dir.glob("seg_*.m4s"), key=lambda p: int(p.stem.removeprefix("seg_")))
+
+
+# Caption cues of the tests: the cue text is what the players must show.
+SAMPLE_VTT = "WEBVTT\n\n1\n00:00:00.200 --> 00:00:05.500\nHello from the English sidecar\n"
+SAMPLE_SRT = "1\r\n00:00:00,200 --> 00:00:02,500\r\nHallo aus der SRT-Datei\r\n\r\n"
+EMBEDDED_SRT = "1\n00:00:00,300 --> 00:00:02,000\nBonjour du mov_text\n"
+
+
+def add_mov_text(ffmpeg: str, clip: Path, srt: Path, path: Path, *, language: str) -> Path:
+    """``clip`` with ``srt`` embedded as a mov_text subtitle track tagged ``language``
+    (ISO 639-2, as FFmpeg writes MP4 languages)."""
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(clip), "-i", str(srt)]
+    argv += ["-map", "0", "-map", "1", "-c", "copy", "-c:s", "mov_text"]
+    argv += ["-metadata:s:s:0", f"language={language}", str(path)]
+    run_tool(argv)
+    return path
+
+
+def make_mkv_with_text_tracks(ffmpeg: str, path: Path, srt: Path, *, seconds: float) -> Path:
+    """A Matroska clip with two text tracks from ``srt``: ASS tagged ``eng`` and titled
+    ``English, SDH`` (a comma, as titles have), then SubRip with no tags at all."""
+    ass = path.with_suffix(".ass")
+    run_tool([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(srt), str(ass)])
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    argv += ["-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}"]
+    argv += ["-i", str(ass), "-i", str(srt), "-map", "0", "-map", "1", "-map", "2"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    argv += ["-c:s:0", "ass", "-c:s:1", "subrip", "-metadata:s:s:0", "language=eng"]
+    argv += ["-metadata:s:s:0", "title=English, SDH", str(path)]
+    run_tool(argv)
+    return path
+
+
+def make_on_off_tone(ffmpeg: str, path: Path, *, cycles: int, amplitude: float = 0.8) -> Path:
+    """A mono 16-bit WAV (44.1 kHz) of ``cycles`` × (1 s of a 440 Hz tone at ``amplitude``
+    of full scale, then 1 s of digital silence): loud and silent seconds a waveform must
+    tell apart. aevalsrc computes every sample, so the edges fall exactly on the seconds."""
+    expression = f"if(lt(mod(t\\,2)\\,1)\\,{amplitude}*sin(2*PI*440*t)\\,0)"
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    argv += ["-i", f"aevalsrc=exprs={expression}:s=44100:d={2 * cycles}"]
+    argv += ["-c:a", "pcm_s16le", str(path)]
+    run_tool(argv)
+    return path

@@ -295,6 +295,9 @@ async def test_stream_maps_to_the_hash_video_tree(
     [
         pytest.param("downloads/highest.mp4", "video/mp4", id="highest"),
         pytest.param("downloads/audio.m4a", "audio/mp4", id="audio"),
+        pytest.param("audio-only/downloads/audio.mp3", "audio/mpeg", id="audio-job-mp3"),
+        pytest.param("audio-only/downloads/audio.m4a", "audio/mp4", id="audio-job-m4a"),
+        pytest.param("audio-only/downloads/audio.flac", "audio/flac", id="audio-job-flac"),
     ],
 )
 async def test_stream_serves_downloads_as_attachments(raw_path: str, want_type: str) -> None:
@@ -304,6 +307,16 @@ async def test_stream_serves_downloads_as_attachments(raw_path: str, want_type: 
     delivery = await rig.service.stream(HASH, raw_path)
 
     assert (delivery.content_type, delivery.as_attachment) == (want_type, True)
+
+
+async def test_stream_serves_the_audio_job_stream_and_waveform_inline() -> None:
+    rig = make_rig()
+    for path in ("audio-only/master.m3u8", "audio-only/waveform.json"):
+        await rig.media.put_bytes(f"videos/ab/{HASH}/{path}", BODY, content_type="")
+
+        delivery = await rig.service.stream(HASH, path)
+
+        assert delivery.as_attachment is False
 
 
 @pytest.mark.parametrize(

@@ -37,12 +37,14 @@ from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
 from vylux_core.services import image_service
 from vylux_core.services.image_service import (
+    CachedEntry,
     CachedRendition,
     ImageLimits,
     ImageService,
     Rendition,
     RenditionSource,
     SourceFetchFailed,
+    etag_of,
 )
 from vylux_core.signing import UrlSigner
 from vylux_core.write_behind import WriteBehind
@@ -116,7 +118,7 @@ class Rig:
     source: FaultyObjectStore
     media: FaultyObjectStore
     processor: FakeImageProcessor
-    cache: ByteLRU[CachedRendition]
+    cache: ByteLRU[CachedEntry]
     index: RecordingCacheIndex
     write_behind: WriteBehind
     service: ImageService
@@ -131,7 +133,7 @@ def make_rig(
     source = FaultyObjectStore()
     media = FaultyObjectStore()
     chosen = processor if processor is not None else FakeImageProcessor()
-    cache = ByteLRU[CachedRendition](1 << 20)
+    cache = ByteLRU[CachedEntry](1 << 20)
     index = RecordingCacheIndex()
     write_behind = WriteBehind()
     service = ImageService(
@@ -745,3 +747,66 @@ async def test_a_remembered_refusal_is_forgotten_when_the_source_changes() -> No
     with pytest.raises(UnprocessableImage):
         await render(rig, "w64", remainder)
     assert processor.calls == 2
+
+
+# --- documents (the imgproxy info endpoint's JSON) ---------------------------------------------
+
+DOCUMENT_KEY = "d" * 64
+MEDIA_HASH = "a" * 64
+HASHED_SOURCE = f"uploads/aa/{MEDIA_HASH}/photo.png"
+
+
+async def test_a_document_is_made_once_then_answered_from_memory_and_storage() -> None:
+    rig = await rig_with_source(HASHED_SOURCE)
+    made: list[int] = []
+
+    async def make(source: bytearray) -> bytes:
+        made.append(len(source))
+        return b'{"bytes":%d}' % len(source)
+
+    first = await rig.service.document(DOCUMENT_KEY, HASHED_SOURCE, make)
+    again = await rig.service.document(DOCUMENT_KEY, HASHED_SOURCE, make)
+
+    assert (first.source, again.source) == (RenditionSource.PROCESSED, RenditionSource.MEMORY)
+    assert (
+        (again.data, again.etag)
+        == (first.data, first.etag)
+        == (b'{"bytes":%d}' % len(SOURCE), etag_of(first.data))
+    )
+    assert rig.source.opened == [HASHED_SOURCE]
+    await rig.write_behind.drain()
+    storage_key = f"cache/{DOCUMENT_KEY}.json"
+    assert rig.index.recorded == [CacheEntry(MEDIA_HASH, DOCUMENT_KEY, storage_key)]
+    assert await rig.media.read_bytes(storage_key, max_bytes=1 << 10) == first.data
+    # Out of memory: the storage copy answers, still without the source.
+    assert rig.cache.discard(DOCUMENT_KEY)
+    stored = await rig.service.document(DOCUMENT_KEY, HASHED_SOURCE, make)
+    assert (stored.source, stored.etag) == (RenditionSource.STORAGE, first.etag)
+    assert made == [len(SOURCE)]
+    assert rig.source.opened == [HASHED_SOURCE]
+
+
+async def test_concurrent_identical_document_requests_share_one_make() -> None:
+    rig = await rig_with_source()
+    entered, gate = asyncio.Event(), asyncio.Event()
+    made = 0
+
+    async def make(source: bytearray) -> bytes:
+        nonlocal made
+        made += 1
+        entered.set()
+        await gate.wait()
+        return b"{}"
+
+    async def open_gate_once_making() -> None:
+        await entered.wait()
+        gate.set()
+
+    documents, _ = await asyncio.gather(
+        asyncio.gather(*(rig.service.document(DOCUMENT_KEY, SOURCE_KEY, make) for _ in range(10))),
+        open_gate_once_making(),
+    )
+
+    assert made == 1
+    assert {d.data for d in documents} == {b"{}"}
+    assert len(documents) == 10

@@ -773,6 +773,20 @@ THUMBNAIL_RAW = st.fixed_dictionaries(
         )
     },
 )
+WAVEFORM_RAW = st.fixed_dictionaries(
+    {}, optional={"bins": _maybe_null(st.integers(min_value=10, max_value=10_000))}
+)
+# Downloads and encrypt exclude each other.
+AUDIO_RAW = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={"encrypt": _maybe_null(st.booleans()), "waveform": _maybe_null(WAVEFORM_RAW)},
+    ),
+    st.fixed_dictionaries(
+        {"downloads": st.lists(st.sampled_from(["mp3", "m4a", "flac"]), unique=True)},
+        optional={"waveform": _maybe_null(WAVEFORM_RAW)},
+    ),
+)
 VALID_RAW: dict[JobType, st.SearchStrategy[Any]] = {
     T: _maybe_null(THUMBNAIL_RAW),
     C: _maybe_null(COVER_RAW),
@@ -780,6 +794,7 @@ VALID_RAW: dict[JobType, st.SearchStrategy[Any]] = {
     X: _maybe_null(TRANSCODE_RAW),
     F: _maybe_null(FULL_RAW),
     S: _maybe_null(st.just({})),
+    JobType.AUDIO_TRANSCODE: _maybe_null(AUDIO_RAW),
 }
 
 

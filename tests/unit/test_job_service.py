@@ -169,6 +169,8 @@ def request(**fields: Any) -> JobRequest:
         ),
         pytest.param({}, 10, "default", 3, id="full-small"),
         pytest.param({}, 100, "video:large", 2, id="full-large-at-max-size"),
+        pytest.param({"type": "audio:transcode"}, 49, "default", 3, id="audio-small"),
+        pytest.param({"type": "audio:transcode"}, 50, "video:large", 2, id="audio-large"),
     ],
 )
 async def test_create_stores_one_queued_job_and_enqueues_one_task(
@@ -367,6 +369,16 @@ async def test_preflight_refuses_an_image_as_a_video_source(
     assert caught.value.message == f"source is not a video ({image_type})"
     assert await world.jobs.list_by_hash(H) == []
     assert await world.drain() == []
+
+
+async def test_preflight_refuses_an_image_as_an_audio_source() -> None:
+    world = build(max_file_size=1 << 20)
+    await world.source.put_bytes(SOURCE, b"\xff\xd8\xff" + b"\x00" * 100, content_type="a/b")
+
+    with pytest.raises(SourceNotVideo) as caught:
+        await world.service.create(request(type="audio:transcode"))
+
+    assert caught.value.message == "source is not audio (image/jpeg)"
 
 
 async def test_preflight_reads_only_the_first_bytes_of_the_source() -> None:

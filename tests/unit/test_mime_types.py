@@ -85,7 +85,8 @@ def test_extension_of(key: str, want: str) -> None:
 
 def test_streamable_extensions() -> None:
     assert {
-        ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".jpg", ".jpeg", ".webp", ".gif", ".vtt", ".json"
+        ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".mp3", ".flac", ".jpg", ".jpeg", ".webp", ".gif",
+        ".vtt", ".json",
     } == STREAMABLE  # fmt: skip
     assert content_type_for("manifest.mpd") == "application/dash+xml"
     assert all(content_type_for("x" + ext) for ext in STREAMABLE)

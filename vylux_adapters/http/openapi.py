@@ -30,6 +30,8 @@ REST_PARAMETERS = {
     "/thumb/:sig/*": "key",
     "/stream/:hash/*": "file_path",
 }
+IMGPROXY_REST_PARAMETER = "path"
+"""The name of ``*`` in the imgproxy family's templates (under a configurable prefix)."""
 
 
 def openapi_path(template: str) -> str:
@@ -37,7 +39,7 @@ def openapi_path(template: str) -> str:
     parts = []
     for part in template.split("/"):
         if part == "*":
-            parts.append("{" + REST_PARAMETERS[template] + "}")
+            parts.append("{" + REST_PARAMETERS.get(template, IMGPROXY_REST_PARAMETER) + "}")
         elif part.startswith(":"):
             parts.append("{" + part[1:] + "}")
         else:
@@ -467,8 +469,141 @@ def _paths() -> JSON:
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """A fresh copy of the document (callers may not mutate a shared one)."""
+_IMGPROXY_SIG = _param(
+    "sig",
+    "imgproxy's signature: URL-safe base64 without padding of HMAC-SHA256(`IMGPROXY_KEY`, "
+    "`IMGPROXY_SALT` + the signed path), optionally truncated (`IMGPROXY_SIGNATURE_SIZE`); "
+    "`insecure` or `_` only with `IMGPROXY_ALLOW_INSECURE=true`. Checked before anything "
+    "else: a wrong one is 403 whatever follows.",
+    schema={"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+)
+_IMGPROXY_SOURCE = (
+    "`plain/{source}` (percent-decoded once; a plain key, `local:///key` or "
+    "`s3://{SOURCE_S3_BUCKET}/key`) or the URL-safe base64 of the source without padding, "
+    "which may be split over several `/`-separated segments."
+)
+_IMGPROXY_IMAGES = ("jpeg", "png", "webp", "avif", "gif", "tiff")
+_IMGPROXY_FAILURES = {
+    "400": _error(
+        "`bad options: …` naming the option (an unknown or malformed option, an unsupported "
+        "format such as `jxl`, a rendition over the result budget), or a refused source "
+        "(another scheme or bucket, `missing source path`, `invalid base64 source URL`)."
+    ),
+    "403": _error("`invalid signature`"),
+    "404": _error("`source image not found`, or `expired URL` past `expires`."),
+    "413": _error("A request body over `MAX_BODY_BYTES` (none is expected)."),
+    "422": _error("The source is not a processable image or exceeds the source limits."),
+    "500": _error("`image processing failed`"),
+    "502": _error("`source storage unavailable`"),
+    "503": {
+        **_error("Too many source bytes in flight; retry after `Retry-After` seconds."),
+        "headers": _RETRY_AFTER,
+    },
+}
+_IF_NONE_MATCH: JSON = {
+    "name": "If-None-Match",
+    "in": "header",
+    "description": "ETags or `*`, compared weakly: a match is a 304.",
+    "schema": {"type": "string"},
+    "examples": {"any": {"value": "*"}},
+}
+
+
+def _imgproxy_operations(summary: str, name: str, description: str, success: JSON) -> JSON:
+    responses = {
+        "200": success,
+        "304": {"description": "`If-None-Match` matched the ETag.", "headers": _ETAG},
+        **_IMGPROXY_FAILURES,
+    }
+    get = {
+        "operationId": f"get{name}",
+        "summary": summary,
+        "description": description,
+        "parameters": [
+            _IMGPROXY_SIG,
+            _param(IMGPROXY_REST_PARAMETER, "The signed path (see the description).", rest=True),
+            _IF_NONE_MATCH,
+        ],
+        "responses": responses,
+    }
+    head = {
+        **get,
+        "operationId": f"head{name}",
+        "summary": summary + " (headers only)",
+        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
+    }
+    return {"get": get, "head": head}
+
+
+def _imgproxy_paths(prefix: str) -> JSON:
+    """imgproxy's URL dialect (docs/images.md) under ``IMGPROXY_PATH_PREFIX``."""
+    info_success = {
+        "description": "The source's facts and placeholders. Cache-Control is immutable.",
+        "headers": _ETAG,
+        "content": _json("ImgproxyInfo"),
+    }
+    info_options = (
+        " Options: only `expires` (`exp`) and `cachebuster` (`cb`); any other is a 400. "
+        "Answers are cached like renditions and purged with `DELETE /api/media/{hash}`."
+    )
+    image = {
+        "description": (
+            "The rendition. Cache-Control is immutable; `Vary: Accept` when the format was "
+            "negotiated from `Accept` (no extension and no `format` option)."
+        ),
+        "headers": {
+            **_ETAG,
+            "Content-Disposition": _header(
+                "`inline` (or `attachment` with `return_attachment`) with the source's base "
+                "name or `filename`, and the output's extension."
+            ),
+            "Vary": {
+                "description": "`Accept`, when the format was negotiated.",
+                "required": False,
+                "schema": {"type": "string", "const": "Accept"},
+            },
+        },
+        "content": {
+            f"image/{subtype}": {"schema": {"type": "string", "format": "binary"}}
+            for subtype in _IMGPROXY_IMAGES
+        },
+    }
+    return {
+        f"{prefix}/info/{{sig}}/{{{IMGPROXY_REST_PARAMETER}}}": _imgproxy_operations(
+            "Source info, imgproxy Pro's URL shape",
+            "ImgproxyInfoPro",
+            "`{path}` is `[{option}/…]` followed by the source: " + _IMGPROXY_SOURCE
+            + " The signature covers `/{path}` (what follows it), as imgproxy's client "
+            "libraries build info URLs." + info_options,
+            info_success,
+        ),
+        f"{prefix}/{{sig}}/info/{{{IMGPROXY_REST_PARAMETER}}}": _imgproxy_operations(
+            "Source info",
+            "ImgproxyInfo",
+            "`{path}` is `[{option}/…]` followed by the source: " + _IMGPROXY_SOURCE
+            + " The signature covers `/info/{path}`." + info_options,
+            info_success,
+        ),
+        f"{prefix}/{{sig}}/{{{IMGPROXY_REST_PARAMETER}}}": _imgproxy_operations(
+            "Rendition in imgproxy's URL dialect",
+            "ImgproxyImage",
+            "`{path}` is `{option}/{option}/…/` (each `name:arg:arg…`, full or short "
+            "names, presets; the grammar and every option are in docs/images.md) followed "
+            "by the source: " + _IMGPROXY_SOURCE + " An extension (`@png` after a plain "
+            "source, `.png` after a base64 one; jpg, jpeg, png, webp, avif, gif, tiff, tif) "
+            "or the `format` option fixes the output; without either the format is "
+            "negotiated from `Accept`. The signature covers `/{path}`.",
+            image,
+        ),
+    }  # fmt: skip
+
+
+def openapi_document(imgproxy_prefix: str | None = None) -> dict[str, Any]:
+    """A fresh copy of the document (callers may not mutate a shared one), with the
+    imgproxy route family under ``imgproxy_prefix`` when it is served."""
+    paths = _paths()
+    if imgproxy_prefix is not None:
+        paths.update(_imgproxy_paths(imgproxy_prefix))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -481,7 +616,7 @@ def openapi_document() -> dict[str, Any]:
                 "405 with `Allow` for other methods and 204 with `Allow` for OPTIONS."
             ),
         },
-        "paths": _paths(),
+        "paths": paths,
         "components": {
             "schemas": schemas(),
             "securitySchemes": {

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.audio_renditions import AudioDownloadKind
+from vylux_core.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
 from vylux_core.downloads import DownloadKind
 from vylux_core.job import JobStatus
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 JSON = dict[str, Any]
 
@@ -129,6 +132,41 @@ TRANSCODE_OPTIONS = _request(
                 "(cues with #xywh= fragments) and storyboard.json (Mux's tile list)."
             ),
         },
+        "captions": {
+            "type": "array",
+            "maxItems": MAX_CAPTIONS,
+            "items": _request(
+                {
+                    "source": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": (
+                            f"Key of a WebVTT or SRT file (UTF-8, at most {MAX_CAPTION_BYTES} "
+                            "bytes) in the source bucket; read and checked at submission."
+                        ),
+                    },
+                    "language": {"type": "string", "description": "A BCP 47 language tag."},
+                    "name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_CAPTION_NAME,
+                        "pattern": '^[^",\\r\\n]+$',
+                        "description": "What players list; unique. Default: the language.",
+                    },
+                    "default": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "The track players turn on first; at most one.",
+                    },
+                },
+                ("source", "language"),
+            ),
+            "description": (
+                "Sidecar subtitles: a SUBTITLES group (segmented WebVTT) in the HLS master "
+                "and text adaptation sets (WebVTT in fMP4) in the DASH manifest, never "
+                "encrypted. Text tracks of the source are added without an option."
+            ),
+        },
     }
 )
 STORYBOARD_OPTIONS = {
@@ -150,6 +188,39 @@ FULL_OPTIONS = _request(
         },
     }
 )
+AUDIO_TRANSCODE_OPTIONS = _request(
+    {
+        "encrypt": {
+            "type": "boolean",
+            "default": False,
+            "description": "Raw-key CBCS, keys from /api/key and the ClearKey licence, as video.",
+        },
+        "downloads": {
+            "type": "array",
+            "items": {"type": "string", "enum": [kind.value for kind in AudioDownloadKind]},
+            "uniqueItems": True,
+            "description": (
+                "Downloads beside the stream, under audio-only/downloads/: `mp3` (VBR ~190 "
+                "kbit/s), `m4a` (the 128k AAC rendition, remuxed) and `flac` (lossless). "
+                "Not allowed with `encrypt`."
+            ),
+        },
+        "waveform": _request(
+            {
+                "bins": {
+                    **_number(MIN_WAVEFORM_BINS, MAX_WAVEFORM_BINS, integer=True),
+                    "default": DEFAULT_WAVEFORM_BINS,
+                }
+            },
+        )
+        | {
+            "description": (
+                "audio-only/waveform.json: `bins` (min, max) peak pairs in [-1, 1], with the "
+                "duration and the sample rate they were computed at."
+            )
+        },
+    }
+)
 
 _OPTIONS_BY_TYPE = {
     "image:thumbnail": "ThumbnailOptions",
@@ -158,6 +229,7 @@ _OPTIONS_BY_TYPE = {
     "video:transcode": "TranscodeOptions",
     "video:full": "FullOptions",
     "video:storyboard": "StoryboardOptions",
+    "audio:transcode": "AudioTranscodeOptions",
 }
 
 
@@ -295,6 +367,32 @@ CLEARKEY_LICENSE = _object(
     ("keys", "type"),
 )
 
+_COUNT = {"type": "integer", "minimum": 0}
+IMGPROXY_INFO = _object(
+    {
+        "width": {**_COUNT, "description": "As displayed (EXIF orientation applied)."},
+        "height": {**_COUNT, "description": "As displayed (EXIF orientation applied)."},
+        "format": {"type": "string", "description": "`jpeg`, `png`, `webp`, `gif`, `heif`, …"},
+        "bytes": {**_COUNT, "description": "The source's size in bytes."},
+        "frames": {"type": "integer", "minimum": 1},
+        "delays": {
+            "type": "array",
+            "items": _COUNT,
+            "description": "Per frame, in milliseconds; empty for a still image.",
+        },
+        "orientation": {"type": "integer", "minimum": 1, "maximum": 8},
+        "color_space": {"type": "string", "description": "libvips' name: `srgb`, `b-w`, …"},
+        "alpha": {"type": "boolean"},
+        "blurhash": {"type": "string", "description": "BlurHash, 4×3 components."},
+        "thumbhash": {"type": "string", "description": "ThumbHash, base64."},
+        "dominant_color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+    },
+    (
+        "width", "height", "format", "bytes", "frames", "delays", "orientation",
+        "color_space", "alpha", "blurhash", "thumbhash", "dominant_color",
+    ),
+)  # fmt: skip
+
 
 def schemas() -> JSON:
     result: JSON = {
@@ -307,11 +405,13 @@ def schemas() -> JSON:
         "TranscodeOptions": TRANSCODE_OPTIONS,
         "FullOptions": FULL_OPTIONS,
         "StoryboardOptions": STORYBOARD_OPTIONS,
+        "AudioTranscodeOptions": AUDIO_TRANSCODE_OPTIONS,
         "JobRequest": JOB_REQUEST,
         "Submission": SUBMISSION,
         "Job": JOB,
         "JobPage": JOB_PAGE,
         "RetrySubmission": RETRY,
+        "ImgproxyInfo": IMGPROXY_INFO,
     }
     for job_type, options in _OPTIONS_BY_TYPE.items():
         result[f"JobRequest_{job_type.replace(':', '_')}"] = _job_request(job_type, options)

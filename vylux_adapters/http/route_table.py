@@ -24,7 +24,7 @@ from vylux_adapters.http.openapi import openapi_document
 from vylux_adapters.http.routes.delivery import DeliveryRoutes
 from vylux_adapters.http.routes.endpoint import Endpoint, Handler
 from vylux_adapters.http.routes.images import ImageRoute
-from vylux_adapters.http.routes.imgproxy import ImgproxyRoute
+from vylux_adapters.http.routes.imgproxy import ImgproxyInfoRoute, ImgproxyRoute
 from vylux_adapters.http.routes.jobs import JobRoutes
 from vylux_adapters.http.routes.keys import KeyRoute
 from vylux_adapters.http.routes.system import (
@@ -72,6 +72,8 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         expose_headers=("Accept-Ranges", "Content-Length", "Content-Range"),
     )
     metrics_app = services.metrics_app or layers.plain(no_metrics, Family.SYSTEM)
+    imgproxy_prefix = services.imgproxy_prefix if services.imgproxy is not None else None
+    document = openapi_document(imgproxy_prefix=imgproxy_prefix)
     routes = [
         Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
         Route(
@@ -83,7 +85,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         Route(template="/metrics", methods={"GET": metrics_app}),
         Route(
             template="/openapi.json",
-            methods={"GET": layers.plain(OpenApiRoute(document=openapi_document()), Family.SYSTEM)},
+            methods={"GET": layers.plain(OpenApiRoute(document=document), Family.SYSTEM)},
         ),
         Route(
             template="/img/:sig/:opts/*",
@@ -184,8 +186,19 @@ def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[Route]:
     if services.imgproxy is None:
         return []
     prefix = services.imgproxy_prefix
-    app = layers.cached(ImgproxyRoute(imgproxy=services.imgproxy), Family.IMAGE)
-    return [Route(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True)]
+    imgproxy = services.imgproxy
+
+    def info(info_signed: bool) -> ASGIApp:
+        route = ImgproxyInfoRoute(imgproxy=imgproxy, info_signed=info_signed)
+        return layers.cached(route, Family.IMAGE)
+
+    app = layers.cached(ImgproxyRoute(imgproxy=imgproxy), Family.IMAGE)
+    # In this order: the info templates are the more specific ones.
+    return [
+        Route(template=f"{prefix}/info/:sig/*", methods={"GET": info(False)}, head=True),
+        Route(template=f"{prefix}/:sig/info/*", methods={"GET": info(True)}, head=True),
+        Route(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True),
+    ]
 
 
 def _with_cors(route: Route, policy: CorsPolicy) -> Route:

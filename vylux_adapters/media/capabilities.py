@@ -24,8 +24,9 @@ REQUIRED_VIDEO_DECODERS: Final = ("h264", "hevc", "av1", "vp8", "vp9", "prores",
 # Audio decoders by decoder name: the sound of phones, cameras, WebM and broadcast files.
 REQUIRED_AUDIO_DECODERS: Final = ("aac", "mp3", "mp2", "opus", "vorbis", "ac3", "eac3", "flac")
 # Encoders by name: the two ladders (VideoCodec.encoder_args), the audio rendition, the
-# JPEG cover and the GIF preview (WebP previews are encoded by libvips).
-REQUIRED_ENCODERS: Final = ("libx264", "libsvtav1", "aac", "mjpeg", "gif")
+# JPEG cover, the GIF preview (WebP previews are encoded by libvips) and the MP3 and FLAC
+# downloads of audio:transcode.
+REQUIRED_ENCODERS: Final = ("libx264", "libsvtav1", "aac", "mjpeg", "gif", "libmp3lame", "flac")
 # Filters beyond FFmpeg's always-built ones: HDR tone mapping needs libzimg.
 REQUIRED_FILTERS: Final = (*TONE_MAP_FILTERS, "palettegen", "paletteuse")
 

@@ -3,10 +3,12 @@ counts and measured track bitrates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 
+from vylux_core.captions import PlannedCaption
 from vylux_core.dash_manifest import (
     NoProtectionDescriptor,
     number_in_document_order,
@@ -20,9 +22,10 @@ from vylux_core.ladder import (
     MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
+    text_dir,
     variant_dir,
 )
-from vylux_core.ports.media_toolchain import HlsPackage, HlsPlan, PackagedTrack
+from vylux_core.ports.media_toolchain import HlsPackage, HlsPlan, PackagedCaption, PackagedTrack
 
 _SEGMENT_GLOB = "seg_*.m4s"
 
@@ -60,6 +63,30 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
         video=video,
         files=tuple(files),
     )
+
+
+def describe_captions(
+    output_dir: Path, captions: Sequence[PlannedCaption]
+) -> tuple[PackagedCaption, ...]:
+    """The packaged subtitles tracks (blocking file I/O: call it in a thread). Raises
+    ``MediaToolFailed`` when a track's playlist, WebVTT segments or fMP4 segments are
+    missing."""
+    packaged = []
+    for caption in captions:
+        directory = text_dir(caption.id)
+        track_dir = output_dir / directory
+        hls_segments = sum(1 for _ in track_dir.glob("seg_*.vtt")) if track_dir.is_dir() else 0
+        dash_segments = sum(1 for _ in track_dir.glob(_SEGMENT_GLOB)) if track_dir.is_dir() else 0
+        if not (track_dir / MEDIA_PLAYLIST).is_file() or not hls_segments or not dash_segments:
+            raise MediaToolFailed(f"packager: no segments for subtitles {caption.id}")
+        text = caption.text
+        packaged.append(
+            PackagedCaption(
+                id=caption.id, language=text.language, name=text.name, default=text.default,
+                origin=text.origin, directory=directory, segment_count=hls_segments,
+            )
+        )  # fmt: skip
+    return tuple(packaged)
 
 
 def finish_dash_manifest(output_dir: Path, *, encrypted: bool) -> None:

@@ -64,6 +64,23 @@ def probe_args(source: str) -> list[str]:
     ]  # fmt: skip
 
 
+# Text subtitle codecs FFmpeg converts to WebVTT; bitmap subtitles (PGS, DVD, DVB) are not
+# text and are left out.
+TEXT_SUBTITLE_CODECS: Final = frozenset({"mov_text", "subrip", "webvtt", "ass", "ssa", "text"})
+
+
+@frozen(kw_only=True)
+class ProbedTextStream:
+    """A text subtitle stream: ``position`` counts subtitle streams (FFmpeg's ``0:s:N``);
+    ``language`` and ``title`` are the stream's tags, when it has them."""
+
+    position: int
+    codec: str
+    language: str | None
+    title: str | None
+    default: bool
+
+
 @frozen(kw_only=True)
 class ProbedSource:
     """The port's probe plus the video stream's own end, which covers must stay inside.
@@ -77,6 +94,7 @@ class ProbedSource:
     codec: str
     """The video stream's codec as FFmpeg names it (``h264``, ``av1``), for the decoder
     check; the stream's four-character tag when FFmpeg does not know the codec."""
+    text_streams: tuple[ProbedTextStream, ...] = ()
 
 
 def parse_probe(raw: bytes) -> ProbedSource:
@@ -114,7 +132,30 @@ def parse_probe(raw: bytes) -> ProbedSource:
         has_audio=any(s.get("codec_type") == "audio" for s in streams),
         dynamic_range=dynamic_range_of(_text(video.get("color_transfer"))),
     )
-    return ProbedSource(media=media, video_seconds=stream_seconds or duration, codec=codec)
+    return ProbedSource(
+        media=media, video_seconds=stream_seconds or duration, codec=codec,
+        text_streams=_text_streams(streams),
+    )  # fmt: skip
+
+
+def _text_streams(streams: list[Mapping[str, Any]]) -> tuple[ProbedTextStream, ...]:
+    subtitles = [s for s in streams if s.get("codec_type") == "subtitle"]
+    found = []
+    for position, stream in enumerate(subtitles):
+        codec = stream.get("codec_name")
+        if codec not in TEXT_SUBTITLE_CODECS:
+            continue
+        tags = stream.get("tags")
+        tags = tags if isinstance(tags, Mapping) else {}
+        disposition = stream.get("disposition")
+        found.append(
+            ProbedTextStream(
+                position=position, codec=str(codec), language=_text(tags.get("language")),
+                title=_text(tags.get("title")),
+                default=isinstance(disposition, Mapping) and disposition.get("default") == 1,
+            )
+        )  # fmt: skip
+    return tuple(found)
 
 
 def _codec(video: Mapping[str, Any]) -> str:

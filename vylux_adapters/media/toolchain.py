@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 import attrs
 
 from vylux_adapters.media.binaries import MediaBinaries
+from vylux_adapters.media.captions import extract_embedded, write_caption_inputs
 from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.decoders import DECODERS_ARGS, parse_decoders, require_decoder
 from vylux_adapters.media.downloads import plan_downloads
 from vylux_adapters.media.encode import EncodeRun, plan_encodes
-from vylux_adapters.media.hls_output import describe_package, finish_dash_manifest
+from vylux_adapters.media.hls_output import (
+    describe_captions,
+    describe_package,
+    finish_dash_manifest,
+)
 from vylux_adapters.media.preview import render_gif, render_webp
 from vylux_adapters.media.probe import ProbedSource, parse_probe, probe_args
 from vylux_adapters.media.process import (
@@ -27,9 +32,10 @@ from vylux_adapters.media.process import (
     single_error,
 )
 from vylux_adapters.media.progress import CombinedProgress, ProgressLines
+from vylux_core.captions import PlannedCaption, plan_captions
 from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import PackagerEncryption, packager_args
+from vylux_core.ladder import PackagerEncryption, TextTrack, packager_args
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
@@ -143,10 +149,17 @@ class FfmpegMediaToolchain:
         if not plan.variants:
             raise ValueError("the plan has no variants")
         # Built first: a bad encryption config must fail before minutes of encoding.
-        package_argv, secrets = self._packager_argv(plan, work_dir, output_dir)
+        self._packager_argv(plan, work_dir, output_dir, ())
         # So is a source that can never be video: one permanent error, not a failed encode.
-        duration = (await self._probe(source)).media.duration_seconds
+        probed = await self._probe(source)
+        duration = probed.media.duration_seconds
         await asyncio.to_thread(_make_dirs, work_dir, output_dir)
+        embedded = await extract_embedded(
+            self._binaries.ffmpeg, source, probed.text_streams, work_dir / "embedded"
+        )
+        captions = plan_captions((*plan.captions, *embedded))
+        await asyncio.to_thread(write_caption_inputs, work_dir, captions)
+        package_argv, secrets = self._packager_argv(plan, work_dir, output_dir, captions)
         budget = self._threads or os.cpu_count() or 1
         concurrent = self._concurrent and budget > 1
         runs = plan_encodes(source, plan, work_dir, budget=budget, concurrent=concurrent)
@@ -160,6 +173,8 @@ class FfmpegMediaToolchain:
             finish_dash_manifest, output_dir, encrypted=plan.encryption is not None
         )
         package = await asyncio.to_thread(describe_package, output_dir, plan)
+        packaged_captions = await asyncio.to_thread(describe_captions, output_dir, captions)
+        package = attrs.evolve(package, captions=packaged_captions)
         downloads = []
         for download, args in plan_downloads(plan, work_dir, output_dir):
             await asyncio.to_thread(_prepare, output_dir / download.file)
@@ -245,7 +260,11 @@ class FfmpegMediaToolchain:
             progress.update(run.step, 1.0)
 
     def _packager_argv(
-        self, plan: HlsPlan, work_dir: Path, output_dir: Path
+        self,
+        plan: HlsPlan,
+        work_dir: Path,
+        output_dir: Path,
+        captions: Sequence[PlannedCaption],
     ) -> tuple[list[str], tuple[str, ...]]:
         secrets: tuple[str, ...] = ()
         encryption = None
@@ -263,6 +282,13 @@ class FfmpegMediaToolchain:
                 plan.variants,
                 has_audio=plan.include_audio,
                 encryption=encryption,
+                text_tracks=[
+                    TextTrack(caption.id, caption.text.language, caption.text.name)
+                    for caption in captions
+                ],
+                default_text_language=next(
+                    (c.text.language for c in captions if c.text.default), None
+                ),
             )
         except ValueError as exc:
             raise MediaToolFailed(f"package hls: {exc}") from exc

@@ -13,6 +13,7 @@ import asyncio
 import math
 from pathlib import Path
 
+from vylux_core.captions import plan_captions
 from vylux_core.downloads import DownloadKind, download_path
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
@@ -25,12 +26,14 @@ from vylux_core.ladder import (
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     SEGMENT_SECONDS,
+    text_dir,
     variant_dir,
 )
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
     MediaProbe,
+    PackagedCaption,
     PackagedDownload,
     PackagedTrack,
     ProgressCallback,
@@ -123,6 +126,20 @@ class FakeMediaToolchain:
                 continue
             await _write(output_dir / download_path(kind), f"fake-download {kind}".encode())
             downloads.append(PackagedDownload(kind=kind, file=download_path(kind)))
+        captions = []
+        for caption in plan_captions(plan.captions):
+            directory = text_dir(caption.id)
+            files += await _write_track(output_dir, directory, 1)
+            await _write(output_dir / directory / "seg_1.vtt", caption.text.webvtt.encode())
+            files.append(f"{directory}/seg_1.vtt")
+            text = caption.text
+            captions.append(
+                PackagedCaption(
+                    id=caption.id, language=text.language, name=text.name,
+                    default=text.default, origin=text.origin, directory=directory,
+                    segment_count=1,
+                )
+            )  # fmt: skip
         return HlsPackage(
             master_playlist=MASTER_PLAYLIST,
             dash_manifest=DASH_MANIFEST,
@@ -130,6 +147,7 @@ class FakeMediaToolchain:
             video=tuple(video),
             files=tuple(files),
             downloads=tuple(downloads),
+            captions=tuple(captions),
         )
 
     def _check(self, step: str, source: Path) -> None:

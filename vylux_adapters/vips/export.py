@@ -25,7 +25,7 @@ def encode(
 
     Animated images carry ``page-height`` in their metadata; webpsave and gifsave
     read it from there. ``quality`` is clamped to 1–100 for the lossy encoders (the
-    worker passes the format default, which is 0 for png and gif) and ignored by png/gif.
+    worker passes the format default, which is 0 for png and gif) and ignored by png/gif/tiff.
     Every format leaves without EXIF, XMP, IPTC and comments; the ICC profile goes
     too unless ``keep_profile`` (see ``colour.to_srgb``).
     """
@@ -39,9 +39,22 @@ def encode(
         data = _flatten(image).jpegsave_buffer(Q=q, **metadata)
     elif fmt is ImageFormat.PNG:
         data = image.pngsave_buffer(**metadata)
+    elif fmt is ImageFormat.TIFF:
+        # Lossless and readable everywhere; libvips' default writes no compression.
+        data = _unoriented(image).tiffsave_buffer(compression="deflate", **metadata)
     else:
         data = image.gifsave_buffer(**metadata)
     return bytes(data)
+
+
+def _unoriented(image: VipsImage) -> VipsImage:
+    """Orientation is a TIFF tag, not metadata that ``keep`` drops: without this the
+    source's EXIF orientation would rotate the (already upright) pixels again."""
+    if image.get_typeof("orientation") == 0:
+        return image
+    image = image.copy()
+    image.remove("orientation")
+    return image
 
 
 def _flatten(image: VipsImage) -> VipsImage:

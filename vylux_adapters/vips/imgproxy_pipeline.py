@@ -30,7 +30,8 @@ from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 
 VipsImage = Any  # pyvips images are untyped
 
-# The output format a source keeps when negotiation leaves it to the source.
+# The source's format: ``skip_processing`` matches it, and it is the output when
+# negotiation leaves the format to the source (TIFF excepted, see ``_finish``).
 _SOURCE_FORMATS = {
     "jpegload_buffer": ImageFormat.JPG,
     "uhdrload_buffer": ImageFormat.JPG,
@@ -38,8 +39,11 @@ _SOURCE_FORMATS = {
     "webpload_buffer": ImageFormat.WEBP,
     "gifload_buffer": ImageFormat.GIF,
     "heifload_buffer": ImageFormat.AVIF,
+    "tiffload_buffer": ImageFormat.TIFF,
 }
-_ALPHA_FORMATS = frozenset({ImageFormat.PNG, ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.GIF})
+_ALPHA_FORMATS = frozenset(
+    {ImageFormat.PNG, ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.GIF, ImageFormat.TIFF}
+)
 _WHITE = (255, 255, 255)
 
 

@@ -103,7 +103,23 @@ FORMAT_NAMES: Mapping[str, ImageFormat] = {
     "webp": ImageFormat.WEBP,
     "avif": ImageFormat.AVIF,
     "gif": ImageFormat.GIF,
+    "tiff": ImageFormat.TIFF,
+    "tif": ImageFormat.TIFF,
 }
+
+UNAVAILABLE_FORMATS: Mapping[str, str] = {
+    "jxl": "JPEG XL output is not available: the bundled libvips has no JPEG XL encoder",
+}
+"""imgproxy output formats this build cannot write, and why (named in the 400)."""
+
+
+def unsupported_format(what: str, text: str) -> InvalidImageOptions:
+    """The 400 for an output format outside :data:`FORMAT_NAMES`."""
+    reason = UNAVAILABLE_FORMATS.get(text.lower())
+    if reason is not None:
+        return InvalidImageOptions(f"bad options: unsupported {what}: {go_quote(text)} ({reason})")
+    return InvalidImageOptions(f"bad options: unsupported {what}: {go_quote(text)}")
+
 
 MAX_ZOOM = 32.0
 MAX_DPR = 8.0
@@ -493,7 +509,7 @@ def _set_format(values: dict[str, object], name: str, args: list[str]) -> None:
         return
     fmt = FORMAT_NAMES.get(args[0].lower())
     if fmt is None:
-        raise _bad(f"unsupported {name}: {go_quote(args[0])}")
+        raise unsupported_format(name, args[0])
     values["format"] = fmt
 
 

@@ -8,8 +8,9 @@ from memory, the storage cache or the source, exactly as for ``/img``.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 from attrs import Factory, frozen
@@ -21,7 +22,7 @@ from vylux_core.imgproxy.url import ImgproxySigner, parse_request_path
 from vylux_core.ports.image_inspector import ImageDescription, ImageInspector
 from vylux_core.ports.image_processor import ImageTransform
 from vylux_core.result_budget import ResultBudget
-from vylux_core.services.image_service import ImageService, Rendition
+from vylux_core.services.image_service import Document, ImageService, Rendition
 
 
 @frozen(kw_only=True)
@@ -39,7 +40,7 @@ class ImgproxySettings:
 
 @frozen(kw_only=True)
 class ImgproxyInfo:
-    """The info endpoint's answer: the source's description and byte size."""
+    """The info endpoint's facts: the source's description and byte size."""
 
     description: ImageDescription
     bytes: int
@@ -61,6 +62,11 @@ class ImgproxyInfo:
             "thumbhash": facts.thumbhash,
             "dominant_color": facts.dominant_colour,
         }
+
+
+def encoded_info(info: ImgproxyInfo) -> bytes:
+    """The info answer's body: compact JSON, the same bytes for the same facts."""
+    return json.dumps(info.as_json(), separators=(",", ":")).encode("utf-8")
 
 
 @frozen(kw_only=True)
@@ -128,7 +134,7 @@ class ImgproxyService:
         self._prepared: dict[tuple[str, str, str], _Prepared] = {}
         self._watermark_bytes: tuple[bytes, str] | None = None
 
-    async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | ImgproxyInfo:
+    async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | Document:
         """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
 
         Raises ``InvalidSignature`` (403) before anything else is looked at, then
@@ -159,6 +165,18 @@ class ImgproxyService:
             options=prepared.options,
             source_key=prepared.source_key,
         )
+
+    async def info(self, signature: str, path: str, *, info_signed: bool) -> Document:
+        """The info endpoint. ``path`` is the signed path: ``/info/{options…}/…`` in
+        Vylux's form (``{prefix}/{signature}/info/…``, ``info_signed``) or
+        ``/{options…}/…`` in imgproxy Pro's (``{prefix}/info/{signature}/…``, what
+        imgproxy's client libraries build). Raises as :meth:`render` does."""
+        settings = self._settings
+        settings.signer.verify(signature, path)
+        request = parse_request_path(
+            path if info_signed else "/info" + path, source_bucket=settings.source_bucket
+        )
+        return await self._info(request.segments, request.source_key)
 
     def _prepare(self, signature: str, path: str, accept: str) -> _Prepared | _InfoRequest:
         """Verify, parse and name the rendition: pure functions of the request's
@@ -225,25 +243,39 @@ class ImgproxyService:
         if options.expires is not None and options.expires < self._now():
             raise UrlExpired("expired URL")
 
-    async def _info(self, segments: tuple[str, ...], source_key: str) -> ImgproxyInfo:
+    async def _info(self, segments: tuple[str, ...], source_key: str) -> Document:
         """``/info/…``: options other than ``expires`` and ``cachebuster`` shape
-        renditions, not facts, and are refused."""
+        renditions, not facts, and are refused. The JSON is cached as renditions are,
+        named by the source and the canonical options (``cachebuster`` included)."""
         if self._inspector is None:
             raise InvalidImageOptions("bad options: the info endpoint is not available")
-        for segment in segments:
-            if segment.split(":", 1)[0] not in _INFO_OPTIONS:
-                raise InvalidImageOptions(
-                    f"bad options: the info endpoint takes only expires and cachebuster, "
-                    f"got {go_quote(segment)}"
-                )
-        self._check_expiry(parse_processing_options(segments))
+        options = parse_info_options(segments)
+        self._check_expiry(options)
         inspector = self._inspector
 
-        async def describe(source: bytearray) -> ImgproxyInfo:
+        async def describe(source: bytearray) -> bytes:
             description = await inspector.describe(source)
-            return ImgproxyInfo(description=description, bytes=len(source), source_key=source_key)
+            info = ImgproxyInfo(description=description, bytes=len(source), source_key=source_key)
+            return encoded_info(info)
 
-        return await self._images.with_source(source_key, describe)
+        key = cache_key(options, source_key, INFO_OUTPUT)
+        return await self._images.document(key, source_key, describe)
+
+
+INFO_OUTPUT = "info"
+"""The ``output`` part of an info answer's cache key (renditions name a format)."""
 
 
 _INFO_OPTIONS = frozenset({"expires", "exp", "cachebuster", "cb"})
+
+
+def parse_info_options(segments: Sequence[str]) -> ProcessingOptions:
+    """The info endpoint's options: ``expires`` and ``cachebuster`` only (the others
+    shape renditions, not facts); anything else is an ``InvalidImageOptions``."""
+    for segment in segments:
+        if segment.split(":", 1)[0] not in _INFO_OPTIONS:
+            raise InvalidImageOptions(
+                f"bad options: the info endpoint takes only expires and cachebuster, "
+                f"got {go_quote(segment)}"
+            )
+    return parse_processing_options(segments)

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from attrs import field, frozen, validators
 
-from vylux_core.errors import InvalidImageOptions, InvalidSignature, InvalidStorageKey
+from vylux_core.errors import InvalidSignature, InvalidStorageKey
 from vylux_core.image_options import ImageFormat, go_quote
-from vylux_core.imgproxy.options import FORMAT_NAMES
+from vylux_core.imgproxy.options import FORMAT_NAMES, unsupported_format
 from vylux_core.percent_decoding import PercentDecodingError, decode_once
 
 INSECURE_SIGNATURES = frozenset({"insecure", "_"})
@@ -129,7 +129,7 @@ def _decode_base64(encoded: str) -> str:
 def _extension(text: str) -> ImageFormat:
     fmt = FORMAT_NAMES.get(text.lower())
     if fmt is None:
-        raise InvalidImageOptions(f"bad options: unsupported format: {go_quote(text)}")
+        raise unsupported_format("format", text)
     return fmt
 
 

@@ -1,5 +1,12 @@
 """The ports: small async Protocols the core depends on and adapters implement."""
 
+from vylux_core.ports.audio_toolchain import (
+    AudioDownloadFile,
+    AudioPackage,
+    AudioPlan,
+    AudioProbe,
+    AudioToolchain,
+)
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.entropy import Entropy
 from vylux_core.ports.id_generator import IdGenerator
@@ -23,6 +30,11 @@ from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest, WebhookSender
 
 __all__ = [
+    "AudioDownloadFile",
+    "AudioPackage",
+    "AudioPlan",
+    "AudioProbe",
+    "AudioToolchain",
     "ByteRange",
     "CacheEntry",
     "Clock",

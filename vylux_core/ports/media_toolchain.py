@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from vylux_core.captions import CaptionOrigin, CaptionText
 from vylux_core.downloads import DownloadKind
 from vylux_core.dynamic_range import DynamicRange
 from vylux_core.job_options import EffectivePreview
@@ -50,6 +51,8 @@ class HlsPlan:
     dynamic_range: DynamicRange = DynamicRange.SDR
     # MP4 downloads remuxed from the encodes (no second encode); ``AUDIO`` needs audio.
     downloads: tuple[DownloadKind, ...] = ()
+    # Sidecar captions, already WebVTT; the source's own text tracks are added to them.
+    captions: tuple[CaptionText, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -58,6 +61,20 @@ class PackagedDownload:
 
     kind: DownloadKind
     file: str
+
+
+@frozen(kw_only=True)
+class PackagedCaption:
+    """A subtitles track; ``directory`` (``text/{id}``) is relative to the output directory
+    and holds the HLS playlist and WebVTT segments and the DASH ``init.mp4`` + ``.m4s``."""
+
+    id: str
+    language: str
+    name: str
+    default: bool
+    origin: CaptionOrigin
+    directory: str
+    segment_count: int
 
 
 @frozen(kw_only=True)
@@ -85,6 +102,7 @@ class HlsPackage:
     video: tuple[PackagedTrack, ...]
     files: tuple[str, ...]
     downloads: tuple[PackagedDownload, ...] = ()
+    captions: tuple[PackagedCaption, ...] = ()
 
 
 class MediaToolchain(Protocol):
@@ -131,5 +149,7 @@ class MediaToolchain(Protocol):
         """Encode the plan's variants (and audio) and package them as HLS CMAF; write the
         plan's downloads (``downloads/…`` under ``output_dir``) by remuxing the encodes:
         ``HIGHEST`` is the top H.264 rung plus the audio, ``AUDIO`` the audio alone, skipped
-        when the source has none."""
+        when the source has none. Subtitles: the plan's captions, then the source's own
+        text tracks (mov_text, subrip, webvtt, ass) converted to WebVTT, in the master
+        playlist's SUBTITLES group and as DASH text adaptation sets."""
         ...

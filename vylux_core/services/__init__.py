@@ -2,7 +2,10 @@
 
 from vylux_core.services.delivery_service import Delivery, DeliveryService
 from vylux_core.services.image_service import (
+    CachedDocument,
+    CachedEntry,
     CachedRendition,
+    Document,
     ImageLimits,
     ImageService,
     Rendition,
@@ -22,9 +25,12 @@ from vylux_core.services.key_service import KeyService
 from vylux_core.services.readiness import Probe, ReadinessService
 
 __all__ = [
+    "CachedDocument",
+    "CachedEntry",
     "CachedRendition",
     "Delivery",
     "DeliveryService",
+    "Document",
     "ImageLimits",
     "ImageService",
     "JobLimits",

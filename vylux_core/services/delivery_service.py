@@ -13,6 +13,7 @@ from vylux_core.mime_types import (
     content_type_for,
     extension_of,
     is_active_content,
+    stream_content_type,
 )
 from vylux_core.percent_decoding import PercentDecodingError, decode_once
 from vylux_core.ports.object_store import ByteRange, ObjectReader, ObjectStore
@@ -86,7 +87,7 @@ class DeliveryService:
         except InvalidStorageKey:
             raise InvalidStorageKey("invalid path") from None
         reader = await self._media.open(key, byte_range)
-        content_type = content_type_for(path) or OCTET_STREAM
+        content_type = stream_content_type(path) or OCTET_STREAM
         return Delivery(
             reader=reader,
             content_type=content_type,

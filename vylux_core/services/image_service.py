@@ -96,6 +96,42 @@ class CachedRendition:
         return len(self.data)
 
 
+@frozen(kw_only=True)
+class Document:
+    """A JSON answer derived from a source (the imgproxy info endpoint's), as served."""
+
+    data: bytes
+    etag: str
+    source: RenditionSource
+
+
+@frozen
+class CachedDocument:
+    """A :class:`Document`'s bytes in the memory cache, beside the renditions (so the
+    same budget bounds both, and a purge by media hash drops both)."""
+
+    data: bytes
+    etag: str
+    hit: Document = field(init=False, eq=False, repr=False)
+
+    @hit.default
+    def _hit(self) -> Document:
+        return Document(data=self.data, etag=self.etag, source=RenditionSource.MEMORY)
+
+    @classmethod
+    def of(cls, data: bytes) -> CachedDocument:
+        return cls(data, etag_of(data))
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+CachedEntry = CachedRendition | CachedDocument
+"""What the memory cache holds."""
+
+DOCUMENT_EXTENSION = "json"
+"""Storage-cache extension of documents."""
+
 T = TypeVar("T")
 
 MAX_REMEMBERED_REQUESTS = 4096
@@ -201,7 +237,7 @@ class ImageService:
         source: ObjectStore,
         media: ObjectStore,
         processor: ImageProcessor,
-        cache: ByteLRU[CachedRendition],
+        cache: ByteLRU[CachedEntry],
         cache_index: ImageCacheIndex,
         write_behind: WriteBehind,
         limits: ImageLimits,
@@ -216,6 +252,7 @@ class ImageService:
         self._write_behind = write_behind
         self._limits = limits
         self._flights: SingleFlight[Rendition] = SingleFlight()
+        self._document_flights: SingleFlight[Document] = SingleFlight()
         self._budget = ByteBudget(
             limits.source_bytes_in_flight, wait_seconds=limits.budget_wait_seconds
         )
@@ -238,7 +275,7 @@ class ImageService:
         verified = self._verified.get((signature, raw_options, remainder))
         if verified is not None:
             cached = self._cache.get(verified)
-            if cached is not None:
+            if isinstance(cached, CachedRendition):
                 return cached.hit
         source_key, fmt = parse_image_request_path(remainder)
         options = parse_image_options(raw_options)
@@ -250,7 +287,7 @@ class ImageService:
         key = processing_hash(source_key, options, fmt)
         self._remember_verified((signature, raw_options, remainder), key)
         cached = self._cache.get(key)
-        if cached is not None:
+        if isinstance(cached, CachedRendition):
             return cached.hit
         transform = ImageTransform(
             format=fmt,
@@ -266,9 +303,53 @@ class ImageService:
         cleanup tracking of ``/img``, for callers that parsed and verified their own
         request (the imgproxy route family). ``key`` must identify ``transform``."""
         cached = self._cache.get(key)
-        if cached is not None:
+        if isinstance(cached, CachedRendition):
             return cached.hit
         return await self._flights.run(key, lambda: self._produce(key, source_key, transform))
+
+    async def document(
+        self, key: str, source_key: str, make: Callable[[bytearray], Awaitable[bytes]]
+    ) -> Document:
+        """The document ``key`` names, made by ``make`` from the source's bytes on a
+        miss (the imgproxy info endpoint's JSON): the memory LRU, the storage cache,
+        single flight, the shared source read and cleanup tracking, as for a
+        rendition. ``key`` must identify ``make`` and never name a rendition."""
+        cached = self._cache.get(key)
+        if isinstance(cached, CachedDocument):
+            return cached.hit
+        return await self._document_flights.run(
+            key, lambda: self._produce_document(key, source_key, make)
+        )
+
+    async def _produce_document(
+        self, key: str, source_key: str, make: Callable[[bytearray], Awaitable[bytes]]
+    ) -> Document:
+        storage_key = rendition_cache_key(key, DOCUMENT_EXTENSION)
+        try:
+            stored = await self._media.read_bytes(
+                storage_key, max_bytes=self._limits.max_cache_object_bytes
+            )
+        except VyluxError:
+            stored = None  # any cache failure is a miss; the source is the truth
+        if stored is not None:
+            entry = CachedDocument.of(stored)
+            self._cache.put(key, entry)
+            return Document(data=stored, etag=entry.etag, source=RenditionSource.STORAGE)
+
+        async def checked(original: bytearray) -> bytes:
+            data = await make(original)
+            if not data:
+                raise ProcessingFailed("image processing failed")
+            return data
+
+        data = await self._with_source(source_key, checked)
+        entry = CachedDocument.of(data)
+        self._cache.put(key, entry)
+        self._write_behind.submit(
+            f"document {storage_key}",
+            self._store(key, storage_key, source_key, data, "application/json"),
+        )
+        return Document(data=data, etag=entry.etag, source=RenditionSource.PROCESSED)
 
     def _remember_verified(self, request: tuple[str, str, str], key: str) -> None:
         if len(self._verified) >= MAX_REMEMBERED_REQUESTS:
@@ -302,7 +383,8 @@ class ImageService:
         entry = CachedRendition.of(data, fmt)
         self._cache.put(key, entry)
         self._write_behind.submit(
-            f"rendition {storage_key}", self._store(key, storage_key, source_key, data, fmt)
+            f"rendition {storage_key}",
+            self._store(key, storage_key, source_key, data, fmt.mime_type),
         )
         return Rendition(data=data, format=fmt, source=RenditionSource.PROCESSED, etag=entry.etag)
 
@@ -396,10 +478,10 @@ class ImageService:
         self._refusals[key] = _Refusal(message, source_size, expires)
 
     async def _store(
-        self, key: str, storage_key: str, source_key: str, data: bytes, fmt: ImageFormat
+        self, key: str, storage_key: str, source_key: str, data: bytes, content_type: str
     ) -> None:
         # Row first: an object stored without its row could never be purged by hash.
         media_hash = content_hash_of(source_key)
         if media_hash is not None:
             await self._cache_index.record(CacheEntry(media_hash, key, storage_key))
-        await self._media.put_bytes(storage_key, data, content_type=fmt.mime_type)
+        await self._media.put_bytes(storage_key, data, content_type=content_type)

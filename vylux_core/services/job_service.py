@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import Factory, frozen
 
+from vylux_core.captions import read_sidecars
 from vylux_core.errors import (
     IllegalTransition,
     JobAlreadyFinished,
@@ -17,9 +18,9 @@ from vylux_core.errors import (
     SourceNotVideo,
     SourceTooLarge,
 )
-from vylux_core.job import Job, JobStatus, NewJob
+from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.job_listing import JobCursor, JobPage, JobQuery
-from vylux_core.job_options import check_result_budget
+from vylux_core.job_options import check_result_budget, sidecar_captions
 from vylux_core.job_request import JobRequest
 from vylux_core.media_hash import validate_media_hash
 from vylux_core.ports.id_generator import IdGenerator
@@ -31,7 +32,7 @@ from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
 from vylux_core.result_budget import ResultBudget
 from vylux_core.retry_requests import build_retry_requests
-from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, sniff_image_type
+from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, not_audio, sniff_image_type
 from vylux_core.storage_keys import image_prefix, video_prefix
 from vylux_core.task import Task
 from vylux_core.webhook import final_outcome_message
@@ -109,7 +110,8 @@ class JobService:
 
         The row is written before the task is enqueued; if the enqueue fails the row
         stays ``queued`` and the reconciler enqueues it later, so the job is accepted.
-        Raises ``InvalidOptions`` for thumbnail outputs over the result budget and
+        Raises ``InvalidOptions`` for thumbnail outputs over the result budget or a caption
+        file that is missing, too large or unreadable, and
         ``SourceMissing``/``SourceTooLarge``/``SourceNotVideo`` from the preflight.
         """
         existing = await self._jobs.find_active(request.fingerprint())
@@ -214,7 +216,12 @@ class JobService:
             if size > 0:
                 image_type = sniff_image_type(await self._source_head(request.source))
                 if image_type is not None:
-                    raise SourceNotVideo(not_a_video(image_type))
+                    refusal = not_audio if request.type is JobType.AUDIO_TRANSCODE else not_a_video
+                    raise SourceNotVideo(refusal(image_type))
+        captions, where = sidecar_captions(request.options)
+        if captions:
+            # Read and parsed now, so a bad file is a 400 naming its entry, not a failed job.
+            await read_sidecars(self._source, captions, where)
         return route_job(request.type, size, self._limits.large_file_threshold)
 
     async def _source_head(self, key: str) -> bytes:

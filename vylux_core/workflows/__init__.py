@@ -1,5 +1,6 @@
 """The job workflows: what a worker does for each job type, driven through the ports."""
 
+from vylux_core.workflows.audio import AudioTranscodeWorkflow
 from vylux_core.workflows.cover import CoverWorkflow
 from vylux_core.workflows.full import FullWorkflow
 from vylux_core.workflows.preview import PreviewWorkflow
@@ -9,6 +10,7 @@ from vylux_core.workflows.thumbnail import ThumbnailWorkflow
 from vylux_core.workflows.transcode import TranscodeWorkflow
 
 __all__ = [
+    "AudioTranscodeWorkflow",
     "CoverWorkflow",
     "FullWorkflow",
     "PreviewWorkflow",

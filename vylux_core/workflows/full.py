@@ -143,11 +143,11 @@ class FullWorkflow:
             raise _StageFailed(result, permanent=False) from error
         try:
             transcoded = await transcode(
-                toolchain=self._toolchain, media=self._media,
+                toolchain=self._toolchain, media=self._media, source=self._source,
                 inputs=TranscodeInputs(
                     source_path=source_path, media_hash=job.hash, encryption=encryption,
                     max_resolution=options.transcode.max_resolution,
-                    downloads=options.transcode.downloads,
+                    downloads=options.transcode.downloads, captions=options.transcode.captions,
                 ),
                 progress=progress, progress_span=(25, 80),
                 upload_concurrency=self._upload_concurrency,

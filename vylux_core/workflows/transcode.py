@@ -55,10 +55,11 @@ class TranscodeWorkflow:
             encryption = await encryption_for(self._keys, job.hash) if options.encrypt else None
             await progress.report(10, force=True)
             result = await transcode(
-                toolchain=self._toolchain, media=self._media,
+                toolchain=self._toolchain, media=self._media, source=self._source,
                 inputs=TranscodeInputs(
                     source_path=source_path, media_hash=job.hash, encryption=encryption,
                     max_resolution=options.max_resolution, downloads=options.downloads,
+                    captions=options.captions,
                 ),
                 progress=progress, progress_span=(10, 75),
                 upload_concurrency=self._upload_concurrency,

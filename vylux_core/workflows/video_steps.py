@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from attrs import frozen
 
+from vylux_core.captions import CaptionOption, CaptionSource, read_sidecars
 from vylux_core.downloads import DownloadKind, download_format
 from vylux_core.errors import FailedStep, MediaToolFailed, VyluxError
 from vylux_core.job import Job
@@ -35,6 +36,7 @@ from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.results import (
     AudioTrack,
+    CaptionTrack,
     DownloadArtifact,
     EncryptionInfo,
     ImageArtifact,
@@ -202,12 +204,15 @@ class TranscodeInputs:
     encryption: HlsEncryption | None
     max_resolution: str = DEFAULT_MAX_RESOLUTION
     downloads: tuple[DownloadKind, ...] = ()
+    # Sidecar captions, read from ``source`` of :func:`transcode` when it runs.
+    captions: tuple[CaptionOption, ...] = ()
 
 
 async def transcode(
     *,
     toolchain: MediaToolchain,
     media: ObjectStore,
+    source: CaptionSource,
     inputs: TranscodeInputs,
     progress: ProgressReporter,
     progress_span: tuple[int, int],
@@ -218,6 +223,7 @@ async def transcode(
     ``upload downloads: …`` messages."""
     work = inputs.source_path.parent
     try:
+        captions = await read_sidecars(source, inputs.captions, "captions")
         probe = await toolchain.probe(inputs.source_path)
         plan = HlsPlan(
             variants=resolve_ladder(
@@ -228,6 +234,7 @@ async def transcode(
             encryption=inputs.encryption,
             dynamic_range=probe.dynamic_range,
             downloads=inputs.downloads,
+            captions=captions,
         )
         async with relayed(progress, progress_span) as report:
             package = await toolchain.package_hls(
@@ -306,6 +313,15 @@ def _transcode_result(
         )
         for variant in plan.variants
     )  # fmt: skip
+    captions = tuple(
+        CaptionTrack(
+            id=caption.id, language=caption.language, name=caption.name,
+            default=caption.default, origin=caption.origin.value,
+            playlist=key(f"{caption.directory}/{MEDIA_PLAYLIST}"),
+            segment_count=caption.segment_count,
+        )
+        for caption in package.captions
+    )  # fmt: skip
     encryption = None
     if inputs.encryption is not None:
         encryption = EncryptionInfo(
@@ -322,6 +338,7 @@ def _transcode_result(
         video_tracks=video_tracks,
         encryption=encryption,
         downloads=downloads,
+        captions=captions,
         uploaded_keys=tuple(uploaded),
     )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
@@ -13,13 +15,16 @@ from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
 from vylux_core.errors import ProcessingFailed
-from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyInfo, ImgproxyService
-from vylux_core.services import SourceFetchFailed
+from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
+from vylux_core.services import Document, SourceFetchFailed
 
 _VARY = (b"vary", b"Accept")
 
 
 class ImgproxyRoute:
+    """``{prefix}/{signature}/{options…}/…``: renditions (and info answers, for a
+    path the info routes below do not match)."""
+
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
 
@@ -27,22 +32,11 @@ class ImgproxyRoute:
         scope = request.scope
         params = scope[PATH_PARAMS]
         accept = request.headers.get("accept", "")
-        try:
-            answer = await self._imgproxy.render(params["sig"], "/" + params[REST_PARAM], accept)
-        except SourceFetchFailed as error:
-            scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
-            raise
-        except ProcessingFailed as error:
-            scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
-            raise
-        if isinstance(answer, ImgproxyInfo):
-            body = json.dumps(answer.as_json(), separators=(",", ":")).encode("utf-8")
-            info_headers = [
-                NOSNIFF_HEADER,
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode("ascii")),
-            ]
-            return BytesResponse(b"" if is_head(scope) else body, headers=info_headers)
+        path = "/" + params[REST_PARAM]
+        with _stage_recorded(scope):
+            answer = await self._imgproxy.render(params["sig"], path, accept)
+        if isinstance(answer, Document):
+            return _document_response(answer, scope)
         rendition = answer.rendition
         scope[IMAGE] = rendition.source
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
@@ -56,6 +50,50 @@ class ImgproxyRoute:
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
         return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+
+
+class ImgproxyInfoRoute:
+    """The info endpoint: ``{prefix}/{signature}/info/…`` (``info_signed``: the
+    signature covers ``/info/…``) or imgproxy Pro's ``{prefix}/info/{signature}/…``."""
+
+    def __init__(self, *, imgproxy: ImgproxyService, info_signed: bool) -> None:
+        self._imgproxy = imgproxy
+        self._signed_prefix = "/info/" if info_signed else "/"
+        self._info_signed = info_signed
+
+    async def __call__(self, request: Request) -> BytesResponse:
+        scope = request.scope
+        params = scope[PATH_PARAMS]
+        path = self._signed_prefix + params[REST_PARAM]
+        with _stage_recorded(scope):
+            document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
+        return _document_response(document, scope)
+
+
+@contextmanager
+def _stage_recorded(scope: Scope) -> Iterator[None]:
+    """Leave the failed stage in the scope for the image metrics, as ``/img`` does."""
+    try:
+        yield
+    except SourceFetchFailed as error:
+        scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
+        raise
+    except ProcessingFailed as error:
+        scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
+        raise
+
+
+def _document_response(document: Document, scope: Scope) -> BytesResponse:
+    """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
+    scope[IMAGE] = document.source
+    headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER]
+    if_none_match = if_none_match_of(scope["headers"])
+    if if_none_match and etag_matches(if_none_match, document.etag):
+        return BytesResponse(b"", headers=headers, status_code=304)
+    body = document.data
+    headers.append((b"content-type", b"application/json"))
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    return BytesResponse(b"" if is_head(scope) else body, headers=headers)
 
 
 def _disposition(answer: ImgproxyAnswer) -> str:
