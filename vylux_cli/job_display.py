@@ -69,6 +69,8 @@ def results_headline(job_type: object, results: Any) -> str:
                 return _text(", ".join(f"{k} {_stage_status(v)}" for k, v in stages.items()))
         if job_type in ("video:transcode", "audio:transcode"):
             return _text(_get(results, "streaming", "master_playlist") or "-")
+        if job_type == "video:storyboard":
+            return f"{_text(results.get('vtt', '-'))} ({_int(results, 'tiles')} tiles)"
         if "key" in results:
             return f"{_text(results['key'])} ({_size(_int(results, 'size'))})"
     return "see below"
@@ -87,6 +89,8 @@ def results_views(job_type: object, results: Any) -> list[RenderableType]:
             return _audio_transcode(results)
         if job_type == "video:full":
             return _full(results)
+        if job_type == "video:storyboard":
+            return [_storyboard(results)]
         if "key" in results:
             return [_artifacts({str(job_type): results})]
     # A shape this CLI does not know (a newer server): the JSON itself.
@@ -128,7 +132,20 @@ def _transcode(results: Mapping[str, Any]) -> list[RenderableType]:
     for track in _dicts(results.get("audio_tracks")):
         detail = _text(f"{track.get('language', '?')} {track.get('channels', '?')}ch")
         tracks.add_row("audio", *_track_cells(track, detail))
-    return ["\n".join(lines), tracks]
+    views: list[RenderableType] = ["\n".join(lines), tracks]
+    if isinstance(results.get("storyboard"), dict):
+        views.append(_storyboard(results["storyboard"]))
+    return views
+
+
+def _storyboard(artifact: Mapping[str, Any]) -> str:
+    every = _int(artifact, "interval_ms") / 1000
+    size = f"{_int(artifact, 'tile_width')}x{_int(artifact, 'tile_height')}"
+    return (
+        f"storyboard: [bold]{_text(artifact.get('vtt', '?'))}[/] "
+        f"({_int(artifact, 'tiles')} tiles of {size}, one every {every:g} s; "
+        f"sprite {_text(artifact.get('sprite', '?'))})"
+    )
 
 
 def _audio_transcode(results: Mapping[str, Any]) -> list[RenderableType]:
@@ -165,11 +182,17 @@ def _full(results: Mapping[str, Any]) -> list[RenderableType]:
     views: list[RenderableType] = [stages]
     artifacts = results.get("artifacts")
     if isinstance(artifacts, dict):
-        images = {k: v for k, v in artifacts.items() if k != "transcode" and isinstance(v, dict)}
+        images = {
+            k: v
+            for k, v in artifacts.items()
+            if k not in ("transcode", "storyboard") and isinstance(v, dict)
+        }
         if images:
             views.append(_artifacts(images))
         if isinstance(artifacts.get("transcode"), dict):
             views += _transcode(artifacts["transcode"])
+        if isinstance(artifacts.get("storyboard"), dict):
+            views.append(_storyboard(artifacts["storyboard"]))
     plan = results.get("retry_plan")
     if isinstance(plan, dict) and plan.get("allowed"):
         kinds = ", ".join(str(t) for t in plan.get("job_types") or [])

@@ -26,6 +26,7 @@ from vylux_core.results import (
     Stage,
     StageErrorCode,
     StageStatus,
+    StoryboardArtifact,
     TranscodeResult,
 )
 
@@ -45,6 +46,8 @@ class FullFailure(enum.Enum):
     TRANSCODE_ENCRYPTION = "transcode_encryption"
     TRANSCODE_RUN = "transcode_run"
     TRANSCODE_UPLOAD = "transcode_upload"
+    STORYBOARD_GENERATE = "storyboard_generate"
+    STORYBOARD_UPLOAD = "storyboard_upload"
 
 
 @frozen
@@ -83,6 +86,12 @@ _FAILURE_POINTS: dict[FullFailure, _FailurePoint] = {
     FullFailure.TRANSCODE_UPLOAD: _FailurePoint(
         FullStage.TRANSCODE, StageErrorCode.UPLOAD_FAILED, "upload HLS"
     ),
+    FullFailure.STORYBOARD_GENERATE: _FailurePoint(
+        FullStage.STORYBOARD, StageErrorCode.GENERATE_FAILED, "generate storyboard"
+    ),
+    FullFailure.STORYBOARD_UPLOAD: _FailurePoint(
+        FullStage.STORYBOARD, StageErrorCode.UPLOAD_FAILED, "upload storyboard"
+    ),
 }
 
 # Each failure on the transcode stage names its own retry reason (spec §4.5 table).
@@ -92,12 +101,21 @@ _TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
 }
 _TRANSCODE_RETRY_REASON_DEFAULT = "transcode stage failed"
 
-_STAGE_JOB_TYPES = {FullStage.COVER: JobType.COVER, FullStage.PREVIEW: JobType.PREVIEW}
+_STAGE_JOB_TYPES = {
+    FullStage.COVER: JobType.COVER,
+    FullStage.PREVIEW: JobType.PREVIEW,
+    FullStage.TRANSCODE: JobType.TRANSCODE,
+    FullStage.STORYBOARD: JobType.STORYBOARD,
+}
 
 
-def initial_full_result() -> FullResult:
-    """Every stage ``pending``, no artifacts, and ``{"allowed":false,"strategy":"none"}``."""
-    stages = FullStages(source=_PENDING, cover=_PENDING, preview=_PENDING, transcode=_PENDING)
+def initial_full_result(*, storyboard: bool = False) -> FullResult:
+    """Every stage ``pending`` (the storyboard stage only when the run has it), no
+    artifacts, and ``{"allowed":false,"strategy":"none"}``."""
+    stages = FullStages(
+        source=_PENDING, cover=_PENDING, preview=_PENDING, transcode=_PENDING,
+        storyboard=_PENDING if storyboard else None,
+    )  # fmt: skip
     return FullResult(stages=stages, artifacts=Artifacts(), retry_plan=NO_RETRY_PLAN)
 
 
@@ -121,13 +139,19 @@ def record_transcode_ready(result: FullResult, transcode: TranscodeResult) -> Fu
     return evolve(updated, artifacts=evolve(updated.artifacts, transcode=transcode))
 
 
+def record_storyboard_ready(result: FullResult, artifact: StoryboardArtifact) -> FullResult:
+    updated = _with_stages(result, {FullStage.STORYBOARD: _READY})
+    return evolve(updated, artifacts=evolve(updated.artifacts, storyboard=artifact))
+
+
 def record_failure(
     result: FullResult, failure: FullFailure, cause: str | BaseException
 ) -> FullResult:
     """Mark the failed stage and skip the stages it blocks.
 
-    A source failure skips all three later stages; a cover or preview failure skips
-    the transcode (it never runs on a partial set of artifacts). The error message is
+    A source failure skips every later stage; a cover or preview failure skips the
+    transcode (it never runs on a partial set of artifacts); the storyboard blocks
+    nothing and waits for nothing but the source. The error message is
     ``"<step>: <cause>"``, e.g. ``extract cover: exit status 1``.
     """
     point = _FAILURE_POINTS[failure]
@@ -146,6 +170,8 @@ def record_failure(
             FullStage.PREVIEW: blocked,
             FullStage.TRANSCODE: blocked,
         }
+        if result.stages.storyboard is not None:
+            changes[FullStage.STORYBOARD] = blocked
     elif (
         point.stage in (FullStage.COVER, FullStage.PREVIEW)
         # The other image stage may already have skipped it.
@@ -159,40 +185,40 @@ def record_failure(
 
 def failed_stages(result: FullResult) -> tuple[FullStage, ...]:
     """The failed stages, in workflow order."""
-    return tuple(
-        stage for stage in FullStage if result.stages.of(stage).status is StageStatus.FAILED
-    )
+    return tuple(stage for stage in FullStage if _failed(result.stages.of(stage)))
 
 
 def retry_plan_for(result: FullResult) -> RetryPlan:
     """What a manual retry re-runs, from the stage states (spec §4.5 table).
 
-    The earliest failure decides: a failed source means nothing else ran.
+    The earliest failure decides: a failed source means nothing else ran. A failed
+    storyboard, which blocks nothing, adds its own job type to whichever plan the other
+    stages give, or is the whole plan.
     """
     stages = result.stages
     if stages.source.status is StageStatus.FAILED:
         return _plan(
             RetryStrategy.RETRY_JOB, [JobType.FULL], [FullStage.SOURCE], "source download failed"
         )
+    storyboard = [FullStage.STORYBOARD] if _failed(stages.storyboard) else []
     failed_images = [
-        stage
-        for stage in (FullStage.COVER, FullStage.PREVIEW)
-        if stages.of(stage).status is StageStatus.FAILED
+        stage for stage in (FullStage.COVER, FullStage.PREVIEW) if _failed(stages.of(stage))
     ]
     if failed_images:
         # Transcode always follows: it was skipped, so its output is missing too.
-        return _plan(
-            RetryStrategy.RETRY_TASKS,
-            [_STAGE_JOB_TYPES[stage] for stage in failed_images] + [JobType.TRANSCODE],
-            [*failed_images, FullStage.TRANSCODE],
-            "cover/preview stage failed",
-        )
-    if stages.transcode.status is StageStatus.FAILED:
+        retried = [*failed_images, FullStage.TRANSCODE, *storyboard]
+        reason = "cover/preview stage failed"
+    elif stages.transcode.status is StageStatus.FAILED:
+        retried = [FullStage.TRANSCODE, *storyboard]
         reason = _TRANSCODE_RETRY_REASONS.get(
             stages.transcode.error_code, _TRANSCODE_RETRY_REASON_DEFAULT
         )
-        return _plan(RetryStrategy.RETRY_TASKS, [JobType.TRANSCODE], [FullStage.TRANSCODE], reason)
-    return NO_RETRY_PLAN
+    elif storyboard:
+        retried, reason = storyboard, "storyboard stage failed"
+    else:
+        return NO_RETRY_PLAN
+    job_types = [_STAGE_JOB_TYPES[stage] for stage in retried]
+    return _plan(RetryStrategy.RETRY_TASKS, job_types, retried, reason)
 
 
 def failure_message(result: FullResult) -> str:
@@ -208,13 +234,19 @@ def failure_message(result: FullResult) -> str:
 
 def _with_stages(result: FullResult, changes: dict[FullStage, Stage]) -> FullResult:
     for stage in changes:
-        current = result.stages.of(stage).status
+        state = result.stages.of(stage)
+        if state is None:
+            raise IllegalTransition(f"video:full stage {stage} is not part of this run")
         # Only pending stages move; anything else is a bug in the workflow driving us.
-        if current is not StageStatus.PENDING:
-            raise IllegalTransition(f"video:full stage {stage} is already {current}")
+        if state.status is not StageStatus.PENDING:
+            raise IllegalTransition(f"video:full stage {stage} is already {state.status}")
     stages = evolve(result.stages, **{stage.value: value for stage, value in changes.items()})
     updated = evolve(result, stages=stages)
     return evolve(updated, retry_plan=retry_plan_for(updated))
+
+
+def _failed(stage: Stage | None) -> bool:
+    return stage is not None and stage.status is StageStatus.FAILED
 
 
 def _plan(

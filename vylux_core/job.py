@@ -17,6 +17,8 @@ class JobType(enum.StrEnum):
     PREVIEW = "video:preview"
     TRANSCODE = "video:transcode"
     FULL = "video:full"
+    # video:full's storyboard stage on its own: what a retry plan re-runs.
+    STORYBOARD = "video:storyboard"
     AUDIO_TRANSCODE = "audio:transcode"
 
     @property

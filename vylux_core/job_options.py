@@ -100,10 +100,19 @@ class TranscodeOptions:
 
 
 @frozen(kw_only=True)
+class StoryboardOptions:
+    """``video:storyboard``'s options, and video:full's ``storyboard`` stage: none yet
+    beyond whether the stage runs (``"storyboard": false`` in video:full)."""
+
+    enabled: bool = True
+
+
+@frozen(kw_only=True)
 class FullOptions:
     cover: CoverOptions = CoverOptions()
     preview: PreviewOptions = PreviewOptions()
     transcode: TranscodeOptions = TranscodeOptions()
+    storyboard: StoryboardOptions = StoryboardOptions()
 
 
 @frozen(kw_only=True)
@@ -126,6 +135,7 @@ JobOptions = (
     | PreviewOptions
     | TranscodeOptions
     | FullOptions
+    | StoryboardOptions
     | AudioTranscodeOptions
 )
 
@@ -148,6 +158,8 @@ def decode_options(job_type: JobType, raw: Any) -> JobOptions:
             return _transcode(obj, "options", allow_storyboard=True)
         case JobType.FULL:
             return _full(obj)
+        case JobType.STORYBOARD:
+            return _storyboard(obj, "options")
         case JobType.AUDIO_TRANSCODE:
             return _audio_transcode(obj)
 
@@ -184,12 +196,18 @@ def canonical_options(options: JobOptions) -> dict[str, Any]:
                 fields["captions"] = canonical_captions(options.captions)
             return fields
         case FullOptions():
-            stages = {
+            stages: dict[str, Any] = {
                 "cover": canonical_options(options.cover),
                 "preview": canonical_options(options.preview),
                 "transcode": canonical_options(options.transcode),
             }
-            return {name: value for name, value in stages.items() if value}
+            kept = {name: value for name, value in stages.items() if value}
+            # On by default: only turning the stage off is different work.
+            if not options.storyboard.enabled:
+                kept["storyboard"] = False
+            return kept
+        case StoryboardOptions():
+            return {}
         case AudioTranscodeOptions(encrypt=encrypt, downloads=downloads, waveform=waveform):
             # `{"waveform": {}}` and `{"waveform": {"bins": 1000}}` share a fingerprint.
             audio: dict[str, Any] = {"encrypt": True} if encrypt else {}
@@ -386,9 +404,26 @@ def _audio_transcode(obj: Mapping[str, Any]) -> AudioTranscodeOptions:
     )
 
 
+def _storyboard(obj: Mapping[str, Any], where: str) -> StoryboardOptions:
+    _only_keys(obj, where, set())
+    return StoryboardOptions()
+
+
+def _storyboard_stage(raw: Any) -> StoryboardOptions:
+    """video:full's ``storyboard``: ``false`` turns the stage off; ``true``, an object
+    (the stage's options, as for the other stages) or absence keep it on."""
+    if isinstance(raw, bool):
+        return StoryboardOptions(enabled=raw)
+    if raw is None:
+        return StoryboardOptions()
+    if not isinstance(raw, Mapping):
+        raise _invalid("options.storyboard must be a boolean or an object")
+    return _storyboard(raw, "options.storyboard")
+
+
 def _full(obj: Mapping[str, Any]) -> FullOptions:
     # Flat keys such as "timestamp_sec" land here as unknown fields, as in the reference.
-    _only_keys(obj, "options", {"cover", "preview", "transcode"})
+    _only_keys(obj, "options", {"cover", "preview", "transcode", "storyboard"})
 
     def stage(name: str) -> Mapping[str, Any]:
         value = obj.get(name)
@@ -398,6 +433,7 @@ def _full(obj: Mapping[str, Any]) -> FullOptions:
         cover=_cover(stage("cover"), "options.cover"),
         preview=_preview(stage("preview"), "options.preview"),
         transcode=_transcode(stage("transcode"), "options.transcode"),
+        storyboard=_storyboard_stage(obj.get("storyboard")),
     )
 
 

@@ -27,6 +27,9 @@ MASTER_PLAYLIST: Final = "master.m3u8"
 # CMAF segments (#18).
 DASH_MANIFEST: Final = "manifest.mpd"
 MEDIA_PLAYLIST: Final = "playlist.m3u8"
+# Each video track's I-frame playlist (EXT-X-I-FRAME-STREAM-INF in the master): byte
+# ranges of the keyframes inside the same media segments, for native scrubbing.
+IFRAME_PLAYLIST: Final = "iframes.m3u8"
 INIT_SEGMENT: Final = "init.mp4"
 # Shaka's $Number$ is 1-based and unpadded: seg_1.m4s, seg_2.m4s, ...
 SEGMENT_TEMPLATE: Final = "seg_$Number$.m4s"
@@ -472,7 +475,11 @@ def packager_args(
         args.append(audio + (f",lang={language}" if tagged else ""))
     # No `bw=`: without it Shaka writes the bandwidth it measured from the encoded
     # streams into the master playlist, instead of the reference's fixed guess (§16.7).
-    args += [_descriptor(input_dir, output_dir, "video", variant.label) for variant in variants]
+    args += [
+        _descriptor(input_dir, output_dir, "video", variant.label)
+        + f",iframe_playlist_name={posixpath.join(variant_dir(variant.label), IFRAME_PLAYLIST)}"
+        for variant in variants
+    ]
     for text in text_tracks:
         args += _text_descriptors(input_dir, output_dir, text)
     args += ["--hls_master_playlist_output", posixpath.join(output_dir, MASTER_PLAYLIST)]

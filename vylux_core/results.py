@@ -88,6 +88,9 @@ class VideoTrack:
     height: int
     bitrate: int
     playlist: str
+    # The track's I-frame playlist (keyframe byte ranges in the same segments), listed
+    # by EXT-X-I-FRAME-STREAM-INF; absent from results written before it existed.
+    iframe_playlist: str | None = None
     init: str
     segment_count: int
     audio_track_ids: tuple[str, ...] | None = field(default=None, converter=_none_if_empty)
@@ -216,6 +219,8 @@ class FullStage(enum.StrEnum):
     COVER = "cover"
     PREVIEW = "preview"
     TRANSCODE = "transcode"
+    # Runs beside the others from the start; last so the spec's four keep their order.
+    STORYBOARD = "storyboard"
 
 
 class StageStatus(enum.StrEnum):
@@ -261,13 +266,17 @@ class FullStages:
     cover: Stage
     preview: Stage
     transcode: Stage
+    # Absent when the job turned the stage off (`"storyboard": false`).
+    storyboard: Stage | None = None
 
-    def of(self, stage: FullStage) -> Stage:
+    def of(self, stage: FullStage) -> Stage | None:
+        """The stage's state; ``None`` for a stage this run does not have."""
         return {
             FullStage.SOURCE: self.source,
             FullStage.COVER: self.cover,
             FullStage.PREVIEW: self.preview,
             FullStage.TRANSCODE: self.transcode,
+            FullStage.STORYBOARD: self.storyboard,
         }[stage]
 
 
@@ -278,6 +287,7 @@ class Artifacts:
     cover: ImageArtifact | None = None
     preview: ImageArtifact | None = None
     transcode: TranscodeResult | None = None
+    storyboard: StoryboardArtifact | None = None
 
 
 @frozen(kw_only=True)
@@ -302,7 +312,12 @@ class FullResult:
 
 
 Results: TypeAlias = (
-    ThumbnailResult | ImageArtifact | TranscodeResult | FullResult | AudioTranscodeResult
+    ThumbnailResult
+    | ImageArtifact
+    | TranscodeResult
+    | FullResult
+    | StoryboardArtifact
+    | AudioTranscodeResult
 )
 
 _RESULT_TYPES: Mapping[JobType, Any] = {
@@ -311,6 +326,7 @@ _RESULT_TYPES: Mapping[JobType, Any] = {
     JobType.PREVIEW: ImageArtifact,
     JobType.TRANSCODE: TranscodeResult,
     JobType.FULL: FullResult,
+    JobType.STORYBOARD: StoryboardArtifact,
     JobType.AUDIO_TRANSCODE: AudioTranscodeResult,
 }
 
@@ -464,6 +480,10 @@ def structure_results(
 ) -> TranscodeResult: ...
 @overload
 def structure_results(job_type: Literal[JobType.FULL, "video:full"], data: Any) -> FullResult: ...
+@overload
+def structure_results(
+    job_type: Literal[JobType.STORYBOARD, "video:storyboard"], data: Any
+) -> StoryboardArtifact: ...
 @overload
 def structure_results(
     job_type: Literal[JobType.AUDIO_TRANSCODE, "audio:transcode"], data: Any

@@ -19,6 +19,7 @@ _STAGE_OF_TYPE = {
     JobType.COVER: "cover",
     JobType.PREVIEW: "preview",
     JobType.TRANSCODE: "transcode",
+    JobType.STORYBOARD: "storyboard",
 }
 
 

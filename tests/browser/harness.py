@@ -40,6 +40,7 @@ PAGE_FILES = {
     "/shaka.html": HERE / "shaka.html",
     "/shaka-audio.html": HERE / "shaka-audio.html",
     "/dashjs.html": HERE / "dashjs.html",
+    "/storyboard.html": HERE / "storyboard.html",
     "/page.js": HERE / "page.js",
     "/hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js",
     "/shaka-player.compiled.js": NODE_MODULES

@@ -13,7 +13,9 @@ them the tests skip locally and fail in CI (``tests.support.services``). Selecte
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import time
 from pathlib import Path
 
@@ -131,6 +133,41 @@ def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(world: World, tmp_
     assert {(error["type"], error["code"]) for error in result["errors"]} == {
         ("dashjs", DASHJS_LICENSER_ERROR)
     }, seen
+
+
+def test_storyboard_vtt_is_a_metadata_track_and_shaka_thumbnails(
+    world: World, tmp_path: Path
+) -> None:
+    """The <track kind="metadata"> loads cross-origin (/stream's CORS) and exposes one cue
+    per tile; Shaka's thumbnails track answers each time with its tile of the sprite."""
+    stream = world.streams["clear"]
+    storyboard = stream.results["storyboard"]
+    base = f"{world.vylux.base_url}/stream/{stream.hash}/"
+    times = [0.5, 2.5, 5.5]
+
+    result = world.play(
+        "storyboard.html", stream, M3U8, tmp_path,
+        extra={"vtt": base + "storyboard.vtt", "at": ",".join(map(str, times))},
+    )  # fmt: skip
+
+    seen = json.dumps(result, indent=1)
+    assert result["status"] == "loaded", seen
+    assert result["errors"] == [], seen
+    cues = result["cues"]
+    assert len(cues) == storyboard["tiles"] == 6, seen
+    assert cues[0]["start"] == 0, seen
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(cues)), seen
+    assert math.isclose(cues[-1]["end"], 6, abs_tol=0.05), seen
+    for index, cue in enumerate(cues):
+        assert cue["text"] == f"storyboard.jpg#xywh={index * 160},0,160,90", seen
+    assert [thumbnail and thumbnail["at"] for thumbnail in result["thumbnails"]] == times, seen
+    for thumbnail in result["thumbnails"]:
+        index = int(thumbnail["at"])  # one tile a second
+        # The sprite's URL resolved against the VTT's, with the cue's fragment.
+        assert thumbnail["uris"] == [f"{base}storyboard.jpg#xywh={index * 160},0,160,90"], seen
+        assert (thumbnail["x"], thumbnail["y"]) == (index * 160, 0), seen
+        assert (thumbnail["width"], thumbnail["height"]) == (160, 90), seen
+        assert thumbnail["start"] == index, seen
 
 
 # --- subtitles (#19 item 3) --------------------------------------------------------------

@@ -3,8 +3,8 @@
 One ``vylux-cli serve`` (HTTP + in-process worker, embedded profile) transcodes a generated
 6 s clip twice, clear and encrypted, into one AV1 and one H.264 rendition each, with HLS
 playlists and a DASH manifest over the same segments, and English subtitles from a sidecar
-WebVTT file, and its sound twice more as ``audio:transcode`` streams (clear and
-encrypted). Every player page then plays those two
+WebVTT file (the clear one with a storyboard too), and its sound twice more as
+``audio:transcode`` streams (clear and encrypted). Every player page then plays those two
 streams straight from Vylux, cross-origin: ``/stream`` answers CORS ``*`` by default and the
 key routes allow the page server's origin (``CORS_ALLOWED_ORIGINS``).
 """
@@ -88,14 +88,17 @@ class World:
         *,
         token: str | None = None,
         captions: bool = False,
+        extra: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Open ``page`` (``shaka.html`` …) on ``manifest`` (``master.m3u8``,
         ``manifest.mpd``) of ``stream`` and return what the page reported. Encrypted streams
         get the licence URL and ``token`` (default: a valid key token for the stream);
-        ``captions`` plays with the subtitles on instead of switching codecs."""
+        ``captions`` plays with the subtitles on instead of switching codecs; ``extra`` adds
+        page-specific query parameters."""
         query = {
             "src": f"{self.vylux.base_url}/stream/{stream.hash}/{manifest}",
             "timeout_ms": str(int(PAGE_TIMEOUT * 1000)),
+            **(extra or {}),
         }
         if captions:
             query["captions"] = "1"
@@ -183,9 +186,14 @@ def transcode(
     ) as client:
         job_ids: dict[str, str] = {}
         for name, (media_hash, encrypt) in streams.items():
+            options = {"encrypt": encrypt, **VIDEO_OPTIONS.get(job_type, {})}
+            if job_type == "video:transcode" and not encrypt:
+                # The clear video stream also gets a storyboard (a transcode option;
+                # encrypted streams may have one too, it is not encrypted).
+                options["storyboard"] = True
             body = {
                 "type": job_type, "hash": media_hash, "source": SOURCE_KEY,
-                "options": {"encrypt": encrypt, **VIDEO_OPTIONS.get(job_type, {})},
+                "options": options,
             }  # fmt: skip
             response = client.post("/api/jobs", json=body)
             assert response.status_code == 202, response.text

@@ -238,6 +238,31 @@ def test_results_summaries_of_transcode_and_full_jobs() -> None:
     assert "garbage" not in _render({"type": "video:full", "results": {"stages": "garbage"}})
 
 
+def test_results_summaries_of_the_storyboard() -> None:
+    storyboard = {
+        "sprite": "videos/ab/abc/storyboard.jpg", "vtt": "videos/ab/abc/storyboard.vtt",
+        "json": "videos/ab/abc/storyboard.json", "tiles": 30, "interval_ms": 1500,
+        "tile_width": 160, "tile_height": 90,
+    }  # fmt: skip
+    full = {
+        "stages": {"source": {"status": "ready"}, "storyboard": {"status": "ready"}},
+        "artifacts": {"storyboard": storyboard},
+    }
+    base = {"job_id": "j1", "hash": "abc", "status": "completed", "progress": 100}
+
+    alone = _render({**base, "type": "video:storyboard", "results": storyboard})
+    shown_full = _render({**base, "type": "video:full", "results": full})
+
+    line = (
+        "storyboard: videos/ab/abc/storyboard.vtt (30 tiles of 160x90, one every 1.5 s; "
+        "sprite videos/ab/abc/storyboard.jpg)"
+    )
+    assert "videos/ab/abc/storyboard.vtt (30 tiles)" in alone
+    assert line in alone
+    assert line in shown_full
+    assert "artifacts" not in shown_full  # no image row of question marks
+
+
 # --- jobs --------------------------------------------------------------------------------
 
 

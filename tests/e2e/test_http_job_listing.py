@@ -114,7 +114,8 @@ def _cursor(text: str) -> str:
             id="status",
         ),
         pytest.param({"type": "video"}, "invalid type 'video'; one of: image:thumbnail, "
-                     "video:cover, video:preview, video:transcode, video:full", id="type"),
+                     "video:cover, video:preview, video:transcode, video:full, video:storyboard, "
+                     "audio:transcode", id="type"),
         pytest.param({"hash": ""}, "invalid hash: hash is required", id="empty-hash"),
         pytest.param({"hash": "a/b"}, "invalid hash: hash must be 1-128 characters of A-Z, "
                      "a-z, 0-9, '_' or '-'", id="hash"),

@@ -190,6 +190,15 @@ async def test_openapi_document_is_self_consistent(world: World) -> None:
     assert len(job_request["oneOf"]) == len(JobType)
 
 
+async def test_openapi_documents_the_storyboard_stage_and_job_type(world: World) -> None:
+    document = (await world.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    stage = schemas["FullOptions"]["properties"]["storyboard"]
+    assert {"type": "boolean"} in stage["oneOf"]
+    assert {"$ref": "#/components/schemas/StoryboardOptions"} in stage["oneOf"]
+    assert "video:storyboard" in schemas["Job"]["properties"]["type"]["enum"]
+
+
 async def test_openapi_documents_the_transcode_downloads_option(world: World) -> None:
     document = (await world.client.get("/openapi.json")).json()
     downloads = document["components"]["schemas"]["TranscodeOptions"]["properties"]["downloads"]
@@ -299,10 +308,15 @@ _OPTIONS = st.none() | st.fixed_dictionaries(
         "encrypt": st.none() | st.booleans(),
         "cover": st.none() | st.fixed_dictionaries({}, optional={"timestamp_sec": _NUMBER}),
         "transcode": st.none() | st.just({}),
+        "storyboard": st.none() | st.booleans() | st.just({}) | st.just({"x": 1}) | st.just(1),
     },
 )
 _JOB_BODIES = st.fixed_dictionaries(
-    {"type": st.sampled_from(["image:thumbnail", "video:cover", "video:preview", "video:full"])},
+    {
+        "type": st.sampled_from(
+            ["image:thumbnail", "video:cover", "video:preview", "video:full", "video:storyboard"]
+        )
+    },
     optional={
         "hash": st.sampled_from(["h", "", None]),
         "source": st.sampled_from(["s", "", None]),

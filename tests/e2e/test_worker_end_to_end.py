@@ -60,6 +60,12 @@ from tests.support.media import (
 from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.services import service_unavailable
+from tests.support.storyboard import (
+    TILE_MAD_THRESHOLD,
+    coverage_problems,
+    parse_cues,
+    tile_differences,
+)
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.redis import create_redis_client
@@ -150,9 +156,10 @@ AUDIO_TRACK_KEYS = {
     "id", "role", "language", "codec", "channels", "bitrate", "playlist", "init", "segment_count",
 }  # fmt: skip
 VIDEO_TRACK_KEYS = {
-    "id", "codec", "width", "height", "bitrate", "playlist", "init", "segment_count",
-    "audio_track_ids",
+    "id", "codec", "width", "height", "bitrate", "playlist", "iframe_playlist", "init",
+    "segment_count", "audio_track_ids",
 }  # fmt: skip
+STORYBOARD_FILES = ("storyboard.jpg", "storyboard.vtt", "storyboard.json")
 
 
 # --- the webhook receiver --------------------------------------------------------------
@@ -538,6 +545,8 @@ def check_transcode(
         assert isinstance(track["bitrate"], int)
         assert track["bitrate"] > 0
         assert track["playlist"] == track_dir + "playlist.m3u8"
+        assert track["iframe_playlist"] == track_dir + "iframes.m3u8"
+        assert track["iframe_playlist"] in stored
         assert track["init"] == track_dir + "init.mp4"
         assert track["segment_count"] == segments(track_dir) >= 1
         if audio:
@@ -590,6 +599,42 @@ def check_master(tree: Path, tracks: list[tuple[str, int, int]], *, audio: bool)
     assert len(media) == (1 if audio else 0)
     if audio:
         assert 'URI="audio/und_aac_2ch/playlist.m3u8"' in media[0]
+    iframes = [
+        line
+        for line in (tree / "master.m3u8").read_text().splitlines()
+        if line.startswith("#EXT-X-I-FRAME-STREAM-INF:")
+    ]
+    assert sorted(re.findall(r'URI="([^"]+)"', "\n".join(iframes))) == sorted(
+        f"video/{label}/iframes.m3u8" for label, _, _ in tracks
+    )
+
+
+async def check_storyboard(
+    stack: Stack, media_hash: str, artifact: Any, source: Path, clip: Clip
+) -> None:
+    """The storyboard as a player reads it through /stream: cues back to back over the
+    whole video, each box inside the sprite, each tile the frame at its cue's start."""
+    prefix = video_prefix(media_hash)
+    assert artifact == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json", "tiles": clip.seconds, "interval_ms": 1000,
+        "tile_width": artifact["tile_width"], "tile_height": artifact["tile_height"],
+    }  # fmt: skip
+    headers = {"Origin": "https://player.example"}
+    vtt = await stack.client.get(f"/stream/{media_hash}/storyboard.vtt", headers=headers)
+    assert vtt.status_code == 200
+    assert vtt.headers["content-type"] == "text/vtt; charset=utf-8"
+    assert vtt.headers["access-control-allow-origin"] in ("*", headers["Origin"])
+    cues = parse_cues(vtt.text)
+    assert len(cues) == artifact["tiles"]
+    assert coverage_problems(cues, clip.seconds, tolerance=1 / clip.fps) == []
+    assert {cue.image for cue in cues} == {"storyboard.jpg"}
+    assert {cue.box[2:] for cue in cues} == {(artifact["tile_width"], artifact["tile_height"])}
+    sprite = await stack.client.get(f"/stream/{media_hash}/storyboard.jpg")
+    differences = await asyncio.to_thread(
+        tile_differences, stack.tools.ffmpeg, source, sprite.content, cues
+    )
+    assert max(differences) < TILE_MAD_THRESHOLD, differences
 
 
 def check_probe(
@@ -770,6 +815,7 @@ async def test_transcode_storyboard_is_served_beside_the_stream(
         "json": prefix + "storyboard.json",
     }  # fmt: skip
     assert storyboard["tiles"] == LANDSCAPE.seconds  # one a second
+    await check_storyboard(stack, "e2e-clear", storyboard, stack.work / "landscape.mp4", LANDSCAPE)
     vtt = await stack.client.get("/stream/e2e-clear/storyboard.vtt")
     assert vtt.status_code == 200
     assert vtt.headers["content-type"] == "text/vtt; charset=utf-8"
@@ -868,16 +914,19 @@ async def test_full_job_on_a_portrait_clip_without_audio(
     stored = await stack.objects(prefix)
     assert set(results) == {"stages", "artifacts", "retry_plan"}
     assert results["stages"] == {
-        stage: {"status": "ready"} for stage in ("source", "cover", "preview", "transcode")
+        stage: {"status": "ready"}
+        for stage in ("source", "cover", "preview", "transcode", "storyboard")
     }
     assert results["retry_plan"] == {"allowed": False, "strategy": "none"}
     artifacts = results["artifacts"]
-    assert set(artifacts) == {"cover", "preview", "transcode"}
+    assert set(artifacts) == {"cover", "preview", "transcode", "storyboard"}
     check_image_artifact(artifacts["cover"], prefix + "cover.jpg", "jpg", stored)
     check_image_artifact(artifacts["preview"], prefix + "preview.webp", "webp", stored)
-    hls = {
-        k: v for k, v in stored.items() if k not in (prefix + "cover.jpg", prefix + "preview.webp")
-    }
+    await check_storyboard(
+        stack, "e2e-full", artifacts["storyboard"], stack.work / "portrait.mp4", PORTRAIT
+    )
+    not_hls = {prefix + name for name in ("cover.jpg", "preview.webp", *STORYBOARD_FILES)}
+    hls = {k: v for k, v in stored.items() if k not in not_hls}
     check_transcode(
         artifacts["transcode"], "e2e-full", audio=False, encrypted=False,
         tracks=PORTRAIT_TRACKS, stored=hls,
@@ -919,6 +968,8 @@ async def test_failed_preview_stage_plans_and_runs_a_stage_retry(
             "error": preview_stage["error"], "retryable": True,
         },
         "transcode": {"status": "skipped", "reason": "blocked_by_failed_dependencies"},
+        # Beside the failed preview, not blocked by it: not in the retry plan.
+        "storyboard": {"status": "ready"},
     }  # fmt: skip
     assert results["retry_plan"] == {
         "allowed": True,
@@ -929,9 +980,9 @@ async def test_failed_preview_stage_plans_and_runs_a_stage_retry(
     }
     # The stage that succeeded keeps its artifact, and its object stays published.
     stored = await stack.objects(prefix)
-    assert set(results["artifacts"]) == {"cover"}
+    assert set(results["artifacts"]) == {"cover", "storyboard"}
     check_image_artifact(results["artifacts"]["cover"], prefix + "cover.jpg", "jpg", stored)
-    assert set(stored) == {prefix + "cover.jpg"}
+    assert set(stored) == {prefix + name for name in ("cover.jpg", *STORYBOARD_FILES)}
 
     response = await stack.client.post(f"/api/jobs/{failed_id}/retry")
     assert response.status_code == 202, response.text

@@ -306,7 +306,9 @@ async def test_video_full_completes_and_every_rendition_decodes(
     stages = {stage: state["status"] for stage, state in job.results["stages"].items()}
     transcode = job.results["artifacts"]["transcode"]
 
-    assert stages == dict.fromkeys(("source", "cover", "preview", "transcode"), "ready")
+    assert stages == dict.fromkeys(
+        ("source", "cover", "preview", "transcode", "storyboard"), "ready"
+    )
     assert {t["codec"] for t in job.video_tracks()} == {"av1", "h264"}
     for track in job.video_tracks():
         frames = await asyncio.to_thread(

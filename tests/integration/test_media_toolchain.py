@@ -25,6 +25,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from tests.support.deadlines import scaled
+from tests.support.storyboard import coverage_problems, parse_cues
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.process import run_tool
@@ -35,6 +36,7 @@ from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
+    IFRAME_PLAYLIST,
     MASTER_PLAYLIST,
     PackagerEncryption,
     VideoCodec,
@@ -508,8 +510,10 @@ async def encrypted_package(
     return package, root / "out"
 
 
-def _track_files(directory: str, segments: int) -> list[str]:
+def _track_files(directory: str, segments: int, *, video: bool = False) -> list[str]:
     names = ["init.mp4", "playlist.m3u8", *(f"seg_{n}.m4s" for n in range(1, segments + 1))]
+    if video:
+        names.insert(0, IFRAME_PLAYLIST)  # lexical order
     return [f"{directory}/{name}" for name in names]
 
 
@@ -521,13 +525,16 @@ async def test_package_hls_writes_the_cmaf_tree(
 
     want_files = _track_files(AUDIO_DIR, 1)
     for label in sorted(labels):
-        want_files += _track_files(variant_dir(label), 1)
+        want_files += _track_files(variant_dir(label), 1, video=True)
     want_files.insert(len(_track_files(AUDIO_DIR, 1)), DASH_MANIFEST)  # lexical order
     assert package.files == (*want_files, MASTER_PLAYLIST)  # lexical, master last
     assert package.master_playlist == MASTER_PLAYLIST
     assert package.dash_manifest == DASH_MANIFEST
     assert [track.track_id for track in package.video] == labels
     assert [track.directory for track in package.video] == [variant_dir(x) for x in labels]
+    assert [track.iframe_playlist for track in package.video] == [
+        f"{variant_dir(x)}/{IFRAME_PLAYLIST}" for x in labels
+    ]
     assert package.audio is not None
     assert package.audio.directory == AUDIO_DIR
     tracks = [package.audio, *package.video]
@@ -668,6 +675,70 @@ async def test_encrypted_package_decrypts_to_the_clear_frames(
 
     assert clear.read_bytes() != encrypted.read_bytes()
     assert _frame_hashes(binaries, encrypted, KEY_HEX) == _frame_hashes(binaries, clear)
+
+
+def _iframes(playlist: Path) -> list[tuple[str, int, int]]:
+    """``(segment, offset, length)`` of every entry of an I-frame playlist."""
+    lines = playlist.read_text().splitlines()
+    assert lines[0] == "#EXTM3U"
+    assert {"#EXT-X-I-FRAMES-ONLY", "#EXT-X-ENDLIST", '#EXT-X-MAP:URI="init.mp4"'} <= set(lines)
+    entries, byte_range = [], None
+    for line in lines:
+        if line.startswith("#EXT-X-BYTERANGE:"):
+            length, offset = line.removeprefix("#EXT-X-BYTERANGE:").split("@")
+            byte_range = (int(offset), int(length))
+        elif line and not line.startswith("#"):
+            assert byte_range is not None, line
+            entries.append((line, *byte_range))
+            byte_range = None
+    return entries
+
+
+@pytest.mark.parametrize("which", ["clear_package", "encrypted_package"])
+async def test_every_video_rung_has_an_iframe_playlist_into_its_segments(
+    request: pytest.FixtureRequest, which: str
+) -> None:
+    package, out = request.getfixturevalue(which)[:2]
+    master = (out / MASTER_PLAYLIST).read_text().splitlines()
+    listed = [line for line in master if line.startswith("#EXT-X-I-FRAME-STREAM-INF:")]
+
+    assert len(listed) == len(package.video)
+    for track, line in zip(package.video, listed, strict=True):
+        assert f'URI="{track.iframe_playlist}"' in line
+        entries = _iframes(out / track.iframe_playlist)
+        assert len(entries) >= track.segment_count
+        for segment, offset, length in entries:
+            data = (out / track.directory / segment).read_bytes()
+            assert offset + length <= len(data), (track.track_id, segment)
+            assert data[offset + 4 : offset + 8] == b"moof"  # a whole fragment header
+        key_tags = [
+            tag for tag in (out / track.iframe_playlist).read_text().splitlines()
+            if tag.startswith("#EXT-X-KEY")
+        ]  # fmt: skip
+        assert len(key_tags) == (1 if which == "encrypted_package" else 0)
+        if key_tags:
+            assert key_tags[0].startswith(f'#EXT-X-KEY:METHOD=SAMPLE-AES,URI="{KEY_URI}"')
+
+
+async def test_iframe_byte_ranges_decode_to_a_picture(
+    binaries: MediaBinaries,
+    clear_package: tuple[HlsPackage, Path, list[float]],
+    tmp_path: Path,
+) -> None:
+    package, out, _ = clear_package
+    for track in package.video:
+        assert track.iframe_playlist is not None
+        init = (out / track.directory / "init.mp4").read_bytes()
+        for index, (segment, offset, length) in enumerate(_iframes(out / track.iframe_playlist)):
+            data = (out / track.directory / segment).read_bytes()
+            sample = tmp_path / f"{track.track_id}-{index}.mp4"
+            sample.write_bytes(init + data[offset : offset + length])
+            argv = [binaries.ffmpeg, "-v", "quiet", "-i", str(sample), "-f", "framecrc", "-"]
+            frames = [
+                line for line in (await asyncio.to_thread(_stdout, argv)).splitlines()
+                if line and not line.startswith("#")
+            ]  # fmt: skip
+            assert len(frames) >= 1, (track.track_id, segment)
 
 
 MPD = "{urn:mpeg:dash:schema:mpd:2011}"
@@ -1026,6 +1097,19 @@ def _grab(binaries: MediaBinaries, source: Path, seconds: float, layout: Storybo
     argv += ["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
     raw = subprocess.run(argv, check=True, capture_output=True, timeout=30).stdout
     return pyvips.Image.new_from_memory(raw, layout.tile_width, layout.tile_height, 3, "uchar")
+
+
+async def test_storyboard_cues_cover_the_whole_duration(
+    toolchain: FfmpegMediaToolchain, storyboard: tuple[Path, StoryboardLayout, Path]
+) -> None:
+    source, layout, _ = storyboard
+    probe = await toolchain.probe(source)
+
+    cues = parse_cues(storyboard_vtt(layout))
+
+    assert len(cues) == layout.count
+    assert layout.rows > 1  # the boxes walk down the sprite, not just along a row
+    assert coverage_problems(cues, probe.duration_seconds, tolerance=0.001) == []
 
 
 async def test_storyboard_tiles_are_the_frames_at_their_cue_times(

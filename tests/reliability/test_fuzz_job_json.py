@@ -82,7 +82,7 @@ _STRINGS = (
 )  # fmt: skip
 _TYPES = (
     "image:thumbnail", "video:cover", "video:preview", "video:transcode", "video:full",
-    "audio:transcode",
+    "video:storyboard", "audio:transcode",
 )  # fmt: skip
 _CALLBACKS = (
     "", "https://93.184.216.34/cb", "http://example.com/cb", "ftp://x/", "http://", "https:///x",
@@ -107,7 +107,8 @@ def _options(entropy: Entropy, job_type: str) -> Any:
         "video:cover": ("timestamp_sec",),
         "video:preview": ("start_sec", "duration", "width", "fps", "format"),
         "video:transcode": ("encrypt",),
-        "video:full": ("cover", "preview", "transcode"),
+        "video:full": ("cover", "preview", "transcode", "storyboard"),
+        "video:storyboard": (),
         "audio:transcode": ("encrypt", "downloads", "waveform"),
     }[job_type]
     options: dict[str, Any] = {}
@@ -138,6 +139,8 @@ def _field(entropy: Entropy, name: str) -> Any:
         return entropy.pick((True, False, None, 1, "true"))
     if name == "downloads":
         return entropy.pick((["mp3"], ["flac", "m4a"], ["wav"], ["mp3", "mp3"], "mp3", [1], []))
+    if name == "storyboard":
+        return entropy.pick((True, False, None, {}, {"x": 1}, "false", 0))
     if name == "waveform":
         return entropy.pick(({}, {"bins": _value(entropy)}, {"bins": 1000}, True, {"x": 1}))
     return _value(entropy)

@@ -15,6 +15,7 @@ from vylux_core.full_workflow_state import (
     record_failure,
     record_preview_ready,
     record_source_ready,
+    record_storyboard_ready,
     record_transcode_ready,
     retry_plan_for,
 )
@@ -32,6 +33,7 @@ from vylux_core.results import (
     Stage,
     StageErrorCode,
     StageStatus,
+    StoryboardArtifact,
     StreamingInfo,
     TranscodeResult,
 )
@@ -60,8 +62,8 @@ def _fail(failure: FullFailure, cause: str = "boom") -> Step:
     return lambda result: record_failure(result, failure, cause)
 
 
-def _run(*steps: Step) -> FullResult:
-    result = initial_full_result()
+def _run(*steps: Step, storyboard: bool = False) -> FullResult:
+    result = initial_full_result(storyboard=storyboard)
     for step in steps:
         result = step(result)
     return result
@@ -315,3 +317,95 @@ def test_failure_message_lists_failed_stages_sorted(steps: tuple[Step, ...], exp
 def test_only_pending_stages_change(steps: tuple[Step, ...]) -> None:
     with pytest.raises(IllegalTransition):
         _run(*steps)
+
+
+# --- the storyboard stage ---------------------------------------------------------------
+
+STORYBOARD = StoryboardArtifact(
+    sprite="videos/ab/abcdef/storyboard.jpg", vtt="videos/ab/abcdef/storyboard.vtt",
+    json="videos/ab/abcdef/storyboard.json", tiles=13, interval_ms=1000, tile_width=160,
+    tile_height=90,
+)  # fmt: skip
+STORYBOARD_FAILED = _failed(StageErrorCode.GENERATE_FAILED, "generate storyboard: boom")
+
+
+def storyboard_ok(result: FullResult) -> FullResult:
+    return record_storyboard_ready(result, STORYBOARD)
+
+
+def transcode_ok(result: FullResult) -> FullResult:
+    return record_transcode_ready(result, TRANSCODE)
+
+
+def _tasks(reason: str, *stages: FullStage) -> RetryPlan:
+    types = {
+        FullStage.COVER: JobType.COVER, FullStage.PREVIEW: JobType.PREVIEW,
+        FullStage.TRANSCODE: JobType.TRANSCODE, FullStage.STORYBOARD: JobType.STORYBOARD,
+    }  # fmt: skip
+    return RetryPlan(
+        allowed=True, strategy=RetryStrategy.RETRY_TASKS,
+        job_types=tuple(types[stage] for stage in stages), stages=stages, reason=reason,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("steps", "storyboard", "plan"),
+    [
+        pytest.param((), PENDING, NO_RETRY_PLAN, id="initial-pending"),
+        pytest.param(
+            (*IMAGES_OK, transcode_ok, storyboard_ok), READY, NO_RETRY_PLAN, id="success"
+        ),
+        pytest.param(
+            (_fail(FullFailure.SOURCE_DOWNLOAD),), BLOCKED_BY_SOURCE,
+            RetryPlan(
+                allowed=True, strategy=RetryStrategy.RETRY_JOB, job_types=(JobType.FULL,),
+                stages=(FullStage.SOURCE,), reason="source download failed",
+            ),
+            id="source-failure-skips-it",
+        ),
+        pytest.param(
+            (*IMAGES_OK, transcode_ok, _fail(FullFailure.STORYBOARD_GENERATE)),
+            STORYBOARD_FAILED, _tasks("storyboard stage failed", FullStage.STORYBOARD),
+            id="alone-plans-just-itself",
+        ),
+        pytest.param(
+            (*IMAGES_OK, transcode_ok, _fail(FullFailure.STORYBOARD_UPLOAD)),
+            _failed(StageErrorCode.UPLOAD_FAILED, "upload storyboard: boom"),
+            _tasks("storyboard stage failed", FullStage.STORYBOARD),
+            id="upload",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_EXTRACT), preview_ok, storyboard_ok), READY,
+            _tasks("cover/preview stage failed", FullStage.COVER, FullStage.TRANSCODE),
+            id="ready-beside-a-cover-failure",
+        ),
+        pytest.param(
+            (source_ok, _fail(FullFailure.COVER_EXTRACT), preview_ok,
+             _fail(FullFailure.STORYBOARD_GENERATE)),
+            STORYBOARD_FAILED,
+            _tasks("cover/preview stage failed", FullStage.COVER, FullStage.TRANSCODE,
+                   FullStage.STORYBOARD),
+            id="with-a-cover-failure",
+        ),
+        pytest.param(
+            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_UPLOAD),
+             _fail(FullFailure.STORYBOARD_GENERATE)),
+            STORYBOARD_FAILED,
+            _tasks("transcode upload failed", FullStage.TRANSCODE, FullStage.STORYBOARD),
+            id="with-a-transcode-failure",
+        ),
+    ],
+)  # fmt: skip
+def test_storyboard_stage_blocks_nothing_and_plans_itself(
+    steps: tuple[Step, ...], storyboard: Stage, plan: RetryPlan
+) -> None:
+    result = _run(*steps, storyboard=True)
+
+    assert result.stages.storyboard == storyboard
+    assert result.retry_plan == plan
+    assert (result.artifacts.storyboard is not None) is (storyboard == READY)
+
+
+def test_a_run_without_the_storyboard_stage_cannot_record_it() -> None:
+    with pytest.raises(IllegalTransition):
+        _run(*IMAGES_OK, storyboard_ok)

@@ -86,6 +86,7 @@ def test_status_activity_and_terminality(status: JobStatus, active: bool, termin
         pytest.param(JobType.PREVIEW, False, id="preview"),
         pytest.param(JobType.TRANSCODE, True, id="transcode"),
         pytest.param(JobType.FULL, True, id="full"),
+        pytest.param(JobType.STORYBOARD, False, id="storyboard"),
     ],
 )
 def test_needs_source_preflight(job_type: JobType, preflight: bool) -> None:

@@ -31,6 +31,7 @@ C = JobType.COVER
 P = JobType.PREVIEW
 X = JobType.TRANSCODE
 F = JobType.FULL
+S = JobType.STORYBOARD
 
 
 def _outputs(count: int) -> dict[str, Any]:
@@ -192,6 +193,21 @@ def _outputs(count: int) -> dict[str, Any]:
             {"transcode": {"storyboard": True}},
             'unknown field "storyboard" in options.transcode',
             id="full-transcode-storyboard",
+        ),
+        pytest.param(
+            F,
+            {"storyboard": "off"},
+            "options.storyboard must be a boolean or an object",
+            id="full-storyboard-string",
+        ),
+        pytest.param(
+            F,
+            {"storyboard": {"tiles": 50}},
+            'unknown field "tiles" in options.storyboard',
+            id="full-storyboard-unknown-field",
+        ),
+        pytest.param(
+            S, {"interval": 2}, 'unknown field "interval" in options', id="storyboard-unknown"
         ),
         pytest.param(
             X,
@@ -433,6 +449,12 @@ def test_decode_rejects(job_type: JobType, raw: Any, detail: str) -> None:
         pytest.param(X, {"downloads": []}, {}, id="transcode-no-downloads-dropped"),
         pytest.param(X, {"storyboard": False}, {}, id="transcode-storyboard-false-dropped"),
         pytest.param(X, {"storyboard": True}, {"storyboard": True}, id="transcode-storyboard"),
+        pytest.param(F, {"storyboard": True}, {}, id="full-storyboard-on-is-the-default"),
+        pytest.param(F, {"storyboard": {}}, {}, id="full-storyboard-object-is-on"),
+        pytest.param(
+            F, {"storyboard": False}, {"storyboard": False}, id="full-storyboard-off-is-kept"
+        ),
+        pytest.param(S, None, {}, id="storyboard-null-is-empty"),
         pytest.param(X, {"downloads": None}, {}, id="transcode-null-downloads-dropped"),
         pytest.param(
             X,
@@ -726,6 +748,7 @@ FULL_RAW = st.fixed_dictionaries(
         "cover": _maybe_null(COVER_RAW),
         "preview": _maybe_null(PREVIEW_RAW),
         "transcode": _maybe_null(TRANSCODE_RAW),
+        "storyboard": st.one_of(st.none(), st.booleans(), st.just({})),
     },
 )
 THUMBNAIL_OUTPUT_RAW = st.fixed_dictionaries(
@@ -770,6 +793,7 @@ VALID_RAW: dict[JobType, st.SearchStrategy[Any]] = {
     P: _maybe_null(PREVIEW_RAW),
     X: _maybe_null(TRANSCODE_RAW),
     F: _maybe_null(FULL_RAW),
+    S: _maybe_null(st.just({})),
     JobType.AUDIO_TRANSCODE: _maybe_null(AUDIO_RAW),
 }
 

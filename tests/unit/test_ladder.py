@@ -418,7 +418,8 @@ VIDEO_DESCRIPTOR = (
     "in=/enc/r720_h264.mp4,stream=video,"
     "init_segment=/out/video/r720_h264/init.mp4,"
     "segment_template=/out/video/r720_h264/seg_$Number$.m4s,"
-    "playlist_name=video/r720_h264/playlist.m3u8"
+    "playlist_name=video/r720_h264/playlist.m3u8,"
+    "iframe_playlist_name=video/r720_h264/iframes.m3u8"
 )
 HLS_FLAGS = [
     "--hls_master_playlist_output", "/out/master.m3u8",

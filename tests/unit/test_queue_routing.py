@@ -33,6 +33,7 @@ THRESHOLD = 5_368_709_120  # the default LARGE_FILE_THRESHOLD, 5 GiB
         pytest.param(JobType.COVER, 10 * THRESHOLD, (DEFAULT, 3), id="cover-ignores-size"),
         pytest.param(JobType.PREVIEW, 0, (DEFAULT, 3), id="preview-default"),
         pytest.param(JobType.PREVIEW, THRESHOLD, (DEFAULT, 3), id="preview-ignores-size"),
+        pytest.param(JobType.STORYBOARD, THRESHOLD, (DEFAULT, 3), id="storyboard-ignores-size"),
     ],
 )
 def test_route_job(job_type: JobType, size: int, want: tuple[str, int]) -> None:

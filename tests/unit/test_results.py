@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from vylux_core.results import (
     Stage,
     StageErrorCode,
     StageStatus,
+    StoryboardArtifact,
     StreamingInfo,
     ThumbnailOutputResult,
     TranscodeResult,
@@ -150,6 +152,21 @@ FULL_PENDING = FullResult(
     stages=FullStages(source=PENDING, cover=PENDING, preview=PENDING, transcode=PENDING),
     artifacts=Artifacts(),
     retry_plan=NO_RETRY_PLAN,
+)
+STORYBOARD = StoryboardArtifact(
+    sprite=f"{ROOT}/storyboard.jpg", vtt=f"{ROOT}/storyboard.vtt", json=f"{ROOT}/storyboard.json",
+    tiles=100, interval_ms=3600, tile_width=160, tile_height=90,
+)  # fmt: skip
+FULL_WITH_STORYBOARD = FullResult(
+    stages=FullStages(source=READY, cover=READY, preview=READY, transcode=READY, storyboard=READY),
+    artifacts=Artifacts(cover=COVER, transcode=TRANSCODE_BARE, storyboard=STORYBOARD),
+    retry_plan=NO_RETRY_PLAN,
+)
+TRANSCODE_WITH_IFRAMES = TranscodeResult(
+    streaming=StreamingInfo(encrypted=False, master_playlist=f"{ROOT}/master.m3u8"),
+    video_tracks=(
+        attrs.evolve(_video_track(None), iframe_playlist=f"{ROOT}/video/r1080_av1/iframes.m3u8"),
+    ),
 )
 
 
@@ -276,6 +293,9 @@ def test_full_example_serialises_to_the_spec_text_byte_for_byte() -> None:
         pytest.param(JobType.TRANSCODE, TRANSCODE_NOTHING_UPLOADED, id="transcode-null-keys"),
         pytest.param(JobType.FULL, FULL_EXAMPLE, id="full-example"),
         pytest.param(JobType.FULL, FULL_PENDING, id="full-pending"),
+        pytest.param(JobType.FULL, FULL_WITH_STORYBOARD, id="full-storyboard-stage"),
+        pytest.param(JobType.STORYBOARD, STORYBOARD, id="storyboard"),
+        pytest.param(JobType.TRANSCODE, TRANSCODE_WITH_IFRAMES, id="transcode-iframes"),
         pytest.param("video:full", FULL_SUCCESS, id="full-success-by-string-type"),
     ],
 )
@@ -381,3 +401,15 @@ FULL_JSON = unstructure_results(FULL_EXAMPLE)
 def test_structure_rejects_what_the_spec_does_not_define(job_type: str, data: Any) -> None:
     with pytest.raises(ResultsDecodeError):
         structure_results(job_type, data)
+
+
+def test_storyboard_stage_and_iframe_playlist_serialise_after_the_spec_keys() -> None:
+    wire = unstructure_results(FULL_WITH_STORYBOARD)
+    track = unstructure_results(TRANSCODE_WITH_IFRAMES)["video_tracks"][0]
+
+    assert list(wire["stages"]) == ["source", "cover", "preview", "transcode", "storyboard"]
+    assert list(wire["artifacts"]) == ["cover", "transcode", "storyboard"]
+    assert list(track)[5:8] == ["playlist", "iframe_playlist", "init"]
+    # A run without the stage, and a track without I-frames, keep the spec's shape.
+    assert "storyboard" not in unstructure_results(FULL_PENDING)["stages"]
+    assert "iframe_playlist" not in unstructure_results(TRANSCODE_BARE)["video_tracks"][0]

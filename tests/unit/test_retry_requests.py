@@ -101,6 +101,14 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
             id="absent-stage-options-are-empty",
         ),
         pytest.param(
+            failed_job(results=plan("retry_tasks", "video:transcode", "video:storyboard")),
+            (
+                RETRY_TASKS,
+                [(JobType.TRANSCODE, {"encrypt": True}), (JobType.STORYBOARD, {})],
+            ),
+            id="storyboard-stage-retries-as-its-own-type",
+        ),
+        pytest.param(
             failed_job(options={"cover": None}, results=plan("retry_tasks", "video:cover")),
             (RETRY_TASKS, [(JobType.COVER, {})]),
             id="null-stage-options-are-empty",

@@ -308,12 +308,39 @@ async def test_full_success(world: World) -> None:
     results = await world.run(JobType.FULL, {"preview": {"format": "gif"}})
 
     assert {name: stage["status"] for name, stage in results["stages"].items()} == {
-        "source": "ready", "cover": "ready", "preview": "ready", "transcode": "ready"
+        "source": "ready", "cover": "ready", "preview": "ready", "transcode": "ready",
+        "storyboard": "ready",
     }  # fmt: skip
-    assert set(results["artifacts"]) == {"cover", "preview", "transcode"}
+    assert list(results["artifacts"]) == ["cover", "preview", "transcode", "storyboard"]
     assert results["artifacts"]["preview"]["key"] == f"videos/ab/{H}/preview.gif"
+    prefix = f"videos/ab/{H}/"
+    assert results["artifacts"]["storyboard"] == {
+        "sprite": prefix + "storyboard.jpg", "vtt": prefix + "storyboard.vtt",
+        "json": prefix + "storyboard.json", "tiles": 13, "interval_ms": 1000,
+        "tile_width": 160, "tile_height": 90,
+    }  # fmt: skip
+    assert await world.media.exists(prefix + "storyboard.vtt")
     assert results["retry_plan"] == {"allowed": False, "strategy": "none"}
     assert (await world.jobs.get("job-video:full")).progress == 95
+
+
+async def test_full_without_its_storyboard_stage(world: World) -> None:
+    results = await world.run(JobType.FULL, {"storyboard": False})
+
+    assert list(results["stages"]) == ["source", "cover", "preview", "transcode"]
+    assert list(results["artifacts"]) == ["cover", "preview", "transcode"]
+    assert not await world.media.exists(f"videos/ab/{H}/storyboard.jpg")
+
+
+async def test_storyboard_job_is_the_stage_on_its_own(world: World) -> None:
+    alone = await world.run(JobType.STORYBOARD)
+    full = await world.run(JobType.FULL)
+
+    assert alone == full["artifacts"]["storyboard"]
+    assert (await world.jobs.get("job-video:storyboard")).progress == 70
+    assert sorted(await world.keys_under(f"videos/ab/{H}/storyboard")) == [
+        f"videos/ab/{H}/storyboard.{ext}" for ext in ("jpg", "json", "vtt")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -321,18 +348,34 @@ async def test_full_success(world: World) -> None:
     [
         pytest.param(
             frozenset({"cover"}), ["video:cover", "video:transcode"],
-            {"source": "ready", "cover": "failed", "preview": "ready", "transcode": "skipped"},
+            {"source": "ready", "cover": "failed", "preview": "ready", "transcode": "skipped",
+             "storyboard": "ready"},
             False, id="cover-fails",
         ),
         pytest.param(
             frozenset({"cover", "preview"}), ["video:cover", "video:preview", "video:transcode"],
-            {"source": "ready", "cover": "failed", "preview": "failed", "transcode": "skipped"},
+            {"source": "ready", "cover": "failed", "preview": "failed", "transcode": "skipped",
+             "storyboard": "ready"},
             False, id="both-image-stages-fail",
         ),
         pytest.param(
             frozenset({"package"}), ["video:transcode"],
-            {"source": "ready", "cover": "ready", "preview": "ready", "transcode": "failed"},
+            {"source": "ready", "cover": "ready", "preview": "ready", "transcode": "failed",
+             "storyboard": "ready"},
             False, id="transcode-fails",
+        ),
+        pytest.param(
+            frozenset({"storyboard"}), ["video:storyboard"],
+            {"source": "ready", "cover": "ready", "preview": "ready", "transcode": "ready",
+             "storyboard": "failed"},
+            False, id="storyboard-fails-alone",
+        ),
+        pytest.param(
+            frozenset({"storyboard", "preview"}),
+            ["video:preview", "video:transcode", "video:storyboard"],
+            {"source": "ready", "cover": "ready", "preview": "failed", "transcode": "skipped",
+             "storyboard": "failed"},
+            False, id="storyboard-and-preview-fail",
         ),
     ],
 )  # fmt: skip
@@ -354,6 +397,27 @@ async def test_full_failures_carry_the_retry_plan(
     assert {name: stage["status"] for name, stage in results["stages"].items()} == statuses
     assert caught.value.permanent is permanent
     assert str(caught.value).startswith("video:full failed: [")
+    # What succeeded is kept, the storyboard's failure does not hide the transcode.
+    assert ("transcode" in results["artifacts"]) is (statuses["transcode"] == "ready")
+
+
+async def test_a_failed_storyboard_stage_plans_just_itself(tmp_path: Path) -> None:
+    world = World(tmp_path, failing=frozenset({"storyboard"}))
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL)
+
+    results: Any = caught.value.results
+    assert str(caught.value) == "video:full failed: [storyboard]"
+    assert results["stages"]["storyboard"] == {
+        "status": "failed", "error_code": "generate_failed",
+        "error": "generate storyboard: storyboard failed for source", "retryable": True,
+    }  # fmt: skip
+    assert results["retry_plan"] == {
+        "allowed": True, "strategy": "retry_tasks", "job_types": ["video:storyboard"],
+        "stages": ["storyboard"], "reason": "storyboard stage failed",
+    }  # fmt: skip
 
 
 class _RefusingUploads(MemoryObjectStore):
@@ -382,6 +446,8 @@ async def test_full_tells_upload_failures_from_the_step_not_the_message(tmp_path
     )
     # The stage's own prefix on the cause, not the step's a second time.
     assert stages["cover"]["error"] == "upload cover: media store down"
+    assert stages["storyboard"]["error"] == "upload storyboard: media store down"
+    assert stages["storyboard"]["error_code"] == "upload_failed"
 
 
 async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(
@@ -398,6 +464,9 @@ async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(
         "stages": ["source"], "reason": "source download failed",
     }  # fmt: skip
     assert results["stages"]["source"]["error_code"] == "download_failed"
+    assert results["stages"]["storyboard"] == {
+        "status": "skipped", "reason": "blocked_by_source_failure"
+    }  # fmt: skip
     assert caught.value.permanent is True
 
 
@@ -411,6 +480,7 @@ AV1 = "unsupported codec: av1 (no decoder)"
     [
         (JobType.COVER, "extract cover"),
         (JobType.PREVIEW, "generate preview"),
+        (JobType.STORYBOARD, "generate storyboard"),
         (JobType.TRANSCODE, "transcode"),
     ],
 )
@@ -439,7 +509,7 @@ async def test_unsupported_media_fails_video_full_for_good_with_its_stage_result
 
     results: Any = caught.value.results
     assert caught.value.permanent is True
-    assert str(caught.value) == "video:full failed: [cover preview]"
+    assert str(caught.value) == "video:full failed: [cover preview storyboard]"
     assert results["stages"] == {
         "source": {"status": "ready"},
         "cover": {"status": "failed", "error_code": "extract_failed",
@@ -447,6 +517,8 @@ async def test_unsupported_media_fails_video_full_for_good_with_its_stage_result
         "preview": {"status": "failed", "error_code": "generate_failed",
                     "error": f"generate preview: {AV1}", "retryable": True},
         "transcode": {"status": "skipped", "reason": "blocked_by_failed_dependencies"},
+        "storyboard": {"status": "failed", "error_code": "generate_failed",
+                       "error": f"generate storyboard: {AV1}", "retryable": True},
     }  # fmt: skip
     assert results["retry_plan"]["strategy"] == "retry_tasks"
 

@@ -169,11 +169,23 @@ TRANSCODE_OPTIONS = _request(
         },
     }
 )
+STORYBOARD_OPTIONS = {
+    **_request({}),
+    "description": "None yet: the storyboard's layout follows the video's duration and size.",
+}
 FULL_OPTIONS = _request(
     {
         "cover": {"$ref": "#/components/schemas/CoverOptions"},
         "preview": {"$ref": "#/components/schemas/PreviewOptions"},
         "transcode": {"$ref": "#/components/schemas/TranscodeOptions"},
+        "storyboard": {
+            "oneOf": [{"type": "boolean"}, {"$ref": "#/components/schemas/StoryboardOptions"}],
+            "default": True,
+            "description": (
+                "The storyboard stage (storyboard.jpg, .vtt, .json), on by default: `false` "
+                "turns it off; `true` or an object keep it on."
+            ),
+        },
     }
 )
 AUDIO_TRANSCODE_OPTIONS = _request(
@@ -216,6 +228,7 @@ _OPTIONS_BY_TYPE = {
     "video:preview": "PreviewOptions",
     "video:transcode": "TranscodeOptions",
     "video:full": "FullOptions",
+    "video:storyboard": "StoryboardOptions",
     "audio:transcode": "AudioTranscodeOptions",
 }
 
@@ -391,6 +404,7 @@ def schemas() -> JSON:
         "PreviewOptions": PREVIEW_OPTIONS,
         "TranscodeOptions": TRANSCODE_OPTIONS,
         "FullOptions": FULL_OPTIONS,
+        "StoryboardOptions": STORYBOARD_OPTIONS,
         "AudioTranscodeOptions": AUDIO_TRANSCODE_OPTIONS,
         "JobRequest": JOB_REQUEST,
         "Submission": SUBMISSION,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
+
 from vylux_core.captions import PlannedCaption
 from vylux_core.dash_manifest import (
     NoProtectionDescriptor,
@@ -16,6 +18,7 @@ from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
+    IFRAME_PLAYLIST,
     MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
@@ -32,8 +35,9 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
 
     ``files`` are relative POSIX paths in lexical order, except the master playlist last.
 
-    Raises ``MediaToolFailed`` when the master playlist, the DASH manifest or any track's
-    segments are missing, which means the packager exited 0 without doing its job.
+    Raises ``MediaToolFailed`` when the master playlist, the DASH manifest, any track's
+    segments or a video track's I-frame playlist are missing, which means the packager
+    exited 0 without doing its job.
     """
     for manifest in (MASTER_PLAYLIST, DASH_MANIFEST):
         if not (output_dir / manifest).is_file():
@@ -49,7 +53,7 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
     if plan.include_audio:
         audio = _track(output_dir, MAIN_AUDIO_TRACK.id, AUDIO_DIR, MAIN_AUDIO_TRACK.bitrate)
     video = tuple(
-        _track(output_dir, variant.label, variant_dir(variant.label), variant.bandwidth_estimate)
+        _video_track(output_dir, variant.label, variant.bandwidth_estimate)
         for variant in plan.variants
     )
     return HlsPackage(
@@ -101,6 +105,14 @@ def finish_dash_manifest(output_dir: Path, *, encrypted: bool) -> None:
         raise MediaToolFailed(f"packager: {DASH_MANIFEST} was not written") from None
     except NoProtectionDescriptor as exc:
         raise MediaToolFailed(f"packager: {exc}") from None
+
+
+def _video_track(output_dir: Path, label: str, fallback: int) -> PackagedTrack:
+    track = _track(output_dir, label, variant_dir(label), fallback)
+    iframes = f"{track.directory}/{IFRAME_PLAYLIST}"
+    if not (output_dir / iframes).is_file():
+        raise MediaToolFailed(f"packager: no I-frame playlist for track {label}")
+    return attrs.evolve(track, iframe_playlist=iframes)
 
 
 def _track(output_dir: Path, track_id: str, directory: str, fallback: int) -> PackagedTrack:

@@ -20,6 +20,7 @@ from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
+    IFRAME_PLAYLIST,
     INIT_SEGMENT,
     MAIN_AUDIO_TRACK,
     MASTER_PLAYLIST,
@@ -101,12 +102,16 @@ class FakeMediaToolchain:
         for variant in plan.variants:
             directory = variant_dir(variant.label)
             files += await _write_track(output_dir, directory, segments)
+            iframes = f"{directory}/{IFRAME_PLAYLIST}"
+            await _write(output_dir / iframes, b"#EXTM3U\n#EXT-X-I-FRAMES-ONLY\n")
+            files.append(iframes)
             video.append(
                 PackagedTrack(
                     track_id=variant.label,
                     directory=directory,
                     segment_count=segments,
                     bandwidth=variant.bandwidth_estimate,
+                    iframe_playlist=iframes,
                 )
             )
             if on_progress is not None:

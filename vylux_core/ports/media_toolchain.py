@@ -80,12 +80,15 @@ class PackagedCaption:
 @frozen(kw_only=True)
 class PackagedTrack:
     """A packaged track; ``directory`` is relative to the output directory and
-    ``bandwidth`` the measured peak bit rate of this track alone (bits/s)."""
+    ``bandwidth`` the measured peak bit rate of this track alone (bits/s);
+    ``iframe_playlist`` (video tracks) is the I-frame playlist, relative to the output
+    directory."""
 
     track_id: str
     directory: str
     segment_count: int
     bandwidth: int
+    iframe_playlist: str | None = None
 
 
 @frozen(kw_only=True)

@@ -5,6 +5,7 @@ from vylux_core.workflows.cover import CoverWorkflow
 from vylux_core.workflows.full import FullWorkflow
 from vylux_core.workflows.preview import PreviewWorkflow
 from vylux_core.workflows.registry import build_workflows
+from vylux_core.workflows.storyboard import StoryboardWorkflow
 from vylux_core.workflows.thumbnail import ThumbnailWorkflow
 from vylux_core.workflows.transcode import TranscodeWorkflow
 
@@ -13,6 +14,7 @@ __all__ = [
     "CoverWorkflow",
     "FullWorkflow",
     "PreviewWorkflow",
+    "StoryboardWorkflow",
     "ThumbnailWorkflow",
     "TranscodeWorkflow",
     "build_workflows",

@@ -1,4 +1,5 @@
-"""FullWorkflow: ``video:full`` — source once, cover and preview together, then transcode."""
+"""FullWorkflow: ``video:full`` — source once, cover and preview together, then transcode;
+the storyboard beside all of them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from vylux_core.full_workflow_state import (
     record_failure,
     record_preview_ready,
     record_source_ready,
+    record_storyboard_ready,
     record_transcode_ready,
 )
 from vylux_core.job import Job, JobType
@@ -21,7 +23,12 @@ from vylux_core.job_options import FullOptions, decode_options
 from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.results import FullResult, ImageArtifact, unstructure_results
+from vylux_core.results import (
+    FullResult,
+    ImageArtifact,
+    StoryboardArtifact,
+    unstructure_results,
+)
 from vylux_core.services.key_service import KeyService
 from vylux_core.worker.job_runner import is_permanent
 from vylux_core.worker.progress import ProgressReporter
@@ -32,6 +39,7 @@ from vylux_core.workflows.video_steps import (
     encryption_for,
     make_cover,
     make_preview,
+    make_storyboard,
     source_size,
     transcode,
 )
@@ -62,7 +70,7 @@ class FullWorkflow:
     async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
         options = decode_options(JobType.FULL, job.options)
         assert isinstance(options, FullOptions)
-        result = initial_full_result()
+        result = initial_full_result(storyboard=options.storyboard.enabled)
         try:
             size = await source_size(self._source, job.source)
         except Exception as error:
@@ -96,6 +104,26 @@ class FullWorkflow:
     ) -> FullResult:
         result = record_source_ready(result)
         await progress.report(5, force=True)
+        stages = self._main_stages(job, options, result, source_path, progress)
+        if not options.storyboard.enabled:
+            return await stages
+        # The storyboard needs only the source (one decode, scaled to tiles): it runs beside
+        # every other stage, the transcode does not wait for it, and it is recorded once
+        # both are done.
+        main, storyboard = await asyncio.gather(
+            stages, self._storyboard(job, source_path), return_exceptions=True
+        )
+        return _record_storyboard(main, storyboard)
+
+    async def _main_stages(
+        self,
+        job: Job,
+        options: FullOptions,
+        result: FullResult,
+        source_path: Any,
+        progress: ProgressReporter,
+    ) -> FullResult:
+        """Cover and preview, then the transcode (spec §4.5)."""
         cover, preview = await asyncio.gather(
             self._cover(job, options, source_path), self._preview(job, options, source_path),
             return_exceptions=True,
@@ -146,6 +174,12 @@ class FullWorkflow:
             preview=options.preview.effective(), media_hash=job.hash,
         )  # fmt: skip
 
+    async def _storyboard(self, job: Job, source_path: Any) -> StoryboardArtifact:
+        return await make_storyboard(
+            toolchain=self._toolchain, media=self._media, source_path=source_path,
+            media_hash=job.hash,
+        )  # fmt: skip
+
     async def _encryption(self, job: Job, options: FullOptions) -> HlsEncryption | None:
         if not options.transcode.encrypt:
             return None
@@ -188,6 +222,35 @@ def _record_image_stages(
         result = record_failure(result, failure, _cause(outcome))
         errors.append(outcome)
     return result, errors
+
+
+def _record_storyboard(
+    main: FullResult | BaseException, storyboard: StoryboardArtifact | BaseException
+) -> FullResult:
+    """Record the storyboard on the other stages' outcome. A failed storyboard fails the
+    run even when everything else succeeded: its stage then carries the retry plan."""
+    for outcome in (main, storyboard):
+        if isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+    if isinstance(main, _StageFailed):
+        result, failed = main.result, main
+    elif isinstance(main, BaseException):
+        raise main  # not a stage's failure: the queue retries the whole run
+    else:
+        result, failed = main, None
+    if isinstance(storyboard, StoryboardArtifact):
+        result = record_storyboard_ready(result, storyboard)
+    else:
+        upload = _in_upload(storyboard)
+        failure = FullFailure.STORYBOARD_UPLOAD if upload else FullFailure.STORYBOARD_GENERATE
+        result = record_failure(result, failure, _cause(storyboard))
+        if failed is None:
+            raise _StageFailed(result, permanent=is_permanent(storyboard)) from storyboard
+        permanent = failed.permanent or is_permanent(storyboard)
+        raise _StageFailed(result, permanent=permanent) from failed.__cause__
+    if failed is not None:
+        raise _StageFailed(result, permanent=failed.permanent) from failed.__cause__
+    return result
 
 
 def _in_upload(error: BaseException) -> bool:

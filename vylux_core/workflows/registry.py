@@ -16,6 +16,7 @@ from vylux_core.workflows.audio import AudioTranscodeWorkflow
 from vylux_core.workflows.cover import CoverWorkflow
 from vylux_core.workflows.full import FullWorkflow
 from vylux_core.workflows.preview import PreviewWorkflow
+from vylux_core.workflows.storyboard import StoryboardWorkflow
 from vylux_core.workflows.thumbnail import ThumbnailWorkflow
 from vylux_core.workflows.transcode import TranscodeWorkflow
 
@@ -51,6 +52,9 @@ def build_workflows(
         JobType.FULL: FullWorkflow(
             source=source, media=media, toolchain=toolchain, scratch=scratch, keys=keys,
             upload_concurrency=upload_concurrency,
+        ),
+        JobType.STORYBOARD: StoryboardWorkflow(
+            source=source, media=media, toolchain=toolchain, scratch=scratch
         ),
     }  # fmt: skip
     if audio is not None:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from attrs import frozen
 
@@ -61,6 +62,8 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
 
+_Artifact = TypeVar("_Artifact", ImageArtifact, StoryboardArtifact)
+
 
 def step_error(prefix: str, error: BaseException, *, upload: bool = False) -> VyluxError:
     """Prefix the error's message with the step (``extract cover: …``) and record the
@@ -87,10 +90,10 @@ async def single_artifact(
     source: ObjectStore,
     scratch: ScratchSpace,
     progress: ProgressReporter,
-    produce: Callable[[Path], Awaitable[ImageArtifact]],
-) -> ImageArtifact:
-    """The flow of ``video:cover`` and ``video:preview``: download the source into a
-    scratch directory (30 %), produce one artifact from it (70 %)."""
+    produce: Callable[[Path], Awaitable[_Artifact]],
+) -> _Artifact:
+    """The flow of ``video:cover``, ``video:preview`` and ``video:storyboard``: download
+    the source into a scratch directory (30 %), produce one artifact from it (70 %)."""
     size = await source_size(source, job.source)
     async with scratch.task_directory(job.id, needed_bytes=size) as work:
         source_path = await download_source(source, job.source, work)
@@ -301,6 +304,9 @@ def _transcode_result(
             id=variant.label, codec=variant.codec.value, width=variant.width,
             height=variant.height, bitrate=packaged[variant.label].bandwidth,
             playlist=key(f"{packaged[variant.label].directory}/{MEDIA_PLAYLIST}"),
+            iframe_playlist=_optional_key(
+                inputs.media_hash, packaged[variant.label].iframe_playlist
+            ),
             init=key(f"{packaged[variant.label].directory}/{INIT_SEGMENT}"),
             segment_count=packaged[variant.label].segment_count,
             audio_track_ids=audio_ids,
@@ -335,6 +341,10 @@ def _transcode_result(
         captions=captions,
         uploaded_keys=tuple(uploaded),
     )
+
+
+def _optional_key(media_hash: str, relative: str | None) -> str | None:
+    return None if relative is None else video_key(media_hash, relative)
 
 
 @contextlib.asynccontextmanager
