@@ -59,7 +59,7 @@ from vylux_adapters.vips.describe import describe_sync
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
-from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, release_free_heap
+from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, IdleTrim
 from vylux_adapters.vips.imgproxy_pipeline import transform_processing
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
@@ -106,17 +106,6 @@ def transform_sync(
     return ImageRendition(data=data, format=fmt, width=width, height=height)
 
 
-def _transform_then_trim(
-    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
-) -> ImageRendition:
-    """``transform_sync``, then the freed decode buffers go back to the kernel: see
-    ``vylux_adapters.vips.heap``."""
-    try:
-        return transform_sync(source, transform, limits)
-    finally:
-        release_free_heap()
-
-
 class PyvipsImageProcessor:
     """ImageProcessor on libvips; all libvips work runs in a thread pool it owns.
 
@@ -147,6 +136,7 @@ class PyvipsImageProcessor:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vips")
         # Process-wide and idempotent; why: see the module docstring.
         pyvips.cache_set_max(0)
+        self._idle_trim = IdleTrim()
 
     @property
     def limits(self) -> VipsLimits:
@@ -156,10 +146,24 @@ class PyvipsImageProcessor:
         self, source: bytes | bytearray, transform: ImageTransform
     ) -> ImageRendition:
         loop = asyncio.get_running_loop()
-        work = transform_sync
-        if len(source) >= TRIM_AFTER_SOURCE_BYTES:
-            work = _transform_then_trim
-        return await loop.run_in_executor(self._executor, work, source, transform, self._limits)
+        if len(source) < TRIM_AFTER_SOURCE_BYTES:
+            return await loop.run_in_executor(
+                self._executor, transform_sync, source, transform, self._limits
+            )
+        # Counted from submission, queued renders included: the heap is trimmed only
+        # when none is left (see ``heap``).
+        self._idle_trim.started()
+        return await loop.run_in_executor(
+            self._executor, self._transform_then_trim, source, transform
+        )
+
+    def _transform_then_trim(
+        self, source: bytes | bytearray, transform: ImageTransform
+    ) -> ImageRendition:
+        try:
+            return transform_sync(source, transform, self._limits)
+        finally:
+            self._idle_trim.finished()
 
     async def describe(self, source: bytes | bytearray) -> ImageDescription:
         """ImageInspector: the source's facts and placeholders (see ``describe``)."""

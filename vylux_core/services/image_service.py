@@ -195,23 +195,17 @@ class _SharedSource:
 
 
 async def read_into_buffer(reader: ObjectReader, size: int) -> bytearray:
-    """The object's bytes in one buffer allocated up front: chunks are copied in as
-    they come, so at most one chunk exists beside it (a list of chunks joined at the
-    end holds the object twice)."""
+    """The object's bytes in one buffer allocated up front and filled by the reader in
+    one call (a list of chunks joined at the end holds the object twice, and copying
+    chunk by chunk on the event loop held up every other request)."""
     buffer = bytearray(size)
-    view = memoryview(buffer)
-    filled = 0
-    try:
-        async for chunk in reader.chunks():
-            end = filled + len(chunk)
-            if end > size:
-                raise StorageUnavailable("source object grew while it was read")
-            view[filled:end] = chunk
-            filled = end
-    finally:
-        view.release()
+    with memoryview(buffer) as view:
+        filled = await reader.readinto(view)
     if filled != size:
         raise StorageUnavailable("source object was cut short while it was read")
+    with memoryview(bytearray(1)) as probe:
+        if await reader.readinto(probe):
+            raise StorageUnavailable("source object grew while it was read")
     return buffer
 
 
