@@ -188,10 +188,17 @@ class _SharedSource:
             self._finish()
 
     def _finish(self) -> None:
-        self.on_finish()
+        # Dropping the callback breaks the cycle through it (it names this object), so
+        # the source's bytes are freed now, not at the next full garbage collection.
+        on_finish, self.on_finish = self.on_finish, _nothing
+        on_finish()
         loading = self.loading
         if not loading.cancelled() and loading.exception() is None:
             loading.result()[1].release()
+
+
+def _nothing() -> None:
+    return None
 
 
 async def read_into_buffer(reader: ObjectReader, size: int) -> bytearray:
