@@ -123,7 +123,7 @@ class PyvipsImageProcessor:
         allow_untrusted_loaders: bool = False,
         threads: int | None = None,
     ) -> None:
-        workers = threads if threads is not None else (os.cpu_count() or 1)
+        workers = threads if threads is not None else 2 * (os.cpu_count() or 1)
         if workers < 1:
             raise ValueError("threads must be at least 1")
         self._limits = VipsLimits(
@@ -136,6 +136,7 @@ class PyvipsImageProcessor:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vips")
         # Process-wide and idempotent; why: see the module docstring.
         pyvips.cache_set_max(0)
+        pyvips.concurrency_set(1)
         self._idle_trim = IdleTrim()
 
     @property
