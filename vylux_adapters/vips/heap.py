@@ -19,7 +19,7 @@ import platform
 import threading
 from collections.abc import Callable
 
-# Sources at least this large trigger a trim after their render (refused or not).
+# Renders of sources at least this large are counted by IdleTrim (refused or not).
 TRIM_AFTER_SOURCE_BYTES = 4 << 20
 
 

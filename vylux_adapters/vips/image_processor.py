@@ -40,7 +40,12 @@ they change output bytes, and so ETags, relative to the reference):
 Process-wide libvips state: the constructor turns libvips' operation cache off. It
 is keyed on operation arguments, which here include the whole source buffer, so it
 never hits for distinct requests and would only pin up to 100 sources and their
-pipelines. ``pyvips.block_untrusted_set`` is deliberately *not* used: it is
+pipelines. It also sets libvips' concurrency to one thread per operation, and the
+processor runs two renders per CPU at once (imgproxy's defaults): many operations side
+by side keep the CPUs busy, where two threads per operation wait on each other's tiles
+(CPU use 1.6 → 1.9 of 2 CPUs under 8 concurrent cold renders, ``docs/performance.md``).
+It applies to every libvips call of the process, the worker's image steps included;
+those run in parallel too. ``pyvips.block_untrusted_set`` is deliberately *not* used: it is
 process-global (one processor could not allow SVG while another refuses it) and
 covers only operations libvips flags untrusted; the loader allow-list above is
 checked per call, before the loader runs.
@@ -151,20 +156,13 @@ class PyvipsImageProcessor:
             return await loop.run_in_executor(
                 self._executor, transform_sync, source, transform, self._limits
             )
-        # Counted from submission, queued renders included: the heap is trimmed only
-        # when none is left (see ``heap``).
+        # Counted from submission, queued renders included, until the executor's job
+        # is done, run or cancelled before it ran: the heap is trimmed only when none is
+        # left (see ``heap``).
+        job = self._executor.submit(transform_sync, source, transform, self._limits)
         self._idle_trim.started()
-        return await loop.run_in_executor(
-            self._executor, self._transform_then_trim, source, transform
-        )
-
-    def _transform_then_trim(
-        self, source: bytes | bytearray, transform: ImageTransform
-    ) -> ImageRendition:
-        try:
-            return transform_sync(source, transform, self._limits)
-        finally:
-            self._idle_trim.finished()
+        job.add_done_callback(lambda _: self._idle_trim.finished())
+        return await asyncio.wrap_future(job)
 
     async def describe(self, source: bytes | bytearray) -> ImageDescription:
         """ImageInspector: the source's facts and placeholders (see ``describe``)."""
