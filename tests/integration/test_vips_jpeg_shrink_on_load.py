@@ -85,3 +85,19 @@ def test_a_jpeg_is_decoded_at_the_smallest_scale_at_least_the_target() -> None:
     assert (ours.width, ours.height) == (800, 533)
     assert (ours - at_quarter).abs().max() == 0  # decoded at 1500 px, as imgproxy does
     assert (ours - libvips_own).abs().max() > 0  # not at 3000 px, as thumbnail does
+
+
+def test_without_rotation_the_scale_follows_the_stored_pixels() -> None:
+    # Stored 1500×6000, EXIF 6 (displayed 6000×1500); imgproxy's ar:0 asks for the stored
+    # pixels forced to 1500×750: no axis shrinks by 2 or more horizontally, so no scale.
+    noise = pyvips.Image.gaussnoise(1500, 6000, sigma=40, mean=128).cast("uchar")
+    tagged = noise.copy()
+    tagged.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    source = bytes(tagged.jpegsave_buffer(Q=90))
+    options: dict[str, Any] = {"height": 750, "size": "force", "no_rotate": True}
+
+    ours = thumbnail(source, 1500, **options).copy_memory()
+
+    full = pyvips.Image.jpegload_buffer(source).thumbnail_image(1500, **options).copy_memory()
+    assert (ours.width, ours.height) == (1500, 750)
+    assert (ours - full).abs().max() == 0

@@ -69,6 +69,9 @@ def resize_animated(source: bytes | bytearray, info: SourceInfo, plan: ResizePla
     return with_page_height(joined, final.height)
 
 
+_JPEG_TWIN = "jpegload_source"
+
+
 def thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImage:
     """``thumbnail_buffer``, reading ``source`` in place where its loader has a
     ``_source`` twin (see ``probe.source_twin``) instead of from a copy.
@@ -83,15 +86,12 @@ def thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImag
     twin = source_twin(loader) if loader is not None else None
     if twin is None:
         return pyvips.Image.thumbnail_buffer(source, width, **options)
-    if twin == JPEG_TWIN and "option_string" not in options:
+    if twin == _JPEG_TWIN and "option_string" not in options:
         return jpeg_thumbnail(source, width, **options)
     image = pyvips.Image.thumbnail_source(pyvips.Source.new_from_memory(source), width, **options)
     if image.get_typeof("vips-loader") == 0 or image.get("vips-loader") != twin:
         raise pyvips.Error(f"thumbnail_source did not run {twin}")
     return image
-
-
-JPEG_TWIN = "jpegload_source"
 
 
 def jpeg_thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImage:
@@ -108,9 +108,11 @@ def jpeg_thumbnail(source: bytes | bytearray, width: int, **options: Any) -> Vip
     header = pyvips.Image.jpegload_source(
         pyvips.Source.new_from_memory(source), access="sequential"
     )
+    # With ``no_rotate`` thumbnail fits the stored pixels, not the displayed ones.
+    size = _stored_size(header) if options.get("no_rotate") else _display_size(header)
     factor = jpeg_shrink(
         load_shrink(
-            _display_size(header),
+            size,
             width,
             options.get("height", width),
             size=options.get("size", "both"),
@@ -139,8 +141,12 @@ def jpeg_shrink(factor: float) -> int:
     return 1
 
 
+def _stored_size(image: VipsImage) -> Size:
+    return Size(int(image.width), int(image.height))
+
+
 def _display_size(image: VipsImage) -> Size:
-    size = Size(int(image.width), int(image.height))
+    size = _stored_size(image)
     orientation = int(image.get("orientation")) if image.get_typeof("orientation") else 1
     return size.transposed() if orientation in TRANSPOSING_ORIENTATIONS else size
 
