@@ -41,6 +41,8 @@ class LocalObjectReader:
             yield chunk
 
     async def readinto(self, buffer: memoryview) -> int:
+        if self._remaining == 0:
+            return 0  # the range is read: no file call needed to say so
         # One worker-thread call for the whole buffer: the kernel copies straight into
         # it, with no chunk objects and no event-loop work per chunk.
         with files.file_errors("read"):

@@ -163,6 +163,10 @@ class _Refusal:
     expires: float
 
 
+def _nothing() -> None:
+    return None
+
+
 class _SharedSource:
     """One read of a source, shared by every render of it that overlaps in time.
 
@@ -174,7 +178,7 @@ class _SharedSource:
     def __init__(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
         self.loading = loading
         self.users = 0
-        self.on_finish: Callable[[], None] = lambda: None
+        self.on_finish: Callable[[], None] = _nothing
         loading.add_done_callback(self._loaded)
 
     def _loaded(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
@@ -197,14 +201,10 @@ class _SharedSource:
             loading.result()[1].release()
 
 
-def _nothing() -> None:
-    return None
-
-
 async def read_into_buffer(reader: ObjectReader, size: int) -> bytearray:
     """The object's bytes in one buffer allocated up front and filled by the reader in
-    one call (a list of chunks joined at the end holds the object twice, and copying
-    chunk by chunk on the event loop held up every other request)."""
+    one call: a list of chunks joined at the end would hold the object twice, and
+    copying chunk by chunk on the event loop would hold up every other request."""
     buffer = bytearray(size)
     with memoryview(buffer) as view:
         filled = await reader.readinto(view)
