@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sysconfig
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,3 +91,18 @@ def vylux_command(port: int) -> list[str]:
     if not cli.is_file():
         raise SystemExit(f"{cli} not found: install the project into this venv first")
     return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def wait_until_answering(url: str, died: Callable[[], bool]) -> None:
+    """Poll ``url`` until it answers 200; fail if ``died()`` or after START_TIMEOUT."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if died():
+            raise SystemExit(f"the server behind {url} exited while starting")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {START_TIMEOUT:.0f} s")
