@@ -37,7 +37,11 @@ process, and measures in one run:
     the img rate stayed put. Pinned, each app gets exactly one core, which is also
     what a one-process server gets in production. ``--no-pin`` turns it off.
 
-Exit status 0 when both targets are met, 1 otherwise.
+(c) **cold throughput under concurrent load against thumbor and pyvips**:
+    ``bench/throughput.py`` (its docstring says how), two workloads, every request a
+    new source key, ``wrk`` with 8 connections; ``--no-throughput`` leaves it out.
+
+Exit status 0 when every target is met, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -48,11 +52,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -69,6 +71,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bench import throughput
+from bench.servers import Running, free_port, running, vylux_command
 from tests.support.media import make_photo
 from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.vips import PyvipsImageProcessor
@@ -88,22 +92,12 @@ IMGPROXY_HIT_OPTIONS = "rs:fit:800:0"
 FORMAT = "webp"
 COLD_TARGET = 0.90
 HIT_TARGET = 0.80
-START_TIMEOUT = 60.0  # the first start migrates a fresh SQLite database
-STOP_GRACE = 10.0
 HELLO_PATH = "/hello"
 HELLO_BODY = b"Hello, world!"
 BYTES_PATH = "/bytes/{size}"  # the same server: n random bytes as image/webp
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 # --- the servers ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    # Closed again before the server binds it: a tiny race, fine on a quiet machine.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def hypercorn_settings(port: int) -> HypercornConfig:
@@ -172,64 +166,6 @@ class CpuPlan:
         if self.server:
             for task in Path(f"/proc/{pid}/task").iterdir():
                 os.sched_setaffinity(int(task.name), self.server)
-
-
-@frozen
-class Running:
-    base: str
-    pid: int
-
-
-@contextmanager
-def running(command: Sequence[str], *, port: int, cwd: Path, log: Path) -> Iterator[Running]:
-    """Start ``command``, wait for ``/healthz`` on ``port``, yield its base URL; stop it
-    (SIGTERM to that one process, then SIGKILL after STOP_GRACE) at the end."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        # The bench's own settings only: a developer's DATABASE_URL, REDIS_URL or
-        # S3 variables would otherwise switch the server off the embedded profile.
-        if name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
-    }
-    env["VYLUX_DATA_DIR"] = str(cwd / "data")
-    env["PYTHONPATH"] = str(REPOSITORY)  # ``-m bench.img`` from outside the checkout
-    env["LOG_LEVEL"] = "WARN"
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
-        )
-    try:
-        _wait_until_healthy(base, process, log)
-        yield Running(base, process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
-
-
-def vylux_command(port: int) -> list[str]:
-    cli = Path(sysconfig.get_path("scripts")) / "vylux-cli"
-    if not cli.is_file():
-        raise SystemExit(f"{cli} not found: install the project into this venv first")
-    return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
 
 
 # --- the workload ---------------------------------------------------------------------------
@@ -657,6 +593,13 @@ def main() -> None:
         action="store_false",
         help="leave the servers and wrk to the scheduler during the hit runs",
     )
+    parser.add_argument(
+        "--no-throughput",
+        dest="throughput",
+        action="store_false",
+        help="leave out (c), the cold throughput against thumbor and pyvips",
+    )
+    throughput.add_arguments(parser)
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_hello is not None:
@@ -678,6 +621,8 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="vylux-bench-img-") as work:
         ok = run(args.cold, plan, Path(work))
+    if args.throughput:
+        ok = throughput.run(throughput.settings_of(args)) and ok
     raise SystemExit(0 if ok else 1)
 
 

@@ -238,6 +238,50 @@ async def test_two_megabyte_object_streams_in_bounded_chunks_and_ranges(
     assert b"".join(tail) == data[-70_000:]
 
 
+async def read_into(
+    store: ObjectStore, key: str, sizes: list[int], byte_range: ByteRange | None = None
+) -> list[bytes]:
+    """``readinto`` calls with buffers of ``sizes``: what each call wrote."""
+    reader = await store.open(key, byte_range)
+    try:
+        written = []
+        for size in sizes:
+            buffer = bytearray(size)
+            count = await reader.readinto(memoryview(buffer))
+            written.append(bytes(buffer[:count]))
+        return written
+    finally:
+        await reader.aclose()
+
+
+async def test_readinto_fills_the_buffer_with_the_whole_object_then_reports_the_end(
+    store: ObjectStore,
+) -> None:
+    data = random.Random(8).randbytes(3 * 1024 * 1024 + 5)  # several chunks of every adapter
+    await store.put_bytes("big.bin", data, content_type="application/octet-stream")
+
+    whole, end = await read_into(store, "big.bin", [len(data), 1])
+
+    assert whole == data
+    assert end == b""
+
+
+@pytest.mark.parametrize(
+    ("byte_range", "sizes", "want"),
+    [
+        pytest.param(None, [5, 5, 100], [b"01234", b"56789", b"abcdef"], id="short-at-the-end"),
+        pytest.param(ByteRange(2, 5), [3, 3, 3], [b"234", b"5", b""], id="range"),
+        pytest.param(ByteRange(10), [16], [b"abcdef"], id="range-to-the-end"),
+    ],
+)
+async def test_readinto_continues_where_the_last_read_stopped(
+    store: ObjectStore, byte_range: ByteRange | None, sizes: list[int], want: list[bytes]
+) -> None:
+    await store.put_bytes("obj", DATA, content_type="text/plain")
+
+    assert await read_into(store, "obj", sizes, byte_range) == want
+
+
 async def test_a_stream_abandoned_half_way_releases_cleanly(store: ObjectStore) -> None:
     data = random.Random(11).randbytes(3 * 1024 * 1024)
     await store.put_bytes("big.bin", data, content_type="application/octet-stream")

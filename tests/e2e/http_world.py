@@ -151,6 +151,9 @@ class _CountedReader:
     def chunks(self) -> AsyncIterator[bytes]:
         return self._inner.chunks()
 
+    async def readinto(self, buffer: memoryview) -> int:
+        return await self._inner.readinto(buffer)
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True

@@ -75,13 +75,15 @@ def make_clip(
     return path
 
 
-def make_photo(width: int, height: int) -> bytes:
+def make_photo(width: int, height: int, *, seed: int = 0) -> bytes:
     """A JPEG with photo-like entropy (Q90): smooth colour fields plus sensor-like noise.
     Pure noise would be larger than any photo, a flat image far smaller and faster to
-    decode than one. About 10 MB at 6000×4000."""
+    decode than one. About 10 MB at 6000×4000. Another ``seed``, another photo."""
     fields = [
-        pyvips.Image.perlin(width // 4, height // 4, cell_size=cell, uchar=True, seed=seed)
-        for cell, seed in ((100, 1), (60, 2), (40, 3))
+        pyvips.Image.perlin(
+            width // 4, height // 4, cell_size=cell, uchar=True, seed=field_seed + 3 * seed
+        )
+        for cell, field_seed in ((100, 1), (60, 2), (40, 3))
     ]
     colour = fields[0].bandjoin(fields[1:]).resize(4, kernel="linear")
     noise = pyvips.Image.gaussnoise(colour.width, colour.height, sigma=12, mean=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import time
 from collections.abc import Callable
@@ -810,3 +811,45 @@ async def test_concurrent_identical_document_requests_share_one_make() -> None:
     assert made == 1
     assert {d.data for d in documents} == {b"{}"}
     assert len(documents) == 10
+
+
+@pytest.mark.parametrize(
+    ("actual", "message"),
+    [
+        pytest.param(b"12345", "source object was cut short while it was read", id="shorter"),
+        pytest.param(b"1234567890", "source object grew while it was read", id="longer"),
+    ],
+)
+async def test_a_source_that_changes_size_while_read_is_unavailable(
+    actual: bytes, message: str
+) -> None:
+    # The size ``open`` reported is not the size of the bytes read: the object changed.
+    reader = MemoryObjectReader(ObjectInfo(key="a.jpg", size=8), actual)
+
+    with pytest.raises(StorageUnavailable, match=message):
+        await image_service.read_into_buffer(reader, 8)
+
+
+async def test_a_source_is_read_whole_into_one_buffer() -> None:
+    data = bytes(range(256)) * 5000
+    reader = MemoryObjectReader(ObjectInfo(key="a.jpg", size=len(data)), data)
+
+    buffer = await image_service.read_into_buffer(reader, len(data))
+
+    assert isinstance(buffer, bytearray)
+    assert buffer == data
+
+
+async def test_a_rendered_source_is_freed_at_once_not_by_the_garbage_collector() -> None:
+    # Sources are megabytes: one kept alive by a reference cycle until the next full
+    # collection is memory a busy server piles up (hundreds of MiB under load).
+    rig = await rig_with_source()
+    gc.collect()
+    gc.disable()
+    try:
+        for width in (200, 201, 202):
+            await render(rig, f"w{width}", SOURCE_KEY + ".webp")
+        left = [obj for obj in gc.get_objects() if isinstance(obj, image_service._SharedSource)]
+    finally:
+        gc.enable()
+    assert left == []

@@ -25,14 +25,23 @@ class MemoryObjectReader:
     def __init__(self, info: ObjectInfo, data: bytes) -> None:
         self._info = info
         self._data = data
+        self._position = 0
 
     @property
     def info(self) -> ObjectInfo:
         return self._info
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        for offset in range(0, len(self._data), CHUNK_SIZE):
-            yield self._data[offset : offset + CHUNK_SIZE]
+        while self._position < len(self._data):
+            chunk = self._data[self._position : self._position + CHUNK_SIZE]
+            self._position += len(chunk)
+            yield chunk
+
+    async def readinto(self, buffer: memoryview) -> int:
+        chunk = self._data[self._position : self._position + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._position += len(chunk)
+        return len(chunk)
 
     async def aclose(self) -> None:
         return None

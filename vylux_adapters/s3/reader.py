@@ -44,6 +44,11 @@ class S3ObjectReader:
                 return
             yield chunk
 
+    async def readinto(self, buffer: memoryview) -> int:
+        # One thread hop for the whole buffer rather than one per chunk.
+        with s3_errors("read", self._bucket, self._info.key):
+            return await self._threads.run(_fill, self._body, buffer, self._chunk_size)
+
     async def read_all(self) -> bytes:
         """The rest of the body in one call: for objects whose size was checked."""
         with s3_errors("read", self._bucket, self._info.key):
@@ -55,3 +60,14 @@ class S3ObjectReader:
         self._closed = True
         # Closing an unfinished body drops its connection instead of draining it.
         await self._threads.run(self._body.close)
+
+
+def _fill(body: StreamingBody, buffer: memoryview, chunk_size: int) -> int:
+    filled = 0
+    while filled < len(buffer):
+        chunk = body.read(min(chunk_size, len(buffer) - filled))
+        if not chunk:
+            break
+        buffer[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    return filled

@@ -36,7 +36,9 @@ def encode(
     elif fmt is ImageFormat.AVIF:
         data = image.heifsave_buffer(Q=q, compression="av1", effort=AVIF_EFFORT, **metadata)
     elif fmt is ImageFormat.JPG:
-        data = _flatten(image).jpegsave_buffer(Q=q, **metadata)
+        # Optimised Huffman tables: 5-10 % smaller files for one more pass over the
+        # coefficients (imgproxy and thumbor's Pillow write them too).
+        data = _flatten(image).jpegsave_buffer(Q=q, optimize_coding=True, **metadata)
     elif fmt is ImageFormat.PNG:
         data = image.pngsave_buffer(**metadata)
     elif fmt is ImageFormat.TIFF:

@@ -40,7 +40,12 @@ they change output bytes, and so ETags, relative to the reference):
 Process-wide libvips state: the constructor turns libvips' operation cache off. It
 is keyed on operation arguments, which here include the whole source buffer, so it
 never hits for distinct requests and would only pin up to 100 sources and their
-pipelines. ``pyvips.block_untrusted_set`` is deliberately *not* used: it is
+pipelines. It also sets libvips' concurrency to one thread per operation, and the
+processor runs two renders per CPU at once (imgproxy's defaults): many operations side
+by side keep the CPUs busy, where two threads per operation wait on each other's tiles
+(CPU use 1.6 → 1.9 of 2 CPUs under 8 concurrent cold renders, ``docs/performance.md``).
+It applies to every libvips call of the process, the worker's image steps included;
+those run in parallel too. ``pyvips.block_untrusted_set`` is deliberately *not* used: it is
 process-global (one processor could not allow SVG while another refuses it) and
 covers only operations libvips flags untrusted; the loader allow-list above is
 checked per call, before the loader runs.
@@ -59,7 +64,7 @@ from vylux_adapters.vips.describe import describe_sync
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.geometry import output_size, plan_resize
-from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, release_free_heap
+from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, IdleTrim
 from vylux_adapters.vips.imgproxy_pipeline import transform_processing
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
@@ -106,17 +111,6 @@ def transform_sync(
     return ImageRendition(data=data, format=fmt, width=width, height=height)
 
 
-def _transform_then_trim(
-    source: bytes | bytearray, transform: ImageTransform, limits: VipsLimits
-) -> ImageRendition:
-    """``transform_sync``, then the freed decode buffers go back to the kernel: see
-    ``vylux_adapters.vips.heap``."""
-    try:
-        return transform_sync(source, transform, limits)
-    finally:
-        release_free_heap()
-
-
 class PyvipsImageProcessor:
     """ImageProcessor on libvips; all libvips work runs in a thread pool it owns.
 
@@ -134,7 +128,7 @@ class PyvipsImageProcessor:
         allow_untrusted_loaders: bool = False,
         threads: int | None = None,
     ) -> None:
-        workers = threads if threads is not None else (os.cpu_count() or 1)
+        workers = threads if threads is not None else 2 * (os.cpu_count() or 1)
         if workers < 1:
             raise ValueError("threads must be at least 1")
         self._limits = VipsLimits(
@@ -147,6 +141,8 @@ class PyvipsImageProcessor:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vips")
         # Process-wide and idempotent; why: see the module docstring.
         pyvips.cache_set_max(0)
+        pyvips.concurrency_set(1)
+        self._idle_trim = IdleTrim()
 
     @property
     def limits(self) -> VipsLimits:
@@ -156,10 +152,17 @@ class PyvipsImageProcessor:
         self, source: bytes | bytearray, transform: ImageTransform
     ) -> ImageRendition:
         loop = asyncio.get_running_loop()
-        work = transform_sync
-        if len(source) >= TRIM_AFTER_SOURCE_BYTES:
-            work = _transform_then_trim
-        return await loop.run_in_executor(self._executor, work, source, transform, self._limits)
+        if len(source) < TRIM_AFTER_SOURCE_BYTES:
+            return await loop.run_in_executor(
+                self._executor, transform_sync, source, transform, self._limits
+            )
+        # Counted from submission, queued renders included, until the executor's job
+        # is done, run or cancelled before it ran: the heap is trimmed only when none is
+        # left (see ``heap``).
+        job = self._executor.submit(transform_sync, source, transform, self._limits)
+        self._idle_trim.started()
+        job.add_done_callback(lambda _: self._idle_trim.finished())
+        return await asyncio.wrap_future(job)
 
     async def describe(self, source: bytes | bytearray) -> ImageDescription:
         """ImageInspector: the source's facts and placeholders (see ``describe``)."""

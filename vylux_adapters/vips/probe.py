@@ -14,7 +14,7 @@ from vylux_core.errors import UnprocessableImage
 ANIMATED_LOADERS = frozenset({"gifload_buffer", "webpload_buffer"})
 
 # EXIF orientations 5–8 include a quarter turn: display width is the stored height.
-_TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
 @frozen(kw_only=True)
@@ -33,7 +33,7 @@ class SourceInfo:
 
     @property
     def transposed(self) -> bool:
-        return self.orientation in _TRANSPOSING_ORIENTATIONS
+        return self.orientation in TRANSPOSING_ORIENTATIONS
 
     @property
     def stored_size(self) -> Size:

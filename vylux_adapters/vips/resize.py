@@ -7,7 +7,12 @@ from typing import Any
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.geometry import ResizePlan, Size, cover_scaled_size, output_size
-from vylux_adapters.vips.probe import SourceInfo, sniff_loader, source_twin
+from vylux_adapters.vips.probe import (
+    TRANSPOSING_ORIENTATIONS,
+    SourceInfo,
+    sniff_loader,
+    source_twin,
+)
 
 # pyvips images are untyped; this alias keeps ``Any`` inside the adapter.
 VipsImage = Any
@@ -64,6 +69,9 @@ def resize_animated(source: bytes | bytearray, info: SourceInfo, plan: ResizePla
     return with_page_height(joined, final.height)
 
 
+_JPEG_TWIN = "jpegload_source"
+
+
 def thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImage:
     """``thumbnail_buffer``, reading ``source`` in place where its loader has a
     ``_source`` twin (see ``probe.source_twin``) instead of from a copy.
@@ -71,16 +79,76 @@ def thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImag
     ``thumbnail_source`` picks its loader itself; the loader it ran is checked to be
     the twin of the one the allow-list approved, before any pixel is decoded (libvips
     reads pixels only when the result is encoded). ``source`` must outlive the
-    returned image: libvips reads it when the pipeline runs.
+    returned image: libvips reads it when the pipeline runs. JPEG sources are shrunk on
+    load by this module instead (see ``jpeg_thumbnail``).
     """
     loader = sniff_loader(source)
     twin = source_twin(loader) if loader is not None else None
     if twin is None:
         return pyvips.Image.thumbnail_buffer(source, width, **options)
+    if twin == _JPEG_TWIN and "option_string" not in options:
+        return jpeg_thumbnail(source, width, **options)
     image = pyvips.Image.thumbnail_source(pyvips.Source.new_from_memory(source), width, **options)
     if image.get_typeof("vips-loader") == 0 or image.get("vips-loader") != twin:
         raise pyvips.Error(f"thumbnail_source did not run {twin}")
     return image
+
+
+def jpeg_thumbnail(source: bytes | bytearray, width: int, **options: Any) -> VipsImage:
+    """``thumbnail`` of a JPEG, decoded at the smallest DCT scale (1/2, 1/4, 1/8) that is
+    still at least the thumbnail's size, then resized with ``thumbnail_image`` (the same
+    Lanczos3 resize, rotation and crop as ``thumbnail``).
+
+    libvips' own ``thumbnail`` keeps a factor of two above the target when it shrinks on
+    load, so a 6000 px JPEG asked for 800 px is decoded at 3000 px, four times the pixels
+    that imgproxy and Pillow (thumbor) decode at 1500 px. Decoding is most of a render's
+    time; the resize from 1500 px still averages every output pixel over several source
+    pixels, and ``bench/throughput.py`` checks the SSIM stays at the peers'.
+    """
+    header = pyvips.Image.jpegload_source(
+        pyvips.Source.new_from_memory(source), access="sequential"
+    )
+    # With ``no_rotate`` thumbnail fits the stored pixels, not the displayed ones.
+    size = _stored_size(header) if options.get("no_rotate") else _display_size(header)
+    factor = jpeg_shrink(
+        load_shrink(
+            size,
+            width,
+            options.get("height", width),
+            size=options.get("size", "both"),
+            crop=options.get("crop", "none") != "none",
+        )
+    )
+    image = pyvips.Image.jpegload_source(
+        pyvips.Source.new_from_memory(source), access="sequential", shrink=factor
+    )
+    return image.thumbnail_image(width, **options)
+
+
+def load_shrink(display: Size, width: int, height: int, *, size: str, crop: bool) -> float:
+    """How much ``thumbnail`` shrinks ``display`` (libvips' rule: the larger of the two
+    axis factors to fit, the smaller to crop or force; never below 1 unless upsizing)."""
+    horizontal, vertical = display.width / width, display.height / height
+    factor = min(horizontal, vertical) if crop or size == "force" else max(horizontal, vertical)
+    return min(factor, 1.0) if size == "up" else max(factor, 1.0) if size == "down" else factor
+
+
+def jpeg_shrink(factor: float) -> int:
+    """The largest JPEG DCT scale that ``factor`` allows (as imgproxy chooses it)."""
+    for shrink in (8, 4, 2):
+        if factor >= shrink:
+            return shrink
+    return 1
+
+
+def _stored_size(image: VipsImage) -> Size:
+    return Size(int(image.width), int(image.height))
+
+
+def _display_size(image: VipsImage) -> Size:
+    size = _stored_size(image)
+    orientation = int(image.get("orientation")) if image.get_typeof("orientation") else 1
+    return size.transposed() if orientation in TRANSPOSING_ORIENTATIONS else size
 
 
 def _finish_frame(frame: VipsImage, final: Size) -> VipsImage:

@@ -36,6 +36,12 @@ class ObjectReader(Protocol):
         """The bytes (of the range, if one was asked for) in bounded chunks."""
         ...
 
+    async def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the next bytes (of the range) and return how many were
+        written: fewer than ``len(buffer)`` only where the object ends first, 0 at its
+        end. For reading a whole object into memory without a chunk per round trip."""
+        ...
+
     async def aclose(self) -> None:
         """Release the connection; safe to call twice."""
         ...

@@ -163,6 +163,10 @@ class _Refusal:
     expires: float
 
 
+def _nothing() -> None:
+    return None
+
+
 class _SharedSource:
     """One read of a source, shared by every render of it that overlaps in time.
 
@@ -174,7 +178,7 @@ class _SharedSource:
     def __init__(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
         self.loading = loading
         self.users = 0
-        self.on_finish: Callable[[], None] = lambda: None
+        self.on_finish: Callable[[], None] = _nothing
         loading.add_done_callback(self._loaded)
 
     def _loaded(self, loading: asyncio.Future[tuple[bytearray, Reservation]]) -> None:
@@ -188,30 +192,27 @@ class _SharedSource:
             self._finish()
 
     def _finish(self) -> None:
-        self.on_finish()
+        # Dropping the callback breaks the cycle through it (it names this object), so
+        # the source's bytes are freed now, not at the next full garbage collection.
+        on_finish, self.on_finish = self.on_finish, _nothing
+        on_finish()
         loading = self.loading
         if not loading.cancelled() and loading.exception() is None:
             loading.result()[1].release()
 
 
 async def read_into_buffer(reader: ObjectReader, size: int) -> bytearray:
-    """The object's bytes in one buffer allocated up front: chunks are copied in as
-    they come, so at most one chunk exists beside it (a list of chunks joined at the
-    end holds the object twice)."""
+    """The object's bytes in one buffer allocated up front and filled by the reader in
+    one call: a list of chunks joined at the end would hold the object twice, and
+    copying chunk by chunk on the event loop would hold up every other request."""
     buffer = bytearray(size)
-    view = memoryview(buffer)
-    filled = 0
-    try:
-        async for chunk in reader.chunks():
-            end = filled + len(chunk)
-            if end > size:
-                raise StorageUnavailable("source object grew while it was read")
-            view[filled:end] = chunk
-            filled = end
-    finally:
-        view.release()
+    with memoryview(buffer) as view:
+        filled = await reader.readinto(view)
     if filled != size:
         raise StorageUnavailable("source object was cut short while it was read")
+    with memoryview(bytearray(1)) as probe:
+        if await reader.readinto(probe):
+            raise StorageUnavailable("source object grew while it was read")
     return buffer
 
 

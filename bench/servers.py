@@ -1,0 +1,108 @@
+"""Starting the servers a benchmark measures: a free port, a process, its health check."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sysconfig
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from attrs import frozen
+
+START_TIMEOUT = 60.0  # the first start migrates a fresh SQLite database
+STOP_GRACE = 10.0
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    # Closed again before the server binds it: a tiny race, fine on a quiet machine.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@frozen
+class Running:
+    base: str
+    pid: int
+
+
+@contextmanager
+def running(
+    command: Sequence[str],
+    *,
+    port: int,
+    cwd: Path,
+    log: Path,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[Running]:
+    """Start ``command``, wait for ``/healthz`` on ``port``, yield its base URL; stop it
+    (SIGTERM to that one process, then SIGKILL after STOP_GRACE) at the end."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # The bench's own settings only: a developer's DATABASE_URL, REDIS_URL or
+        # S3 variables would otherwise switch the server off the embedded profile.
+        if name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
+    }
+    env["VYLUX_DATA_DIR"] = str(cwd / "data")
+    env["PYTHONPATH"] = str(REPOSITORY)  # ``-m bench.img`` from outside the checkout
+    env["LOG_LEVEL"] = "WARN"
+    env.update(settings or {})
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+    try:
+        _wait_until_healthy(base, process, log)
+        yield Running(base, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
+
+
+def vylux_command(port: int) -> list[str]:
+    cli = Path(sysconfig.get_path("scripts")) / "vylux-cli"
+    if not cli.is_file():
+        raise SystemExit(f"{cli} not found: install the project into this venv first")
+    return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def wait_until_answering(url: str, died: Callable[[], bool]) -> None:
+    """Poll ``url`` until it answers 200; fail if ``died()`` or after START_TIMEOUT."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if died():
+            raise SystemExit(f"the server behind {url} exited while starting")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {START_TIMEOUT:.0f} s")
