@@ -11,8 +11,8 @@ from typing import Final
 from vylux_adapters.media.audio_probe import parse_audio_probe
 from vylux_adapters.media.binaries import MediaBinaries
 from vylux_adapters.media.hls_output import finish_dash_manifest, peak_bitrate
-from vylux_adapters.media.probe import probe_args
-from vylux_adapters.media.process import FFMPEG_BASE_ARGS, capture_tool, run_tool
+from vylux_adapters.media.probe import run_ffprobe
+from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
 from vylux_adapters.media.progress import ProgressLines
 from vylux_core.audio_renditions import (
     AudioDownloadKind,
@@ -21,7 +21,7 @@ from vylux_core.audio_renditions import (
     audio_packager_args,
     m4a_remux_args,
 )
-from vylux_core.errors import MediaToolFailed, UnsupportedMedia
+from vylux_core.errors import MediaToolFailed
 from vylux_core.ladder import DASH_MANIFEST, MASTER_PLAYLIST, PackagerEncryption
 from vylux_core.ports.audio_toolchain import (
     AudioDownloadFile,
@@ -32,8 +32,6 @@ from vylux_core.ports.audio_toolchain import (
 from vylux_core.ports.media_toolchain import PackagedTrack, ProgressCallback
 from vylux_core.waveform import WAVEFORM_SAMPLE_RATE, PeakAccumulator, Waveform
 
-PROBE_TIMEOUT_SECONDS: Final = 60.0
-PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
 # The packager gets the last slice of the progress and completes it at exit.
 ENCODE_SHARE: Final = 0.9
 
@@ -45,21 +43,7 @@ class FfmpegAudioToolchain:
         self._binaries = binaries
 
     async def probe_audio(self, source: Path) -> AudioProbe:
-        if not await asyncio.to_thread(source.is_file):
-            # Our own download went missing: an infrastructure fault, not the client's input.
-            raise MediaToolFailed(f"probe: source file not found: {source.name}")
-        argv = [self._binaries.ffprobe, *probe_args(str(source))]
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
-                raw = await capture_tool(
-                    "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnsupportedMedia
-                )
-        except TimeoutError as exc:
-            raise MediaToolFailed(f"ffprobe: timed out after {PROBE_TIMEOUT_SECONDS:g} s") from exc
-        except UnsupportedMedia as exc:
-            reason = str(exc).replace(str(source), source.name)
-            raise UnsupportedMedia(f"source is not a media file ({reason})") from exc
-        return parse_audio_probe(raw)
+        return parse_audio_probe(await run_ffprobe(self._binaries.ffprobe, source))
 
     async def package_audio(
         self,

@@ -3,16 +3,19 @@ and telling apart the sources that can never be video."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Mapping
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Final
 
 from attrs import frozen
 
+from vylux_adapters.media.process import capture_tool
 from vylux_core.dynamic_range import dynamic_range_of
-from vylux_core.errors import UnsupportedMedia
+from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.ladder import SourceGeometry, normalize_rotation
 from vylux_core.ports.media_toolchain import MediaProbe
 from vylux_core.source_sniff import not_a_video
@@ -54,6 +57,34 @@ STILL_IMAGE_TYPES: Final[Mapping[str, str]] = {
     "xwd": "image/x-xwindowdump",
     "sunrast": "image/x-sun-raster",
 }
+
+
+PROBE_TIMEOUT_SECONDS: Final = 60.0
+PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
+
+
+async def run_ffprobe(ffprobe: str, source: Path) -> bytes:
+    """ffprobe's JSON about ``source``, a file of ours in scratch space.
+
+    Raises ``MediaToolFailed`` when the file is gone or ffprobe hangs (infrastructure
+    faults), ``UnsupportedMedia`` when ffprobe cannot open it as media.
+    """
+    if not await asyncio.to_thread(source.is_file):
+        # Our own download went missing: an infrastructure fault, not the client's input.
+        raise MediaToolFailed(f"probe: source file not found: {source.name}")
+    argv = [ffprobe, *probe_args(str(source))]
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            return await capture_tool(
+                "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnsupportedMedia
+            )
+    except TimeoutError as exc:
+        raise MediaToolFailed(f"ffprobe: timed out after {PROBE_TIMEOUT_SECONDS:g} s") from exc
+    except UnsupportedMedia as exc:
+        # ffprobe exits non-zero on a local file it cannot open as media; its reason
+        # names our scratch path, which means nothing to the client.
+        reason = str(exc).replace(str(source), source.name)
+        raise UnsupportedMedia(f"source is not a media file ({reason})") from exc
 
 
 def probe_args(source: str) -> list[str]:

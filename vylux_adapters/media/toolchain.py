@@ -23,7 +23,12 @@ from vylux_adapters.media.hls_output import (
     finish_dash_manifest,
 )
 from vylux_adapters.media.preview import render_gif, render_webp
-from vylux_adapters.media.probe import ProbedSource, parse_probe, probe_args
+from vylux_adapters.media.probe import (
+    PROBE_TIMEOUT_SECONDS,
+    ProbedSource,
+    parse_probe,
+    run_ffprobe,
+)
 from vylux_adapters.media.process import (
     FFMPEG_BASE_ARGS,
     NO_METADATA_ARGS,
@@ -33,7 +38,7 @@ from vylux_adapters.media.process import (
 )
 from vylux_adapters.media.progress import CombinedProgress, ProgressLines
 from vylux_core.captions import PlannedCaption, plan_captions
-from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
+from vylux_core.errors import InvalidOptions, MediaToolFailed
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import PackagerEncryption, TextTrack, packager_args
 from vylux_core.ports.media_toolchain import (
@@ -45,8 +50,6 @@ from vylux_core.ports.media_toolchain import (
 from vylux_core.storyboard import StoryboardLayout
 
 # ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
-PROBE_TIMEOUT_SECONDS: Final = 60.0
-PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
 # `ffmpeg -decoders` prints ~60 KB.
 DECODERS_OUTPUT_LIMIT: Final = 1024 * 1024
 # The last frame starts one frame before the end; half a frame more absorbs the timestamp
@@ -191,23 +194,7 @@ class FfmpegMediaToolchain:
         return package
 
     async def _probe(self, source: Path) -> ProbedSource:
-        if not await asyncio.to_thread(source.is_file):
-            # Our own download went missing: an infrastructure fault, not the client's input.
-            raise MediaToolFailed(f"probe: source file not found: {source.name}")
-        argv = [self._binaries.ffprobe, *probe_args(str(source))]
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
-                raw = await capture_tool(
-                    "ffprobe", argv, limit=PROBE_OUTPUT_LIMIT, exit_error=UnsupportedMedia
-                )
-        except TimeoutError as exc:
-            raise MediaToolFailed(f"ffprobe: timed out after {PROBE_TIMEOUT_SECONDS:g} s") from exc
-        except UnsupportedMedia as exc:
-            # ffprobe exits non-zero on a local file it cannot open as media; its reason
-            # names our scratch path, which means nothing to the client.
-            reason = str(exc).replace(str(source), source.name)
-            raise UnsupportedMedia(f"source is not a media file ({reason})") from exc
-        probed = parse_probe(raw)
+        probed = parse_probe(await run_ffprobe(self._binaries.ffprobe, source))
         require_decoder(probed.codec, await self._video_decoders())
         return probed
 
