@@ -61,7 +61,7 @@ def running(
             command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
         )
     try:
-        _wait_until_healthy(base, process, log)
+        wait_until_answering(f"{base}/healthz", lambda: process.poll() is not None, log)
         yield Running(base, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -72,20 +72,6 @@ def running(
             process.wait()
 
 
-def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
-
-
 def vylux_command(port: int) -> list[str]:
     cli = Path(sysconfig.get_path("scripts")) / "vylux-cli"
     if not cli.is_file():
@@ -93,16 +79,21 @@ def vylux_command(port: int) -> list[str]:
     return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def wait_until_answering(url: str, died: Callable[[], bool]) -> None:
-    """Poll ``url`` until it answers 200; fail if ``died()`` or after START_TIMEOUT."""
+def wait_until_answering(url: str, died: Callable[[], bool], log: Path | None = None) -> None:
+    """Poll ``url`` until it answers 200; fail, with ``log``'s text, if ``died()`` or
+    after START_TIMEOUT."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if died():
-            raise SystemExit(f"the server behind {url} exited while starting")
+            raise SystemExit(f"the server behind {url} exited while starting{_tail(log)}")
         try:
             if httpx.get(url, timeout=2.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {START_TIMEOUT:.0f} s")
+    raise SystemExit(f"{url} did not answer within {START_TIMEOUT:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return "" if log is None or not log.exists() else f":\n{log.read_text()}"

@@ -356,7 +356,9 @@ def thumbor_server(venv: Path, root: Path, work: Path, instances: int = 2) -> It
                 )
         base = f"http://127.0.0.1:{port}"
         wait_until_answering(
-            f"{base}/healthcheck", lambda: any(p.poll() is not None for p in processes)
+            f"{base}/healthcheck",
+            lambda: any(p.poll() is not None for p in processes),
+            work / "thumbor.log",
         )
         yield Server("thumbor", base, lambda: [p.pid for p in processes])
     finally:
