@@ -9,9 +9,11 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from vylux_adapters.file_lock import exclusive_file_lock
 from vylux_cli.config import IMGPROXY_SECRET_BYTES, SECRET_MIN_BYTES
 
 SECRETS_FILE = "secrets.env"
+SECRETS_LOCK = "secrets.lock"
 GENERATED_BYTES = {**SECRET_MIN_BYTES, **IMGPROXY_SECRET_BYTES}
 
 
@@ -24,14 +26,24 @@ def with_embedded_secrets(env: Mapping[str, str], data_dir: Path) -> tuple[dict[
     """
     path = data_dir / SECRETS_FILE
     stored = _read(path)
-    missing = [name for name in GENERATED_BYTES if not env.get(name) and not stored.get(name)]
-    if missing:
-        for name in missing:
-            stored[name] = secrets.token_hex(GENERATED_BYTES[name])
-        _write(path, stored)
+    if _missing(env, stored):
+        # Two processes starting on a new data directory (serve and work, or two
+        # migrates) must not each generate and publish their own secrets: the second
+        # reads what the first wrote.
+        with exclusive_file_lock(data_dir / SECRETS_LOCK):
+            stored = _read(path)
+            missing = _missing(env, stored)
+            for name in missing:
+                stored[name] = secrets.token_hex(GENERATED_BYTES[name])
+            if missing:
+                _write(path, stored)
     merged = dict(stored)
     merged.update({k: v for k, v in env.items() if v})
     return merged, path
+
+
+def _missing(env: Mapping[str, str], stored: Mapping[str, str]) -> list[str]:
+    return [name for name in GENERATED_BYTES if not env.get(name) and not stored.get(name)]
 
 
 def _read(path: Path) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from vylux_adapters.file_lock import exclusive_file_lock
 from vylux_adapters.sql.database import sync_url
 from vylux_adapters.sql.errors import database_errors
 
@@ -74,7 +74,7 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
         with database_errors("migrate"):
             if url.get_backend_name() == "sqlite":
                 lock = Path(url.database or "").with_suffix(".migrate.lock")
-                with _file_lock(lock), engine.begin() as connection:
+                with exclusive_file_lock(lock), engine.begin() as connection:
                     yield connection
             else:
                 with engine.begin() as connection:
@@ -86,17 +86,6 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
                     yield connection
     finally:
         engine.dispose()
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def schema_installed(engine: AsyncEngine) -> bool:
