@@ -22,9 +22,16 @@ from vylux_adapters.memory.webhook_sender import NO_ANSWER
 from vylux_adapters.webhooks import HttpxWebhookSender, httpx_sender
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest, WebhookSender
 
-# How long the real sender waits for an answer here: the hanging endpoint must time out
-# well within a test, yet not before a loopback server answers.
-ANSWER_TIMEOUT_SECONDS = 1.0
+# How long the real sender waits for an answer in the test of a destination that never
+# answers (the other tests keep the sender's own timeout).
+SHORT_ANSWER_TIMEOUT_SECONDS = 1.0
+
+
+@frozen(kw_only=True)
+class SenderSettings:
+    allow_private: bool = True
+    answer_timeout: float | None = None
+    """Seconds the sender waits for an answer; None keeps the adapter's default."""
 
 
 @frozen
@@ -56,7 +63,7 @@ class WebhookWorld(Protocol):
 
 
 WebhookWorldFactory = Callable[
-    [bool, pytest.FixtureRequest], AbstractAsyncContextManager[WebhookWorld]
+    [SenderSettings, pytest.FixtureRequest], AbstractAsyncContextManager[WebhookWorld]
 ]
 
 
@@ -166,13 +173,15 @@ class RecordingWorld:
 
 @asynccontextmanager
 async def httpx_world(
-    allow_private: bool, request: pytest.FixtureRequest
+    settings: SenderSettings, request: pytest.FixtureRequest
 ) -> AsyncIterator[WebhookWorld]:
-    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
-    monkeypatch.setattr(httpx_sender, "REQUEST_TIMEOUT_SECONDS", ANSWER_TIMEOUT_SECONDS)
+    if settings.answer_timeout is not None:
+        # The sender reads its timeout when it is built.
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(httpx_sender, "REQUEST_TIMEOUT_SECONDS", settings.answer_timeout)
     server = LocalServer()
     await server.start()
-    sender = HttpxWebhookSender(allow_private=allow_private)
+    sender = HttpxWebhookSender(allow_private=settings.allow_private)
     try:
         yield HttpxWorld(sender, server)
     finally:
@@ -182,9 +191,9 @@ async def httpx_world(
 
 @asynccontextmanager
 async def recording_world(
-    allow_private: bool, _request: pytest.FixtureRequest
+    settings: SenderSettings, _request: pytest.FixtureRequest
 ) -> AsyncIterator[WebhookWorld]:
-    yield RecordingWorld(RecordingWebhookSender(allow_private=allow_private))
+    yield RecordingWorld(RecordingWebhookSender(allow_private=settings.allow_private))
 
 
 WEBHOOK_SENDER_FACTORIES = [
@@ -203,7 +212,7 @@ def factory(request: pytest.FixtureRequest) -> WebhookWorldFactory:
 async def world(
     factory: WebhookWorldFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[WebhookWorld]:
-    async with factory(True, request) as adapter:
+    async with factory(SenderSettings(), request) as adapter:
         yield adapter
 
 
@@ -274,8 +283,12 @@ async def test_a_refused_connection_is_a_failed_attempt(world: WebhookWorld) -> 
     assert failed(attempt), attempt
 
 
-async def test_no_answer_in_time_is_a_failed_attempt(world: WebhookWorld) -> None:
-    attempt = await world.sender.send(hook(world.hanging()))
+async def test_no_answer_in_time_is_a_failed_attempt(
+    factory: WebhookWorldFactory, request: pytest.FixtureRequest
+) -> None:
+    settings = SenderSettings(answer_timeout=SHORT_ANSWER_TIMEOUT_SECONDS)
+    async with factory(settings, request) as world:
+        attempt = await world.sender.send(hook(world.hanging()))
 
     assert attempt.status_code is None
     assert failed(attempt), attempt
@@ -301,7 +314,7 @@ async def test_a_failed_attempt_leaves_the_sender_usable(world: WebhookWorld) ->
 async def test_private_destinations_are_refused_unless_allowed(
     factory: WebhookWorldFactory, request: pytest.FixtureRequest, url: str | None
 ) -> None:
-    async with factory(False, request) as world:
+    async with factory(SenderSettings(allow_private=False), request) as world:
         attempt = await world.sender.send(hook(url or world.answering(204)))
         received = world.received()
 
