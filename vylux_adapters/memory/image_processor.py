@@ -2,7 +2,10 @@
 
 A "fake image" is ``b"FAKEIMG <width>x<height>\\n"`` followed by anything. Renditions
 are fake images of the size the real processor would produce, so workflows and
-services can be tested for geometry and error handling without libvips.
+services can be tested for geometry and error handling without libvips. It models the
+``/img`` and ``image:thumbnail`` transforms (``width``/``height``, ``format``,
+``quality``) with the real processor's geometry and limits; imgproxy processing and
+``format_from_source`` are not modelled and are refused.
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ from __future__ import annotations
 import re
 
 from vylux_core.errors import UnprocessableImage
+from vylux_core.image_options import MAX_DIMENSION
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
+from vylux_core.result_budget import ResultBudget
 
 _HEADER = re.compile(rb"FAKEIMG (\d+)x(\d+)\n")
+# The real processor's texts for the same refusals.
+_UNPROCESSABLE = "unprocessable source image"
+_PIXEL_LIMIT = "image exceeds the pixel limit"
 
 
 def fake_image(width: int, height: int) -> bytes:
@@ -20,18 +28,36 @@ def fake_image(width: int, height: int) -> bytes:
 
 
 class FakeImageProcessor:
-    def __init__(self) -> None:
+    """``max_pixels`` (source width × height) is unlimited unless given; ``budget`` is
+    the core's rendition budget, as the real processor applies it."""
+
+    def __init__(
+        self, *, max_pixels: int | None = None, budget: ResultBudget | None = None
+    ) -> None:
         self.calls = 0
+        self._max_pixels = max_pixels
+        self._budget = budget if budget is not None else ResultBudget()
 
     async def transform(
         self, source: bytes | bytearray, transform: ImageTransform
     ) -> ImageRendition:
         self.calls += 1
+        if transform.processing is not None or transform.format_from_source:
+            raise ValueError(
+                "FakeImageProcessor models neither imgproxy processing nor format_from_source"
+            )
         match = _HEADER.match(source)
         if match is None:
-            raise UnprocessableImage("unprocessable source image")
+            raise UnprocessableImage(_UNPROCESSABLE)
         src_w, src_h = int(match.group(1)), int(match.group(2))
-        width, height = _target_size(src_w, src_h, transform.width, transform.height)
+        if src_w < 1 or src_h < 1:
+            raise UnprocessableImage(_UNPROCESSABLE)
+        if self._max_pixels is not None and src_w * src_h > self._max_pixels:
+            raise UnprocessableImage(_PIXEL_LIMIT)
+        width, height = _target_size(
+            src_w, src_h, _clamp(transform.width), _clamp(transform.height)
+        )
+        self._budget.check_result(source=(src_w, src_h), result=(width, height))
         data = (
             fake_image(width, height)
             + f"{transform.format.extension} q{transform.quality}".encode()
@@ -42,8 +68,21 @@ class FakeImageProcessor:
 def _target_size(src_w: int, src_h: int, width: int | None, height: int | None) -> tuple[int, int]:
     if width and height:
         return width, height  # cover crop fills the box exactly
-    if width:
-        return width, max(1, round(src_h * width / src_w))
-    if height:
-        return max(1, round(src_w * height / src_h)), height
-    return src_w, src_h
+    # Fit inside a box whose open side is MAX_DIMENSION; without any side, shrink only.
+    box_w = width or MAX_DIMENSION
+    box_h = height or MAX_DIMENSION
+    scale = min(box_w / src_w, box_h / src_h)
+    if not width and not height:
+        scale = min(scale, 1.0)
+    return _scaled(src_w, scale, box_w), _scaled(src_h, scale, box_h)
+
+
+def _scaled(length: int, scale: float, limit: int) -> int:
+    return max(1, min(limit, round(length * scale)))
+
+
+def _clamp(value: int | None) -> int | None:
+    # Job options reach processors unvalidated: ≤ 0 is absent, too large is capped.
+    if value is None or value <= 0:
+        return None
+    return min(value, MAX_DIMENSION)

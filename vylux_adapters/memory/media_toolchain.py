@@ -1,7 +1,9 @@
 """FakeMediaToolchain: a MediaToolchain for unit tests that writes plausible files.
 
 It runs no FFmpeg: probes answer from a configured :class:`MediaProbe`, and outputs
-are small placeholder files laid out exactly like the real packager's tree. Steps
+are small placeholder files (starting with their format's signature) laid out exactly
+like the real packager's tree. As in the real toolchain, a missing source raises
+``MediaToolFailed`` and bad arguments are refused before anything is written. Steps
 named in ``failing_steps`` raise ``MediaToolFailed``; with ``unsupported`` set, every
 step raises ``UnsupportedMedia`` with that message, as the real toolchain does for a
 source it can never process.
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from vylux_core.captions import plan_captions
 from vylux_core.downloads import DownloadKind, download_path
-from vylux_core.errors import MediaToolFailed, UnsupportedMedia
+from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
     AUDIO_DIR,
@@ -41,6 +43,8 @@ from vylux_core.ports.media_toolchain import (
 from vylux_core.storyboard import StoryboardLayout
 
 STEPS = ("probe", "cover", "preview", "storyboard", "package")
+# The start of each preview format's files: what a reader of the bytes recognises.
+_PREVIEW_SIGNATURES = {"gif": b"GIF89a", "webp": b"RIFF\x00\x00\x00\x00WEBP"}
 
 
 class FakeMediaToolchain:
@@ -59,23 +63,26 @@ class FakeMediaToolchain:
         self.unsupported = unsupported
 
     async def probe(self, source: Path) -> MediaProbe:
-        self._check("probe", source)
+        await self._check("probe", source)
         return self._probe
 
     async def extract_cover(self, source: Path, timestamp_sec: float, destination: Path) -> None:
-        self._check("cover", source)
+        await self._check("cover", source)
         await _write(destination, b"\xff\xd8fake-jpeg@%.2f" % timestamp_sec)
 
     async def render_preview(
         self, source: Path, preview: EffectivePreview, destination: Path
     ) -> None:
-        self._check("preview", source)
-        await _write(destination, f"fake-{preview.format} {preview.width}px".encode())
+        signature = _PREVIEW_SIGNATURES.get(preview.format)
+        if signature is None:
+            raise InvalidOptions(f"invalid options: unsupported preview format {preview.format!r}")
+        await self._check("preview", source)
+        await _write(destination, signature + f"fake-{preview.format} {preview.width}px".encode())
 
     async def render_storyboard(
         self, source: Path, layout: StoryboardLayout, destination: Path
     ) -> None:
-        self._check("storyboard", source)
+        await self._check("storyboard", source)
         await _write(destination, b"\xff\xd8fake-storyboard %d tiles" % layout.count)
 
     async def package_hls(
@@ -86,7 +93,9 @@ class FakeMediaToolchain:
         output_dir: Path,
         on_progress: ProgressCallback | None = None,
     ) -> HlsPackage:
-        self._check("package", source)
+        if not plan.variants:
+            raise ValueError("the plan has no variants")
+        await self._check("package", source)
         segments = max(1, math.ceil(self._probe.duration_seconds / SEGMENT_SECONDS))
         files: list[str] = []
         audio = None
@@ -116,16 +125,6 @@ class FakeMediaToolchain:
             )
             if on_progress is not None:
                 on_progress(len(video) / len(plan.variants))
-        await _write(output_dir / DASH_MANIFEST, b'<?xml version="1.0"?><MPD/>\n')
-        files.append(DASH_MANIFEST)
-        await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
-        files.append(MASTER_PLAYLIST)
-        downloads = []
-        for kind in plan.downloads:
-            if kind is DownloadKind.AUDIO and not plan.include_audio:
-                continue
-            await _write(output_dir / download_path(kind), f"fake-download {kind}".encode())
-            downloads.append(PackagedDownload(kind=kind, file=download_path(kind)))
         captions = []
         for caption in plan_captions(plan.captions):
             directory = text_dir(caption.id)
@@ -140,6 +139,16 @@ class FakeMediaToolchain:
                     segment_count=1,
                 )
             )  # fmt: skip
+        await _write(output_dir / DASH_MANIFEST, b'<?xml version="1.0"?><MPD/>\n')
+        files.append(DASH_MANIFEST)
+        await _write(output_dir / MASTER_PLAYLIST, b"#EXTM3U\n")
+        files.append(MASTER_PLAYLIST)
+        downloads = []
+        for kind in plan.downloads:
+            if kind is DownloadKind.AUDIO and not plan.include_audio:
+                continue
+            await _write(output_dir / download_path(kind), f"fake-download {kind}".encode())
+            downloads.append(PackagedDownload(kind=kind, file=download_path(kind)))
         return HlsPackage(
             master_playlist=MASTER_PLAYLIST,
             dash_manifest=DASH_MANIFEST,
@@ -150,7 +159,9 @@ class FakeMediaToolchain:
             captions=tuple(captions),
         )
 
-    def _check(self, step: str, source: Path) -> None:
+    async def _check(self, step: str, source: Path) -> None:
+        if not await asyncio.to_thread(source.is_file):
+            raise MediaToolFailed(f"probe: source file not found: {source.name}")
         if self.unsupported is not None:
             raise UnsupportedMedia(self.unsupported)
         if step in self.failing_steps:
