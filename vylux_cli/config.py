@@ -1,4 +1,4 @@
-"""Configuration from environment variables: every setting, its default and its checks."""
+"""Configuration from environment variables, read through the declarations of ``settings.py``."""
 
 from __future__ import annotations
 
@@ -19,18 +19,11 @@ from vylux_core.errors import InvalidImageOptions
 from vylux_core.imgproxy.options import parse_presets
 from vylux_core.imgproxy.url import KeyPair, parse_key_pairs
 
-MODES = s.MODE.choices
-LOG_LEVELS = s.LOG_LEVEL.choices
-LOG_FORMATS = s.LOG_FORMAT.choices
-DEFAULT_DATA_DIR = s.VYLUX_DATA_DIR.default
-
 # Secret name -> minimum bytes once hex-decoded (http-api §11).
 SECRET_MIN_BYTES = {setting.name: setting.min_bytes for setting in s.SERVICE_SECRETS}
 # Generated into the embedded profile's secrets.env, required by a server profile only
 # when the imgproxy route family is enabled (hex bytes, as imgproxy reads them).
-IMGPROXY_SECRET_BYTES = {
-    setting.name: setting.min_bytes for setting in (s.IMGPROXY_KEY, s.IMGPROXY_SALT)
-}
+IMGPROXY_SECRET_BYTES = {setting.name: setting.min_bytes for setting in s.IMGPROXY_SECRETS}
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _KEK_ENTRY = re.compile(r"[A-Za-z0-9._-]{1,32}:(.*)")
 
@@ -414,9 +407,7 @@ class _Reader:
             self.problems.append(
                 "IMGPROXY_PATH_PREFIX must be a path like /imgproxy (letters, digits, ._~-)"
             )
-        raw = {
-            setting.name: self._optional(setting) for setting in (s.IMGPROXY_KEY, s.IMGPROXY_SALT)
-        }
+        raw = {setting.name: self._optional(setting) for setting in s.IMGPROXY_SECRETS}
         keys = self._text(s.IMGPROXY_KEY)
         salts = self._text(s.IMGPROXY_SALT)
         pairs: tuple[KeyPair, ...] = ()

@@ -31,6 +31,7 @@ from vylux_core.services.image_service import (
     DEFAULT_SOURCE_BYTES_IN_FLIGHT,
 )
 from vylux_core.services.job_service import DEFAULT_LARGE_FILE_THRESHOLD, DEFAULT_MAX_FILE_SIZE
+from vylux_core.worker.reconciler import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
 
 MAX_PORT: Final = 65535
 
@@ -89,9 +90,7 @@ class Setting:
 
 
 def _seconds(value: float) -> str:
-    """A number of seconds as a Go duration (``30s``, ``10m``)."""
-    if value >= 60 and value % 60 == 0:
-        return f"{value / 60:g}m"
+    """A number of seconds as a Go duration (``30s``)."""
     return f"{value:g}s"
 
 
@@ -470,7 +469,7 @@ RECONCILE_INTERVAL: Final = Setting(
     name="RECONCILE_INTERVAL",
     kind=Kind.DURATION,
     group=WORKER,
-    default="60s",
+    default=_seconds(DEFAULT_RECONCILE_INTERVAL),
     positive=True,
     help="How often the worker's reconciler compares the database with the queue and "
     "enqueues the jobs the queue does not hold (a wiped or restarted Redis, a submission "
@@ -481,7 +480,7 @@ RECONCILE_GRACE: Final = Setting(
     name="RECONCILE_GRACE",
     kind=Kind.DURATION,
     group=WORKER,
-    default="30s",
+    default=_seconds(DEFAULT_RECONCILE_GRACE),
     help="The reconciler leaves alone jobs changed more recently than this (their enqueue may "
     "still be in flight). Jobs the queue lost wait up to `RECONCILE_INTERVAL` + "
     "`RECONCILE_GRACE` before they run again.",
@@ -781,6 +780,7 @@ IMGPROXY_SALT: Final = Setting(
     help="imgproxy signature salt, hex; as many entries as `IMGPROXY_KEY`. Generated like it.",
     env_help="Hex signature salt; as many entries as IMGPROXY_KEY (openssl rand -hex 32).",
 )
+IMGPROXY_SECRETS: Final = (IMGPROXY_KEY, IMGPROXY_SALT)
 IMGPROXY_SIGNATURE_SIZE: Final = Setting(
     name="IMGPROXY_SIGNATURE_SIZE",
     kind=Kind.INT,

@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from vylux_adapters.http.settings import HttpSettings, RateLimit
+from vylux_adapters.vips import VipsLimits
 from vylux_cli import config, config_reference, settings
 from vylux_cli.config import ConfigError, load_config
 from vylux_cli.config_reference import (
@@ -24,6 +25,7 @@ from vylux_cli.config_reference import (
 from vylux_cli.settings import GROUPS, SETTINGS, Group, Kind, Setting
 from vylux_core.services.image_service import ImageLimits
 from vylux_core.services.job_service import JobLimits
+from vylux_core.worker.reconciler import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "configuration.md"
@@ -101,6 +103,12 @@ def test_the_core_and_http_defaults_are_the_configured_ones() -> None:
     assert loaded.image_max_source_bytes == ImageLimits().max_source_bytes
     assert loaded.image_source_bytes_in_flight == ImageLimits().source_bytes_in_flight
     assert loaded.image_budget_wait == ImageLimits().budget_wait_seconds
+    # libvips' limit lives in the adapter, whose package loads libvips: compared here.
+    assert loaded.image_max_pixels == VipsLimits().max_pixels
+    assert (loaded.reconcile_grace, loaded.reconcile_interval) == (
+        DEFAULT_RECONCILE_GRACE,
+        DEFAULT_RECONCILE_INTERVAL,
+    )
     configured = HttpSettings(
         api_key="k",
         body_read_timeout=loaded.body_read_timeout,
