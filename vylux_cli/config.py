@@ -1,4 +1,4 @@
-"""Configuration from environment variables: every setting, its default and its checks."""
+"""Configuration from environment variables, read through the declarations of ``settings.py``."""
 
 from __future__ import annotations
 
@@ -11,31 +11,19 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 from dotenv import dotenv_values
 
-from vylux_adapters.http.settings import DEFAULT_BODY_READ_TIMEOUT
+from vylux_adapters.http.settings import RateLimit
+from vylux_cli import settings as s
 from vylux_cli.go_duration import parse_go_duration
+from vylux_cli.settings import Kind, S3Role, Setting
 from vylux_core.errors import InvalidImageOptions
 from vylux_core.imgproxy.options import parse_presets
-from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE, KeyPair, parse_key_pairs
-from vylux_core.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
-
-MODES = ("all", "server", "worker")
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-LOG_FORMATS = ("json", "console")
-# Heartbeats go every third of the lease: below this they would flood the queue.
-MIN_LEASE_SECONDS = 3.0
-DEFAULT_DATA_DIR = "./vylux-data"
+from vylux_core.imgproxy.url import KeyPair, parse_key_pairs
 
 # Secret name -> minimum bytes once hex-decoded (http-api §11).
-SECRET_MIN_BYTES = {
-    "HMAC_SECRET": 32,
-    "API_KEY": 32,
-    "WEBHOOK_SECRET": 32,
-    "KEY_TOKEN_SECRET": 16,
-    "ENCRYPTION_KEY": 32,
-}
+SECRET_MIN_BYTES = {setting.name: setting.min_bytes for setting in s.SERVICE_SECRETS}
 # Generated into the embedded profile's secrets.env, required by a server profile only
 # when the imgproxy route family is enabled (hex bytes, as imgproxy reads them).
-IMGPROXY_SECRET_BYTES = {"IMGPROXY_KEY": 32, "IMGPROXY_SALT": 32}
+IMGPROXY_SECRET_BYTES = {setting.name: setting.min_bytes for setting in s.IMGPROXY_SECRETS}
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _KEK_ENTRY = re.compile(r"[A-Za-z0-9._-]{1,32}:(.*)")
 
@@ -114,6 +102,12 @@ class Config:
     shaka_packager_path: str | None
     shutdown_timeout: float
     body_read_timeout: float
+    max_body_bytes: int
+    jobs_rate_limit: RateLimit
+    key_rate_limit: RateLimit
+    key_ip_rate_limit: RateLimit
+    trusted_proxy_count: int
+    callback_resolve_timeout: float
     worker_shutdown_timeout: float
     worker_lease_timeout: float
     reconcile_interval: float
@@ -159,143 +153,160 @@ def load_config(env: Mapping[str, str]) -> Config:
 
 
 class _Reader:
+    """Reads each :class:`Setting` by its kind; every problem is collected, none raised."""
+
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
         self.problems: list[str] = []
 
     def build(self) -> Config:
-        database_url = self._optional("DATABASE_URL")
-        max_file_size = self._int("MAX_FILE_SIZE", 53_687_091_200, low=1)
-        large_threshold = self._int("LARGE_FILE_THRESHOLD", 5_368_709_120, low=1)
+        database_url = self._optional(s.DATABASE_URL)
+        embedded = database_url is None
+        max_file_size = self._int(s.MAX_FILE_SIZE)
+        large_threshold = self._int(s.LARGE_FILE_THRESHOLD)
         if large_threshold > max_file_size:
             self.problems.append("LARGE_FILE_THRESHOLD must be less than or equal to MAX_FILE_SIZE")
         return Config(
-            mode=self._choice("MODE", "all", MODES),
-            port=self._port("PORT", 3000, low=1),
-            metrics_port=self._port("METRICS_PORT", 0, low=0),
-            base_url=self._url("BASE_URL", required=False),
-            data_dir=Path(self._text("VYLUX_DATA_DIR", DEFAULT_DATA_DIR)),
-            scratch_dir=_path_or_none(self._optional("VYLUX_SCRATCH_DIR")),
+            mode=self._choice(s.MODE),
+            port=self._int(s.PORT),
+            metrics_port=self._int(s.METRICS_PORT),
+            base_url=self._url(s.BASE_URL, required=False),
+            data_dir=Path(self._text(s.VYLUX_DATA_DIR)),
+            scratch_dir=_path_or_none(self._optional(s.VYLUX_SCRATCH_DIR)),
             database_url=self._database_url(database_url),
             redis_url=self._redis_url(),
-            source_s3=self._s3("SOURCE"),
-            media_s3=self._s3("MEDIA"),
-            secrets=self._secrets(required=database_url is not None),
-            worker_concurrency=self._int("WORKER_CONCURRENCY", 10, low=1),
-            large_worker_concurrency=self._int("LARGE_WORKER_CONCURRENCY", 1, low=1),
-            worker_metrics_port=self._port("WORKER_METRICS_PORT", 3001, low=0),
+            source_s3=self._s3(s.SOURCE_S3),
+            media_s3=self._s3(s.MEDIA_S3),
+            secrets=self._secrets(required=not embedded),
+            worker_concurrency=self._int(s.WORKER_CONCURRENCY),
+            large_worker_concurrency=self._int(s.LARGE_WORKER_CONCURRENCY),
+            worker_metrics_port=self._int(s.WORKER_METRICS_PORT),
             large_file_threshold=large_threshold,
             max_file_size=max_file_size,
-            cache_max_size=self._int("CACHE_MAX_SIZE", 1 << 30, low=None),
-            image_max_source_bytes=self._int("IMAGE_MAX_SOURCE_BYTES", 50 << 20, low=1),
-            image_source_bytes_in_flight=self._int(
-                "IMAGE_SOURCE_BYTES_IN_FLIGHT", 256 << 20, low=1
-            ),
-            image_budget_wait=self._duration("IMAGE_BUDGET_WAIT", "10s"),
-            image_max_pixels=self._int("IMAGE_MAX_PIXELS", 100_000_000, low=1),
-            image_max_result_pixels=self._int(
-                "IMAGE_MAX_RESULT_PIXELS", DEFAULT_MAX_RESULT_PIXELS, low=1
-            ),
-            image_max_upscale=self._int("IMAGE_MAX_UPSCALE", DEFAULT_MAX_UPSCALE, low=1),
-            ffmpeg_path=self._optional("FFMPEG_PATH"),
-            ffprobe_path=self._optional("FFPROBE_PATH"),
-            shaka_packager_path=self._optional("SHAKA_PACKAGER_PATH"),
-            shutdown_timeout=self._duration("SHUTDOWN_TIMEOUT", "30s"),
-            body_read_timeout=self._positive_duration(
-                "BODY_READ_TIMEOUT", f"{DEFAULT_BODY_READ_TIMEOUT:g}s"
-            ),
-            worker_shutdown_timeout=self._duration("WORKER_SHUTDOWN_TIMEOUT", "10m"),
-            worker_lease_timeout=self._lease_timeout(),
-            reconcile_interval=self._positive_duration("RECONCILE_INTERVAL", "60s"),
-            reconcile_grace=self._duration("RECONCILE_GRACE", "30s"),
+            cache_max_size=self._int(s.CACHE_MAX_SIZE),
+            image_max_source_bytes=self._int(s.IMAGE_MAX_SOURCE_BYTES),
+            image_source_bytes_in_flight=self._int(s.IMAGE_SOURCE_BYTES_IN_FLIGHT),
+            image_budget_wait=self._duration(s.IMAGE_BUDGET_WAIT),
+            image_max_pixels=self._int(s.IMAGE_MAX_PIXELS),
+            image_max_result_pixels=self._int(s.IMAGE_MAX_RESULT_PIXELS),
+            image_max_upscale=self._int(s.IMAGE_MAX_UPSCALE),
+            ffmpeg_path=self._optional(s.FFMPEG_PATH),
+            ffprobe_path=self._optional(s.FFPROBE_PATH),
+            shaka_packager_path=self._optional(s.SHAKA_PACKAGER_PATH),
+            shutdown_timeout=self._duration(s.SHUTDOWN_TIMEOUT),
+            body_read_timeout=self._duration(s.BODY_READ_TIMEOUT),
+            max_body_bytes=self._int(s.MAX_BODY_BYTES),
+            jobs_rate_limit=self._rate_limit(s.JOBS_RATE_LIMIT, s.JOBS_RATE_WINDOW),
+            key_rate_limit=self._rate_limit(s.KEY_RATE_LIMIT, s.KEY_RATE_WINDOW),
+            key_ip_rate_limit=self._rate_limit(s.KEY_IP_RATE_LIMIT, s.KEY_IP_RATE_WINDOW),
+            trusted_proxy_count=self._int(s.TRUSTED_PROXY_COUNT),
+            callback_resolve_timeout=self._duration(s.CALLBACK_RESOLVE_TIMEOUT),
+            worker_shutdown_timeout=self._duration(s.WORKER_SHUTDOWN_TIMEOUT),
+            worker_lease_timeout=self._duration(s.WORKER_LEASE_TIMEOUT),
+            reconcile_interval=self._duration(s.RECONCILE_INTERVAL),
+            reconcile_grace=self._duration(s.RECONCILE_GRACE),
             log_level=self._log_level(),
-            log_format=self._choice("LOG_FORMAT", "json", LOG_FORMATS),
-            access_log=self._bool("ACCESS_LOG", False),
+            log_format=self._choice(s.LOG_FORMAT),
+            access_log=self._bool(s.ACCESS_LOG, embedded=embedded),
             otel_endpoint=self._otel_endpoint(),
-            allow_private_callbacks=self._bool("ALLOW_PRIVATE_CALLBACKS", False),
-            cors_allowed_origins=self._origins("CORS_ALLOWED_ORIGINS", ""),
-            stream_cors_allowed_origins=self._origins("STREAM_CORS_ALLOWED_ORIGINS", "*"),
-            # On by default in the embedded profile (one operator, one machine).
-            dashboard_enabled=self._bool("DASHBOARD_ENABLED", database_url is None),
-            imgproxy=self._imgproxy(embedded=database_url is None),
+            allow_private_callbacks=self._bool(s.ALLOW_PRIVATE_CALLBACKS, embedded=embedded),
+            cors_allowed_origins=self._origins(s.CORS_ALLOWED_ORIGINS),
+            stream_cors_allowed_origins=self._origins(s.STREAM_CORS_ALLOWED_ORIGINS),
+            dashboard_enabled=self._bool(s.DASHBOARD_ENABLED, embedded=embedded),
+            imgproxy=self._imgproxy(embedded=embedded),
         )
 
     # --- primitives ---------------------------------------------------------------
 
-    def _optional(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
+    def _optional(self, setting: Setting) -> str | None:
+        value = self._env.get(setting.name, "").strip()
         return value or None
 
-    def _text(self, name: str, default: str) -> str:
-        return self._optional(name) or default
+    def _text(self, setting: Setting) -> str:
+        return self._optional(setting) or setting.default
 
-    def _int(self, name: str, default: int, *, low: int | None) -> int:
-        raw = self._optional(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            self.problems.append(f"{name} must be an integer, got {raw!r}")
-            return default
+    def _int(self, setting: Setting) -> int:
+        assert setting.kind in (Kind.INT, Kind.PORT), setting.name
+        name, low, high = setting.name, setting.low, setting.high
+        default = int(setting.default)
+        raw = self._optional(setting)
+        value = default
+        if raw is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                self.problems.append(f"{name} must be an integer, got {raw!r}")
+                value = default
+                if setting.kind is Kind.INT:
+                    return value
+        if setting.kind is Kind.PORT:
+            if not (low or 0) <= value <= (high or s.MAX_PORT):
+                self.problems.append(f"{name} must be between {low} and {high}")
+            return value
         if low is not None and value < low:
             self.problems.append(f"{name} must be at least {low}")
+        if high is not None and value > high:
+            self.problems.append(f"{name} must be at most {high}")
         return value
 
-    def _port(self, name: str, default: int, *, low: int) -> int:
-        value = self._int(name, default, low=None)
-        if not low <= value <= 65535:
-            self.problems.append(f"{name} must be between {low} and 65535")
-        return value
-
-    def _bool(self, name: str, default: bool) -> bool:
-        raw = self._optional(name)
+    def _bool(self, setting: Setting, *, embedded: bool) -> bool:
+        assert setting.kind is Kind.BOOL, setting.name
+        if setting.profile_default is not None:
+            default = setting.profile_default[0 if embedded else 1]
+        else:
+            default = _parse_bool(setting.default) is True
+        raw = self._optional(setting)
         if raw is None:
             return default
-        if raw.lower() in ("1", "true", "yes", "on"):
-            return True
-        if raw.lower() in ("0", "false", "no", "off"):
-            return False
-        self.problems.append(f"{name} must be true or false, got {raw!r}")
-        return default
-
-    def _choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self._text(name, default)
-        if value not in choices:
-            self.problems.append(f'{name} must be {"|".join(choices)}, got "{value}"')
+        value = _parse_bool(raw)
+        if value is None:
+            self.problems.append(f"{setting.name} must be true or false, got {raw!r}")
+            return default
         return value
 
-    def _duration(self, name: str, default: str) -> float:
-        raw = self._text(name, default)
+    def _choice(self, setting: Setting) -> str:
+        value = self._text(setting)
+        if value not in setting.choices:
+            self.problems.append(
+                f'{setting.name} must be {"|".join(setting.choices)}, got "{value}"'
+            )
+        return value
+
+    def _duration(self, setting: Setting) -> float:
+        assert setting.kind is Kind.DURATION, setting.name
+        name = setting.name
+        raw = self._text(setting)
         try:
             seconds = parse_go_duration(raw)
         except ValueError as exc:
             self.problems.append(f"{name}: {exc}")
-            return parse_go_duration(default)
+            return parse_go_duration(setting.default)
         if seconds < 0:
             self.problems.append(f"{name} must not be negative")
-        return seconds
-
-    def _positive_duration(self, name: str, default: str) -> float:
-        seconds = self._duration(name, default)
-        if seconds == 0:
+        if setting.positive and seconds == 0:
             self.problems.append(f"{name} must be more than zero")
+        if setting.low is not None and seconds < setting.low:
+            self.problems.append(f"{name} must be at least {setting.low:g}s")
         return seconds
 
-    def _lease_timeout(self) -> float:
-        seconds = self._duration("WORKER_LEASE_TIMEOUT", "30s")
-        if seconds < MIN_LEASE_SECONDS:
-            self.problems.append(f"WORKER_LEASE_TIMEOUT must be at least {MIN_LEASE_SECONDS:g}s")
-        return seconds
+    def _rate_limit(self, limit: Setting, window: Setting) -> RateLimit:
+        requests = self._int(limit)
+        seconds = self._duration(window)
+        if seconds != int(seconds):
+            self.problems.append(f"{window.name} must be whole seconds")
+        return RateLimit(limit=max(requests, 1), window_seconds=max(int(seconds), 1))
 
     def _log_level(self) -> str:
-        level = self._text("LOG_LEVEL", "INFO").upper()
-        return "WARN" if level == "WARNING" else level if level in LOG_LEVELS else "INFO"
+        level = self._text(s.LOG_LEVEL).upper()
+        if level == "WARNING":
+            return "WARN"
+        return level if level in s.LOG_LEVEL.choices else s.LOG_LEVEL.default
 
     # --- URLs -----------------------------------------------------------------------
 
-    def _url(self, name: str, *, required: bool) -> str:
-        value = (self._optional(name) or "").rstrip("/")
+    def _url(self, setting: Setting, *, required: bool) -> str:
+        name = setting.name
+        value = (self._optional(setting) or "").rstrip("/")
         if not value:
             if required:
                 self.problems.append(f"{name} is required")
@@ -307,11 +318,12 @@ class _Reader:
             self.problems.append(f"{name} must include a host")
         return value
 
-    def _origins(self, name: str, default: str) -> tuple[str, ...]:
+    def _origins(self, setting: Setting) -> tuple[str, ...]:
         # Compared byte for byte with the Origin header, which browsers serialise as
         # scheme://host[:port] in lower case. "*" alone means any origin, "none" no CORS;
         # empty or unset means the default, as for every other variable.
-        text = self._text(name, default)
+        name = setting.name
+        text = self._text(setting)
         origins = tuple(entry.strip() for entry in text.split(",") if entry.strip())
         if origins == ("none",):
             return ()
@@ -348,7 +360,7 @@ class _Reader:
         return value
 
     def _redis_url(self) -> str | None:
-        value = self._optional("REDIS_URL")
+        value = self._optional(s.REDIS_URL)
         if value is None:
             return None
         parts = urlsplit(value)
@@ -359,49 +371,45 @@ class _Reader:
         return value
 
     def _otel_endpoint(self) -> str:
-        value = (self._optional("OTEL_EXPORTER_OTLP_ENDPOINT") or "").rstrip("/")
+        value = (self._optional(s.OTEL_EXPORTER_OTLP_ENDPOINT) or "").rstrip("/")
         if not value or "://" in value:
-            return self._url("OTEL_EXPORTER_OTLP_ENDPOINT", required=False) if value else ""
+            return self._url(s.OTEL_EXPORTER_OTLP_ENDPOINT, required=False) if value else ""
         if re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:]+\](:\d{1,5})?", value) is None:
             self.problems.append(
                 "OTEL_EXPORTER_OTLP_ENDPOINT without a scheme must be host[:port] only"
             )
         return value
 
-    def _s3(self, role: str) -> S3Settings | None:
-        names = {
-            "endpoint": f"{role}_S3_ENDPOINT",
-            "access_key": f"{role}_S3_ACCESS_KEY",
-            "secret_key": f"{role}_S3_SECRET_KEY",
-            "bucket": f"{role}_BUCKET",
-        }
-        if not any(self._optional(name) for name in names.values()):
+    def _s3(self, role: S3Role) -> S3Settings | None:
+        if not any(self._optional(setting) for setting in role.enabling):
             return None  # this role uses a local directory under VYLUX_DATA_DIR
-        endpoint = self._url(names["endpoint"], required=True)
-        for key in ("access_key", "secret_key", "bucket"):
-            if self._optional(names[key]) is None:
-                self.problems.append(f"{names[key]} is required when {role}_S3_* is configured")
+        endpoint = self._url(role.endpoint, required=True)
+        for setting in (role.access_key, role.secret_key, role.bucket):
+            if self._optional(setting) is None:
+                self.problems.append(
+                    f"{setting.name} is required when {role.role}_S3_* is configured"
+                )
         return S3Settings(
             endpoint=endpoint,
-            access_key=self._text(names["access_key"], ""),
-            secret_key=self._text(names["secret_key"], ""),
-            region=self._text(f"{role}_S3_REGION", "auto"),
-            bucket=self._text(names["bucket"], ""),
+            access_key=self._text(role.access_key),
+            secret_key=self._text(role.secret_key),
+            region=self._text(role.region),
+            bucket=self._text(role.bucket),
         )
 
     # --- imgproxy route family ---------------------------------------------------------
 
     def _imgproxy(self, *, embedded: bool) -> ImgproxyConfig | None:
-        if not self._bool("IMGPROXY_ENABLED", embedded):
+        if not self._bool(s.IMGPROXY_ENABLED, embedded=embedded):
             return None
-        prefix = self._text("IMGPROXY_PATH_PREFIX", "/imgproxy").rstrip("/")
+        prefix = self._text(s.IMGPROXY_PATH_PREFIX).rstrip("/")
         if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
             self.problems.append(
                 "IMGPROXY_PATH_PREFIX must be a path like /imgproxy (letters, digits, ._~-)"
             )
-        raw = {name: self._optional(name) for name in IMGPROXY_SECRET_BYTES}
-        keys = self._text("IMGPROXY_KEY", "")
-        salts = self._text("IMGPROXY_SALT", "")
+        raw = {setting.name: self._optional(setting) for setting in s.IMGPROXY_SECRETS}
+        keys = self._text(s.IMGPROXY_KEY)
+        salts = self._text(s.IMGPROXY_SALT)
         pairs: tuple[KeyPair, ...] = ()
         missing = [name for name, value in raw.items() if value is None]
         if missing and embedded:
@@ -419,50 +427,47 @@ class _Reader:
                 pairs = parse_key_pairs(keys, salts)
             except ValueError as error:
                 self.problems.append(str(error))
-        size = self._int("IMGPROXY_SIGNATURE_SIZE", DEFAULT_SIGNATURE_SIZE, low=1)
-        if size > DEFAULT_SIGNATURE_SIZE:
-            self.problems.append(
-                f"IMGPROXY_SIGNATURE_SIZE must be at most {DEFAULT_SIGNATURE_SIZE}"
-            )
+        size = self._int(s.IMGPROXY_SIGNATURE_SIZE)
         presets: dict[str, tuple[str, ...]] = {}
         try:
-            presets = parse_presets(self._text("IMGPROXY_PRESETS", ""))
+            presets = parse_presets(self._text(s.IMGPROXY_PRESETS))
         except (ValueError, InvalidImageOptions) as error:
             self.problems.append(f"IMGPROXY_PRESETS: {error}")
         return ImgproxyConfig(
             path_prefix=prefix,
             key_pairs=pairs,
             signature_size=size,
-            allow_insecure=self._bool("IMGPROXY_ALLOW_INSECURE", False),
+            allow_insecure=self._bool(s.IMGPROXY_ALLOW_INSECURE, embedded=embedded),
             presets=presets,
-            only_presets=self._bool("IMGPROXY_ONLY_PRESETS", False),
-            auto_avif=self._bool("IMGPROXY_AUTO_AVIF", True),
-            auto_webp=self._bool("IMGPROXY_AUTO_WEBP", True),
-            watermark_path=self._optional("IMGPROXY_WATERMARK_PATH"),
+            only_presets=self._bool(s.IMGPROXY_ONLY_PRESETS, embedded=embedded),
+            auto_avif=self._bool(s.IMGPROXY_AUTO_AVIF, embedded=embedded),
+            auto_webp=self._bool(s.IMGPROXY_AUTO_WEBP, embedded=embedded),
+            watermark_path=self._optional(s.IMGPROXY_WATERMARK_PATH),
         )
 
     # --- secrets ---------------------------------------------------------------------
 
     def _secrets(self, *, required: bool) -> Secrets:
         values = {}
-        for name, min_bytes in SECRET_MIN_BYTES.items():
-            value = self._optional(name)
+        for setting in s.SERVICE_SECRETS:
+            name, min_bytes = setting.name, setting.min_bytes
+            value = self._optional(setting)
             if value is None:
                 if required:
                     self.problems.append(
                         f"{name} is required (generate with: openssl rand -hex {min_bytes})"
                     )
-                values[name] = ""
-            elif name == "ENCRYPTION_KEY":
-                values[name] = self._encryption_key(value)
+                values[setting] = ""
+            elif setting is s.ENCRYPTION_KEY:
+                values[setting] = self._encryption_key(value)
             else:
-                values[name] = self._hex_secret(name, value, min_bytes)
+                values[setting] = self._hex_secret(name, value, min_bytes)
         return Secrets(
-            hmac_secret=values["HMAC_SECRET"],
-            api_key=values["API_KEY"],
-            webhook_secret=values["WEBHOOK_SECRET"],
-            key_token_secret=values["KEY_TOKEN_SECRET"],
-            encryption_key=values["ENCRYPTION_KEY"],
+            hmac_secret=values[s.HMAC_SECRET],
+            api_key=values[s.API_KEY],
+            webhook_secret=values[s.WEBHOOK_SECRET],
+            key_token_secret=values[s.KEY_TOKEN_SECRET],
+            encryption_key=values[s.ENCRYPTION_KEY],
         )
 
     def _hex_secret(self, name: str, value: str, min_bytes: int, *, exact: bool = False) -> str:
@@ -486,15 +491,25 @@ class _Reader:
     def _encryption_key(self, value: str) -> str:
         # One 64-hex key (version v1, as in the reference) or a rotation list
         # "v2:<hex>,v1:<hex>" whose first entry wraps new keys.
+        key_bytes = s.ENCRYPTION_KEY.min_bytes
         if "," not in value and ":" not in value:
-            return self._hex_secret("ENCRYPTION_KEY", value, 32, exact=True)
+            return self._hex_secret(s.ENCRYPTION_KEY.name, value, key_bytes, exact=True)
         for entry in value.split(","):
             match = _KEK_ENTRY.fullmatch(entry.strip())
             if match is None:
                 self.problems.append("ENCRYPTION_KEY entries must look like <version>:<64 hex>")
                 continue
-            self._hex_secret("ENCRYPTION_KEY", match.group(1), 32, exact=True)
+            self._hex_secret(s.ENCRYPTION_KEY.name, match.group(1), key_bytes, exact=True)
         return value
+
+
+def _parse_bool(text: str) -> bool | None:
+    """The boolean ``text`` spells, or None when it spells none."""
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    return None
 
 
 def _path_or_none(value: str | None) -> Path | None:

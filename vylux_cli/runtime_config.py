@@ -11,8 +11,9 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from vylux_cli.config import DEFAULT_DATA_DIR, Config, load_config
+from vylux_cli.config import Config, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
+from vylux_cli.settings import DATABASE_URL, VYLUX_DATA_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ MEDIA_DIR = "media"
 
 
 def embedded_data_dir(env: Mapping[str, str]) -> Path:
-    return Path(env.get("VYLUX_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+    return Path(env.get(VYLUX_DATA_DIR.name, "").strip() or VYLUX_DATA_DIR.default)
 
 
 def load_runtime_config(env: Mapping[str, str]) -> Config:
@@ -33,7 +34,7 @@ def load_runtime_config(env: Mapping[str, str]) -> Config:
     directory; with it, they must be given (``load_config`` reports them). Raises
     ``OSError`` when the data directory cannot hold the secrets file.
     """
-    if env.get("DATABASE_URL", "").strip():
+    if env.get(DATABASE_URL.name, "").strip():
         return load_config(env)
     merged, secrets_path = with_embedded_secrets(env, embedded_data_dir(env))
     logger.info("embedded profile: secrets are kept in %s", secrets_path)

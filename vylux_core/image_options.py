@@ -87,7 +87,7 @@ REFERENCE_FORMATS = frozenset(
 )
 """The outputs of the reference's grammar (``/img``, thumbnail jobs)."""
 
-_FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
+FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
 
 
 _MAGIC = (
@@ -117,8 +117,8 @@ def parse_format(text: str) -> ImageFormat:
     # (Go lower-cases "AVİF" to "avif", Python does not), so neither is trusted here.
     if name.isascii():
         name = name.lower()
-        if name in _FORMAT_ALIASES:
-            return _FORMAT_ALIASES[name]
+        if name in FORMAT_ALIASES:
+            return FORMAT_ALIASES[name]
         try:
             fmt = ImageFormat(name)
         except ValueError:

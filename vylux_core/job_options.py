@@ -24,7 +24,7 @@ MAX_PREVIEW_SECONDS = 30.0
 MAX_PREVIEW_WIDTH = 1920
 MAX_PREVIEW_FPS = 60
 MAX_TIMESTAMP_SECONDS = 7 * 24 * 3600.0
-_VARIANT_PATTERN = re.compile(r"[a-z0-9_-]{1,32}")
+VARIANT_PATTERN = re.compile(r"[a-z0-9_-]{1,32}")
 PREVIEW_FORMATS = ("webp", "gif")
 
 
@@ -294,7 +294,7 @@ def _thumbnail_output(raw: Any, where: str) -> ThumbnailOutput:
     variant = _string(obj, "variant", where)
     if variant is None:
         raise _invalid(f"{where}.variant is required")
-    if _VARIANT_PATTERN.fullmatch(variant) is None:
+    if VARIANT_PATTERN.fullmatch(variant) is None:
         raise _invalid(f"{where}.variant must match [a-z0-9_-]{{1,32}}")
     format_text = _string(obj, "format", where)
     try:

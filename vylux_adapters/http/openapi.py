@@ -16,6 +16,7 @@ from vylux_adapters.http.openapi_schemas import (
     any_case,
     schemas,
 )
+from vylux_core.image_options import MAX_DIMENSION
 from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 _TIME: JSON = {"type": "string", "format": "date-time"}
@@ -226,7 +227,7 @@ def _paths() -> JSON:
                 _param(
                     "opts",
                     "Options `w<n>`, `h<n>`, `q<n>` joined by `_` (not empty), read raw "
-                    "(not percent-decoded); w and h at most 8192, q from 1 to 100.",
+                    f"(not percent-decoded); w and h at most {MAX_DIMENSION}, q from 1 to 100.",
                     schema={"type": "string", "pattern": _IMAGE_OPTIONS},
                 ),
                 _param(

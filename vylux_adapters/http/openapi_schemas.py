@@ -8,8 +8,20 @@ from vylux_core.audio_renditions import AudioDownloadKind
 from vylux_core.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
 from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
 from vylux_core.downloads import DownloadKind
-from vylux_core.job import JobStatus
+from vylux_core.image_options import FORMAT_ALIASES, MAX_DIMENSION, REFERENCE_FORMATS, ImageFormat
+from vylux_core.job import CallbackStatus, JobStatus
+from vylux_core.job_options import (
+    MAX_PREVIEW_FPS,
+    MAX_PREVIEW_SECONDS,
+    MAX_PREVIEW_WIDTH,
+    MAX_THUMBNAIL_OUTPUTS,
+    MAX_TIMESTAMP_SECONDS,
+    PREVIEW_FORMATS,
+    VARIANT_PATTERN,
+)
 from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+from vylux_core.results import RetryStrategy
+from vylux_core.storyboard import MAX_TILES, TILE_WIDTH
 from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 JSON = dict[str, Any]
@@ -59,34 +71,56 @@ def any_case(*words: str) -> str:
 
 
 def _number(low: float, high: float, *, integer: bool = False, exclusive_low: bool = False) -> JSON:
-    schema: JSON = {"type": "integer" if integer else "number", "maximum": high}
-    schema["exclusiveMinimum" if exclusive_low else "minimum"] = low
+    schema: JSON = {"type": "integer" if integer else "number", "maximum": _whole(high)}
+    schema["exclusiveMinimum" if exclusive_low else "minimum"] = _whole(low)
     return schema
+
+
+def _whole(value: float) -> float:
+    """``value`` as an int when it is whole, so the document reads ``30``, not ``30.0``."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _thumbnail_formats() -> list[tuple[str, list[str]]]:
+    """The formats a thumbnail output takes, in ImageFormat order, with their aliases."""
+    return [
+        (image_format.value, [a for a, target in FORMAT_ALIASES.items() if target is image_format])
+        for image_format in ImageFormat
+        if image_format in REFERENCE_FORMATS
+    ]
+
+
+def _format_names(name: str, aliases: list[str]) -> str:
+    return f"{name} (or {', '.join(aliases)})" if aliases else name
+
+
+_THUMBNAIL_FORMATS = _thumbnail_formats()
+_THUMBNAIL_FORMAT_NAMES = [
+    name for value, aliases in _THUMBNAIL_FORMATS for name in (value, *aliases)
+]
+_THUMBNAIL_FORMAT_TEXT = [_format_names(value, aliases) for value, aliases in _THUMBNAIL_FORMATS]
+_THUMBNAIL_FORMAT_LIST = f"{', '.join(_THUMBNAIL_FORMAT_TEXT[:-1])} or {_THUMBNAIL_FORMAT_TEXT[-1]}"
 
 
 THUMBNAIL_OPTIONS = _request(
     {
         "outputs": {
             "type": "array",
-            "maxItems": 16,
+            "maxItems": MAX_THUMBNAIL_OUTPUTS,
             "description": "Unique variant names. Empty or absent: one 300 px WebP, `thumb`.",
             "items": _request(
                 {
-                    "variant": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"},
-                    "width": _number(1, 8192, integer=True),
-                    "height": _number(1, 8192, integer=True),
+                    "variant": {"type": "string", "pattern": f"^{VARIANT_PATTERN.pattern}$"},
+                    "width": _number(1, MAX_DIMENSION, integer=True),
+                    "height": _number(1, MAX_DIMENSION, integer=True),
                     "format": {
                         "type": "string",
                         "description": (
-                            "webp, avif, jpg (or jpeg), png or gif, in any case and with "
-                            "an optional leading `.`; empty means webp."
+                            f"{_THUMBNAIL_FORMAT_LIST}, in any case and with an optional "
+                            f"leading `.`; empty means {ImageFormat.WEBP.value}."
                         ),
-                        "pattern": (
-                            r"^(?:\.?"
-                            + any_case("webp", "avif", "jpg", "jpeg", "png", "gif")
-                            + ")?$"
-                        ),
-                        "default": "webp",
+                        "pattern": (r"^(?:\.?" + any_case(*_THUMBNAIL_FORMAT_NAMES) + ")?$"),
+                        "default": ImageFormat.WEBP.value,
                     },
                 },
                 ("variant",),
@@ -94,14 +128,14 @@ THUMBNAIL_OPTIONS = _request(
         }
     }
 )
-COVER_OPTIONS = _request({"timestamp_sec": _number(0, 604800)})
+COVER_OPTIONS = _request({"timestamp_sec": _number(0, MAX_TIMESTAMP_SECONDS)})
 PREVIEW_OPTIONS = _request(
     {
-        "start_sec": _number(0, 604800),
-        "duration": _number(0, 30, exclusive_low=True),
-        "width": _number(1, 1920, integer=True),
-        "fps": _number(1, 60, integer=True),
-        "format": {"type": "string", "enum": ["webp", "gif"], "default": "webp"},
+        "start_sec": _number(0, MAX_TIMESTAMP_SECONDS),
+        "duration": _number(0, MAX_PREVIEW_SECONDS, exclusive_low=True),
+        "width": _number(1, MAX_PREVIEW_WIDTH, integer=True),
+        "fps": _number(1, MAX_PREVIEW_FPS, integer=True),
+        "format": {"type": "string", "enum": list(PREVIEW_FORMATS), "default": PREVIEW_FORMATS[0]},
     }
 )
 TRANSCODE_OPTIONS = _request(
@@ -128,7 +162,8 @@ TRANSCODE_OPTIONS = _request(
             "default": False,
             "description": (
                 "video:transcode only (refused inside video:full's `transcode`): a trick-play "
-                "storyboard, storyboard.jpg (at most 100 tiles, 160 px wide), storyboard.vtt "
+                f"storyboard, storyboard.jpg (at most {MAX_TILES} tiles, {TILE_WIDTH} px wide), "
+                "storyboard.vtt "
                 "(cues with #xywh= fragments) and storyboard.json (Mux's tile list)."
             ),
         },
@@ -295,7 +330,7 @@ JOB = _object(
         "type": JOB_TYPE,
         "hash": HASH,
         "status": JOB_STATUS,
-        "callback_status": {"type": "string", "enum": ["pending", "sent", "callback_failed"]},
+        "callback_status": {"type": "string", "enum": [status.value for status in CallbackStatus]},
         "progress": _number(0, 100, integer=True),
         "retry_of_job_id": {"type": "string"},
         "error": {"type": "string"},
@@ -318,7 +353,13 @@ JOB_PAGE = _object(
 RETRY = _object(
     {
         "source_job_id": {"type": "string"},
-        "strategy": {"type": "string", "enum": ["retry_job", "retry_tasks"]},
+        # A retry answer always names what it did; "none" is only a retry plan's.
+        "strategy": {
+            "type": "string",
+            "enum": [
+                strategy.value for strategy in RetryStrategy if strategy is not RetryStrategy.NONE
+            ],
+        },
         "jobs": {
             "type": "array",
             "items": _object(

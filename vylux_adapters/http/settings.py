@@ -1,4 +1,4 @@
-"""HttpSettings: the knobs of the HTTP adapter, decided by bootstrap from the config."""
+"""HttpSettings: the knobs of the HTTP adapter, read by bootstrap from the configuration."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_BODY_READ_TIMEOUT = 30.0
+DEFAULT_TRUSTED_PROXY_COUNT = 0
 
 
 @frozen(kw_only=True)
@@ -16,6 +17,11 @@ class RateLimit:
 
     limit: int = field(validator=validators.ge(1))
     window_seconds: int = field(default=60, validator=validators.ge(1))
+
+
+DEFAULT_JOBS_RATE_LIMIT = RateLimit(limit=30)
+DEFAULT_KEY_RATE_LIMIT = RateLimit(limit=120)
+DEFAULT_KEY_IP_RATE_LIMIT = RateLimit(limit=300)
 
 
 @frozen(kw_only=True)
@@ -37,10 +43,12 @@ class HttpSettings:
     callback_resolve_timeout: float = field(
         default=RESOLVE_TIMEOUT_SECONDS, validator=validators.gt(0)
     )
-    jobs_rate_limit: RateLimit = RateLimit(limit=30)
-    key_rate_limit: RateLimit = RateLimit(limit=120)
-    key_ip_rate_limit: RateLimit = RateLimit(limit=300)
-    trusted_proxy_count: int = field(default=0, validator=validators.ge(0))
+    jobs_rate_limit: RateLimit = DEFAULT_JOBS_RATE_LIMIT
+    key_rate_limit: RateLimit = DEFAULT_KEY_RATE_LIMIT
+    key_ip_rate_limit: RateLimit = DEFAULT_KEY_IP_RATE_LIMIT
+    trusted_proxy_count: int = field(
+        default=DEFAULT_TRUSTED_PROXY_COUNT, validator=validators.ge(0)
+    )
     # CORS origins (exact origins, or "*" alone for any): none for /api/key/*, any for
     # /stream/* (public, cacheable HLS files that players fetch from other origins).
     cors_allowed_origins: tuple[str, ...] = ()

@@ -57,10 +57,14 @@ class RenditionCache(Protocol):
     def discard(self, key: str) -> bool: ...
 
 
+DEFAULT_MAX_FILE_SIZE = 53_687_091_200  # 50 GiB
+DEFAULT_LARGE_FILE_THRESHOLD = 5_368_709_120  # 5 GiB
+
+
 @frozen(kw_only=True)
 class JobLimits:
-    max_file_size: int = 53_687_091_200
-    large_file_threshold: int = 5_368_709_120
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    large_file_threshold: int = DEFAULT_LARGE_FILE_THRESHOLD
     image_budget: ResultBudget = Factory(ResultBudget)
 
 

@@ -15,6 +15,9 @@ from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_RECONCILE_GRACE = 30.0
+DEFAULT_RECONCILE_INTERVAL = 60.0
+
 
 class Reconciler:
     """Repairs two gaps: a crash between writing a job row and enqueueing its task,
@@ -30,9 +33,9 @@ class Reconciler:
         jobs: JobStore,
         queue: TaskQueue,
         clock: Clock,
-        grace: float = 30.0,
+        grace: float = DEFAULT_RECONCILE_GRACE,
         batch: int = 500,
-        interval: float = 60.0,
+        interval: float = DEFAULT_RECONCILE_INTERVAL,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
