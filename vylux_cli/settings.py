@@ -22,6 +22,7 @@ from vylux_adapters.http.settings import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TRUSTED_PROXY_COUNT,
 )
+from vylux_adapters.worker.pool import DEFAULT_LEASE_SECONDS, DEFAULT_SHUTDOWN_TIMEOUT
 from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
 from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE
 from vylux_core.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
@@ -90,7 +91,10 @@ class Setting:
 
 
 def _seconds(value: float) -> str:
-    """A number of seconds as a Go duration (``30s``)."""
+    """A number of seconds as a Go duration in its largest whole unit (``30s``, ``10m``)."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if value >= size and value % size == 0:
+            return f"{value / size:g}{unit}"
     return f"{value:g}s"
 
 
@@ -447,7 +451,7 @@ WORKER_SHUTDOWN_TIMEOUT: Final = Setting(
     name="WORKER_SHUTDOWN_TIMEOUT",
     kind=Kind.DURATION,
     group=WORKER,
-    default="10m",
+    default=_seconds(DEFAULT_SHUTDOWN_TIMEOUT),
     help="On SIGTERM/SIGINT running job attempts get this long to finish; the rest go back "
     "to the queue without using up an attempt.",
     env_help="Grace period for running jobs at shutdown; the rest go back to the queue.",
@@ -456,7 +460,7 @@ WORKER_LEASE_TIMEOUT: Final = Setting(
     name="WORKER_LEASE_TIMEOUT",
     kind=Kind.DURATION,
     group=WORKER,
-    default="30s",
+    default=_seconds(DEFAULT_LEASE_SECONDS),
     # Heartbeats go every third of the lease: below this they would flood the queue.
     low=3,
     help="How long a running attempt's lease lasts without a heartbeat (sent every third of "

@@ -6,9 +6,9 @@ import re
 
 from vylux_core.audio_renditions import AUDIO_ONLY_DIR
 from vylux_core.errors import InvalidStorageKey
+from vylux_core.job_options import VARIANT_PATTERN
 from vylux_core.media_hash import hash_prefix, validate_media_hash
 
-_VARIANT_PATTERN = re.compile(r"[a-z0-9_-]{1,32}")
 _EXTENSION_PATTERN = re.compile(r"[a-z0-9]{1,8}")
 _PROCESSING_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -27,7 +27,7 @@ def video_prefix(media_hash: str) -> str:
 
 def thumbnail_key(media_hash: str, variant: str, extension: str) -> str:
     """``images/{p}/{h}/{variant}.{ext}``."""
-    if _VARIANT_PATTERN.fullmatch(variant) is None:
+    if VARIANT_PATTERN.fullmatch(variant) is None:
         raise InvalidStorageKey(f"invalid variant name: {variant!r}")
     return image_prefix(media_hash) + f"{variant}.{_checked_extension(extension)}"
 

@@ -21,6 +21,9 @@ from vylux_core.worker.job_runner import JobRunner
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_SHUTDOWN_TIMEOUT = 600.0
+
 
 def _weights(value: Mapping[str, int]) -> dict[str, int]:
     return dict(value)
@@ -31,10 +34,10 @@ class PoolSettings:
     name: str
     weights: Mapping[str, int] = field(converter=_weights)
     concurrency: int
-    lease_seconds: float = 30.0
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
     heartbeat_interval: float = 10.0
     idle_wait: float = 1.0
-    shutdown_timeout: float = 600.0
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     backoff_on_outage: float = 1.0
 
 
