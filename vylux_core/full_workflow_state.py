@@ -15,6 +15,7 @@ from vylux_core.errors import FailedStep, IllegalTransition, Step, VyluxError
 from vylux_core.job import JobType
 from vylux_core.results import (
     NO_RETRY_PLAN,
+    STAGE_JOB_TYPES,
     Artifacts,
     FullResult,
     FullStage,
@@ -123,13 +124,6 @@ _TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
     StageErrorCode.UPLOAD_FAILED: "transcode upload failed",
 }
 _TRANSCODE_RETRY_REASON_DEFAULT = "transcode stage failed"
-
-_STAGE_JOB_TYPES = {
-    FullStage.COVER: JobType.COVER,
-    FullStage.PREVIEW: JobType.PREVIEW,
-    FullStage.TRANSCODE: JobType.TRANSCODE,
-    FullStage.STORYBOARD: JobType.STORYBOARD,
-}
 
 
 def initial_full_result(*, storyboard: bool = False) -> FullResult:
@@ -240,7 +234,7 @@ def retry_plan_for(result: FullResult) -> RetryPlan:
         retried, reason = storyboard, "storyboard stage failed"
     else:
         return NO_RETRY_PLAN
-    job_types = [_STAGE_JOB_TYPES[stage] for stage in retried]
+    job_types = [STAGE_JOB_TYPES[stage] for stage in retried]
     return _plan(RetryStrategy.RETRY_TASKS, job_types, retried, reason)
 
 

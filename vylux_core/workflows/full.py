@@ -162,10 +162,9 @@ class FullWorkflow:
         return record_transcode_ready(result, transcoded)
 
     async def _cover(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
-        timestamp = options.cover.timestamp_sec
         return await make_cover(
             toolchain=self._toolchain, media=self._media, source_path=source_path,
-            timestamp=1.0 if timestamp is None else timestamp, media_hash=job.hash,
+            timestamp=options.cover.effective_timestamp(), media_hash=job.hash,
         )  # fmt: skip
 
     async def _preview(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:

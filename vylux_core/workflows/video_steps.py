@@ -349,18 +349,22 @@ def _optional_key(media_hash: str, relative: str | None) -> str | None:
 
 @contextlib.asynccontextmanager
 async def relayed(
-    progress: ProgressReporter, span: tuple[int, int], interval: float = 1.0
+    progress: ProgressReporter, span: tuple[int, int]
 ) -> AsyncIterator[ProgressCallback]:
-    """A synchronous progress callback for the toolchain, flushed to the job row by a
-    small task while the step runs (FFmpeg reports far more often than we write)."""
+    """A synchronous progress callback for the toolchain, relayed to the job row by a
+    small task as fractions arrive; the reporter throttles the writes (FFmpeg reports
+    far more often than the row is updated)."""
     latest = [0.0]
+    arrived = asyncio.Event()
 
     def report(fraction: float) -> None:
         latest[0] = min(max(fraction, 0.0), 1.0)
+        arrived.set()
 
     async def flush() -> None:
         while True:
-            await asyncio.sleep(interval)
+            await arrived.wait()
+            arrived.clear()
             try:
                 await progress.report(span[0] + (span[1] - span[0]) * latest[0])
             except Exception as error:
