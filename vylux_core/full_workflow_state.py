@@ -113,9 +113,9 @@ def failure_of(error: BaseException, default: FullFailure) -> tuple[FullFailure,
     without the step), from the step recorded on it; ``default`` for an error that
     records no step of this workflow."""
     failed = error.step if isinstance(error, VyluxError) else None
-    if failed is None or failed.step not in _FAILURE_OF_STEP:
+    if failed is None:
         return default, str(error)
-    return _FAILURE_OF_STEP[failed.step], failed.cause
+    return _FAILURE_OF_STEP.get(failed.step, default), failed.cause
 
 
 # Each failure on the transcode stage names its own retry reason (spec §4.5 table).

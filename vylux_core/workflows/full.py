@@ -140,8 +140,7 @@ class FullWorkflow:
         try:
             encryption = await self._encryption(job, options)
         except Exception as error:
-            failure, cause = failure_of(error, FullFailure.TRANSCODE_ENCRYPTION)
-            result = record_failure(result, failure, cause)
+            result = record_failure(result, *failure_of(error, FullFailure.TRANSCODE_ENCRYPTION))
             raise _StageFailed(result, permanent=False) from error
         try:
             transcoded = await transcode(
@@ -155,8 +154,7 @@ class FullWorkflow:
                 upload_concurrency=self._upload_concurrency,
             )  # fmt: skip
         except Exception as error:
-            failure, cause = failure_of(error, FullFailure.TRANSCODE_RUN)
-            result = record_failure(result, failure, cause)
+            result = record_failure(result, *failure_of(error, FullFailure.TRANSCODE_RUN))
             raise _StageFailed(result, permanent=is_permanent(error)) from error
         await progress.report(95, force=True)
         return record_transcode_ready(result, transcoded)
@@ -239,8 +237,7 @@ def _record_storyboard(
     if isinstance(storyboard, StoryboardArtifact):
         result = record_storyboard_ready(result, storyboard)
     else:
-        failure = failure_of(storyboard, FullFailure.STORYBOARD_GENERATE)
-        result = record_failure(result, *failure)
+        result = record_failure(result, *failure_of(storyboard, FullFailure.STORYBOARD_GENERATE))
         if failed is None:
             raise _StageFailed(result, permanent=is_permanent(storyboard)) from storyboard
         permanent = failed.permanent or is_permanent(storyboard)
