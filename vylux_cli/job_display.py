@@ -15,6 +15,8 @@ from rich.json import JSON
 from rich.markup import escape
 from rich.table import Table
 
+from vylux_core.results import ResultsDecodeError, RetryPlan, structure_retry_plan
+
 _STATUS_STYLE = {
     "queued": "yellow",
     "processing": "cyan",
@@ -193,11 +195,21 @@ def _full(results: Mapping[str, Any]) -> list[RenderableType]:
             views += _transcode(artifacts["transcode"])
         if isinstance(artifacts.get("storyboard"), dict):
             views.append(_storyboard(artifacts["storyboard"]))
-    plan = results.get("retry_plan")
-    if isinstance(plan, dict) and plan.get("allowed"):
-        kinds = ", ".join(str(t) for t in plan.get("job_types") or [])
-        views.append(_text(f"retry plan: {plan.get('strategy')} ({kinds})"))
+    plan = _retry_plan(results.get("retry_plan"))
+    if plan is not None and plan.allowed:
+        kinds = ", ".join(plan.job_types)
+        views.append(_text(f"retry plan: {plan.strategy} ({kinds})"))
     return views
+
+
+def _retry_plan(data: Any) -> RetryPlan | None:
+    """The plan, or nothing to show for one this CLI cannot read."""
+    if data is None:
+        return None
+    try:
+        return structure_retry_plan(data)
+    except ResultsDecodeError:
+        return None
 
 
 def _styled_stage(status: str) -> str:

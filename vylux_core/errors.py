@@ -44,20 +44,78 @@ in one table; nothing in the core knows about HTTP.
 
 from __future__ import annotations
 
+import enum
+
 from attrs import frozen
+
+
+class Step(enum.Enum):
+    """Each step a media workflow can fail at; the value is how a job's error names it."""
+
+    FETCH_SOURCE = "fetch source"
+    DOWNLOAD_SOURCE = "download source"
+    # Preparing video:full's transcode stage (its scratch directory).
+    CREATE_TEMP_DIR = "create temp dir"
+    EXTRACT_COVER = "extract cover"
+    UPLOAD_COVER = "upload cover"
+    GENERATE_PREVIEW = "generate preview"
+    UPLOAD_PREVIEW = "upload preview"
+    GENERATE_STORYBOARD = "generate storyboard"
+    UPLOAD_STORYBOARD = "upload storyboard"
+    SETUP_ENCRYPTION = "setup encryption"
+    TRANSCODE = "transcode"
+    TRANSCODE_AUDIO = "transcode audio"
+    UPLOAD_HLS = "upload HLS"
+    UPLOAD_DOWNLOADS = "upload downloads"
+    GENERATE_WAVEFORM = "generate waveform"
+    UPLOAD_WAVEFORM = "upload waveform"
+    # The thumbnail steps name their variant (``process variant small``, ``upload small``).
+    PROCESS_VARIANT = "process variant"
+    UPLOAD_VARIANT = "upload"
+
+    @property
+    def upload(self) -> bool:
+        """Whether the step stores an output (its work was done; storing it failed)."""
+        return self in _UPLOAD_STEPS
+
+
+_UPLOAD_STEPS = frozenset(
+    {
+        Step.UPLOAD_COVER,
+        Step.UPLOAD_PREVIEW,
+        Step.UPLOAD_STORYBOARD,
+        Step.UPLOAD_HLS,
+        Step.UPLOAD_DOWNLOADS,
+        Step.UPLOAD_WAVEFORM,
+        Step.UPLOAD_VARIANT,
+    }
+)
 
 
 @frozen
 class FailedStep:
-    """The workflow step an error ended (set by the workflows as they prefix its
-    message): what decides a stage's failure code, so no caller reads message text."""
+    """The workflow step an error ended, recorded on the error by the workflows: what
+    decides a stage's failure, so no caller reads message text."""
 
-    name: str
-    """As the message prefix says it: ``extract cover``, ``upload HLS`` …"""
-    upload: bool
-    """Whether the step stores an output (its work was done; storing it failed)."""
+    step: Step
     cause: str
-    """The message as it was before the step's prefix."""
+    """The error's own message, before the step is named in it."""
+    subject: str | None = None
+    """What the step worked on, when the step names it (a thumbnail variant)."""
+
+    @property
+    def name(self) -> str:
+        """The step as the message names it: ``extract cover``, ``upload small`` …"""
+        return self.step.value if self.subject is None else f"{self.step.value} {self.subject}"
+
+    @property
+    def upload(self) -> bool:
+        return self.step.upload
+
+    @property
+    def message(self) -> str:
+        """The user-visible message of a failed step: ``extract cover: exit status 1``."""
+        return f"{self.name}: {self.cause}"
 
 
 class VyluxError(Exception):

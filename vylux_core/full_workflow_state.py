@@ -11,10 +11,11 @@ import enum
 
 from attrs import evolve, frozen
 
-from vylux_core.errors import IllegalTransition
+from vylux_core.errors import FailedStep, IllegalTransition, Step, VyluxError
 from vylux_core.job import JobType
 from vylux_core.results import (
     NO_RETRY_PLAN,
+    STAGE_JOB_TYPES,
     Artifacts,
     FullResult,
     FullStage,
@@ -54,45 +55,68 @@ class FullFailure(enum.Enum):
 class _FailurePoint:
     stage: FullStage
     code: StageErrorCode
-    message_prefix: str
+    step: Step
+    """The step the stage's error names (``extract cover: …``)."""
+    also: tuple[Step, ...] = ()
+    """Further steps whose failure is this one."""
 
 
 _FAILURE_POINTS: dict[FullFailure, _FailurePoint] = {
     FullFailure.SOURCE_DOWNLOAD: _FailurePoint(
-        FullStage.SOURCE, StageErrorCode.DOWNLOAD_FAILED, "download source"
+        FullStage.SOURCE, StageErrorCode.DOWNLOAD_FAILED, Step.DOWNLOAD_SOURCE
     ),
     FullFailure.COVER_EXTRACT: _FailurePoint(
-        FullStage.COVER, StageErrorCode.EXTRACT_FAILED, "extract cover"
+        FullStage.COVER, StageErrorCode.EXTRACT_FAILED, Step.EXTRACT_COVER
     ),
     FullFailure.COVER_UPLOAD: _FailurePoint(
-        FullStage.COVER, StageErrorCode.UPLOAD_FAILED, "upload cover"
+        FullStage.COVER, StageErrorCode.UPLOAD_FAILED, Step.UPLOAD_COVER
     ),
     FullFailure.PREVIEW_GENERATE: _FailurePoint(
-        FullStage.PREVIEW, StageErrorCode.GENERATE_FAILED, "generate preview"
+        FullStage.PREVIEW, StageErrorCode.GENERATE_FAILED, Step.GENERATE_PREVIEW
     ),
     FullFailure.PREVIEW_UPLOAD: _FailurePoint(
-        FullStage.PREVIEW, StageErrorCode.UPLOAD_FAILED, "upload preview"
+        FullStage.PREVIEW, StageErrorCode.UPLOAD_FAILED, Step.UPLOAD_PREVIEW
     ),
-    # The spec gives no prefix here; the reference's own one is "create temp dir".
     FullFailure.TRANSCODE_PREPARE: _FailurePoint(
-        FullStage.TRANSCODE, StageErrorCode.PREPARE_FAILED, "create temp dir"
+        FullStage.TRANSCODE, StageErrorCode.PREPARE_FAILED, Step.CREATE_TEMP_DIR
     ),
     FullFailure.TRANSCODE_ENCRYPTION: _FailurePoint(
-        FullStage.TRANSCODE, StageErrorCode.ENCRYPTION_SETUP_FAILED, "setup encryption"
+        FullStage.TRANSCODE, StageErrorCode.ENCRYPTION_SETUP_FAILED, Step.SETUP_ENCRYPTION
     ),
     FullFailure.TRANSCODE_RUN: _FailurePoint(
-        FullStage.TRANSCODE, StageErrorCode.TRANSCODE_FAILED, "transcode"
+        FullStage.TRANSCODE, StageErrorCode.TRANSCODE_FAILED, Step.TRANSCODE
     ),
+    # The downloads are muxed from the HLS tree: their upload is the stage's upload.
     FullFailure.TRANSCODE_UPLOAD: _FailurePoint(
-        FullStage.TRANSCODE, StageErrorCode.UPLOAD_FAILED, "upload HLS"
+        FullStage.TRANSCODE,
+        StageErrorCode.UPLOAD_FAILED,
+        Step.UPLOAD_HLS,
+        also=(Step.UPLOAD_DOWNLOADS,),
     ),
     FullFailure.STORYBOARD_GENERATE: _FailurePoint(
-        FullStage.STORYBOARD, StageErrorCode.GENERATE_FAILED, "generate storyboard"
+        FullStage.STORYBOARD, StageErrorCode.GENERATE_FAILED, Step.GENERATE_STORYBOARD
     ),
     FullFailure.STORYBOARD_UPLOAD: _FailurePoint(
-        FullStage.STORYBOARD, StageErrorCode.UPLOAD_FAILED, "upload storyboard"
+        FullStage.STORYBOARD, StageErrorCode.UPLOAD_FAILED, Step.UPLOAD_STORYBOARD
     ),
 }
+
+_FAILURE_OF_STEP: dict[Step, FullFailure] = {
+    step: failure
+    for failure, point in _FAILURE_POINTS.items()
+    for step in (point.step, *point.also)
+}
+
+
+def failure_of(error: BaseException, default: FullFailure) -> tuple[FullFailure, str]:
+    """The failure point a stage's error stands for and its cause (the error's text
+    without the step), from the step recorded on it; ``default`` for an error that
+    records no step of this workflow."""
+    failed = error.step if isinstance(error, VyluxError) else None
+    if failed is None:
+        return default, str(error)
+    return _FAILURE_OF_STEP.get(failed.step, default), failed.cause
+
 
 # Each failure on the transcode stage names its own retry reason (spec §4.5 table).
 _TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
@@ -100,13 +124,6 @@ _TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
     StageErrorCode.UPLOAD_FAILED: "transcode upload failed",
 }
 _TRANSCODE_RETRY_REASON_DEFAULT = "transcode stage failed"
-
-_STAGE_JOB_TYPES = {
-    FullStage.COVER: JobType.COVER,
-    FullStage.PREVIEW: JobType.PREVIEW,
-    FullStage.TRANSCODE: JobType.TRANSCODE,
-    FullStage.STORYBOARD: JobType.STORYBOARD,
-}
 
 
 def initial_full_result(*, storyboard: bool = False) -> FullResult:
@@ -159,7 +176,7 @@ def record_failure(
         point.stage: Stage(
             StageStatus.FAILED,
             error_code=point.code,
-            error=f"{point.message_prefix}: {cause}",
+            error=FailedStep(point.step, str(cause)).message,
             retryable=True,
         )
     }
@@ -217,7 +234,7 @@ def retry_plan_for(result: FullResult) -> RetryPlan:
         retried, reason = storyboard, "storyboard stage failed"
     else:
         return NO_RETRY_PLAN
-    job_types = [_STAGE_JOB_TYPES[stage] for stage in retried]
+    job_types = [STAGE_JOB_TYPES[stage] for stage in retried]
     return _plan(RetryStrategy.RETRY_TASKS, job_types, retried, reason)
 
 

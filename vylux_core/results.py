@@ -303,6 +303,18 @@ class RetryPlan:
 
 NO_RETRY_PLAN = RetryPlan(allowed=False, strategy=RetryStrategy.NONE)
 
+# The job type a retry runs for each stage (a failed source retries the whole job), and
+# the stage whose options a retry of that job type takes from the ``video:full`` job.
+STAGE_JOB_TYPES: Mapping[FullStage, JobType] = {
+    FullStage.COVER: JobType.COVER,
+    FullStage.PREVIEW: JobType.PREVIEW,
+    FullStage.TRANSCODE: JobType.TRANSCODE,
+    FullStage.STORYBOARD: JobType.STORYBOARD,
+}
+STAGE_OF_JOB_TYPE: Mapping[JobType, FullStage] = {
+    job_type: stage for stage, job_type in STAGE_JOB_TYPES.items()
+}
+
 
 @frozen(kw_only=True)
 class FullResult:
@@ -496,11 +508,22 @@ def structure_results(job_type: JobType | str, data: Any) -> Results:
         target = _RESULT_TYPES[JobType(job_type)]
     except ValueError:
         raise ResultsDecodeError(f"unknown job type: {job_type!r}") from None
+    decoded: Results = _structure(data, target, f"{job_type} results")
+    return decoded
+
+
+def structure_retry_plan(data: Any) -> RetryPlan:
+    """Decode a ``video:full`` result's ``retry_plan`` object on its own (what a retry and
+    a job view read); raises :class:`ResultsDecodeError`."""
+    plan: RetryPlan = _structure(data, RetryPlan, "retry plan")
+    return plan
+
+
+def _structure(data: Any, target: Any, what: str) -> Any:
     try:
-        decoded: Results = RESULTS_CONVERTER.structure(data, target)
+        return RESULTS_CONVERTER.structure(data, target)
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc))
-        raise ResultsDecodeError(f"invalid {job_type} results: {details}") from exc
+        raise ResultsDecodeError(f"invalid {what}: {details}") from exc
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise ResultsDecodeError(f"invalid {job_type} results: {exc}") from exc
-    return decoded
+        raise ResultsDecodeError(f"invalid {what}: {exc}") from exc

@@ -11,21 +11,18 @@ from vylux_core.errors import InvalidOptions, NotRetryable
 from vylux_core.job import Job, JobStatus, JobType
 from vylux_core.job_options import decode_options
 from vylux_core.job_request import JobRequest
-
-RETRY_JOB = "retry_job"
-RETRY_TASKS = "retry_tasks"
-
-_STAGE_OF_TYPE = {
-    JobType.COVER: "cover",
-    JobType.PREVIEW: "preview",
-    JobType.TRANSCODE: "transcode",
-    JobType.STORYBOARD: "storyboard",
-}
+from vylux_core.results import (
+    STAGE_OF_JOB_TYPE,
+    ResultsDecodeError,
+    RetryPlan,
+    RetryStrategy,
+    structure_retry_plan,
+)
 
 
 @frozen
 class RetryRequests:
-    strategy: str
+    strategy: RetryStrategy
     requests: tuple[JobRequest, ...]
 
 
@@ -43,34 +40,31 @@ def build_retry_requests(job: Job) -> RetryRequests:
     except InvalidOptions:
         raise NotRetryable("stored job options are invalid") from None
     if job.type is not JobType.FULL or job.results is None:
-        return RetryRequests(RETRY_JOB, (_request(job, job.type, job.options),))
-    strategy, job_types = _read_plan(job.results)
+        return RetryRequests(RetryStrategy.RETRY_JOB, (_request(job, job.type, job.options),))
+    plan = _read_plan(job.results)
     requests = []
-    for job_type in job_types:
-        stage = _STAGE_OF_TYPE.get(job_type)
-        stage_options = job.options if stage is None else job.options.get(stage, {})
+    for job_type in plan.job_types:
+        stage = STAGE_OF_JOB_TYPE.get(job_type)
+        stage_options = job.options if stage is None else job.options.get(stage.value, {})
         requests.append(_request(job, job_type, stage_options))
-    return RetryRequests(strategy, tuple(requests))
+    return RetryRequests(plan.strategy, tuple(requests))
 
 
-def _read_plan(results: Any) -> tuple[str, list[JobType]]:
+def _read_plan(results: Any) -> RetryPlan:
     if not isinstance(results, Mapping):
         raise NotRetryable("stored workflow state is invalid")
-    plan = results.get("retry_plan")
-    if plan is None:
+    raw_plan = results.get("retry_plan")
+    if raw_plan is None:
         raise NotRetryable("job has no retry plan")  # as Go reads a missing plan: zero value
-    if not isinstance(plan, Mapping):
-        raise NotRetryable("stored workflow state is invalid")
-    raw_types = plan.get("job_types") or []
-    strategy = plan.get("strategy")
-    if plan.get("allowed") is not True or not raw_types:
-        raise NotRetryable("job has no retry plan")
-    if strategy not in (RETRY_JOB, RETRY_TASKS) or not isinstance(raw_types, list):
-        raise NotRetryable("stored workflow state is invalid")
     try:
-        return strategy, [JobType(value) for value in raw_types]
-    except ValueError:
+        plan = structure_retry_plan(raw_plan)
+    except ResultsDecodeError:
         raise NotRetryable("stored workflow state is invalid") from None
+    if not plan.allowed or not plan.job_types:
+        raise NotRetryable("job has no retry plan")
+    if plan.strategy is RetryStrategy.NONE:
+        raise NotRetryable("stored workflow state is invalid")
+    return plan
 
 
 def _request(job: Job, job_type: JobType, raw_options: Any) -> JobRequest:

@@ -429,42 +429,7 @@ async def test_record_attempt_error_on_a_queued_job_keeps_it_queued(store: JobSt
     assert (job.status, job.error) == (JobStatus.QUEUED, "lease expired")
 
 
-@pytest.mark.parametrize("status", [pytest.param(status, id=status) for status in CallbackStatus])
-async def test_set_callback_status_is_stored(store: JobStore, status: CallbackStatus) -> None:
-    await created(store, new_job("job-1", callback_url="https://example.com/hook"))
-    await store.mark_processing("job-1")
-    await store.complete("job-1", {})
-
-    await store.set_callback_status("job-1", status)
-
-    job = await store.get("job-1")
-    assert (job.callback_status, job.status) == (status, JobStatus.COMPLETED)
-
-
-async def test_set_callback_status_of_unknown_id_is_a_no_op(store: JobStore) -> None:
-    await store.set_callback_status("no-such-job", CallbackStatus.SENT)
-
-
 # --- lineage and deletion --------------------------------------------------------------------
-
-
-async def test_list_retries_of_returns_the_retries_oldest_first(
-    store: JobStore, clock: ManualClock
-) -> None:
-    await created(store, new_job("job-1"))
-    await store.fail("job-1", "broken")
-    clock.advance(1)
-    await created(store, new_job("retry-b", retry_of_job_id="job-1"))
-    clock.advance(1)
-    await created(store, new_job("retry-a", retry_of_job_id="job-1"))
-    await created(store, new_job("unrelated"))
-
-    retries = await store.list_retries_of("job-1")
-
-    assert [job.id for job in retries] == ["retry-b", "retry-a"]
-    assert all(job.retry_of_job_id == "job-1" for job in retries)
-    assert await store.list_retries_of("retry-b") == []
-    assert await store.list_retries_of("no-such-job") == []
 
 
 async def test_list_by_hash_returns_the_hash_jobs_oldest_first(
@@ -498,7 +463,6 @@ async def test_delete_by_hash_deletes_its_jobs_and_nulls_links_from_other_hashes
     assert b_1.retry_of_job_id is None
     assert b_1.status is JobStatus.QUEUED
     assert (await store.get("b-2")).retry_of_job_id == "b-1"
-    assert await store.list_retries_of("a-2") == []
     assert await store.delete_by_hash("hash-a") == 0
 
 

@@ -29,8 +29,8 @@ from vylux_core.ports.audio_toolchain import (
     AudioProbe,
 )
 from vylux_core.ports.media_toolchain import PackagedTrack, ProgressCallback
-from vylux_core.results import ResultsDecodeError, structure_results
-from vylux_core.retry_requests import RETRY_JOB, build_retry_requests
+from vylux_core.results import ResultsDecodeError, RetryStrategy, structure_results
+from vylux_core.retry_requests import build_retry_requests
 from vylux_core.services import KeyService
 from vylux_core.waveform import Waveform
 from vylux_core.worker import ProgressReporter, is_permanent
@@ -228,7 +228,7 @@ def test_a_failed_job_is_retried_as_one_job_of_its_type() -> None:
 
     retry = build_retry_requests(job)
 
-    assert retry.strategy == RETRY_JOB
+    assert retry.strategy == RetryStrategy.RETRY_JOB
     [request] = retry.requests
     assert (request.type, request.source) == (JobType.AUDIO_TRANSCODE, "s.wav")
 

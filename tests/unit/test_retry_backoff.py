@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.retry_backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS, retry_delay_seconds
+from vylux_core.retry_backoff import (
+    BASE_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
+    TASK_BACKOFF,
+    Backoff,
+    retry_delay_seconds,
+)
+from vylux_core.worker.webhook_deliverer import WEBHOOK_BACKOFF
 
 JITTER = st.floats(min_value=0.0, max_value=1.0, exclude_max=True)
 
@@ -59,3 +66,17 @@ def test_jitter_bounds(retried: int, jitter: float) -> None:
 @given(retried=st.integers(min_value=0, max_value=100), jitter=JITTER)
 def test_never_shrinks_with_more_failures(retried: int, jitter: float) -> None:
     assert retry_delay_seconds(retried + 1, jitter) >= retry_delay_seconds(retried, jitter)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "want"),
+    [(0, 1.0), (1, 2.0), (2, 4.0), (11, 2048.0), (12, 3600.0), (10_000, 3600.0)],
+)
+def test_webhook_deliveries_back_off_by_the_same_policy_type(attempts: int, want: float) -> None:
+    assert WEBHOOK_BACKOFF.delay(attempts) == want
+
+
+def test_a_policy_without_spread_ignores_jitter() -> None:
+    policy = Backoff(first=3.0, ceiling=100.0)
+    assert policy.delay(2, 0.99) == policy.delay(2) == 12.0
+    assert TASK_BACKOFF.delay(2, 0.5) == 40.0 * 1.25

@@ -10,7 +10,8 @@ import pytest
 from vylux_core.errors import NotRetryable
 from vylux_core.job import CallbackStatus, Job, JobStatus, JobType
 from vylux_core.job_options import canonical_options
-from vylux_core.retry_requests import RETRY_JOB, RETRY_TASKS, build_retry_requests
+from vylux_core.results import RetryStrategy
+from vylux_core.retry_requests import build_retry_requests
 
 NOW = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 FULL_OPTIONS: dict[str, Any] = {
@@ -71,7 +72,7 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
         pytest.param(
             failed_job(results=STAGE_PLAN),
             (
-                RETRY_TASKS,
+                RetryStrategy.RETRY_TASKS,
                 [
                     (JobType.COVER, {"timestamp_sec": 2}),
                     (JobType.PREVIEW, {"format": "gif"}),
@@ -83,7 +84,7 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
         pytest.param(
             failed_job(results=plan("retry_tasks", "video:transcode", "video:cover")),
             (
-                RETRY_TASKS,
+                RetryStrategy.RETRY_TASKS,
                 [(JobType.TRANSCODE, {"encrypt": True}), (JobType.COVER, {"timestamp_sec": 2})],
             ),
             id="plan-order-not-stage-order",
@@ -91,7 +92,7 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
         pytest.param(
             failed_job(options={"transcode": {"encrypt": True}}, results=STAGE_PLAN),
             (
-                RETRY_TASKS,
+                RetryStrategy.RETRY_TASKS,
                 [
                     (JobType.COVER, {}),
                     (JobType.PREVIEW, {}),
@@ -103,40 +104,40 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
         pytest.param(
             failed_job(results=plan("retry_tasks", "video:transcode", "video:storyboard")),
             (
-                RETRY_TASKS,
+                RetryStrategy.RETRY_TASKS,
                 [(JobType.TRANSCODE, {"encrypt": True}), (JobType.STORYBOARD, {})],
             ),
             id="storyboard-stage-retries-as-its-own-type",
         ),
         pytest.param(
             failed_job(options={"cover": None}, results=plan("retry_tasks", "video:cover")),
-            (RETRY_TASKS, [(JobType.COVER, {})]),
+            (RetryStrategy.RETRY_TASKS, [(JobType.COVER, {})]),
             id="null-stage-options-are-empty",
         ),
         pytest.param(
             failed_job(results=plan("retry_job", "video:full")),
-            (RETRY_JOB, [(JobType.FULL, FULL_OPTIONS)]),
+            (RetryStrategy.RETRY_JOB, [(JobType.FULL, FULL_OPTIONS)]),
             id="source-failure-plan-retries-whole-job",
         ),
         pytest.param(
             failed_job(),
-            (RETRY_JOB, [(JobType.FULL, FULL_OPTIONS)]),
+            (RetryStrategy.RETRY_JOB, [(JobType.FULL, FULL_OPTIONS)]),
             id="full-without-results-retries-whole-job",
         ),
         pytest.param(
             failed_job(JobType.PREVIEW, {"start_sec": 1, "format": "gif"}),
-            (RETRY_JOB, [(JobType.PREVIEW, {"start_sec": 1, "format": "gif"})]),
+            (RetryStrategy.RETRY_JOB, [(JobType.PREVIEW, {"start_sec": 1, "format": "gif"})]),
             id="u13-single-stage-reuses-request",
         ),
         pytest.param(
             failed_job(JobType.COVER, {"timestamp_sec": 4}, results={"key": "x"}),
-            (RETRY_JOB, [(JobType.COVER, {"timestamp_sec": 4})]),
+            (RetryStrategy.RETRY_JOB, [(JobType.COVER, {"timestamp_sec": 4})]),
             id="results-of-other-types-ignored",
         ),
         pytest.param(
             failed_job(JobType.THUMBNAIL, {"outputs": [{"variant": "s", "width": 10}]}),
             (
-                RETRY_JOB,
+                RetryStrategy.RETRY_JOB,
                 [
                     (
                         JobType.THUMBNAIL,
@@ -148,7 +149,7 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
         ),
         pytest.param(
             failed_job(JobType.TRANSCODE, {}),
-            (RETRY_JOB, [(JobType.TRANSCODE, {})]),
+            (RetryStrategy.RETRY_JOB, [(JobType.TRANSCODE, {})]),
             id="transcode-empty-options",
         ),
     ],

@@ -25,7 +25,13 @@ from vylux_adapters.memory import (
 )
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.scratch.local_scratch import STAGING
-from vylux_core.errors import ObjectNotFound, StorageUnavailable, UnsupportedMedia, WorkflowFailed
+from vylux_core.errors import (
+    ObjectNotFound,
+    Step,
+    StorageUnavailable,
+    UnsupportedMedia,
+    WorkflowFailed,
+)
 from vylux_core.job import Job, JobStatus, JobType, NewJob
 from vylux_core.job_options import EffectivePreview
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing
@@ -574,3 +580,63 @@ async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
     world.clock.advance(3600)  # past any back-off: still nothing to run again
     assert await queue.dequeue({"default": 1}, "w1", 60) is None
     assert [json.loads(w.message.payload)["status"] for w in webhooks] == ["failed"]
+
+
+class _RefusingDownloads(MemoryObjectStore):
+    """A media store that takes everything but the MP4 downloads."""
+
+    async def upload_file(self, key: str, source: Path, *, content_type: str) -> None:
+        if "/downloads/" in key:
+            raise StorageUnavailable("media store down")
+        await super().upload_file(key, source, content_type=content_type)
+
+
+async def test_a_failed_downloads_upload_is_the_transcode_stages_upload(tmp_path: Path) -> None:
+    world = World(tmp_path, media=_RefusingDownloads())
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(WorkflowFailed) as caught:
+        await world.run(JobType.FULL, {"transcode": {"downloads": ["highest"]}})
+
+    assert str(caught.value) == "video:full failed: [transcode]"
+    transcode = caught.value.results["stages"]["transcode"]  # type: ignore[index]
+    assert transcode == {
+        "status": "failed", "error_code": "upload_failed",
+        "error": "upload HLS: media store down", "retryable": True,
+    }  # fmt: skip
+
+
+async def test_transcode_names_the_downloads_step(tmp_path: Path) -> None:
+    world = World(tmp_path, media=_RefusingDownloads())
+    await world.source.put_bytes("uploads/in", b"video", content_type="video/mp4")
+
+    with pytest.raises(StorageUnavailable) as caught:
+        await world.run(JobType.TRANSCODE, {"downloads": ["highest"]})
+
+    assert str(caught.value) == "upload downloads: media store down"
+    assert caught.value.step is not None
+    assert (caught.value.step.step, caught.value.step.upload) == (Step.UPLOAD_DOWNLOADS, True)
+
+
+class _RefusingThumbnails(MemoryObjectStore):
+    async def put_bytes(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
+        raise StorageUnavailable("media store down")
+
+
+async def test_a_thumbnail_step_names_its_variant(tmp_path: Path) -> None:
+    world = World(tmp_path, media=_RefusingThumbnails())
+    await world.source.put_bytes("uploads/in", fake_image(640, 480), content_type="image/png")
+
+    with pytest.raises(StorageUnavailable) as caught:
+        await world.run(JobType.THUMBNAIL)
+
+    failed = caught.value.step
+    assert failed is not None
+    assert (failed.step, failed.name, failed.upload) == (
+        Step.UPLOAD_VARIANT,
+        f"upload {failed.subject}",
+        True,
+    )
+    assert str(caught.value) == f"upload {failed.subject}: media store down"

@@ -118,9 +118,6 @@ class MemoryJobStore:
         self._queue_webhook(webhook)
         return job
 
-    async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
-        self._set_callback_now(job_id, status)
-
     def _set_callback_now(self, job_id: str, status: CallbackStatus) -> None:
         if job_id in self._jobs:
             self._update(job_id, callback_status=status)
@@ -158,12 +155,6 @@ class MemoryJobStore:
             reverse=True,
         )
         return matching[:limit]
-
-    async def list_retries_of(self, job_id: str) -> list[Job]:
-        return sorted(
-            (job for job in self._jobs.values() if job.retry_of_job_id == job_id),
-            key=lambda job: job.created_at,
-        )
 
     async def delete_by_hash(self, media_hash: str) -> int:
         doomed = {job_id for job_id, job in self._jobs.items() if job.hash == media_hash}

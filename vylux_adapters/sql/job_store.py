@@ -107,9 +107,6 @@ class SqlJobStore:
                 return job
             raise
 
-    async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
-        await self._update(jobs.c.id == job_id, callback_status=status.value)
-
     async def list_by_hash(self, media_hash: str) -> list[Job]:
         query = select(jobs).where(jobs.c.hash == media_hash).order_by(jobs.c.created_at)
         return await self._list(query, "list jobs by hash")
@@ -164,10 +161,6 @@ class SqlJobStore:
             .limit(limit)
         )
         return await self._list(query, "list jobs")
-
-    async def list_retries_of(self, job_id: str) -> list[Job]:
-        query = select(jobs).where(jobs.c.retry_of_job_id == job_id).order_by(jobs.c.created_at)
-        return await self._list(query, "list retries")
 
     async def delete_by_hash(self, media_hash: str) -> int:
         with database_errors("delete jobs"):

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob
+from vylux_core.job import Job, JobStatus, NewJob
 from vylux_core.job_listing import JobCursor, JobFilter
 from vylux_core.webhook import WebhookMessage
 
@@ -95,10 +95,6 @@ class JobStore(Protocol):
         """
         ...
 
-    async def set_callback_status(self, job_id: str, status: CallbackStatus) -> None:
-        """Record the webhook outcome. Unknown id: no-op."""
-        ...
-
     async def list_by_hash(self, media_hash: str) -> list[Job]:
         """Every job of the hash, oldest first."""
         ...
@@ -119,10 +115,6 @@ class JobStore(Protocol):
         ``(queue, status)``; pairs with no job are absent. A finished row's
         ``updated_at`` stands for when it finished (only its webhook outcome writes it
         again, usually seconds later)."""
-        ...
-
-    async def list_retries_of(self, job_id: str) -> list[Job]:
-        """Jobs whose ``retry_of_job_id`` is ``job_id``, oldest first."""
         ...
 
     async def delete_by_hash(self, media_hash: str) -> int:

@@ -31,6 +31,7 @@ from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, O
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
 from vylux_core.result_budget import ResultBudget
+from vylux_core.results import RetryStrategy
 from vylux_core.retry_requests import build_retry_requests
 from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, not_audio, sniff_image_type
 from vylux_core.storage_keys import image_prefix, video_prefix
@@ -79,7 +80,7 @@ class Submission:
 @frozen
 class RetrySubmission:
     source_job_id: str
-    strategy: str
+    strategy: RetryStrategy
     jobs: tuple[Job, ...]
 
 

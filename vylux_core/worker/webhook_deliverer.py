@@ -11,13 +11,14 @@ from enum import StrEnum
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.ports.webhook_sender import WebhookRequest, WebhookSender
+from vylux_core.retry_backoff import Backoff
 from vylux_core.webhook import OutboxEntry, signed_headers
 from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
-FIRST_RETRY_SECONDS = 1.0
-MAX_RETRY_SECONDS = 3600.0
+# 1 s, 2 s, 4 s … doubling after each failed attempt, at most an hour.
+WEBHOOK_BACKOFF = Backoff(first=1.0, ceiling=3600.0)
 # The reference gave up after ~15 s; a receiver down for a deploy or an incident
 # still gets the outcome within a day.
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -29,11 +30,6 @@ class DeliveryOutcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"  # failed; tried again later
     FAILED = "failed"  # failed; given up on
-
-
-def retry_delay(attempts: int) -> float:
-    """1 s, 2 s, 4 s … doubling after each failed attempt, at most an hour."""
-    return min(FIRST_RETRY_SECONDS * 2.0 ** min(attempts, 30), MAX_RETRY_SECONDS)
 
 
 class WebhookDeliverer:
@@ -89,7 +85,7 @@ class WebhookDeliverer:
             await self._outbox.mark_failed(message.id, error)
             logger.warning("webhook for job %s given up: %s", message.job_id, error)
             return DeliveryOutcome.FAILED
-        next_at = now + timedelta(seconds=retry_delay(entry.attempts))
+        next_at = now + timedelta(seconds=WEBHOOK_BACKOFF.delay(entry.attempts))
         await self._outbox.reschedule(message.id, next_at, error)
         logger.info(
             "webhook for job %s failed (%s); next try at %s", message.job_id, error, next_at

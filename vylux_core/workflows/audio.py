@@ -14,6 +14,7 @@ from vylux_core.audio_renditions import (
     WAVEFORM_FILE,
     AudioDownloadKind,
 )
+from vylux_core.errors import Step
 from vylux_core.job import Job, JobType
 from vylux_core.job_options import AudioTranscodeOptions, decode_options
 from vylux_core.ladder import INIT_SEGMENT, MEDIA_PLAYLIST
@@ -103,7 +104,7 @@ class AudioTranscodeWorkflow:
                     source_path, plan, work / "encoded", work / "out", on_progress=report
                 )
         except Exception as error:
-            raise step_error("transcode audio", error) from error
+            raise step_error(Step.TRANSCODE_AUDIO, error) from error
 
     async def _upload(
         self,
@@ -118,14 +119,14 @@ class AudioTranscodeWorkflow:
                 concurrency=self._upload_concurrency, under=AUDIO_ONLY_DIR,
             )  # fmt: skip
         except Exception as error:
-            raise step_error("upload HLS", error, upload=True) from error
+            raise step_error(Step.UPLOAD_HLS, error) from error
         downloads = []
         try:
             for download in package.downloads:
                 kind, file = download.kind.value, download.file
                 downloads.append(await self._upload_download(media_hash, root, kind, file))
         except Exception as error:
-            raise step_error("upload downloads", error, upload=True) from error
+            raise step_error(Step.UPLOAD_DOWNLOADS, error) from error
         return _result(media_hash, package, encryption, tuple(downloads))
 
     async def _upload_download(
@@ -141,14 +142,14 @@ class AudioTranscodeWorkflow:
         try:
             waveform = await self._toolchain.waveform(source_path, bins)
         except Exception as error:
-            raise step_error("generate waveform", error) from error
+            raise step_error(Step.GENERATE_WAVEFORM, error) from error
         key = audio_only_key(media_hash, WAVEFORM_FILE)
         try:
             await self._media.put_bytes(
                 key, waveform_json(waveform).encode(), content_type="application/json"
             )
         except Exception as error:
-            raise step_error("upload waveform", error, upload=True) from error
+            raise step_error(Step.UPLOAD_WAVEFORM, error) from error
         return WaveformArtifact(
             key=key, bins=len(waveform.peaks), sample_rate=waveform.sample_rate,
             duration=waveform.duration,

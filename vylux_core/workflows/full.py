@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from vylux_core.errors import VyluxError, WorkflowFailed
+from vylux_core.errors import WorkflowFailed
 from vylux_core.full_workflow_state import (
     FullFailure,
     failure_message,
+    failure_of,
     initial_full_result,
     record_cover_ready,
     record_failure,
@@ -139,7 +140,7 @@ class FullWorkflow:
         try:
             encryption = await self._encryption(job, options)
         except Exception as error:
-            result = record_failure(result, FullFailure.TRANSCODE_ENCRYPTION, _cause(error))
+            result = record_failure(result, *failure_of(error, FullFailure.TRANSCODE_ENCRYPTION))
             raise _StageFailed(result, permanent=False) from error
         try:
             transcoded = await transcode(
@@ -153,19 +154,15 @@ class FullWorkflow:
                 upload_concurrency=self._upload_concurrency,
             )  # fmt: skip
         except Exception as error:
-            failure = (
-                FullFailure.TRANSCODE_UPLOAD if _in_upload(error) else FullFailure.TRANSCODE_RUN
-            )
-            result = record_failure(result, failure, _cause(error))
+            result = record_failure(result, *failure_of(error, FullFailure.TRANSCODE_RUN))
             raise _StageFailed(result, permanent=is_permanent(error)) from error
         await progress.report(95, force=True)
         return record_transcode_ready(result, transcoded)
 
     async def _cover(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
-        timestamp = options.cover.timestamp_sec
         return await make_cover(
             toolchain=self._toolchain, media=self._media, source_path=source_path,
-            timestamp=1.0 if timestamp is None else timestamp, media_hash=job.hash,
+            timestamp=options.cover.effective_timestamp(), media_hash=job.hash,
         )  # fmt: skip
 
     async def _preview(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
@@ -187,7 +184,7 @@ class FullWorkflow:
 
 
 def _source_failed(result: FullResult, error: BaseException) -> WorkflowFailed:
-    failed = record_failure(result, FullFailure.SOURCE_DOWNLOAD, _cause(error))
+    failed = record_failure(result, *failure_of(error, FullFailure.SOURCE_DOWNLOAD))
     return WorkflowFailed(
         failure_message(failed), results=unstructure_results(failed), permanent=is_permanent(error)
     )
@@ -209,17 +206,16 @@ def _record_image_stages(
     stages' errors, cover's first."""
     errors: list[BaseException] = []
     steps = (
-        (cover, record_cover_ready, FullFailure.COVER_EXTRACT, FullFailure.COVER_UPLOAD),
-        (preview, record_preview_ready, FullFailure.PREVIEW_GENERATE, FullFailure.PREVIEW_UPLOAD),
+        (cover, record_cover_ready, FullFailure.COVER_EXTRACT),
+        (preview, record_preview_ready, FullFailure.PREVIEW_GENERATE),
     )
-    for outcome, record_ready, make_failure, upload_failure in steps:
+    for outcome, record_ready, default_failure in steps:
         if isinstance(outcome, ImageArtifact):
             result = record_ready(result, outcome)
             continue
         if isinstance(outcome, asyncio.CancelledError):
             raise outcome
-        failure = upload_failure if _in_upload(outcome) else make_failure
-        result = record_failure(result, failure, _cause(outcome))
+        result = record_failure(result, *failure_of(outcome, default_failure))
         errors.append(outcome)
     return result, errors
 
@@ -241,9 +237,7 @@ def _record_storyboard(
     if isinstance(storyboard, StoryboardArtifact):
         result = record_storyboard_ready(result, storyboard)
     else:
-        upload = _in_upload(storyboard)
-        failure = FullFailure.STORYBOARD_UPLOAD if upload else FullFailure.STORYBOARD_GENERATE
-        result = record_failure(result, failure, _cause(storyboard))
+        result = record_failure(result, *failure_of(storyboard, FullFailure.STORYBOARD_GENERATE))
         if failed is None:
             raise _StageFailed(result, permanent=is_permanent(storyboard)) from storyboard
         permanent = failed.permanent or is_permanent(storyboard)
@@ -251,16 +245,3 @@ def _record_storyboard(
     if failed is not None:
         raise _StageFailed(result, permanent=failed.permanent) from failed.__cause__
     return result
-
-
-def _in_upload(error: BaseException) -> bool:
-    """Whether the error ended a step that stores an output (see ``step_error``)."""
-    step = error.step if isinstance(error, VyluxError) else None
-    return step is not None and step.upload
-
-
-def _cause(error: BaseException) -> str:
-    """The error text without the step prefix the shared steps add; the state
-    machine adds its own (``extract cover: …``)."""
-    step = error.step if isinstance(error, VyluxError) else None
-    return step.cause if step is not None else str(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vylux_core.errors import Step
 from vylux_core.image_options import parse_format
 from vylux_core.job import Job, JobType
 from vylux_core.job_options import ThumbnailOptions, decode_options
@@ -36,7 +37,7 @@ class ThumbnailWorkflow:
         try:
             original = await self._source.read_bytes(job.source, max_bytes=self._max_source_bytes)
         except Exception as error:
-            raise step_error("fetch source", error) from error
+            raise step_error(Step.FETCH_SOURCE, error) from error
         results = []
         for index, output in enumerate(outputs):
             fmt = parse_format(output.format)
@@ -51,12 +52,12 @@ class ThumbnailWorkflow:
                     ),
                 )
             except Exception as error:
-                raise step_error(f"process variant {output.variant}", error) from error
+                raise step_error(Step.PROCESS_VARIANT, error, subject=output.variant) from error
             key = thumbnail_key(job.hash, output.variant, fmt.extension)
             try:
                 await self._media.put_bytes(key, rendition.data, content_type=fmt.mime_type)
             except Exception as error:
-                raise step_error(f"upload {output.variant}", error, upload=True) from error
+                raise step_error(Step.UPLOAD_VARIANT, error, subject=output.variant) from error
             results.append(
                 ThumbnailOutputResult(
                     variant=output.variant, key=key, format=fmt.extension,

@@ -13,7 +13,7 @@ from attrs import frozen
 
 from vylux_core.captions import CaptionOption, CaptionSource, read_sidecars
 from vylux_core.downloads import DownloadKind, download_format
-from vylux_core.errors import FailedStep, MediaToolFailed, VyluxError
+from vylux_core.errors import FailedStep, MediaToolFailed, Step, VyluxError
 from vylux_core.job import Job
 from vylux_core.job_options import EffectivePreview
 from vylux_core.ladder import (
@@ -65,13 +65,13 @@ PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
 _Artifact = TypeVar("_Artifact", ImageArtifact, StoryboardArtifact)
 
 
-def step_error(prefix: str, error: BaseException, *, upload: bool = False) -> VyluxError:
-    """Prefix the error's message with the step (``extract cover: …``) and record the
-    step on it (:class:`FailedStep`), keeping its class so that permanent and transient
-    failures stay told apart. ``upload``: the step stores an output."""
+def step_error(step: Step, error: BaseException, *, subject: str | None = None) -> VyluxError:
+    """Record the step on the error (:class:`FailedStep`) and name it in the message
+    (``extract cover: …``), keeping the error's class so that permanent and transient
+    failures stay told apart."""
     failed = error if isinstance(error, VyluxError) else MediaToolFailed(str(error))
-    failed.step = FailedStep(prefix, upload, failed.message)
-    failed.message = f"{prefix}: {failed.message}"
+    failed.step = FailedStep(step, failed.message, subject)
+    failed.message = failed.step.message
     return failed
 
 
@@ -81,7 +81,7 @@ async def source_size(source: ObjectStore, key: str) -> int:
     try:
         return (await source.stat(key)).size
     except Exception as error:
-        raise step_error("download source", error) from error
+        raise step_error(Step.DOWNLOAD_SOURCE, error) from error
 
 
 async def single_artifact(
@@ -108,7 +108,7 @@ async def download_source(source: ObjectStore, key: str, directory: Path) -> Pat
     try:
         await source.download(key, path)
     except Exception as error:
-        raise step_error("download source", error) from error
+        raise step_error(Step.DOWNLOAD_SOURCE, error) from error
     return path
 
 
@@ -124,8 +124,8 @@ async def make_cover(
     try:
         await toolchain.extract_cover(source_path, timestamp, output)
     except Exception as error:
-        raise step_error("extract cover", error) from error
-    return await _upload_artifact(media, cover_key(media_hash), output, "jpg", "cover")
+        raise step_error(Step.EXTRACT_COVER, error) from error
+    return await _upload_artifact(media, cover_key(media_hash), output, "jpg", Step.UPLOAD_COVER)
 
 
 async def make_preview(
@@ -140,16 +140,16 @@ async def make_preview(
     try:
         await toolchain.render_preview(source_path, preview, output)
     except Exception as error:
-        raise step_error("generate preview", error) from error
+        raise step_error(Step.GENERATE_PREVIEW, error) from error
     key = preview_key(media_hash, preview.format)
-    return await _upload_artifact(media, key, output, preview.format, "preview")
+    return await _upload_artifact(media, key, output, preview.format, Step.UPLOAD_PREVIEW)
 
 
 async def make_storyboard(
     *, toolchain: MediaToolchain, media: ObjectStore, source_path: Path, media_hash: str
 ) -> StoryboardArtifact:
     """Render the sprite, then upload it before the WebVTT and JSON that point at it.
-    Raises with ``generate storyboard: …`` or ``upload storyboard: …`` messages."""
+    Fails at :attr:`Step.GENERATE_STORYBOARD` or :attr:`Step.UPLOAD_STORYBOARD`."""
     output = source_path.parent / SPRITE_FILE
     try:
         probe = await toolchain.probe(source_path)
@@ -158,7 +158,7 @@ async def make_storyboard(
         )
         await toolchain.render_storyboard(source_path, layout, output)
     except Exception as error:
-        raise step_error("generate storyboard", error) from error
+        raise step_error(Step.GENERATE_STORYBOARD, error) from error
     keys = {name: video_key(media_hash, name) for name in (SPRITE_FILE, VTT_FILE, JSON_FILE)}
     try:
         await media.upload_file(keys[SPRITE_FILE], output, content_type="image/jpeg")
@@ -169,7 +169,7 @@ async def make_storyboard(
             content_type = content_type_for(name) or OCTET_STREAM
             await media.put_bytes(keys[name], text.encode(), content_type=content_type)
     except Exception as error:
-        raise step_error("upload storyboard", error, upload=True) from error
+        raise step_error(Step.UPLOAD_STORYBOARD, error) from error
     return StoryboardArtifact(
         sprite=keys[SPRITE_FILE], vtt=keys[VTT_FILE], json=keys[JSON_FILE], tiles=layout.count,
         interval_ms=round(layout.interval * 1000), tile_width=layout.tile_width,
@@ -178,14 +178,14 @@ async def make_storyboard(
 
 
 async def _upload_artifact(
-    media: ObjectStore, key: str, path: Path, fmt: str, name: str
+    media: ObjectStore, key: str, path: Path, fmt: str, step: Step
 ) -> ImageArtifact:
     content_type = "image/jpeg" if fmt == "jpg" else PREVIEW_CONTENT_TYPES[fmt]
     try:
         await media.upload_file(key, path, content_type=content_type)
         size = (await media.stat(key)).size
     except Exception as error:
-        raise step_error(f"upload {name}", error, upload=True) from error
+        raise step_error(step, error) from error
     return ImageArtifact(key=key, format=fmt, size=size)
 
 
@@ -193,7 +193,7 @@ async def encryption_for(keys: KeyService, media_hash: str) -> HlsEncryption:
     try:
         content_key, key_uri = await keys.content_key_for(media_hash)
     except Exception as error:
-        raise step_error("setup encryption", error) from error
+        raise step_error(Step.SETUP_ENCRYPTION, error) from error
     return HlsEncryption(key_hex=content_key.key_hex, kid_hex=content_key.kid_hex, key_uri=key_uri)
 
 
@@ -219,8 +219,8 @@ async def transcode(
     upload_concurrency: int,
 ) -> TranscodeResult:
     """Probe, encode the ladder, package, upload; progress moves across ``progress_span``
-    while FFmpeg runs. Raises with ``transcode: …``, ``upload HLS: …`` or
-    ``upload downloads: …`` messages."""
+    while FFmpeg runs. Fails at :attr:`Step.TRANSCODE`, :attr:`Step.UPLOAD_HLS` or
+    :attr:`Step.UPLOAD_DOWNLOADS`."""
     work = inputs.source_path.parent
     try:
         captions = await read_sidecars(source, inputs.captions, "captions")
@@ -241,7 +241,7 @@ async def transcode(
                 inputs.source_path, plan, work / "encoded", work / "hls", on_progress=report
             )
     except Exception as error:
-        raise step_error("transcode", error) from error
+        raise step_error(Step.TRANSCODE, error) from error
     await progress.report(progress_span[1], force=True)
     try:
         uploaded = await upload_hls_tree(
@@ -249,11 +249,11 @@ async def transcode(
             files=package.files, concurrency=upload_concurrency,
         )  # fmt: skip
     except Exception as error:
-        raise step_error("upload HLS", error, upload=True) from error
+        raise step_error(Step.UPLOAD_HLS, error) from error
     try:
         downloads = await _upload_downloads(media, inputs.media_hash, work / "hls", package)
     except Exception as error:
-        raise step_error("upload downloads", error, upload=True) from error
+        raise step_error(Step.UPLOAD_DOWNLOADS, error) from error
     return _transcode_result(inputs, plan, package, uploaded, downloads)
 
 
@@ -349,18 +349,22 @@ def _optional_key(media_hash: str, relative: str | None) -> str | None:
 
 @contextlib.asynccontextmanager
 async def relayed(
-    progress: ProgressReporter, span: tuple[int, int], interval: float = 1.0
+    progress: ProgressReporter, span: tuple[int, int]
 ) -> AsyncIterator[ProgressCallback]:
-    """A synchronous progress callback for the toolchain, flushed to the job row by a
-    small task while the step runs (FFmpeg reports far more often than we write)."""
+    """A synchronous progress callback for the toolchain, relayed to the job row by a
+    small task as fractions arrive; the reporter throttles the writes (FFmpeg reports
+    far more often than the row is updated)."""
     latest = [0.0]
+    arrived = asyncio.Event()
 
     def report(fraction: float) -> None:
         latest[0] = min(max(fraction, 0.0), 1.0)
+        arrived.set()
 
     async def flush() -> None:
         while True:
-            await asyncio.sleep(interval)
+            await arrived.wait()
+            arrived.clear()
             try:
                 await progress.report(span[0] + (span[1] - span[0]) * latest[0])
             except Exception as error:
