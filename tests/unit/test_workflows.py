@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import (
     FakeImageProcessor,
     FakeMediaToolchain,
@@ -558,7 +559,7 @@ async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
     )  # fmt: skip
     await queue.enqueue(task_for_job(created.job))
     runner = JobRunner(jobs=world.jobs, consumer=queue, handlers=world.handlers, clock=world.clock)
-    lease = await queue.dequeue({"default": 1}, "w1", 60)
+    lease = await dequeue_one(queue, {"default": 1}, "w1", 60)
     assert lease is not None
 
     outcome = await runner.run(lease)
@@ -570,7 +571,7 @@ async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
     assert (outcome, job.status) == (AttemptOutcome.FAILED, JobStatus.FAILED)
     assert (job.error or "").startswith(want)
     assert (archived.task.id, archived.retried) == ("job-1", 1)  # failed attempts: one
-    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    assert await dequeue_one(queue, {"default": 1}, "w1", 60) is None
     world.clock.advance(3600)  # past any back-off: still nothing to run again
-    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    assert await dequeue_one(queue, {"default": 1}, "w1", 60) is None
     assert [json.loads(w.message.payload)["status"] for w in webhooks] == ["failed"]

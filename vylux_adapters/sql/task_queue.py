@@ -142,12 +142,6 @@ class SqlTaskQueue:
 
     # --- consumer side ----------------------------------------------------------------
 
-    async def dequeue(
-        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
-    ) -> Lease | None:
-        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
-        return leases[0] if leases else None
-
     async def dequeue_many(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
     ) -> list[Lease]:
