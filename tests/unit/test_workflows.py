@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.support.objects import object_exists
 from tests.support.queue import dequeue_one
 from vylux_adapters.memory import (
     FakeImageProcessor,
@@ -231,7 +232,7 @@ async def test_no_downloads_unless_asked(world: World) -> None:
     assert "downloads" not in results
     assert "storyboard" not in results
     assert await world.keys_under(f"videos/ab/{H}/downloads/") == []
-    assert not await world.media.exists(f"videos/ab/{H}/storyboard.vtt")
+    assert not await object_exists(world.media, f"videos/ab/{H}/storyboard.vtt")
 
 
 async def test_audio_download_needs_audio(tmp_path: Path) -> None:
@@ -320,7 +321,7 @@ async def test_full_success(world: World) -> None:
         "json": prefix + "storyboard.json", "tiles": 13, "interval_ms": 1000,
         "tile_width": 160, "tile_height": 90,
     }  # fmt: skip
-    assert await world.media.exists(prefix + "storyboard.vtt")
+    assert await object_exists(world.media, prefix + "storyboard.vtt")
     assert results["retry_plan"] == {"allowed": False, "strategy": "none"}
     assert (await world.jobs.get("job-video:full")).progress == 95
 
@@ -330,7 +331,7 @@ async def test_full_without_its_storyboard_stage(world: World) -> None:
 
     assert list(results["stages"]) == ["source", "cover", "preview", "transcode"]
     assert list(results["artifacts"]) == ["cover", "preview", "transcode"]
-    assert not await world.media.exists(f"videos/ab/{H}/storyboard.jpg")
+    assert not await object_exists(world.media, f"videos/ab/{H}/storyboard.jpg")
 
 
 async def test_storyboard_job_is_the_stage_on_its_own(world: World) -> None:
