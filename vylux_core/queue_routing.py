@@ -13,7 +13,6 @@ from vylux_core.job import JobType
 CRITICAL = "critical"
 DEFAULT = "default"
 VIDEO_LARGE = "video:large"
-ALL_QUEUES = (CRITICAL, DEFAULT, VIDEO_LARGE)
 
 # Weighted random order of the main pool (asynq's non-strict priority); `video:large`
 # has a pool of its own so one huge upload never starves thumbnails.

@@ -21,14 +21,6 @@ from vylux_core.imgproxy.options import (
 )
 
 
-@frozen
-class Region:
-    left: int
-    top: int
-    width: int
-    height: int
-
-
 @frozen(kw_only=True)
 class Geometry:
     """``scaled``: the whole source resized; ``crop``: the ``crop`` option's size in
