@@ -2,8 +2,7 @@
 codecs, bandwidth estimates), the audio track, and the layout of the packaged tree.
 
 Pure values and functions (spec worker-and-storage §4.4); the media adapter turns them
-into FFmpeg and Shaka Packager options (:mod:`vylux_adapters.media.ffmpeg_args`,
-:mod:`vylux_adapters.media.packager_args`).
+into FFmpeg and Shaka Packager options.
 """
 
 from __future__ import annotations
