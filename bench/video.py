@@ -58,6 +58,7 @@ from attrs import frozen
 from tests.support.media import make_clip
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.downloads import plan_downloads
+from vylux_adapters.media.packager_args import packager_args
 from vylux_adapters.memory import MemoryJobStore, MemoryKeyStore, MemoryObjectStore
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy, SystemClock
@@ -69,7 +70,6 @@ from vylux_core.ladder import (
     MAIN_AUDIO_TRACK,
     Variant,
     VideoCodec,
-    packager_args,
     resolve_ladder,
 )
 from vylux_core.ports.media_toolchain import HlsPlan

@@ -99,9 +99,6 @@ class PrefixedDictStore:
         stored = self._get(key)
         return ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)
 
-    async def exists(self, key: str) -> bool:
-        return self._full(key) in self._backing
-
     async def open(self, key: str, byte_range: ByteRange | None = None) -> DictReader:
         stored = self._get(key)
         data = stored.data

@@ -80,8 +80,7 @@ async def main() -> None:
 
     # What a worker does: lease the task from its queue and run one attempt.
     weights = {"critical": 6, "default": 3}
-    lease = await queue.dequeue(weights, worker_id="example", lease_seconds=30)
-    assert lease is not None
+    [lease] = await queue.dequeue_many(weights, worker_id="example", lease_seconds=30, limit=1)
     outcome = await runner.run(lease)
     assert outcome is AttemptOutcome.COMPLETED
 

@@ -1,6 +1,10 @@
-"""Which queue a job goes to, with how many retries and how long an attempt may run."""
+"""Which queue a job goes to, with how many retries and how long an attempt may run, and
+the order in which a worker tries its queues."""
 
 from __future__ import annotations
+
+import random
+from collections.abc import Mapping
 
 from attrs import frozen
 
@@ -9,12 +13,28 @@ from vylux_core.job import JobType
 CRITICAL = "critical"
 DEFAULT = "default"
 VIDEO_LARGE = "video:large"
-ALL_QUEUES = (CRITICAL, DEFAULT, VIDEO_LARGE)
 
 # Weighted random order of the main pool (asynq's non-strict priority); `video:large`
 # has a pool of its own so one huge upload never starves thumbnails.
 MAIN_POOL_WEIGHTS = {CRITICAL: 6, DEFAULT: 3}
 LARGE_POOL_WEIGHTS = {VIDEO_LARGE: 1}
+
+
+def weighted_queue_order(weights: Mapping[str, int], rng: random.Random) -> list[str]:
+    """Queues in random order without repeats, each next one drawn with probability ∝ its
+    weight among those not yet drawn. Every task queue adapter tries its queues in this order.
+
+    Queues with a weight of zero or less are never served.
+    """
+    remaining = {queue: weight for queue, weight in weights.items() if weight > 0}
+    order: list[str] = []
+    while remaining:
+        queues = list(remaining)
+        chosen = rng.choices(queues, weights=[remaining[queue] for queue in queues])[0]
+        order.append(chosen)
+        del remaining[chosen]
+    return order
+
 
 # The reference inherited asynq's implicit 30-minute attempt timeout, which kills long
 # transcodes forever (worker §16.2). Video attempts get hours; leases still detect a

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.databases import database_url_for, emptied_engine
 from tests.support.deadlines import scaled
+from tests.support.queue import dequeue_one
 from tests.support.redis import redis_client, redis_prefix
 from vylux_adapters.memory import ManualClock, MemoryTaskQueue
 from vylux_adapters.redis import RedisTaskQueue
@@ -110,7 +111,7 @@ def task(task_id: str, queue: str = "default", *, max_retry: int = 3, **payload:
 async def take(
     queue: QueueAdapter, worker_id: str = "worker-a", weights: Mapping[str, int] = DEFAULT_ONLY
 ) -> Lease:
-    lease = await queue.dequeue(weights, worker_id, LEASE_SECONDS)
+    lease = await dequeue_one(queue, weights, worker_id, LEASE_SECONDS)
     assert lease is not None, "expected a task to be dequeued"
     return lease
 
@@ -183,7 +184,7 @@ async def test_enqueue_then_dequeue_leases_the_task(
     assert counts(await stats_of(queue, "default")) == only("active")
     await queue.ack(lease)
     assert not await queue.contains("t-1")
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-7", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-7", LEASE_SECONDS) is None
 
 
 @pytest.mark.parametrize("state", HELD_STATES)
@@ -203,7 +204,7 @@ async def test_enqueue_changes_nothing_when_the_id_is_held(queue: QueueAdapter) 
     assert not await queue.enqueue(task("t-1", "critical", other="payload"))
 
     assert (await take(queue)).task == original
-    assert await queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, WEIGHTS, "worker-a", LEASE_SECONDS) is None
 
 
 async def test_an_acked_task_can_be_enqueued_again(queue: QueueAdapter) -> None:
@@ -215,14 +216,14 @@ async def test_an_acked_task_can_be_enqueued_again(queue: QueueAdapter) -> None:
 
 
 async def test_dequeue_of_an_empty_queue_returns_none(queue: QueueAdapter) -> None:
-    assert await queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS) is None
-    assert await queue.dequeue({}, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, WEIGHTS, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, {}, "worker-a", LEASE_SECONDS) is None
 
 
 async def test_dequeue_takes_only_from_the_weighted_queues(queue: QueueAdapter) -> None:
     await queue.enqueue(task("large-1", "video:large"))
 
-    assert await queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, WEIGHTS, "worker-a", LEASE_SECONDS) is None
     lease = await take(queue, weights={"video:large": 1})
     assert lease.task.id == "large-1"
 
@@ -340,7 +341,7 @@ async def test_expired_lease_is_recovered_to_retry_and_counts_an_attempt(
     assert await queue.recover_expired() == []
     assert await queue.contains("t-1")
     assert counts(await stats_of(queue, "default")) == only("retry")
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-b", LEASE_SECONDS) is None  # back-off
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-b", LEASE_SECONDS) is None  # back-off
     clock.advance(PAST_ANY_BACKOFF)
     again = await take(queue, "worker-b")
     assert (again.task, again.retried) == (lease.task, 1)
@@ -441,7 +442,7 @@ async def test_fail_schedules_a_retry_with_back_off(
     assert counts(await stats_of(queue, "default")) == only("retry")
     assert await queue.contains("t-1")
     clock.advance((result.retry_at - clock.now()).total_seconds() - 1)
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
     clock.advance(2)
     again = await take(queue)
     assert (again.task, again.retried) == (lease.task, 1)
@@ -466,7 +467,7 @@ async def test_task_is_archived_after_max_retry_failures(
         FailureOutcome.RETRY_SCHEDULED,
         FailureOutcome.ARCHIVED,
     ]
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
     assert await queue.contains("t-1")
     assert counts(await stats_of(queue, "default")) == only("archived")
     assert await queue.list_archived("default", 10) == [
@@ -552,7 +553,7 @@ async def test_cancel_deletes_a_waiting_task(
     assert not await queue.contains("t-1")
     assert await queue.cancel("t-1") is CancelOutcome.NOT_FOUND
     clock.advance(PAST_ANY_BACKOFF)
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
     assert await queue.list_archived("default", 10) == []
     assert counts(await stats_of(queue, "default")) == only("pending", 0)
 
@@ -572,7 +573,7 @@ async def test_cancel_signals_a_running_task_which_is_then_dropped(
     assert result.outcome is FailureOutcome.CANCELLED
     assert not await queue.contains("t-1")
     clock.advance(PAST_ANY_BACKOFF)
-    assert await queue.dequeue(DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
+    assert await dequeue_one(queue, DEFAULT_ONLY, "worker-a", LEASE_SECONDS) is None
     assert await queue.list_archived("default", 10) == []
 
 

@@ -29,6 +29,7 @@ from click.testing import CliRunner, Result
 from rich.console import Console
 
 from tests.support.deadlines import scaled
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_adapters.system import OsEntropy
 from vylux_cli import bootstrap
@@ -363,7 +364,7 @@ def test_archived_task_of_a_failed_job_is_listed_and_run_again(data_dir: Path, w
 async def _archive_without_failing_the_job(job_id: str) -> None:
     # What a crash between archiving a task and writing the job's final status leaves.
     async with bootstrap.open_runtime(current_config()) as runtime:
-        lease = await runtime.queue.dequeue(MAIN_POOL_WEIGHTS, "test-worker", 30.0)
+        lease = await dequeue_one(runtime.queue, MAIN_POOL_WEIGHTS, "test-worker", 30.0)
         assert lease is not None
         assert lease.task.id == job_id
         await runtime.queue.fail(lease, "worker vanished", permanent=True)

@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.types import Message
 
 from tests.e2e.http_world import API, World, memory_world
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import fake_image
 from vylux_core.services import JobLimits
 
@@ -166,7 +167,7 @@ async def test_trace_context_reaches_the_task(world: World) -> None:
     with tracer.start_as_current_span("client") as span:
         await world.create_job(THUMBNAIL)
         trace_id = format(span.get_span_context().trace_id, "032x")
-    lease = await world.consumer.dequeue(ALL_QUEUES, "test-worker", 60)
+    lease = await dequeue_one(world.consumer, ALL_QUEUES, "test-worker", 60)
     assert lease is not None
     assert lease.task.payload["traceparent"].split("-")[1] == trace_id
 

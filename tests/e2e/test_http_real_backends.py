@@ -29,6 +29,7 @@ from tests.e2e.http_world import (
 )
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
+from tests.support.objects import object_exists
 from vylux_core.key_token import mint_key_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
@@ -202,7 +203,7 @@ async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> Non
     assert await world.cache_index.list_by_hash(content_hash) == []
     assert [key async for key in world.media.list("cache/")] == []
     assert world.renditions.get(entries[0].cache_key) is None
-    assert await world.source.exists(source_key)  # the upload itself is not derived media
+    assert await object_exists(world.source, source_key)  # the upload itself is not derived media
 
 
 # --- /original, /thumb, /stream: I5–I14 ---------------------------------------------------------

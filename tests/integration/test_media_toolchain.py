@@ -28,6 +28,7 @@ from tests.support.deadlines import scaled
 from tests.support.storyboard import coverage_problems, parse_cues
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
+from vylux_adapters.media.packager_args import PackagerEncryption, packager_args
 from vylux_adapters.media.process import run_tool
 from vylux_core.dash_manifest import CLEARKEY_SCHEME_ID
 from vylux_core.downloads import DownloadKind
@@ -38,9 +39,7 @@ from vylux_core.ladder import (
     DASH_MANIFEST,
     IFRAME_PLAYLIST,
     MASTER_PLAYLIST,
-    PackagerEncryption,
     VideoCodec,
-    packager_args,
     resolve_ladder,
     variant_dir,
 )

@@ -15,6 +15,7 @@ from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
 from tests.support.deadlines import scaled
+from tests.support.queue import dequeue_one
 from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.redis import RedisTaskQueue, create_redis_client
@@ -97,7 +98,7 @@ async def test_concurrent_consumers_receive_every_task_exactly_once(
 
     async def consume(n: int, consumer: RedisTaskQueue) -> None:
         worker_id = f"worker-{n}"
-        while (lease := await consumer.dequeue(WEIGHTS, worker_id, LEASE_SECONDS)) is not None:
+        while (lease := await dequeue_one(consumer, WEIGHTS, worker_id, LEASE_SECONDS)) is not None:
             delivered.append((lease.task.id, worker_id))
             await consumer.ack(lease)
 
@@ -130,7 +131,7 @@ async def test_concurrent_recoverers_take_back_each_expired_lease_once(
     ids = [f"t-{n}" for n in range(50)]
     for task_id in ids:
         await queue.enqueue(task(task_id))
-    leases = [await queue.dequeue(WEIGHTS, "worker-dead", LEASE_SECONDS) for _ in ids]
+    leases = [await dequeue_one(queue, WEIGHTS, "worker-dead", LEASE_SECONDS) for _ in ids]
     clock.advance(LEASE_SECONDS + 1)
     recovered: list[str] = []
 
@@ -174,7 +175,7 @@ async def test_every_key_of_a_queue_carries_the_queue_hash_tag(
         for state in ("active", "retry", "archived", "pending"):
             await queue.enqueue(task(f"{name}-{state}", name))
         for permanent in (None, False, True):
-            lease = await queue.dequeue({name: 1}, "worker-a", LEASE_SECONDS)
+            lease = await dequeue_one(queue, {name: 1}, "worker-a", LEASE_SECONDS)
             assert lease is not None
             if permanent is not None:
                 await queue.fail(lease, "broke", permanent=permanent)
@@ -220,7 +221,7 @@ OPERATIONS: list[tuple[str, Callable[[RedisTaskQueue], Awaitable[object]]]] = [
     ("stats", lambda queue: queue.stats()),
     ("list_archived", lambda queue: queue.list_archived("default", 10)),
     ("requeue_archived", lambda queue: queue.requeue_archived("t-1")),
-    ("dequeue", lambda queue: queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS)),
+    ("dequeue_many", lambda queue: queue.dequeue_many(WEIGHTS, "worker-a", LEASE_SECONDS, 1)),
     ("heartbeat", lambda queue: queue.heartbeat(LEASE, LEASE_SECONDS)),
     ("ack", lambda queue: queue.ack(LEASE)),
     ("fail", lambda queue: queue.fail(LEASE, "boom", permanent=False)),
@@ -270,7 +271,7 @@ async def test_a_due_retry_counts_as_work_for_wait_for_work(
     queue: RedisTaskQueue, clock: ManualClock
 ) -> None:
     await queue.enqueue(task("t-1"))
-    lease = await queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS)
+    lease = await dequeue_one(queue, WEIGHTS, "worker-a", LEASE_SECONDS)
     assert lease is not None
     result = await queue.fail(lease, "transient", permanent=False)
     assert result.retry_at is not None
@@ -290,7 +291,7 @@ async def test_scripts_are_loaded_again_after_a_script_flush(
     assert await queue.enqueue(task("t-1"))
     assert not await queue.enqueue(task("t-1"))
     await client.script_flush()
-    lease = await queue.dequeue(WEIGHTS, "worker-a", LEASE_SECONDS)
+    lease = await dequeue_one(queue, WEIGHTS, "worker-a", LEASE_SECONDS)
     assert lease is not None
     await client.script_flush()
 

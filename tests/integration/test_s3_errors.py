@@ -38,7 +38,6 @@ def _source(tmp_path: Path) -> Path:
 
 OPERATIONS = [
     pytest.param(lambda s, _: s.stat("k"), id="stat"),
-    pytest.param(lambda s, _: s.exists("k"), id="exists"),
     pytest.param(lambda s, _: s.open("k"), id="open"),
     pytest.param(lambda s, _: s.open("k", ByteRange(2, 5)), id="open-range"),
     pytest.param(lambda s, _: s.read_bytes("k", max_bytes=10), id="read_bytes"),
@@ -54,11 +53,9 @@ OPERATIONS = [
     pytest.param(lambda s, _: s.ping(), id="ping"),
 ]
 # On a missing bucket a HEAD answers a bare 404, which cannot be told from a missing
-# key: stat and exists say "not found" there. ping is how /readyz catches it.
+# key: stat says "not found" there. ping is how /readyz catches it.
 BUCKET_OPERATIONS = [
-    param
-    for param in OPERATIONS
-    if param.id not in ("stat", "exists", "delete_many", "delete_prefix")
+    param for param in OPERATIONS if param.id not in ("stat", "delete_many", "delete_prefix")
 ]
 
 

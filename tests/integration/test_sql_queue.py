@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.databases import database_url_for, emptied_engine
 from tests.support.deadlines import scaled
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.sql import SqlTaskQueue, create_engine
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
@@ -130,7 +131,7 @@ async def test_an_unreachable_database_is_a_queue_outage(database_url: str) -> N
         with pytest.raises(QueueUnavailable) as raised:
             await queue.enqueue(queued(1))
         with pytest.raises(QueueUnavailable):
-            await queue.dequeue(WEIGHTS, "worker-0", LEASE_SECONDS)
+            await dequeue_one(queue, WEIGHTS, "worker-0", LEASE_SECONDS)
     finally:
         await engine.dispose()
 

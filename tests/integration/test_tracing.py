@@ -294,12 +294,12 @@ async def test_storage_spans_carry_the_operation_attributes(
     )
 
     await store.put_bytes("cache/a.webp", b"abcd", content_type="image/webp")
-    await store.exists("cache/a.webp")
+    await store.stat("cache/a.webp")
     with pytest.raises(ObjectNotFound):
         await store.stat("cache/missing.webp")
 
-    put, exists, size = exporter.get_finished_spans()
-    assert (put.name, exists.name, size.name) == ("storage.put", "storage.exists", "storage.size")
+    put, found, missing = exporter.get_finished_spans()
+    assert (put.name, found.name, missing.name) == ("storage.put", "storage.size", "storage.size")
     assert dict(put.attributes or {}) == {
         "storage.role": "media",
         "storage.driver": "s3",
@@ -310,10 +310,10 @@ async def test_storage_spans_carry_the_operation_attributes(
         "storage.size": 4,
         "storage.result": "ok",
     }
-    assert (exists.attributes or {})["storage.exists"] is True
-    assert (size.attributes or {})["storage.result"] == "error"
-    assert size.status.status_code is StatusCode.ERROR
-    assert [event.name for event in size.events] == ["exception"]
+    assert (found.attributes or {})["storage.size"] == 4
+    assert (missing.attributes or {})["storage.result"] == "error"
+    assert missing.status.status_code is StatusCode.ERROR
+    assert [event.name for event in missing.events] == ["exception"]
 
 
 # --- without an exporter: nothing is recorded, trace ids still flow ----------------------

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import pyvips  # type: ignore[import-untyped]
 
-from vylux_adapters.vips.geometry import Size
 from vylux_adapters.vips.resize import jpeg_shrink, jpeg_thumbnail, load_shrink, thumbnail
+from vylux_core.image_geometry import Size
 
 
 @pytest.mark.parametrize(

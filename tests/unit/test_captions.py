@@ -11,6 +11,7 @@ import pytest
 from tests.unit.test_job_service import SOURCE, H, build, request
 from tests.unit.test_workflows import H as WORKFLOW_HASH
 from tests.unit.test_workflows import World as WorkflowWorld
+from vylux_adapters.media.packager_args import TextTrack, packager_args
 from vylux_core.captions import (
     MAX_CAPTION_BYTES,
     CaptionFormatError,
@@ -24,7 +25,7 @@ from vylux_core.captions import (
 from vylux_core.errors import InvalidOptions, ObjectNotFound
 from vylux_core.job import JobType
 from vylux_core.job_options import TranscodeOptions, canonical_options, decode_options
-from vylux_core.ladder import TextTrack, packager_args, resolve_ladder
+from vylux_core.ladder import resolve_ladder
 from vylux_core.mime_types import stream_content_type
 from vylux_core.storage_keys import video_key
 from vylux_core.worker.job_runner import is_permanent

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from vylux_cli.config import ConfigError, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
 from vylux_core.errors import InvalidImageOptions, InvalidSignature
+from vylux_core.image_geometry import Size
 from vylux_core.image_options import ImageFormat
-from vylux_core.imgproxy.geometry import Box, plan_geometry, position
+from vylux_core.imgproxy.geometry import plan_geometry, position
 from vylux_core.imgproxy.options import (
     OPTION_NAMES,
     Gravity,
@@ -121,12 +122,12 @@ def test_negotiation_switches() -> None:
     ],
 )
 def test_geometry_follows_imgproxy_arithmetic(options: list[str], final: tuple[int, int]) -> None:
-    geometry = plan_geometry(Box(400, 300), parse_processing_options(options))
+    geometry = plan_geometry(Size(400, 300), parse_processing_options(options))
     assert (geometry.final.width, geometry.final.height) == final
 
 
 def test_gravity_positions() -> None:
-    outer, inner = Box(400, 300), Box(100, 100)
+    outer, inner = Size(400, 300), Size(100, 100)
     assert position(outer, inner, Gravity()) == (150, 100)
     assert position(outer, inner, Gravity(GravityType.SOUTH_EAST)) == (300, 200)
     assert position(outer, inner, Gravity(GravityType.NORTH_WEST, 10, 20)) == (10, 20)
@@ -177,4 +178,4 @@ def test_any_option_text_parses_or_is_a_400(segments: list[tuple[str, str]]) -> 
         return
     # Every parsed option set names a rendition and plans a geometry.
     cache_key(options, "a.jpg", "png")
-    plan_geometry(Box(37, 23), options)
+    plan_geometry(Size(37, 23), options)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import (
     ManualClock,
     MemoryImageCacheIndex,
@@ -154,7 +155,7 @@ async def test_a_cancel_during_the_last_step_wins_and_takes_back_the_uploads() -
         jobs=world.jobs, consumer=world.queue, clock=world.clock, outputs=world.media,
         handlers={JobType.COVER: uploads_then_is_cancelled},
     )  # fmt: skip
-    lease = await world.queue.dequeue(WEIGHTS, "w1", 30)
+    lease = await dequeue_one(world.queue, WEIGHTS, "w1", 30)
     assert lease is not None
 
     outcome = await runner.run(lease)

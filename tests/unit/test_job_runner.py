@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryTaskQueue
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -55,7 +56,7 @@ class World:
         return outcome.job
 
     async def take(self) -> Lease:
-        lease = await self.queue.dequeue(WEIGHTS, "w1", 30)
+        lease = await dequeue_one(self.queue, WEIGHTS, "w1", 30)
         assert lease is not None
         return lease
 

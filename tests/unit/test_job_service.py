@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import (
     ManualClock,
     MemoryImageCacheIndex,
@@ -114,7 +115,7 @@ class World:
     async def drain(self) -> list[Task]:
         """Every task the queue would hand out now, in dequeue order."""
         tasks = []
-        while (lease := await self.queue.dequeue(ALL_QUEUES, "test-worker", 60)) is not None:
+        while (lease := await dequeue_one(self.queue, ALL_QUEUES, "test-worker", 60)) is not None:
             tasks.append(lease.task)
         return tasks
 
@@ -608,12 +609,12 @@ async def _seed(world: World) -> Seeded:
         await world.keys.put_if_absent(_stored_key(media_hash))
 
     running = await world.create(type="video:cover")
-    lease = await world.queue.dequeue({"default": 1}, "worker-1", 60)
+    lease = await dequeue_one(world.queue, {"default": 1}, "worker-1", 60)
     assert lease is not None
     assert lease.task.id == running.id
     await world.jobs.mark_processing(running.id)
     done = await world.create(type="video:preview")
-    done_lease = await world.queue.dequeue({"default": 1}, "worker-1", 60)
+    done_lease = await dequeue_one(world.queue, {"default": 1}, "worker-1", 60)
     assert done_lease is not None
     await _settle(world, done, "completed")
     await world.queue.ack(done_lease)
@@ -671,7 +672,7 @@ async def test_purge_rejects_an_invalid_hash(media_hash: str) -> None:
 async def test_purge_also_removes_the_archived_task_of_a_failed_job() -> None:
     world = build()
     failed = await world.create(type="video:cover")
-    lease = await world.queue.dequeue({"default": 1}, "worker-1", 60)
+    lease = await dequeue_one(world.queue, {"default": 1}, "worker-1", 60)
     assert lease is not None
     await world.jobs.mark_processing(failed.id)
     await world.queue.fail(lease, "bad source", permanent=True)

@@ -8,6 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vylux_adapters.media.ffmpeg_args import (
+    encode_audio_args,
+    encode_group_args,
+    fixed_gop_args,
+    split_filter_graph,
+    video_encoder_args,
+)
+from vylux_adapters.media.packager_args import PackagerEncryption, packager_args, redact_args
 from vylux_core.ladder import (
     AUDIO_DIR,
     KEYFRAME_SECONDS,
@@ -15,21 +23,13 @@ from vylux_core.ladder import (
     MAX_RESOLUTIONS,
     RUNGS,
     SEGMENT_SECONDS,
-    PackagerEncryption,
     SourceGeometry,
     Variant,
     VideoCodec,
     bandwidth_estimate,
-    codecs_string,
-    encode_audio_args,
-    encode_group_args,
-    fixed_gop_args,
     keyframe_interval_frames,
     normalize_rotation,
-    packager_args,
-    redact_args,
     resolve_ladder,
-    split_filter_graph,
     variant_dir,
 )
 
@@ -283,18 +283,7 @@ def test_resolved_top_h264_rung_bandwidth(source: tuple[int, int], want: int) ->
     ],
 )  # fmt: skip
 def test_encoder_args(codec: VideoCodec, crf: int, want: tuple[str, ...]) -> None:
-    assert codec.encoder_args(crf) == want
-
-
-@pytest.mark.parametrize(
-    ("codec", "want"),
-    [
-        pytest.param(AV1, "av01.0.08M.08,mp4a.40.2", id="av1"),
-        pytest.param(H264, "avc1.640028,mp4a.40.2", id="h264"),
-    ],
-)
-def test_codecs_string(codec: VideoCodec, want: str) -> None:
-    assert codecs_string(codec) == want
+    assert video_encoder_args(codec, crf) == want
 
 
 @pytest.mark.parametrize(

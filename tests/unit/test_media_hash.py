@@ -1,4 +1,5 @@
-"""The media hash: its charset and the two-character storage prefix (worker §6.1)."""
+"""The media hash: its charset, the two-character storage prefix (worker §6.1) and the
+media hash an /img source key belongs to (http-api §5.1.8)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vylux_core.errors import InvalidHash
-from vylux_core.media_hash import hash_prefix, validate_media_hash
+from vylux_core.media_hash import hash_prefix, media_hash_of_source_key, validate_media_hash
 
 
 @pytest.mark.parametrize(
@@ -71,3 +72,38 @@ def test_valid_hash_prefix_is_a_short_ascii_head(media_hash: str) -> None:
     assert media_hash.startswith(prefix)
     assert len(prefix) == min(2, len(media_hash))
     assert len(prefix.encode()) == len(prefix)  # characters are bytes, as in the reference
+
+
+A = "a" * 64
+B = "b" * 64
+MIXED = "0123456789ABCDEFabcdef" * 2 + "0123456789ABCDEFabcd"  # 64 characters
+
+
+@pytest.mark.parametrize(
+    ("source_key", "want"),
+    [
+        pytest.param(A, A, id="whole-key"),
+        pytest.param(f"uploads/aa/{A}", A, id="last-segment"),
+        pytest.param(f"{A}/photo.png", A, id="first-segment"),
+        pytest.param(f"u/{A}/{B}", A, id="first-match-wins"),
+        pytest.param(f"u/x{A}/{B}", B, id="longer-segment-skipped"),
+        pytest.param(f"u/{MIXED}/p.png", MIXED.lower(), id="upper-case-lowered"),
+        pytest.param(f"u/sha256:{A}/p.png", A, id="prefix-removed"),
+        pytest.param(f"u/sha256:{MIXED}", MIXED.lower(), id="prefix-and-case"),
+        pytest.param(f"u/{A}.png", None, id="with-extension"),
+        pytest.param(f"u/SHA256:{A}", None, id="prefix-is-case-sensitive"),
+        pytest.param(f"u/sha256{A}", None, id="prefix-without-colon"),
+        pytest.param(f"u/sha256:sha256:{A}", None, id="double-prefix"),
+        pytest.param("u/" + "a" * 63, None, id="63-hex"),
+        pytest.param("u/" + "a" * 65, None, id="65-hex"),
+        pytest.param("u/" + "g" * 64, None, id="not-hex"),
+        pytest.param(f"u/{A}\n", None, id="trailing-newline"),
+        pytest.param(f"u/ {A}", None, id="leading-space"),
+        pytest.param("u/" + "\uff41" * 64, None, id="fullwidth-letters"),
+        pytest.param("u/" + "\u0661" * 64, None, id="arabic-indic-digits"),
+        pytest.param("uploads/photo.png", None, id="no-hash"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_media_hash_of_source_key(source_key: str, want: str | None) -> None:
+    assert media_hash_of_source_key(source_key) == want

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from vylux_core.job import JobType
@@ -12,6 +14,7 @@ from vylux_core.queue_routing import (
     VIDEO_LARGE,
     VIDEO_TIMEOUT_SECONDS,
     route_job,
+    weighted_queue_order,
 )
 
 THRESHOLD = 5_368_709_120  # the default LARGE_FILE_THRESHOLD, 5 GiB
@@ -54,3 +57,18 @@ def test_route_job(job_type: JobType, size: int, want: tuple[str, int]) -> None:
 )
 def test_threshold_is_a_parameter(threshold: int, size: int, want_queue: str) -> None:
     assert route_job(JobType.TRANSCODE, size, threshold).queue == want_queue
+
+
+def test_weighted_order_serves_each_positive_queue_once() -> None:
+    order = weighted_queue_order({CRITICAL: 6, DEFAULT: 3, VIDEO_LARGE: 0}, random.Random(1))
+
+    assert sorted(order) == [CRITICAL, DEFAULT]
+
+
+def test_weighted_order_draws_the_heavier_queue_first_more_often() -> None:
+    rng = random.Random(7)
+    firsts = [weighted_queue_order({CRITICAL: 6, DEFAULT: 3}, rng)[0] for _ in range(900)]
+
+    # Expected 600 of 900 (6/9); 500 is more than five standard deviations (~14) below.
+    assert firsts.count(CRITICAL) > 500
+    assert firsts.count(DEFAULT) > 200

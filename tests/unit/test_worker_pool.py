@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 from tests.support.deadlines import scaled
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
@@ -231,7 +232,7 @@ async def test_shutdown_hands_unfinished_work_back_without_counting_an_attempt()
     harness.pool.stop()
     await asyncio.wait_for(runner, 5)
 
-    lease = await harness.queue.dequeue({"default": 1}, "next-worker", 10)
+    lease = await dequeue_one(harness.queue, {"default": 1}, "next-worker", 10)
     assert lease is not None
     assert (lease.task.id, lease.retried) == ("job-1", 0)
     assert await harness.statuses("job-1") == [JobStatus.QUEUED]
@@ -255,7 +256,7 @@ async def test_stop_now_during_the_drain_hands_work_back_without_waiting() -> No
     harness.pool.stop_now()
     await asyncio.wait_for(runner, 30)
 
-    lease = await harness.queue.dequeue({"default": 1}, "next-worker", 10)
+    lease = await dequeue_one(harness.queue, {"default": 1}, "next-worker", 10)
     assert lease is not None
     assert (lease.task.id, lease.retried) == ("job-1", 0)
     assert await harness.statuses("job-1") == [JobStatus.QUEUED]

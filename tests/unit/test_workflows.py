@@ -12,6 +12,8 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.support.objects import object_exists
+from tests.support.queue import dequeue_one
 from vylux_adapters.memory import (
     FakeImageProcessor,
     FakeMediaToolchain,
@@ -236,7 +238,7 @@ async def test_no_downloads_unless_asked(world: World) -> None:
     assert "downloads" not in results
     assert "storyboard" not in results
     assert await world.keys_under(f"videos/ab/{H}/downloads/") == []
-    assert not await world.media.exists(f"videos/ab/{H}/storyboard.vtt")
+    assert not await object_exists(world.media, f"videos/ab/{H}/storyboard.vtt")
 
 
 async def test_audio_download_needs_audio(tmp_path: Path) -> None:
@@ -325,7 +327,7 @@ async def test_full_success(world: World) -> None:
         "json": prefix + "storyboard.json", "tiles": 13, "interval_ms": 1000,
         "tile_width": 160, "tile_height": 90,
     }  # fmt: skip
-    assert await world.media.exists(prefix + "storyboard.vtt")
+    assert await object_exists(world.media, prefix + "storyboard.vtt")
     assert results["retry_plan"] == {"allowed": False, "strategy": "none"}
     assert (await world.jobs.get("job-video:full")).progress == 95
 
@@ -335,7 +337,7 @@ async def test_full_without_its_storyboard_stage(world: World) -> None:
 
     assert list(results["stages"]) == ["source", "cover", "preview", "transcode"]
     assert list(results["artifacts"]) == ["cover", "preview", "transcode"]
-    assert not await world.media.exists(f"videos/ab/{H}/storyboard.jpg")
+    assert not await object_exists(world.media, f"videos/ab/{H}/storyboard.jpg")
 
 
 async def test_storyboard_job_is_the_stage_on_its_own(world: World) -> None:
@@ -564,7 +566,7 @@ async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
     )  # fmt: skip
     await queue.enqueue(task_for_job(created.job))
     runner = JobRunner(jobs=world.jobs, consumer=queue, handlers=world.handlers, clock=world.clock)
-    lease = await queue.dequeue({"default": 1}, "w1", 60)
+    lease = await dequeue_one(queue, {"default": 1}, "w1", 60)
     assert lease is not None
 
     outcome = await runner.run(lease)
@@ -576,9 +578,9 @@ async def test_runner_fails_an_unsupported_source_at_the_first_attempt(
     assert (outcome, job.status) == (AttemptOutcome.FAILED, JobStatus.FAILED)
     assert (job.error or "").startswith(want)
     assert (archived.task.id, archived.retried) == ("job-1", 1)  # failed attempts: one
-    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    assert await dequeue_one(queue, {"default": 1}, "w1", 60) is None
     world.clock.advance(3600)  # past any back-off: still nothing to run again
-    assert await queue.dequeue({"default": 1}, "w1", 60) is None
+    assert await dequeue_one(queue, {"default": 1}, "w1", 60) is None
     assert [json.loads(w.message.payload)["status"] for w in webhooks] == ["failed"]
 
 

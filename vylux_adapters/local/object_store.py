@@ -10,7 +10,7 @@ from typing import BinaryIO
 from vylux_adapters.file_sink import write_chunks
 from vylux_adapters.local import files
 from vylux_adapters.local.layout import ObjectLocation, fits_in_a_key, locate, prefix_scan
-from vylux_core.errors import InvalidStorageKey, ObjectNotFound, SourceTooLarge
+from vylux_core.errors import InvalidStorageKey, SourceTooLarge
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
 
 CHUNK_SIZE = 1024 * 1024
@@ -95,13 +95,6 @@ class LocalDirObjectStore:
         with files.file_errors("stat", key):
             size, content_type = await asyncio.to_thread(files.stat_object, self._root, location)
         return ObjectInfo(key=key, size=size, content_type=content_type)
-
-    async def exists(self, key: str) -> bool:
-        try:
-            await self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     async def open(self, key: str, byte_range: ByteRange | None = None) -> LocalObjectReader:
         location = locate(key)

@@ -10,19 +10,15 @@ from typing import Final
 
 from vylux_adapters.media.audio_probe import parse_audio_probe
 from vylux_adapters.media.binaries import MediaBinaries
+from vylux_adapters.media.ffmpeg_args import audio_encode_args, m4a_remux_args
 from vylux_adapters.media.hls_output import finish_dash_manifest, peak_bitrate
+from vylux_adapters.media.packager_args import PackagerEncryption, audio_packager_args
 from vylux_adapters.media.probe import run_ffprobe
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
 from vylux_adapters.media.progress import ProgressLines
-from vylux_core.audio_renditions import (
-    AudioDownloadKind,
-    audio_download_path,
-    audio_encode_args,
-    audio_packager_args,
-    m4a_remux_args,
-)
+from vylux_core.audio_renditions import AudioDownloadKind, audio_download_path
 from vylux_core.errors import MediaToolFailed
-from vylux_core.ladder import DASH_MANIFEST, MASTER_PLAYLIST, PackagerEncryption
+from vylux_core.ladder import DASH_MANIFEST, MASTER_PLAYLIST
 from vylux_core.ports.audio_toolchain import (
     AudioDownloadFile,
     AudioPackage,

@@ -23,7 +23,7 @@ from vylux_core.errors import MediaToolFailed
 REQUIRED_VIDEO_DECODERS: Final = ("h264", "hevc", "av1", "vp8", "vp9", "prores", "mpeg2video")
 # Audio decoders by decoder name: the sound of phones, cameras, WebM and broadcast files.
 REQUIRED_AUDIO_DECODERS: Final = ("aac", "mp3", "mp2", "opus", "vorbis", "ac3", "eac3", "flac")
-# Encoders by name: the two ladders (VideoCodec.encoder_args), the audio rendition, the
+# Encoders by name: the two ladders (ffmpeg_args.video_encoder_args), the audio rendition, the
 # JPEG cover, the GIF preview (WebP previews are encoded by libvips) and the MP3 and FLAC
 # downloads of audio:transcode.
 REQUIRED_ENCODERS: Final = ("libx264", "libsvtav1", "aac", "mjpeg", "gif", "libmp3lame", "flac")

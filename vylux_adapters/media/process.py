@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from vylux_adapters.media.packager_args import redact_args
 from vylux_core.errors import MediaToolFailed, ProcessingFailed
-from vylux_core.ladder import redact_args
 
 logger = logging.getLogger(__name__)
 

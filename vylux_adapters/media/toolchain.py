@@ -22,6 +22,7 @@ from vylux_adapters.media.hls_output import (
     describe_package,
     finish_dash_manifest,
 )
+from vylux_adapters.media.packager_args import PackagerEncryption, TextTrack, packager_args
 from vylux_adapters.media.preview import render_gif, render_webp
 from vylux_adapters.media.probe import (
     PROBE_TIMEOUT_SECONDS,
@@ -40,7 +41,6 @@ from vylux_adapters.media.progress import CombinedProgress, ProgressLines
 from vylux_core.captions import PlannedCaption, plan_captions
 from vylux_core.errors import InvalidOptions, MediaToolFailed
 from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import PackagerEncryption, TextTrack, packager_args
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,

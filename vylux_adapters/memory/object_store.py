@@ -55,9 +55,6 @@ class MemoryObjectStore:
         stored = self._get(key)
         return ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)
 
-    async def exists(self, key: str) -> bool:
-        return _checked(key) in self._objects
-
     async def open(self, key: str, byte_range: ByteRange | None = None) -> MemoryObjectReader:
         stored = self._get(key)
         info = ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from attrs import define
 
 from vylux_core.ports.clock import Clock
+from vylux_core.queue_routing import weighted_queue_order
 from vylux_core.retry_backoff import retry_delay_seconds
 from vylux_core.task import (
     ArchivedTask,
@@ -107,18 +108,12 @@ class MemoryTaskQueue:
 
     # --- consumer side ----------------------------------------------------------------
 
-    async def dequeue(
-        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
-    ) -> Lease | None:
-        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
-        return leases[0] if leases else None
-
     async def dequeue_many(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
     ) -> list[Lease]:
         self._promote_due()
         leases: list[Lease] = []
-        for queue in self._weighted_order(weights):
+        for queue in weighted_queue_order(weights, self._rng):
             pending = self._pending.get(queue)
             while pending and len(leases) < limit:
                 record = self._records[pending.popleft()]
@@ -219,16 +214,6 @@ class MemoryTaskQueue:
         for record in due:
             record.state, record.due_at = TaskState.PENDING, None
             self._push_pending(record.task.id, front=False)
-
-    def _weighted_order(self, weights: Mapping[str, int]) -> list[str]:
-        remaining = {queue: weight for queue, weight in weights.items() if weight > 0}
-        order: list[str] = []
-        while remaining:
-            queues = list(remaining)
-            chosen = self._rng.choices(queues, weights=[remaining[q] for q in queues])[0]
-            order.append(chosen)
-            del remaining[chosen]
-        return order
 
     def _push_pending(self, task_id: str, *, front: bool) -> None:
         record = self._records[task_id]

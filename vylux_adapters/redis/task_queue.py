@@ -13,7 +13,6 @@ from attrs import evolve
 
 from vylux_adapters.redis.errors import queue_errors
 from vylux_adapters.redis.keys import QueueKeys, registry_key
-from vylux_adapters.redis.queue_order import weighted_order
 from vylux_adapters.redis.scripts import QueueScripts, load_scripts
 from vylux_adapters.redis.task_hash import (
     ARCHIVED_FIELDS,
@@ -28,6 +27,7 @@ from vylux_adapters.redis.task_hash import (
 )
 from vylux_adapters.redis.wake_up import run_and_wake, wait_for_token, wake
 from vylux_core.ports.clock import Clock
+from vylux_core.queue_routing import weighted_queue_order
 from vylux_core.retry_backoff import retry_delay_seconds
 from vylux_core.task import (
     ArchivedTask,
@@ -143,12 +143,6 @@ class RedisTaskQueue:
 
     # --- consumer side -------------------------------------------------------------------
 
-    async def dequeue(
-        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
-    ) -> Lease | None:
-        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
-        return leases[0] if leases else None
-
     async def dequeue_many(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
     ) -> list[Lease]:
@@ -157,7 +151,7 @@ class RedisTaskQueue:
         token_prefix = f"{self._rng.getrandbits(64):016x}"
         leases: list[Lease] = []
         with queue_errors("dequeue"):
-            for queue in weighted_order(weights, self._rng):
+            for queue in weighted_queue_order(weights, self._rng):
                 if len(leases) >= limit:
                     break
                 keys = self._keys(queue)

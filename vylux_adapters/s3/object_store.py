@@ -17,7 +17,6 @@ from vylux_adapters.s3.threads import BoundedThreads
 from vylux_core.errors import (
     InvalidInput,
     InvalidStorageKey,
-    ObjectNotFound,
     SourceTooLarge,
     StorageUnavailable,
 )
@@ -113,13 +112,6 @@ class S3ObjectStore:
             "stat", key, self._client.head_object, Bucket=self._bucket, Key=_checked(key)
         )
         return ObjectInfo(key=key, size=head["ContentLength"], content_type=head.get("ContentType"))
-
-    async def exists(self, key: str) -> bool:
-        try:
-            await self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     async def open(self, key: str, byte_range: ByteRange | None = None) -> S3ObjectReader:
         request: GetObjectRequestTypeDef = {"Bucket": self._bucket, "Key": _checked(key)}

@@ -18,6 +18,7 @@ from vylux_adapters.sql.schema import tasks
 from vylux_adapters.sql.task_rows import row_to_archived, row_to_lease, row_to_task, rows_to_stats
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
 from vylux_core.ports.clock import Clock
+from vylux_core.queue_routing import weighted_queue_order
 from vylux_core.retry_backoff import retry_delay_seconds
 from vylux_core.task import (
     ArchivedTask,
@@ -141,17 +142,11 @@ class SqlTaskQueue:
 
     # --- consumer side ----------------------------------------------------------------
 
-    async def dequeue(
-        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
-    ) -> Lease | None:
-        leases = await self.dequeue_many(weights, worker_id, lease_seconds, 1)
-        return leases[0] if leases else None
-
     async def dequeue_many(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
     ) -> list[Lease]:
         leases: list[Lease] = []
-        for queue in self._weighted_order(weights):
+        for queue in weighted_queue_order(weights, self._rng):
             if len(leases) >= limit:
                 break
             leases += await self._take(queue, limit - len(leases), worker_id, lease_seconds)
@@ -306,16 +301,6 @@ class SqlTaskQueue:
         if (await conn.execute(sql.drop_cancelled(attempt))).first() is not None:
             return FailureResult(FailureOutcome.CANCELLED)
         return FailureResult(FailureOutcome.LEASE_LOST)
-
-    def _weighted_order(self, weights: Mapping[str, int]) -> list[str]:
-        remaining = {queue: weight for queue, weight in weights.items() if weight > 0}
-        order: list[str] = []
-        while remaining:
-            queues = list(remaining)
-            chosen = self._rng.choices(queues, weights=[remaining[q] for q in queues])[0]
-            order.append(chosen)
-            del remaining[chosen]
-        return order
 
     def _now(self) -> datetime:
         # SQLite keeps no zone: every timestamp must be written in UTC to compare right.

@@ -8,7 +8,6 @@ Port methods map onto the reference's operation names (the ``operation`` label a
 port method                         operation        extra span attribute
 ==================================  ===============  ====================================
 ``stat``                            ``size``         ``storage.size``
-``exists``                          ``exists``       ``storage.exists``
 ``open``, ``read_bytes``,           ``get``          ``storage.size`` (object or file)
 ``download``
 ``put_bytes``, ``upload_file``      ``put``          ``storage.content_type``,
@@ -76,12 +75,6 @@ class InstrumentedObjectStore:
             info = await self._inner.stat(key)
             span.set_attribute("storage.size", info.size)
             return info
-
-    async def exists(self, key: str) -> bool:
-        with self._observed("exists", key=key) as span:
-            found = await self._inner.exists(key)
-            span.set_attribute("storage.exists", found)
-            return found
 
     async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
         with self._observed("get", key=key) as span:

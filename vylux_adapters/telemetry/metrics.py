@@ -36,7 +36,7 @@ from vylux_core.worker.webhook_deliverer import DeliveryOutcome
 ImageErrorStage = Literal["source_fetch", "process"]
 TaskResult = Literal["success", "error"]
 StorageRole = Literal["source", "media"]
-StorageOperation = Literal["get", "put", "exists", "size", "delete", "list", "head_bucket"]
+StorageOperation = Literal["get", "put", "size", "delete", "list", "head_bucket"]
 StorageResult = Literal["ok", "error"]
 # Other modules name the registry type through this alias, so that prometheus_client
 # stays imported by the telemetry package alone (STYLE rule 12).

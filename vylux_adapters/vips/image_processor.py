@@ -63,13 +63,13 @@ from vylux_adapters.vips.colour import to_srgb
 from vylux_adapters.vips.describe import describe_sync
 from vylux_adapters.vips.errors import PROCESSING_FAILED, UNPROCESSABLE, vips_errors
 from vylux_adapters.vips.export import encode
-from vylux_adapters.vips.geometry import output_size, plan_resize
 from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, IdleTrim
 from vylux_adapters.vips.imgproxy_pipeline import transform_processing
 from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
+from vylux_core.image_geometry import output_size, plan_resize
 from vylux_core.ports.image_inspector import ImageDescription
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.result_budget import ResultBudget

@@ -23,8 +23,9 @@ from vylux_adapters.vips.limits import VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import thumbnail, with_page_height
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
+from vylux_core.image_geometry import Size
 from vylux_core.image_options import MAX_DIMENSION, ImageFormat
-from vylux_core.imgproxy.geometry import Box, Geometry, plan_geometry, position
+from vylux_core.imgproxy.geometry import Geometry, plan_geometry, position
 from vylux_core.imgproxy.options import Gravity, GravityType, ProcessingOptions
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 
@@ -71,8 +72,7 @@ def transform_processing(
     if animated:
         limits.check_pages(info.pages, animatable_output=True)
     limits.check_source_pixels(info.stored_size.pixels * frames)
-    shown = info.display_size if po.auto_rotate else info.stored_size
-    display = Box(shown.width, shown.height)
+    display = info.display_size if po.auto_rotate else info.stored_size
     trimmed = None
     if po.trim is not None:
         # Trimming needs the pixels before the geometry can be planned: the source is
@@ -83,9 +83,9 @@ def transform_processing(
         )
         with vips_errors(UnprocessableImage, UNPROCESSABLE):
             trimmed = _trimmed(source, display, po)
-        display = Box(int(trimmed.width), int(trimmed.height))
+        display = Size(int(trimmed.width), int(trimmed.height))
     quarter = po.rotate in (90, 270)
-    rotated = Box(display.height, display.width) if quarter else Box(display.width, display.height)
+    rotated = display.transposed() if quarter else display
     geometry = plan_geometry(rotated, po)
     # The scaled image is held whole for a smart crop: it must fit the budget too.
     for size in (geometry.scaled, geometry.final):
@@ -232,7 +232,7 @@ def _skipped(
     return ImageRendition(data=data, format=fmt, width=size.width, height=size.height)
 
 
-def _trimmed(source: bytes | bytearray, display: Box, po: ProcessingOptions) -> VipsImage:
+def _trimmed(source: bytes | bytearray, display: Size, po: ProcessingOptions) -> VipsImage:
     """The source at full size, EXIF-rotated as asked, with its border trimmed off."""
     trim = po.trim
     if trim is None:
@@ -290,7 +290,7 @@ def _watermarked(
     else:
         gravity = Gravity(mark.position, mark.x, mark.y)
         left, top = position(
-            Box(width, height), Box(overlay.width, overlay.height), gravity, po.dpr
+            Size(width, height), Size(overlay.width, overlay.height), gravity, po.dpr
         )
         layer = overlay.embed(left, top, width, height, extend="background", background=[0] * 4)
     had_alpha = image.hasalpha()
@@ -313,7 +313,7 @@ def _rotate_and_flip(image: VipsImage, po: ProcessingOptions) -> VipsImage:
     return image
 
 
-def _crop(image: VipsImage, box: Box, gravity: Gravity, dpr: float) -> VipsImage:
+def _crop(image: VipsImage, box: Size, gravity: Gravity, dpr: float) -> VipsImage:
     width = min(box.width, int(image.width))
     height = min(box.height, int(image.height))
     if width == image.width and height == image.height:
@@ -322,7 +322,7 @@ def _crop(image: VipsImage, box: Box, gravity: Gravity, dpr: float) -> VipsImage
         # smartcrop reads its input more than once; the loader streams once. The
         # scaled image is within the result budget (checked before decoding).
         return image.copy_memory().smartcrop(width, height, interesting="attention")
-    left, top = position(Box(image.width, image.height), Box(width, height), gravity, dpr)
+    left, top = position(Size(image.width, image.height), Size(width, height), gravity, dpr)
     return image.crop(left, top, width, height)
 
 
@@ -361,10 +361,10 @@ def _with_alpha(image: VipsImage, background: list[float]) -> VipsImage:
 
 
 def _embed(
-    image: VipsImage, canvas: Box, gravity: Gravity, dpr: float, background: list[float]
+    image: VipsImage, canvas: Size, gravity: Gravity, dpr: float, background: list[float]
 ) -> VipsImage:
     image = _with_alpha(image, background)
-    inner = Box(int(image.width), int(image.height))
+    inner = Size(int(image.width), int(image.height))
     left, top = position(canvas, inner, gravity, dpr)
     return image.embed(
         left, top, canvas.width, canvas.height, extend="background", background=background

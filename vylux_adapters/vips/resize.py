@@ -6,13 +6,13 @@ from typing import Any
 
 import pyvips  # type: ignore[import-untyped]
 
-from vylux_adapters.vips.geometry import ResizePlan, Size, cover_scaled_size, output_size
 from vylux_adapters.vips.probe import (
     TRANSPOSING_ORIENTATIONS,
     SourceInfo,
     sniff_loader,
     source_twin,
 )
+from vylux_core.image_geometry import ResizePlan, Size, cover_scaled_size, output_size
 
 # pyvips images are untyped; this alias keeps ``Any`` inside the adapter.
 VipsImage = Any

@@ -12,26 +12,13 @@ import math
 
 from attrs import frozen
 
+from vylux_core.image_geometry import Size
 from vylux_core.imgproxy.options import (
     Gravity,
     GravityType,
     ProcessingOptions,
     ResizingType,
 )
-
-
-@frozen
-class Box:
-    width: int
-    height: int
-
-
-@frozen
-class Region:
-    left: int
-    top: int
-    width: int
-    height: int
 
 
 @frozen(kw_only=True)
@@ -42,12 +29,12 @@ class Geometry:
     ``padding``: (top, right, bottom, left) in output pixels; ``final``: output size.
     ``extend_aspect_ratio`` also lands in ``extend`` (its gravity is the pipeline's to pick)."""
 
-    scaled: Box
-    crop: Box | None
-    result_crop: Box
-    extend: Box | None
+    scaled: Size
+    crop: Size | None
+    result_crop: Size
+    extend: Size | None
     padding: tuple[int, int, int, int]
-    final: Box
+    final: Size
 
 
 def scale_length(length: float, scale: float) -> int:
@@ -118,17 +105,17 @@ def calc_scale(width: int, height: int, po: ProcessingOptions) -> tuple[float, f
     return 1.0 / wshrink, 1.0 / hshrink
 
 
-def plan_geometry(source: Box, po: ProcessingOptions) -> Geometry:
+def plan_geometry(source: Size, po: ProcessingOptions) -> Geometry:
     """Every size of the pipeline for a source of ``source`` (display orientation)."""
     width, height = source.width, source.height
-    crop: Box | None = None
+    crop: Size | None = None
     if po.crop is not None:
         width = crop_length(width, po.crop.width)
         height = crop_length(height, po.crop.height)
     wscale, hscale = calc_scale(width, height, po)
     if po.crop is not None:
-        crop = Box(scale_length(width, wscale), scale_length(height, hscale))
-    scaled = Box(scale_length(source.width, wscale), scale_length(source.height, hscale))
+        crop = Size(scale_length(width, wscale), scale_length(height, hscale))
+    scaled = Size(scale_length(source.width, wscale), scale_length(source.height, hscale))
     current = crop if crop is not None else scaled
     target_w = scale_length(po.width, po.dpr * po.zoom_x)
     target_h = scale_length(po.height, po.dpr * po.zoom_y)
@@ -142,24 +129,24 @@ def plan_geometry(source: Box, po: ProcessingOptions) -> Geometry:
         elif diff_h > diff_w and diff_h > 1:
             result_h = current.height
             result_w = scale_length(current.height, target_w / target_h)
-    result_crop = Box(
+    result_crop = Size(
         min(current.width, result_w) if result_w else current.width,
         min(current.height, result_h) if result_h else current.height,
     )
     out = result_crop
-    extend: Box | None = None
+    extend: Size | None = None
     if po.extend:
         ext_w = scale_length(po.width, po.dpr)
         ext_h = scale_length(po.height, po.dpr)
         if ext_w > out.width or ext_h > out.height:
-            extend = Box(max(ext_w, out.width), max(ext_h, out.height))
+            extend = Size(max(ext_w, out.width), max(ext_h, out.height))
             out = extend
     if po.extend_aspect_ratio and po.width and po.height:
         ratio = po.width / po.height
         if out.width / out.height > ratio:
-            wanted = Box(out.width, go_round(out.width / ratio))
+            wanted = Size(out.width, go_round(out.width / ratio))
         else:
-            wanted = Box(go_round(out.height * ratio), out.height)
+            wanted = Size(go_round(out.height * ratio), out.height)
         if wanted != out:
             extend = wanted
             out = wanted
@@ -170,14 +157,14 @@ def plan_geometry(source: Box, po: ProcessingOptions) -> Geometry:
         scale_length(pad.bottom, po.dpr),
         scale_length(pad.left, po.dpr),
     )
-    final = Box(out.width + padding[1] + padding[3], out.height + padding[0] + padding[2])
+    final = Size(out.width + padding[1] + padding[3], out.height + padding[0] + padding[2])
     return Geometry(
         scaled=scaled, crop=crop, result_crop=result_crop, extend=extend, padding=padding,
         final=final,
     )  # fmt: skip
 
 
-def position(outer: Box, inner: Box, gravity: Gravity, dpr: float = 1.0) -> tuple[int, int]:
+def position(outer: Size, inner: Size, gravity: Gravity, dpr: float = 1.0) -> tuple[int, int]:
     """Where ``inner`` goes in ``outer`` (left, top) by a compass or focal-point
     gravity, clamped inside (imgproxy's ``calcPosition`` without overflow). Smart
     gravity needs pixels: the adapter handles it and centres here."""

@@ -55,8 +55,6 @@ class ObjectStore(Protocol):
         """Metadata of the object; raises ``ObjectNotFound``."""
         ...
 
-    async def exists(self, key: str) -> bool: ...
-
     async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
         """Open for streaming; raises ``ObjectNotFound`` before any byte is read, and
         ``InvalidInput`` for a range that starts past the end. The caller closes it."""

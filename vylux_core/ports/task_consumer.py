@@ -9,22 +9,16 @@ from vylux_core.task import FailureResult, Lease, RecoveredTask
 
 
 class TaskConsumer(Protocol):
-    async def dequeue(
-        self, weights: Mapping[str, int], worker_id: str, lease_seconds: float
-    ) -> Lease | None:
-        """Atomically move one pending task to active under a lease, or return None.
-
-        Queues are tried in weighted random order (probability ∝ weight); FIFO
-        within a queue. Due scheduled/retry tasks become pending first.
-        """
-        ...
-
     async def dequeue_many(
         self, weights: Mapping[str, int], worker_id: str, lease_seconds: float, limit: int
     ) -> list[Lease]:
-        """Like :meth:`dequeue`, for up to ``limit`` tasks at once (a worker filling
-        several free slots pays one round trip instead of one per task). The queue
-        order is drawn once per call; each lease has its own token."""
+        """Atomically move up to ``limit`` pending tasks to active, each under its own
+        lease; an empty list when nothing is pending.
+
+        Queues are tried in :func:`~vylux_core.queue_routing.weighted_queue_order`, drawn
+        once per call; FIFO within a queue. Due scheduled/retry tasks become pending first.
+        A worker filling several free slots pays one round trip instead of one per task.
+        """
         ...
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:

@@ -13,7 +13,6 @@ from attrs import Factory, field, frozen
 
 from vylux_core.byte_budget import ByteBudget, Reservation
 from vylux_core.byte_lru import ByteLRU
-from vylux_core.content_hash import content_hash_of
 from vylux_core.errors import (
     InvalidImageOptions,
     ObjectNotFound,
@@ -30,6 +29,7 @@ from vylux_core.image_options import (
     processing_hash,
 )
 from vylux_core.image_path import parse_image_request_path
+from vylux_core.media_hash import media_hash_of_source_key
 from vylux_core.ports.image_cache_index import CacheEntry, ImageCacheIndex
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
 from vylux_core.ports.object_store import ObjectReader, ObjectStore
@@ -487,7 +487,7 @@ class ImageService:
         self, key: str, storage_key: str, source_key: str, data: bytes, content_type: str
     ) -> None:
         # Row first: an object stored without its row could never be purged by hash.
-        media_hash = content_hash_of(source_key)
+        media_hash = media_hash_of_source_key(source_key)
         if media_hash is not None:
             await self._cache_index.record(CacheEntry(media_hash, key, storage_key))
         await self._media.put_bytes(storage_key, data, content_type=content_type)

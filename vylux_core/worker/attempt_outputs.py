@@ -43,9 +43,6 @@ class RecordingObjectStore:
     async def stat(self, key: str) -> ObjectInfo:
         return await self._inner.stat(key)
 
-    async def exists(self, key: str) -> bool:
-        return await self._inner.exists(key)
-
     async def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
         return await self._inner.open(key, byte_range)
 

@@ -1,7 +1,8 @@
-"""Output geometry of a transform: which box to resize into and the size that results.
+"""Output geometry of an ``/img`` transform: which box to resize into and the size that
+results, and :class:`Size`, the width × height every image geometry uses.
 
-Pure arithmetic (no libvips), so the pixel budget can be checked before any decoding
-and the animated path can ask libvips for an exact frame size.
+Pure arithmetic, so the pixel budget can be checked before any decoding and the
+animated path can ask the image processor for an exact frame size.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from vylux_core.image_options import MAX_DIMENSION
 
 @frozen
 class Size:
+    """A width × height in pixels."""
+
     width: int
     height: int
 
