@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+from vylux_adapters.http.handoff import route_template
 from vylux_core.errors import (
     DatabaseUnavailable,
     InvalidHash,
@@ -178,7 +179,7 @@ async def test_route_template_is_left_in_the_scope() -> None:
         ]
         for method, path in requests:
             await world.client.request(method, path)
-    assert [scope.get("vylux.route") for scope in scopes] == [
+    assert [route_template(scope) for scope in scopes] == [
         "/healthz",
         "/readyz",
         "/metrics",
