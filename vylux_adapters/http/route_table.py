@@ -41,6 +41,9 @@ from vylux_adapters.http.settings import HttpSettings
 
 @frozen(kw_only=True)
 class _Spec:
+    """A route before the table is complete: how far a final ``:name`` reaches depends
+    on the other templates (see :mod:`~vylux_adapters.http.routing`)."""
+
     template: str
     methods: Mapping[str, ASGIApp]
     head: bool = False

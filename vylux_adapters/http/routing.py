@@ -59,7 +59,8 @@ class RawPathRoute(Route):
         if "OPTIONS" in methods:
             apps["OPTIONS"] = methods["OPTIONS"]
         self.apps: Mapping[str, ASGIApp] = apps
-        # Method dispatch, 405 and OPTIONS are this route's own (handle below).
+        # Method dispatch, 405 and OPTIONS are this route's own (handle below), so
+        # Starlette gets no methods; its ``endpoint`` is the first method's app.
         super().__init__(template, apps[self.allowed[0]], methods=None, name=template)
         self._allow = ", ".join(("OPTIONS", *self.allowed))
         self._pattern = _compile(template, templates)
