@@ -19,7 +19,7 @@ class ImageRoute:
 
     async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope["path_params"]
+        params = request.path_params
         rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
         source = rendition.source
         etag = rendition.etag

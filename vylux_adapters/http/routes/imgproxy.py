@@ -26,7 +26,7 @@ class ImgproxyRoute:
 
     async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope["path_params"]
+        params = request.path_params
         accept = request.headers.get("accept", "")
         path = "/" + params[REST_PARAM]
         answer = await self._imgproxy.render(params["sig"], path, accept)
@@ -58,7 +58,7 @@ class ImgproxyInfoRoute:
 
     async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope["path_params"]
+        params = request.path_params
         path = self._signed_prefix + params[REST_PARAM]
         document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
         return _document_answer(document, scope)
