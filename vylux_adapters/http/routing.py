@@ -64,8 +64,10 @@ class RawPathRoute(Route):
         super().__init__(template, apps[self.allowed[0]], methods=None, name=template)
         self._allow = ", ".join(("OPTIONS", *self.allowed))
         self._pattern = _compile(template, templates)
-        # Most requests are for other routes; a literal prefix rejects them cheaply.
+        # The router asks every route in turn; the template's literal prefix, checked
+        # on the raw bytes before any decoding, turns most of them away.
         self._prefix = re.split(r"[:*]", template, maxsplit=1)[0]
+        self._raw_prefix = self._prefix.encode("utf-8")
 
     @property
     def template(self) -> str:
@@ -73,6 +75,9 @@ class RawPathRoute(Route):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
+            return _NO_MATCH
+        raw = scope.get("raw_path")
+        if raw and not raw.startswith(self._raw_prefix):
             return _NO_MATCH
         path = raw_path_of(scope)
         if path is None or not path.startswith(self._prefix):
