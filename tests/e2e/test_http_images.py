@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from tests.e2e.http_world import API, HMAC_SECRET, IMMUTABLE, World, memory_world
 from tests.e2e.test_http_routing import ScopeRecorder
-from vylux_adapters.http.scope_keys import ImageError
+from vylux_adapters.http.handoff import ImageError
 from vylux_adapters.memory import fake_image
 from vylux_core.services import RenditionSource
 

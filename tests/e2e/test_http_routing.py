@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
+from vylux_adapters.http.handoff import route_template
 from vylux_core.errors import (
     DatabaseUnavailable,
     InvalidHash,
@@ -106,6 +107,16 @@ async def test_wrong_method_is_405_with_allow(
         assert response.content == b""
 
 
+async def test_the_first_matching_template_answers_whatever_the_method() -> None:
+    """``/dashboard/api/archived/x/requeue`` also fits ``…/:queue/:id`` (DELETE), which
+    comes later in the table: the first template answers, so DELETE is a 405."""
+    async with memory_world(http={"dashboard_enabled": True}) as world:
+        response = await world.client.delete("/dashboard/api/archived/x/requeue", headers=API)
+        other = await world.client.delete("/dashboard/api/archived/x/y", headers=API)
+    assert (response.status_code, response.headers["allow"]) == (405, "OPTIONS, POST")
+    assert other.status_code != 405
+
+
 async def test_options_on_a_known_path_is_204_with_allow_and_no_auth(world: World) -> None:
     response = await world.client.options("/api/jobs")
     assert (response.status_code, response.headers["allow"], response.content) == (
@@ -178,7 +189,7 @@ async def test_route_template_is_left_in_the_scope() -> None:
         ]
         for method, path in requests:
             await world.client.request(method, path)
-    assert [scope.get("vylux.route") for scope in scopes] == [
+    assert [route_template(scope) for scope in scopes] == [
         "/healthz",
         "/readyz",
         "/metrics",

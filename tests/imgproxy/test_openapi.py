@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from starlette.applications import Starlette
 
 from tests.reliability.embedded_server import EmbeddedServer
-from vylux_adapters.http.app import VyluxApp
 from vylux_adapters.http.openapi import openapi_path
 from vylux_core.imgproxy.url import ImgproxySigner
 
@@ -68,10 +68,10 @@ async def document_of(server: EmbeddedServer) -> dict[str, Any]:
     return document
 
 
-def vylux_app(server: EmbeddedServer) -> VyluxApp:
+def vylux_app(server: EmbeddedServer) -> Starlette:
     """The router under the outer middleware (tracing) of the production app."""
     app: object = server.app
-    while not isinstance(app, VyluxApp):
+    while not isinstance(app, Starlette):
         app = app._app  # type: ignore[attr-defined]
     return app
 

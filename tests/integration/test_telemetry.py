@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -14,17 +13,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import request_response
+from starlette.types import ASGIApp
 
+from vylux_adapters.http.handoff import ImageError, attach_image_outcome
 from vylux_adapters.http.metrics_endpoint import metrics_app, worker_listener_app
-from vylux_adapters.http.middleware.metrics import (
-    IMAGE_SCOPE_KEY,
-    ROUTE_SCOPE_KEY,
-    HttpMetricsMiddleware,
-    ImageError,
-    mark_image_result,
-)
+from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
+from vylux_adapters.http.routing import RawPathRoute
 from vylux_adapters.memory import MemoryObjectStore
 from vylux_adapters.telemetry import InstrumentedObjectStore, Metrics, build_registry
 from vylux_core.errors import ObjectNotFound
@@ -48,17 +43,11 @@ FAMILIES = {
 }
 QueueStatsSource = Callable[[], Awaitable[list[QueueStats]]]
 ERROR_MARKS: dict[str, ImageError] = {
-    "source_fetch:404": ("source_fetch", 404),
-    "source_fetch:502": ("source_fetch", 502),
-    "process:422": ("process", 422),
-    "process:500": ("process", 500),
+    "source_fetch:404": ImageError("source_fetch", 404),
+    "source_fetch:502": ImageError("source_fetch", 502),
+    "process:422": ImageError("process", 422),
+    "process:500": ImageError("process", 500),
 }
-
-
-@dataclass(frozen=True)
-class AttributeMark:
-    stage: str
-    status: int
 
 
 def queue_stats(queue: str, **counts: int) -> QueueStats:
@@ -73,35 +62,20 @@ def fixed_stats(*stats: QueueStats) -> QueueStatsSource:
     return read
 
 
-class Templated:
-    """The fake router's half of the contract: store the route template, then run."""
-
-    def __init__(self, template: str, app: ASGIApp) -> None:
-        self._template = template
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[ROUTE_SCOPE_KEY] = self._template
-        await self._app(scope, receive, send)
-
-
 async def healthz(_request: Request) -> Response:
     return PlainTextResponse("OK")
 
 
 async def image(request: Request) -> Response:
-    """Marks what the ``outcome`` query asks for, as the real ``/img`` route will."""
+    """Hands over the outcome the ``outcome`` query asks for, as the image routes do."""
     outcome = request.query_params.get("outcome", "processed")
     if outcome == "bad-request":
         return JSONResponse({"message": "bad options"}, status_code=400)
     if outcome in ERROR_MARKS:
         error = ERROR_MARKS[outcome]
-        mark_image_result(request.scope, error)
-        return JSONResponse({"message": "failed"}, status_code=error[1])
-    if outcome == "attribute-mark":  # an object with stage/status, not a tuple
-        request.scope[IMAGE_SCOPE_KEY] = AttributeMark(stage="process", status=422)
-        return JSONResponse({"message": "failed"}, status_code=422)
-    mark_image_result(request.scope, RenditionSource(outcome))
+        attach_image_outcome(request.scope, error)
+        return JSONResponse({"message": "failed"}, status_code=error.status)
+    attach_image_outcome(request.scope, RenditionSource(outcome))
     return Response(b"image-bytes", media_type="image/webp")
 
 
@@ -114,17 +88,17 @@ async def crash(_request: Request) -> Response:
 
 
 def build_app(metrics: Metrics, queue_source: QueueStatsSource | None = None) -> Starlette:
-    def route(path: str, template: str, endpoint: ASGIApp, method: str = "GET") -> Route:
-        return Route(path, Templated(template, endpoint), methods=[method])
+    def route(template: str, endpoint: ASGIApp, method: str = "GET") -> RawPathRoute:
+        return RawPathRoute(template, {method: endpoint})
 
     scrape_app = metrics_app(metrics, metrics.registry, queue_source)
     return Starlette(
         routes=[
-            route("/healthz", "/healthz", request_response(healthz)),
-            route("/metrics", "/metrics", scrape_app),
-            route("/img/{sig}/{opts}/{rest:path}", "/img/:sig/:opts/*", request_response(image)),
-            route("/api/jobs", "/api/jobs", request_response(create_job), "POST"),
-            route("/crash", "/crash", request_response(crash)),
+            route("/healthz", request_response(healthz)),
+            route("/metrics", scrape_app),
+            route("/img/:sig/:opts/*", request_response(image)),
+            route("/api/jobs", request_response(create_job), "POST"),
+            route("/crash", request_response(crash)),
         ],
         middleware=[Middleware(HttpMetricsMiddleware, metrics=metrics)],
     )
@@ -229,13 +203,6 @@ async def test_image_errors_count_stage_and_status(
     assert sample(metrics, "vylux_image_errors_total", stage=stage, status=status) == 1
     assert sample(metrics, "vylux_image_results_total", result="error") == 1
     assert sample(metrics, "vylux_image_cache_events_total", layer="storage", result="miss") == 1
-
-
-async def test_error_marks_may_be_objects_with_stage_and_status(metrics: Metrics) -> None:
-    async with client_for(build_app(metrics)) as client:
-        await client.get("/img/sig/w300/a.jpg.webp?outcome=attribute-mark")
-
-    assert sample(metrics, "vylux_image_errors_total", stage="process", status="422") == 1
 
 
 async def test_unmarked_image_requests_record_no_image_metrics(metrics: Metrics) -> None:

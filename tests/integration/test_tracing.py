@@ -19,10 +19,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import request_response
 
-from vylux_adapters.http.middleware.metrics import ROUTE_SCOPE_KEY, HttpMetricsMiddleware
+from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
+from vylux_adapters.http.routing import RawPathRoute
 from vylux_adapters.memory import MemoryObjectStore
 from vylux_adapters.telemetry import (
     InstrumentedObjectStore,
@@ -56,12 +57,10 @@ def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
 
 
 async def healthz(request: Request) -> Response:
-    request.scope[ROUTE_SCOPE_KEY] = "/healthz"
     return PlainTextResponse("OK")
 
 
 async def job(request: Request) -> Response:
-    request.scope[ROUTE_SCOPE_KEY] = "/api/jobs/:id"
     return JSONResponse(
         {
             "trace_id": trace_id_hex(),
@@ -74,16 +73,15 @@ async def job(request: Request) -> Response:
 
 
 async def crash(request: Request) -> Response:
-    request.scope[ROUTE_SCOPE_KEY] = "/crash"
     raise RuntimeError("handler bug")
 
 
 def build_app(provider: TracerProvider) -> Starlette:
     return Starlette(
         routes=[
-            Route("/healthz", healthz),
-            Route("/api/jobs/{id}", job),
-            Route("/crash", crash),
+            RawPathRoute("/healthz", {"GET": request_response(healthz)}, head=True),
+            RawPathRoute("/api/jobs/:id", {"GET": request_response(job)}, head=True),
+            RawPathRoute("/crash", {"GET": request_response(crash)}, head=True),
         ],
         middleware=[
             Middleware(TracingMiddleware, tracer_provider=provider),

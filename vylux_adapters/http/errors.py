@@ -20,7 +20,7 @@ from attrs import frozen
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Scope
 
-from vylux_adapters.http.scope_keys import REQUEST_ID
+from vylux_adapters.http.handoff import request_id_of
 from vylux_core.errors import (
     DatabaseUnavailable,
     InvalidHash,
@@ -207,7 +207,7 @@ def error_response(family: Family, error: Exception, scope: Scope) -> Response:
             "unhandled error serving %s %s (request id %s)",
             scope.get("method"),
             scope.get("path"),
-            scope.get(REQUEST_ID, "-"),
+            request_id_of(scope),
             exc_info=error,
         )
         status, message = 500, INTERNAL_ERROR

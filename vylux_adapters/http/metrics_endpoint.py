@@ -1,8 +1,8 @@
 """``/metrics`` (http-api §9.2) and the worker-only listener (§9.3).
 
 Both are plain ASGI callables (class instances, so Starlette's ``Route`` mounts them
-as apps rather than as request handlers): ``Route("/metrics", metrics_app(...),
-methods=["GET"])`` in the main application.
+as apps rather than as request handlers): the main application serves
+:class:`MetricsApp` as its ``/metrics`` route.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
+from attrs import frozen
 from starlette.types import ASGIApp
 
 from vylux_adapters.http.dashboard import DashboardRoutes
@@ -22,7 +23,7 @@ from vylux_adapters.http.middleware.rate_limit import (
 )
 from vylux_adapters.http.openapi import openapi_document
 from vylux_adapters.http.routes.delivery import DeliveryRoutes
-from vylux_adapters.http.routes.endpoint import Endpoint, Handler
+from vylux_adapters.http.routes.endpoint import Endpoint, Handler, ImageEndpoint, ImageHandler
 from vylux_adapters.http.routes.images import ImageRoute
 from vylux_adapters.http.routes.imgproxy import ImgproxyInfoRoute, ImgproxyRoute
 from vylux_adapters.http.routes.jobs import JobRoutes
@@ -33,12 +34,32 @@ from vylux_adapters.http.routes.system import (
     healthz,
     no_metrics,
 )
-from vylux_adapters.http.routing import Route
+from vylux_adapters.http.routing import RawPathRoute, allowed_methods
 from vylux_adapters.http.services import HttpServices
 from vylux_adapters.http.settings import HttpSettings
 
 
-def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
+@frozen(kw_only=True)
+class _Spec:
+    """A route before the table is complete: how far a final ``:name`` reaches depends
+    on the other templates (see :mod:`~vylux_adapters.http.routing`)."""
+
+    template: str
+    methods: Mapping[str, ASGIApp]
+    head: bool = False
+
+
+def build_routes(services: HttpServices, settings: HttpSettings) -> list[RawPathRoute]:
+    """The routes in matching order; the first whose template matches answers."""
+    specs = _specs(services, settings)
+    templates = [spec.template for spec in specs]
+    return [
+        RawPathRoute(spec.template, spec.methods, head=spec.head, templates=templates)
+        for spec in specs
+    ]
+
+
+def _specs(services: HttpServices, settings: HttpSettings) -> list[_Spec]:
     layers = _Layers(services, settings)
     delivery = DeliveryRoutes(delivery=services.delivery)
     jobs = JobRoutes(
@@ -75,36 +96,36 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
     imgproxy_prefix = services.imgproxy_prefix if services.imgproxy is not None else None
     document = openapi_document(imgproxy_prefix=imgproxy_prefix)
     routes = [
-        Route(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
-        Route(
+        _Spec(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
+        _Spec(
             template="/readyz",
             methods={
                 "GET": layers.plain(ReadinessRoute(readiness=services.readiness), Family.SYSTEM)
             },
         ),
-        Route(template="/metrics", methods={"GET": metrics_app}),
-        Route(
+        _Spec(template="/metrics", methods={"GET": metrics_app}),
+        _Spec(
             template="/openapi.json",
             methods={"GET": layers.plain(OpenApiRoute(document=document), Family.SYSTEM)},
         ),
-        Route(
+        _Spec(
             template="/img/:sig/:opts/*",
-            methods={"GET": layers.cached(ImageRoute(images=services.images), Family.IMAGE)},
+            methods={"GET": layers.image(ImageRoute(images=services.images))},
             head=True,
         ),
         *_imgproxy_routes(services, layers),
-        Route(
+        _Spec(
             template="/original/:sig/*",
             methods={"GET": layers.cached(delivery.original, Family.OBJECT)},
             head=True,
         ),
-        Route(
+        _Spec(
             template="/thumb/:sig/*",
             methods={"GET": layers.cached(delivery.thumb, Family.OBJECT)},
             head=True,
         ),
         _with_cors(
-            Route(
+            _Spec(
                 template="/stream/:hash/*",
                 methods={"GET": layers.cached(delivery.stream, Family.STREAM)},
                 head=True,
@@ -112,7 +133,7 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
             stream_cors,
         ),
         _with_cors(
-            Route(
+            _Spec(
                 template="/api/key/:hash",
                 methods={"GET": layers.limited(keys, Family.KEY, key_limits)},
             ),
@@ -120,33 +141,33 @@ def build_routes(services: HttpServices, settings: HttpSettings) -> list[Route]:
         ),
         # The same limiter buckets as the raw key: a licence is the same key in JSON.
         _with_cors(
-            Route(
+            _Spec(
                 template="/api/key/:hash/clearkey",
                 methods={"POST": layers.limited(keys.clearkey, Family.KEY, key_limits)},
             ),
             key_cors,
         ),
-        Route(
+        _Spec(
             template="/api/jobs",
             methods={
                 "POST": layers.api(jobs.create, jobs_limit),
                 "GET": layers.api(jobs.list_jobs),
             },
         ),
-        Route(template="/api/jobs/:id", methods={"GET": layers.api(jobs.get)}),
-        Route(
+        _Spec(template="/api/jobs/:id", methods={"GET": layers.api(jobs.get)}),
+        _Spec(
             template="/api/jobs/:id/retry",
             methods={"POST": layers.api(jobs.retry, jobs_limit)},
         ),
-        Route(template="/api/jobs/:id/cancel", methods={"POST": layers.api(jobs.cancel)}),
-        Route(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
+        _Spec(template="/api/jobs/:id/cancel", methods={"POST": layers.api(jobs.cancel)}),
+        _Spec(template="/api/media/:hash", methods={"DELETE": layers.api(jobs.purge)}),
     ]
     if settings.dashboard_enabled:
         routes += dashboard_routes(layers, services)
     return routes
 
 
-def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
+def dashboard_routes(layers: _Layers, services: HttpServices) -> list[_Spec]:
     """The page and its assets need no key: they hold no data. The data comes from the
     ``/api`` routes above and the dashboard's own queue view, which check the key the
     page's script sends."""
@@ -158,23 +179,23 @@ def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
         signer=services.url_signer,
     )
     return [
-        Route(template="/dashboard/api/media/:id", methods={"GET": layers.api(dashboard.media)}),
-        Route(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
-        Route(template="/dashboard/api/archived", methods={"GET": layers.api(dashboard.archived)}),
-        Route(
+        _Spec(template="/dashboard/api/media/:id", methods={"GET": layers.api(dashboard.media)}),
+        _Spec(template="/dashboard/api/queues", methods={"GET": layers.api(dashboard.queues)}),
+        _Spec(template="/dashboard/api/archived", methods={"GET": layers.api(dashboard.archived)}),
+        _Spec(
             template="/dashboard/api/archived/:id/requeue",
             methods={"POST": layers.api(dashboard.requeue)},
         ),
-        Route(
+        _Spec(
             template="/dashboard/api/archived/:queue/:id",
             methods={"DELETE": layers.api(dashboard.delete_archived)},
         ),
-        Route(
+        _Spec(
             template="/dashboard",
             methods={"GET": layers.plain(dashboard.page, Family.SYSTEM)},
             head=True,
         ),
-        Route(
+        _Spec(
             template="/dashboard/static/:name",
             methods={"GET": layers.plain(dashboard.asset, Family.SYSTEM)},
             head=True,
@@ -182,7 +203,7 @@ def dashboard_routes(layers: _Layers, services: HttpServices) -> list[Route]:
     ]
 
 
-def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[Route]:
+def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[_Spec]:
     if services.imgproxy is None:
         return []
     prefix = services.imgproxy_prefix
@@ -190,25 +211,27 @@ def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[Route]:
 
     def info(info_signed: bool) -> ASGIApp:
         route = ImgproxyInfoRoute(imgproxy=imgproxy, info_signed=info_signed)
-        return layers.cached(route, Family.IMAGE)
+        return layers.image(route)
 
-    app = layers.cached(ImgproxyRoute(imgproxy=imgproxy), Family.IMAGE)
+    app = layers.image(ImgproxyRoute(imgproxy=imgproxy))
     # In this order: the info templates are the more specific ones.
     return [
-        Route(template=f"{prefix}/info/:sig/*", methods={"GET": info(False)}, head=True),
-        Route(template=f"{prefix}/:sig/info/*", methods={"GET": info(True)}, head=True),
-        Route(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True),
+        _Spec(template=f"{prefix}/info/:sig/*", methods={"GET": info(False)}, head=True),
+        _Spec(template=f"{prefix}/:sig/info/*", methods={"GET": info(True)}, head=True),
+        _Spec(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True),
     ]
 
 
-def _with_cors(route: Route, policy: CorsPolicy) -> Route:
+def _with_cors(route: _Spec, policy: CorsPolicy) -> _Spec:
     """``route`` with CORS on every method and its own preflight; as is without origins."""
     if not policy.enabled:
         return route
     methods: dict[str, ASGIApp] = {
         method: CorsMiddleware(app, policy=policy) for method, app in route.methods.items()
     }
-    methods["OPTIONS"] = CorsPreflight(policy=policy, allow=route.allowed)
+    methods["OPTIONS"] = CorsPreflight(
+        policy=policy, allow=allowed_methods(route.methods, head=route.head)
+    )
     return attrs.evolve(route, methods=methods)
 
 
@@ -225,6 +248,9 @@ class _Layers:
 
     def cached(self, handler: Handler, family: Family) -> ASGIApp:
         return self._capped(CacheHeadersMiddleware(Endpoint(handler, family=family)), family)
+
+    def image(self, handler: ImageHandler) -> ASGIApp:
+        return self._capped(CacheHeadersMiddleware(ImageEndpoint(handler)), Family.IMAGE)
 
     def limited(self, handler: Handler, family: Family, rules: Sequence[RateRule]) -> ASGIApp:
         return self._capped(self._rate_limited(Endpoint(handler, family=family), rules), family)

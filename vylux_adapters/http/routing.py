@@ -1,29 +1,30 @@
-"""Echo-style routing on the raw request path (spec §2.2, §2.3, §3).
+"""Starlette routes that match the raw request path with Echo's templates (spec §2.2, §2.3, §3).
 
-Starlette routes on the decoded ``scope["path"]``, where ``%2F`` and ``/`` look the
-same and a key like ``100%25.png`` would be decoded twice by the time a handler
-decodes it. This router matches ``scope["raw_path"]`` instead and hands the route
-its parameters still percent-encoded; the core decodes keys exactly once.
+Starlette's own ``Route`` matches the decoded ``scope["path"]``, where ``%2F`` and ``/``
+look the same and a key like ``100%25.png`` would be decoded twice by the time a
+handler decodes it. :class:`RawPathRoute` is a Starlette ``Route`` that matches
+``scope["raw_path"]`` instead and hands its endpoint the parameters still
+percent-encoded in ``path_params``; the core decodes keys exactly once.
 
 Templates use Echo's syntax: ``:name`` is one path segment and may be empty (except
 as the last element), ``*`` is the rest of the path and may be empty. A ``:name``
 that ends its template swallows the rest of the path, slashes included, unless
 another template continues after it (``/api/jobs/:id`` vs ``/api/jobs/:id/retry``),
-which is how Echo's tree behaves.
+which is how Echo's tree behaves. The first route whose template matches the path
+answers, whatever the method: 405 (with ``Allow``) and ``OPTIONS`` are its answers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
-from attrs import frozen
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.errors import method_not_allowed, not_found
-from vylux_adapters.http.scope_keys import PATH_PARAMS, ROUTE, UNMATCHED
 
 REST = "*"
 """The template element for the rest of the path."""
@@ -32,105 +33,88 @@ REST_PARAM = "rest"
 regex group, and a match's ``groupdict()`` is the parameters as they are."""
 # Allow header order: OPTIONS first, as Echo writes it, then the rest alphabetically.
 _METHOD_ORDER = ("CONNECT", "DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "TRACE")
+_NO_MATCH: tuple[Match, Scope] = (Match.NONE, {})
 
 
-@frozen(kw_only=True)
-class Route:
+class RawPathRoute(Route):
     """One template and the ASGI app serving each of its methods.
 
+    ``path`` is the template, which doubles as the metrics ``route`` label.
     ``head`` serves HEAD with the GET app (the scope still says HEAD, so the route
-    sends headers only). An ``OPTIONS`` app replaces the router's own ``204`` answer
-    and is not listed among the allowed methods. The template doubles as the metrics
-    ``route`` label.
+    sends headers only). An ``OPTIONS`` app replaces the route's own ``204`` answer
+    and is not listed among the allowed methods. ``templates`` are all the templates
+    of the router, which decide how far a final ``:name`` reaches.
     """
 
-    template: str
-    methods: Mapping[str, ASGIApp]
-    head: bool = False
+    def __init__(
+        self,
+        template: str,
+        methods: Mapping[str, ASGIApp],
+        *,
+        head: bool = False,
+        templates: Collection[str] = (),
+    ) -> None:
+        self.allowed = allowed_methods(methods, head=head)
+        apps = {m: methods[m] if m in methods else methods["GET"] for m in self.allowed}
+        if "OPTIONS" in methods:
+            apps["OPTIONS"] = methods["OPTIONS"]
+        self.apps: Mapping[str, ASGIApp] = apps
+        # Method dispatch, 405 and OPTIONS are this route's own (handle below), so
+        # Starlette gets no methods; its ``endpoint`` is the first method's app.
+        super().__init__(template, apps[self.allowed[0]], methods=None, name=template)
+        self._allow = ", ".join(("OPTIONS", *self.allowed))
+        self._pattern = _compile(template, templates)
+        # The router asks every route in turn; the template's literal prefix, checked
+        # on the raw bytes before any decoding, turns most of them away.
+        self._prefix = re.split(r"[:*]", template, maxsplit=1)[0]
+        self._raw_prefix = self._prefix.encode("utf-8")
 
     @property
-    def allowed(self) -> tuple[str, ...]:
-        names = set(self.methods)
-        if self.head and "GET" in names:
-            names.add("HEAD")
-        return tuple(method for method in _METHOD_ORDER if method in names)
+    def template(self) -> str:
+        return self.path
 
-    def app_for(self, method: str) -> ASGIApp | None:
-        if method == "HEAD" and self.head:
-            return self.methods.get("GET")
-        return self.methods.get(method)
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return _NO_MATCH
+        raw = scope.get("raw_path")
+        if raw and not raw.startswith(self._raw_prefix):
+            return _NO_MATCH
+        path = raw_path_of(scope)
+        if path is None or not path.startswith(self._prefix):
+            return _NO_MATCH
+        match = self._pattern.fullmatch(path)
+        if match is None:
+            return _NO_MATCH
+        return Match.FULL, {"endpoint": self.endpoint, "path_params": match.groupdict()}
 
-
-class RawPathRouter:
-    """Matches the raw path against the routes in order; answers 404, 405 and OPTIONS
-    itself and leaves the template in ``scope["vylux.route"]`` for the metrics."""
-
-    def __init__(self, *, routes: Sequence[Route]) -> None:
-        templates = [route.template for route in routes]
-        self._routes = [_Candidate(route, _compile(route.template, templates)) for route in routes]
-        # Only routes whose first segment could match are tried, still in table order:
-        # trying every pattern was a noticeable part of serving a cached rendition.
-        firsts = {_first_segment(template) for template in templates}
-        self._by_first = {
-            first: [c for c in self._routes if _first_segment(c.route.template) in (first, None)]
-            for first in firsts
-            if first is not None
-        }
-        self._param_first = [c for c in self._routes if _first_segment(c.route.template) is None]
-
-    @property
-    def routes(self) -> tuple[Route, ...]:
-        return tuple(candidate.route for candidate in self._routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self._match(raw_path_of(scope))
-        if found is None:
-            scope[ROUTE] = UNMATCHED
-            await not_found(scope)(scope, receive, send)
-            return
-        candidate, params = found
-        route = candidate.route
-        scope[ROUTE] = route.template
-        scope[PATH_PARAMS] = params
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
-        app = candidate.apps.get(method)
+        app = self.apps.get(method)
         if app is not None:
             await app(scope, receive, send)
             return
-        allow = ", ".join(("OPTIONS", *route.allowed))
         if method == "OPTIONS":
-            response = Response(status_code=204, headers={"Allow": allow})
+            response = Response(status_code=204, headers={"Allow": self._allow})
         else:
-            response = method_not_allowed(scope, allow)
+            response = method_not_allowed(scope, self._allow)
         await response(scope, receive, send)
 
-    def _match(self, path: str | None) -> tuple[_Candidate, dict[str, str]] | None:
-        if path is None:
-            return None
-        candidates = self._by_first.get(path.split("/", 2)[1] if "/" in path else "")
-        for candidate in self._param_first if candidates is None else candidates:
-            match = candidate.pattern.fullmatch(path)
-            if match is not None:
-                return candidate, match.groupdict()
-        return None
+
+def allowed_methods(methods: Collection[str], *, head: bool) -> tuple[str, ...]:
+    """The methods a route serves, HEAD included with ``head``, in ``Allow`` order;
+    without OPTIONS, which every route answers."""
+    names = set(methods) - {"OPTIONS"}
+    if head and "GET" in names:
+        names.add("HEAD")
+    return tuple(method for method in _METHOD_ORDER if method in names)
 
 
-class _Candidate:
-    """A route with its compiled template and the app of each method it serves (HEAD
-    included)."""
-
-    __slots__ = ("apps", "pattern", "route")
-
-    def __init__(self, route: Route, pattern: re.Pattern[str]) -> None:
-        self.route = route
-        self.pattern = pattern
-        self.apps = {
-            method: app for method in route.allowed if (app := route.app_for(method)) is not None
-        }
-        # A route may answer OPTIONS itself (a CORS preflight); otherwise the router does.
-        preflight = route.methods.get("OPTIONS")
-        if preflight is not None:
-            self.apps["OPTIONS"] = preflight
+async def answer_unmatched(scope: Scope, receive: Receive, send: Send) -> None:
+    """The router's default: the JSON 404 of any unknown path; a WebSocket is closed."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    await not_found(scope)(scope, receive, send)
 
 
 def raw_path_of(scope: Scope) -> str | None:
@@ -146,13 +130,7 @@ def raw_path_of(scope: Scope) -> str | None:
         return None
 
 
-def _first_segment(template: str) -> str | None:
-    """The literal first path segment of ``template``; None when it is a parameter."""
-    first = template.split("/", 2)[1] if "/" in template else template
-    return None if first.startswith(":") or first == REST else first
-
-
-def _compile(template: str, templates: Sequence[str]) -> re.Pattern[str]:
+def _compile(template: str, templates: Collection[str]) -> re.Pattern[str]:
     parts = template.split("/")
     regex = []
     for index, part in enumerate(parts):

@@ -29,7 +29,7 @@ class HttpServices:
 
     ``metrics_app`` serves ``GET /metrics`` (404 when None). ``extra_middleware``
     (tracing, HTTP metrics) wraps everything else, first item outermost; it can read
-    the keys of :mod:`vylux_adapters.http.scope_keys` once the response starts.
+    what :mod:`vylux_adapters.http.handoff` hands over once the response starts.
     """
 
     images: ImageService

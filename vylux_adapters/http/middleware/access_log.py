@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vylux_adapters.http import scope_keys
-from vylux_adapters.http.middleware.metrics import route_of
-from vylux_adapters.http.response_start import shape_response
+from vylux_adapters.http.handoff import request_id_of, route_template
 
 logger = logging.getLogger("vylux.access")
 
@@ -28,14 +26,21 @@ class AccessLogMiddleware:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        response, send = shape_response(scope, send)
+        status = 0
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self._app(scope, receive, send)
+            await self._app(scope, receive, send_noting_status)
         finally:
             client = scope.get("client")
             logger.info(
                 "%s %s route=%s status=%d duration=%.3fs client=%s request_id=%s",
-                scope["method"], scope["path"], route_of(scope), response.status or 500,
+                scope["method"], scope["path"], route_template(scope), status or 500,
                 time.perf_counter() - started, client[0] if client else "-",
-                scope.get(scope_keys.REQUEST_ID, "-"),
+                request_id_of(scope),
             )  # fmt: skip

@@ -19,12 +19,13 @@ from vylux_adapters.http.errors import (
     Family,
     error_response,
 )
-from vylux_adapters.http.response_start import shape_response
-from vylux_adapters.http.scope_keys import REQUEST_ID
+from vylux_adapters.http.handoff import request_id_of
 
 logger = logging.getLogger(__name__)
 
 _NO_BODY_WITHOUT_FRAMING = frozenset({"1.0", "1.1"})
+_CONNECTION = b"connection"
+_CLOSE = (_CONNECTION, b"close")
 
 
 def _framing(scope: Scope) -> tuple[str | None, bool]:
@@ -82,10 +83,23 @@ class BodyLimitMiddleware:
         received = 0
         complete = False
         deadline: float | None = None
-        response, send = shape_response(scope, send)
+        started = False
+        close_connection = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if close_connection:
+                    headers = [
+                        pair for pair in message.get("headers", ()) if pair[0] != _CONNECTION
+                    ]
+                    headers.append(_CLOSE)
+                    message["headers"] = headers
+            await send(message)
 
         async def limited_receive() -> Message:
-            nonlocal received, complete, deadline
+            nonlocal received, complete, deadline, close_connection
             if complete:
                 return await receive()
             loop = asyncio.get_running_loop()
@@ -95,7 +109,7 @@ class BodyLimitMiddleware:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                response.set_headers[b"connection"] = b"close"
+                close_connection = True
                 raise BodyReadTimeout() from None
             if message["type"] == "http.disconnect":
                 logger.info(
@@ -104,7 +118,7 @@ class BodyLimitMiddleware:
                     received,
                     scope.get("method"),
                     scope.get("path"),
-                    scope.get(REQUEST_ID, "-"),
+                    request_id_of(scope),
                 )
                 raise ClientClosedRequest()
             if message["type"] == "http.request":
@@ -115,9 +129,9 @@ class BodyLimitMiddleware:
             return message
 
         try:
-            await self._app(scope, limited_receive, send)
+            await self._app(scope, limited_receive, send_noting_start)
         except (BodyTooLarge, BodyReadTimeout, ClientClosedRequest) as error:
             # Routes normally answer these through the error table themselves.
-            if response.started:
+            if started:
                 raise
-            await error_response(self._family, error, scope)(scope, receive, send)
+            await error_response(self._family, error, scope)(scope, receive, send_noting_start)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from vylux_adapters.http.response_start import Headers, shape_response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
 _CACHEABLE = frozenset({200, 206, 304})
 _CACHE_CONTROL = b"cache-control"
-_IMMUTABLE = IMMUTABLE.encode("ascii")
+_CACHE_HEADER = (_CACHE_CONTROL, IMMUTABLE.encode("ascii"))
 
 
 class CacheHeadersMiddleware:
@@ -28,12 +26,13 @@ class CacheHeadersMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        response, send = shape_response(scope, send)
-        response.set_headers[_CACHE_CONTROL] = _IMMUTABLE
-        response.on_start(_cache_only_successes)
-        await self._app(scope, receive, send)
 
+        async def send_with_cache_control(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [pair for pair in message.get("headers", ()) if pair[0] != _CACHE_CONTROL]
+                if message["status"] in _CACHEABLE:
+                    headers.append(_CACHE_HEADER)
+                message["headers"] = headers
+            await send(message)
 
-def _cache_only_successes(status: int, headers: Headers) -> None:
-    if status not in _CACHEABLE:
-        headers[:] = [pair for pair in headers if pair[0] != _CACHE_CONTROL]
+        await self._app(scope, receive, send_with_cache_control)

@@ -1,6 +1,6 @@
 """CORS for the route groups browsers call from another origin: ``/api/key/*``, ``/stream/*``.
 
-A pure-ASGI layer rather than Starlette's ``CORSMiddleware``: the router answers
+A pure-ASGI layer rather than Starlette's ``CORSMiddleware``: every route answers
 ``OPTIONS`` itself (with ``Allow``), so a preflight needs its own app per route, and a
 disallowed origin must get no CORS header at all (Starlette answers it 400 with
 ``Access-Control-Allow-Methods``/``-Headers`` still set). The browser does the rest of
@@ -13,9 +13,7 @@ from collections.abc import Sequence
 
 from attrs import frozen
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from vylux_adapters.http.response_start import Headers, shape_response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ANY_ORIGIN = "*"
 # Browsers cache a preflight this long (Chromium caps it at 2 h).
@@ -72,18 +70,28 @@ class CorsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         allowed = self._policy.allowed_origin(_header(scope, _ORIGIN))
-        response, send = shape_response(scope, send)
+        added: list[tuple[bytes, bytes]] = []
         if allowed is not None:
-            response.set_headers[_ALLOW_ORIGIN] = allowed
+            added.append((_ALLOW_ORIGIN, allowed))
             if self._expose:
-                response.set_headers[_EXPOSE_HEADERS] = self._expose
-        if not self._policy.any_origin:
-            response.on_start(_vary_on_origin)
-        await self._app(scope, receive, send)
+                added.append((_EXPOSE_HEADERS, self._expose))
+        replaced = {name for name, _ in added}
+        vary = not self._policy.any_origin
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [pair for pair in message.get("headers", ()) if pair[0] not in replaced]
+                headers.extend(added)
+                if vary:
+                    _vary_on_origin(headers)
+                message["headers"] = headers
+            await send(message)
+
+        await self._app(scope, receive, send_with_cors)
 
 
 class CorsPreflight:
-    """The ``OPTIONS`` answer of a route: ``204`` with ``Allow`` as the router gives it,
+    """The ``OPTIONS`` answer of a route: ``204`` with ``Allow`` as the route gives it,
     plus the CORS grant when it is a preflight from an allowed origin."""
 
     def __init__(self, *, policy: CorsPolicy, allow: Sequence[str]) -> None:
@@ -116,7 +124,7 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def _vary_on_origin(status: int, headers: Headers) -> None:
+def _vary_on_origin(headers: list[tuple[bytes, bytes]]) -> None:
     for index, (name, value) in enumerate(headers):
         if name.lower() == _VARY:
             headers[index] = (name, value + b", Origin")

@@ -3,8 +3,8 @@
 
 The parent context comes from the W3C ``traceparent``/``tracestate``/``baggage`` request
 headers; an incoming ``X-Trace-ID`` header is ignored (it never controls the trace).
-The span starts under the request method and is renamed to the route template once
-the router has stored it in ``scope["vylux.route"]`` (see ``middleware.metrics``);
+The span starts under the request method and is renamed to the template of the route
+Starlette's router matched (:func:`~vylux_adapters.http.handoff.route_template`);
 unmatched requests keep the method as name, so raw paths never become span names.
 
 An exception escaping the app before a response started is answered here with the
@@ -37,23 +37,19 @@ from opentelemetry.trace import (
     TracerProvider,
     TraceState,
 )
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vylux_adapters.http.middleware.metrics import UNMATCHED_ROUTE, route_of
-from vylux_adapters.http.response_start import shape_response
+from vylux_adapters.http.handoff import UNMATCHED, route_template
 from vylux_adapters.telemetry.tracing import extract_context
 
 TRACER_NAME = "vylux/http"
 TRACE_ID_HEADER = b"x-trace-id"
-TRACE_ID_SCOPE_KEY = "vylux.trace_id"
 INTERNAL_ERROR_BODY = b'{"message":"Internal Server Error"}'
 _CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _NO_TRACE_STATE = trace.INVALID_SPAN_CONTEXT.trace_state
 
 
 class TracingMiddleware:
-    """Stores the trace id in ``scope["vylux.trace_id"]`` too, for inner layers."""
-
     def __init__(
         self, app: ASGIApp, tracer_provider: TracerProvider, rng: random.Random | None = None
     ) -> None:
@@ -86,15 +82,13 @@ class TracingMiddleware:
             trace_id, trace_state = _random_id(self._rng, 128), _NO_TRACE_STATE
         span = _UnsampledSpan(trace_id, trace_state, self._rng)
         trace_id_text = "%032x" % trace_id  # noqa: UP031 (twice as fast as format())
-        scope[TRACE_ID_SCOPE_KEY] = trace_id_text
-        response, send = shape_response(scope, send)
-        response.set_headers[TRACE_ID_HEADER] = trace_id_text.encode("ascii")
+        response = _ResponseStart(send, trace_id_text.encode("ascii"))
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
-            await self._app(scope, receive, send)
+            await self._app(scope, receive, response.send)
         except Exception:
-            if not response.started:
-                await _internal_error(send, with_body=method != "HEAD")
+            if response.status is None:
+                await _internal_error(response.send, with_body=method != "HEAD")
             raise
         finally:
             otel_context.detach(token)
@@ -109,19 +103,36 @@ class TracingMiddleware:
             set_status_on_exception=False,
         ) as span:
             trace_id = format(span.get_span_context().trace_id, "032x")
-            scope[TRACE_ID_SCOPE_KEY] = trace_id
-            response, send = shape_response(scope, send)
-            response.set_headers[TRACE_ID_HEADER] = trace_id.encode("ascii")
+            response = _ResponseStart(send, trace_id.encode("ascii"))
             try:
-                await self._app(scope, receive, send)
+                await self._app(scope, receive, response.send)
             except Exception as error:
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                if not response.started:
-                    await _internal_error(send, with_body=method != "HEAD")
+                if response.status is None:
+                    await _internal_error(response.send, with_body=method != "HEAD")
                 raise
             finally:
                 _annotate(span, scope, response.status)
+
+
+class _ResponseStart:
+    """The ``send`` that puts ``X-Trace-ID`` on the response start and notes its status."""
+
+    __slots__ = ("_header", "_send", "status")
+
+    def __init__(self, send: Send, trace_id: bytes) -> None:
+        self._send = send
+        self._header = (TRACE_ID_HEADER, trace_id)
+        self.status: int | None = None
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            headers = [pair for pair in message.get("headers", ()) if pair[0] != TRACE_ID_HEADER]
+            headers.append(self._header)
+            message["headers"] = headers
+        await self._send(message)
 
 
 class _UnsampledSpan(NonRecordingSpan):
@@ -179,8 +190,8 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def _annotate(span: Span, scope: Scope, status: int | None) -> None:
-    route = route_of(scope)
-    if route != UNMATCHED_ROUTE:
+    route = route_template(scope)
+    if route != UNMATCHED:
         span.update_name(route)
         span.set_attribute("http.route", route)
     if status is not None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
+from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
-from vylux_core.errors import ProcessingFailed
 from vylux_core.image_options import ImageFormat
-from vylux_core.services import ImageService, SourceFetchFailed
+from vylux_core.services import ImageService
 
 _CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
@@ -19,29 +17,22 @@ class ImageRoute:
     def __init__(self, *, images: ImageService) -> None:
         self._images = images
 
-    async def __call__(self, request: Request) -> BytesResponse:
+    async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope[PATH_PARAMS]
-        try:
-            rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
-        except SourceFetchFailed as error:
-            scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
-            raise
-        except ProcessingFailed as error:
-            scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
-            raise
-        scope[IMAGE] = rendition.source
+        params = request.path_params
+        rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
+        source = rendition.source
         etag = rendition.etag
         headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
         # Checked after the bytes exist, as in the reference: the ETag is their hash.
         if_none_match = if_none_match_of(scope["headers"])
         if if_none_match and etag_matches(if_none_match, etag):
-            return BytesResponse(b"", headers=headers, status_code=304)
+            return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
         headers.append(_CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         # HEAD: the same headers, Content-Length included, and no body.
-        return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+        return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
 
 
 def if_none_match_of(headers: list[tuple[bytes, bytes]]) -> list[str]:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.types import Scope
 
-from vylux_adapters.http.errors import Family, status_of
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
+from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_adapters.http.scope_keys import IMAGE, PATH_PARAMS, ImageError
-from vylux_core.errors import ProcessingFailed
 from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
-from vylux_core.services import Document, SourceFetchFailed
+from vylux_core.services import Document
 
 _VARY = (b"vary", b"Accept")
 
@@ -28,28 +24,27 @@ class ImgproxyRoute:
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
 
-    async def __call__(self, request: Request) -> BytesResponse:
+    async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope[PATH_PARAMS]
+        params = request.path_params
         accept = request.headers.get("accept", "")
         path = "/" + params[REST_PARAM]
-        with _stage_recorded(scope):
-            answer = await self._imgproxy.render(params["sig"], path, accept)
+        answer = await self._imgproxy.render(params["sig"], path, accept)
         if isinstance(answer, Document):
-            return _document_response(answer, scope)
+            return _document_answer(answer, scope)
         rendition = answer.rendition
-        scope[IMAGE] = rendition.source
+        source = rendition.source
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
         if answer.vary_accept:
             headers.append(_VARY)
         if_none_match = if_none_match_of(scope["headers"])
         if if_none_match and etag_matches(if_none_match, rendition.etag):
-            return BytesResponse(b"", headers=headers, status_code=304)
+            return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
         headers.append((b"content-type", rendition.format.mime_type.encode("ascii")))
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
-        return BytesResponse(b"" if is_head(scope) else data, headers=headers)
+        return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
 
 
 class ImgproxyInfoRoute:
@@ -61,39 +56,26 @@ class ImgproxyInfoRoute:
         self._signed_prefix = "/info/" if info_signed else "/"
         self._info_signed = info_signed
 
-    async def __call__(self, request: Request) -> BytesResponse:
+    async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
-        params = scope[PATH_PARAMS]
+        params = request.path_params
         path = self._signed_prefix + params[REST_PARAM]
-        with _stage_recorded(scope):
-            document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
-        return _document_response(document, scope)
+        document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
+        return _document_answer(document, scope)
 
 
-@contextmanager
-def _stage_recorded(scope: Scope) -> Iterator[None]:
-    """Leave the failed stage in the scope for the image metrics, as ``/img`` does."""
-    try:
-        yield
-    except SourceFetchFailed as error:
-        scope[IMAGE] = ImageError("source_fetch", status_of(Family.IMAGE, error))
-        raise
-    except ProcessingFailed as error:
-        scope[IMAGE] = ImageError("process", status_of(Family.IMAGE, error))
-        raise
-
-
-def _document_response(document: Document, scope: Scope) -> BytesResponse:
+def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
     """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
-    scope[IMAGE] = document.source
     headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER]
     if_none_match = if_none_match_of(scope["headers"])
     if if_none_match and etag_matches(if_none_match, document.etag):
-        return BytesResponse(b"", headers=headers, status_code=304)
+        return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), document.source)
     body = document.data
     headers.append((b"content-type", b"application/json"))
     headers.append((b"content-length", str(len(body)).encode("ascii")))
-    return BytesResponse(b"" if is_head(scope) else body, headers=headers)
+    return ImageAnswer(
+        BytesResponse(b"" if is_head(scope) else body, headers=headers), document.source
+    )
 
 
 def _disposition(answer: ImgproxyAnswer) -> str:
