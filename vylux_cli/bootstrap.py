@@ -84,7 +84,6 @@ from vylux_core.services import (
     JobLimits,
     JobService,
     KeyService,
-    ReadinessService,
 )
 from vylux_core.write_behind import WriteBehind
 
@@ -167,10 +166,6 @@ class Runtime:
     images: PyvipsImageProcessor
 
     @property
-    def rate_limiter(self) -> RateLimiter:
-        return self.ports.rate_limiter
-
-    @property
     def source(self) -> ObjectStore:
         return self.ports.source
 
@@ -185,10 +180,6 @@ class Runtime:
     @property
     def job_service(self) -> JobService:
         return self.core.job_service
-
-    @property
-    def readiness(self) -> ReadinessService:
-        return self.core.readiness
 
     @property
     def renditions(self) -> ByteLRU[CachedEntry]:
