@@ -214,7 +214,7 @@ def wire_worker(
     settings: CoreSettings,
     worker_settings: WorkerSettings,
     *,
-    decorate: Callable[[Handlers], Handlers] = dict,
+    decorate: Callable[[Handlers], Handlers] | None = None,
     record_webhook_outcome: Callable[[DeliveryOutcome], None] | None = None,
 ) -> WorkerRuntime:
     """The worker pools and background loops; ``decorate`` wraps the workflow handlers
@@ -229,7 +229,7 @@ def wire_worker(
     consumer, clock = worker_ports.consumer, ports.clock
     runner = JobRunner(
         jobs=ports.jobs, consumer=consumer, clock=clock, outputs=ports.media,
-        handlers=decorate(handlers),
+        handlers=handlers if decorate is None else decorate(handlers),
     )  # fmt: skip
     lease = worker_settings.lease_seconds
     pools = [
