@@ -111,6 +111,8 @@ class CoreServices:
 def wire_core(
     ports: Ports, settings: CoreSettings, *, record_readiness_failure: FailureRecorder | None = None
 ) -> CoreServices:
+    """The shared services on ``ports``; ``record_readiness_failure`` is told each failed
+    readiness check (the metrics counter)."""
     renditions = ByteLRU[CachedEntry](max_bytes=settings.rendition_cache_bytes)
     ring = KeyRing(
         keks=settings.keks, current_version=settings.current_kek_version, entropy=ports.entropy

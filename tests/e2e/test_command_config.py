@@ -17,15 +17,14 @@ from vylux_cli.embedded_secrets import SECRETS_FILE
 from vylux_cli.logging_setup import REDACTED, REDACTOR
 from vylux_cli.main import cli
 
+GENERATED = ("HMAC_SECRET", "API_KEY", "WEBHOOK_SECRET", "KEY_TOKEN_SECRET", "ENCRYPTION_KEY")
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # no stray .env files from the repository
-    for name in ("DATABASE_URL", "REDIS_URL", "VYLUX_API_URL", "VYLUX_API_KEY"):
+    for name in ("DATABASE_URL", "REDIS_URL", "VYLUX_API_URL", "VYLUX_API_KEY", *GENERATED):
         monkeypatch.delenv(name, raising=False)
-    for name in ("HMAC_SECRET", "API_KEY", "WEBHOOK_SECRET", "KEY_TOKEN_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("ENCRYPTION_KEY", raising=False)
     monkeypatch.setenv("LOG_LEVEL", "WARN")
     data = tmp_path / "data"
     monkeypatch.setenv("VYLUX_DATA_DIR", str(data))
@@ -55,6 +54,6 @@ def test_the_generated_secrets_are_masked_once_a_command_loaded_them(
         for name, value in dotenv_values(data_dir / SECRETS_FILE).items()
         if value is not None
     }
-    assert {"HMAC_SECRET", "API_KEY", "WEBHOOK_SECRET", "KEY_TOKEN_SECRET"} <= set(generated)
+    assert set(GENERATED) <= set(generated)
     unmasked = [name for name, value in generated.items() if REDACTOR.redact(value) != REDACTED]
     assert unmasked == []
