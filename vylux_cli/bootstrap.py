@@ -1,4 +1,9 @@
-"""The composition root: the only module that chooses and builds adapters."""
+"""The composition root: the only module that chooses and builds adapters.
+
+It picks each adapter from the configuration and hands them to :mod:`vylux_cli.wiring`,
+which builds the core's services on them (the test worlds call the same wiring with
+adapters of their own).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from attrs import frozen
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from vylux_adapters.http import HttpServices, HttpSettings, create_app
+from vylux_adapters.http import HttpSettings, create_app
 from vylux_adapters.http.metrics_endpoint import MetricsApp, WorkerListenerApp, metrics_app
 from vylux_adapters.http.middleware.access_log import AccessLogMiddleware
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
@@ -49,42 +54,40 @@ from vylux_adapters.telemetry import (
 from vylux_adapters.telemetry.instrumented_handler import instrument_handlers
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.webhooks import HttpxWebhookSender
-from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
+from vylux_adapters.worker import WorkerRuntime
 from vylux_cli.config import Config, ConfigError, S3Settings
 from vylux_cli.runtime_config import DATABASE_FILE, MEDIA_DIR, SOURCE_DIR
 from vylux_cli.runtime_config import load_runtime_config as load_runtime_config
+from vylux_cli.wiring import (
+    CoreServices,
+    CoreSettings,
+    ImgproxyDialect,
+    Ports,
+    WorkerPorts,
+    WorkerSettings,
+    http_services,
+    wire_core,
+    wire_worker,
+)
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import VyluxError
-from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
+from vylux_core.imgproxy.service import ImgproxySettings
 from vylux_core.imgproxy.url import ImgproxySigner
-from vylux_core.key_ring import KeyRing, parse_kek_config
+from vylux_core.key_ring import parse_kek_config
 from vylux_core.ports.image_inspector import ImageInspector
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
-from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.result_budget import ResultBudget
 from vylux_core.services import (
     CachedEntry,
-    DeliveryService,
     ImageLimits,
-    ImageService,
     JobLimits,
     JobService,
     KeyService,
-    ReadinessService,
 )
-from vylux_core.services.archived_tasks import ArchivedTasks
-from vylux_core.services.finished_jobs import FinishedJobs
-from vylux_core.signing import UrlSigner
-from vylux_core.worker import JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
-from vylux_core.worker.attempt_outputs import RecordingObjectStore
-from vylux_core.workflows import build_workflows
 from vylux_core.write_behind import WriteBehind
 
 logger = logging.getLogger(__name__)
-
-# How often expired leases are looked for; shorter leases are checked more often.
-RECOVERY_INTERVAL_SECONDS = 5.0
 
 
 @frozen(kw_only=True)
@@ -139,27 +142,48 @@ async def migrate(profile: Profile) -> None:
 
 @frozen(kw_only=True)
 class Runtime:
-    """Everything the server and the worker share, opened once per process."""
+    """Everything the server and the worker share, opened once per process.
+
+    ``ports`` and ``core`` are what :mod:`vylux_cli.wiring` works with; the adapters
+    are also kept by their own type for the commands that reach past the ports
+    (queue inspection, the outbox depth, key rewrapping).
+    """
 
     config: Config
     profile: Profile
     metrics: Metrics
     tracer_provider: Any
+    ports: Ports
+    core_settings: CoreSettings
+    core: CoreServices
     jobs: SqlJobStore
     keys: SqlKeyStore
     cache_index: SqlImageCacheIndex
     outbox: SqlWebhookOutbox
     queue: RedisTaskQueue | SqlTaskQueue
-    rate_limiter: RateLimiter
-    source: ObjectStore
-    media: ObjectStore
-    key_service: KeyService
-    job_service: JobService
-    readiness: ReadinessService
-    renditions: ByteLRU[CachedEntry]
     # One libvips pool per process: `serve` with its in-process worker shares it
     # instead of sizing two pools to the core count.
     images: PyvipsImageProcessor
+
+    @property
+    def source(self) -> ObjectStore:
+        return self.ports.source
+
+    @property
+    def media(self) -> ObjectStore:
+        return self.ports.media
+
+    @property
+    def key_service(self) -> KeyService:
+        return self.core.key_service
+
+    @property
+    def job_service(self) -> JobService:
+        return self.core.job_service
+
+    @property
+    def renditions(self) -> ByteLRU[CachedEntry]:
+        return self.core.renditions
 
 
 class SchemaMissing(VyluxError):
@@ -208,40 +232,54 @@ async def open_runtime(config: Config, *, migrate_schema: bool = True) -> AsyncI
         keys = SqlKeyStore(engine=engine, clock=clock)
         jobs = SqlJobStore(engine=engine, clock=clock)
         cache_index = SqlImageCacheIndex(engine=engine, clock=clock)
-        renditions = ByteLRU[CachedEntry](max_bytes=config.cache_max_size)
-        keks, current = parse_kek_config(config.secrets.encryption_key)
-        image_budget = image_budget_of(config)
-        ring = KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
-
-        images = PyvipsImageProcessor(max_pixels=config.image_max_pixels, budget=image_budget)
+        images = PyvipsImageProcessor(
+            max_pixels=config.image_max_pixels, budget=image_budget_of(config)
+        )
         stack.push_async_callback(images.aclose)
+        ports = Ports(
+            clock=clock, ids=Uuid4IdGenerator(), entropy=OsEntropy(),
+            jobs=jobs, keys=keys, cache_index=cache_index, queue=queue,
+            rate_limiter=rate_limiter, source=source, media=media, images=images,
+            probes={
+                "database": partial(ping_database, engine), "queue": ping_queue,
+                "source storage": source.ping, "media storage": media.ping,
+            },
+        )  # fmt: skip
+        core_settings = core_settings_of(config)
         yield Runtime(
             config=config, profile=profile, metrics=metrics, tracer_provider=tracer_provider,
+            ports=ports, core_settings=core_settings,
+            core=wire_core(
+                ports, core_settings, record_readiness_failure=metrics.record_readiness_failure
+            ),
             jobs=jobs, keys=keys, cache_index=cache_index,
-            outbox=SqlWebhookOutbox(engine=engine, clock=clock), queue=queue,
-            rate_limiter=rate_limiter, source=source, media=media,
-            key_service=KeyService(
-                keys=keys, ring=ring, token_secret=config.secrets.key_token_secret,
-                base_url=config.base_url, clock=clock,
-            ),
-            job_service=JobService(
-                jobs=jobs, queue=queue, source=source, media=media, cache_index=cache_index,
-                keys=keys, renditions=renditions, ids=Uuid4IdGenerator(),
-                limits=JobLimits(
-                    max_file_size=config.max_file_size,
-                    large_file_threshold=config.large_file_threshold,
-                    image_budget=image_budget,
-                ),
-            ),
-            readiness=ReadinessService(
-                probes={
-                    "database": partial(ping_database, engine), "queue": ping_queue,
-                    "source storage": source.ping, "media storage": media.ping,
-                },
-                record_failure=metrics.record_readiness_failure,
-            ),
-            renditions=renditions, images=images,
+            outbox=SqlWebhookOutbox(engine=engine, clock=clock), queue=queue, images=images,
         )  # fmt: skip
+
+
+def core_settings_of(config: Config) -> CoreSettings:
+    """Secrets, keys and limits of the core's services, as configured."""
+    keks, current = parse_kek_config(config.secrets.encryption_key)
+    image_budget = image_budget_of(config)
+    return CoreSettings(
+        hmac_secret=config.secrets.hmac_secret,
+        key_token_secret=config.secrets.key_token_secret,
+        base_url=config.base_url,
+        keks=keks,
+        current_kek_version=current,
+        rendition_cache_bytes=config.cache_max_size,
+        job_limits=JobLimits(
+            max_file_size=config.max_file_size,
+            large_file_threshold=config.large_file_threshold,
+            image_budget=image_budget,
+        ),
+        image_limits=ImageLimits(
+            max_source_bytes=config.image_max_source_bytes,
+            result_budget=image_budget,
+            source_bytes_in_flight=config.image_source_bytes_in_flight,
+            budget_wait_seconds=config.image_budget_wait,
+        ),
+    )
 
 
 def image_budget_of(config: Config) -> ResultBudget:
@@ -303,10 +341,8 @@ def metrics_listener_app(runtime: Runtime) -> WorkerListenerApp:
     return WorkerListenerApp(metrics_endpoint_of(runtime))
 
 
-def imgproxy_service_of(
-    config: Config, images: ImageService, inspector: ImageInspector
-) -> ImgproxyService | None:
-    """imgproxy's URL dialect on ``images``; None when ``IMGPROXY_ENABLED`` is off."""
+def imgproxy_dialect_of(config: Config, inspector: ImageInspector) -> ImgproxyDialect | None:
+    """imgproxy's URL dialect as configured; None when ``IMGPROXY_ENABLED`` is off."""
     settings = config.imgproxy
     if settings is None:
         return None
@@ -315,9 +351,9 @@ def imgproxy_service_of(
         signature_size=settings.signature_size,
         allow_insecure=settings.allow_insecure,
     )
-    return ImgproxyService(
-        images=images,
+    return ImgproxyDialect(
         inspector=inspector,
+        prefix=settings.path_prefix,
         settings=ImgproxySettings(
             signer=signer,
             presets=settings.presets,
@@ -336,40 +372,11 @@ async def build_server(runtime: Runtime) -> AsyncIterator[ASGIApp]:
     """The HTTP application; drains pending cache writes on exit."""
     config = runtime.config
     write_behind = WriteBehind()
-    signer = UrlSigner(secret=config.secrets.hmac_secret)
     try:
-        images = ImageService(
-            signer=signer,
-            source=runtime.source,
-            media=runtime.media,
-            processor=runtime.images,
-            cache=runtime.renditions,
-            cache_index=runtime.cache_index,
+        services = http_services(
+            runtime.ports, runtime.core, runtime.core_settings,
             write_behind=write_behind,
-            limits=ImageLimits(
-                max_source_bytes=config.image_max_source_bytes,
-                result_budget=image_budget_of(config),
-                source_bytes_in_flight=config.image_source_bytes_in_flight,
-                budget_wait_seconds=config.image_budget_wait,
-            ),
-        )
-        services = HttpServices(
-            images=images,
-            imgproxy=imgproxy_service_of(config, images, runtime.images),
-            imgproxy_prefix=config.imgproxy.path_prefix if config.imgproxy else "/imgproxy",
-            delivery=DeliveryService(
-                signer=signer, source=runtime.source, media=runtime.media,
-            ),
-            keys=runtime.key_service,
-            jobs=runtime.job_service,
-            readiness=runtime.readiness,
-            rate_limiter=runtime.rate_limiter,
-            queue=runtime.queue,
-            url_signer=signer,
-            archived_tasks=ArchivedTasks(
-                queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service
-            ),
-            finished_jobs=FinishedJobs(jobs=runtime.jobs, clock=SystemClock()),
+            imgproxy=imgproxy_dialect_of(config, runtime.images),
             # With METRICS_PORT set, /metrics lives on its own listener only
             # (metrics_listener_app) and the API port answers it with 404.
             metrics_app=None if config.metrics_port else metrics_endpoint_of(runtime),
@@ -424,7 +431,6 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     """The worker pools and background loops of this process."""
     config = runtime.config
     binaries = await checked_media_binaries(config)
-    clock = SystemClock()
     scratch = LocalScratchSpace(root=config.scratch_dir)
     # A worker killed mid-attempt (SIGKILL, OOM, power loss) left its directories behind.
     stale = await scratch.sweep_stale()
@@ -437,51 +443,32 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
         allow_private=config.allow_private_callbacks, tracer_provider=runtime.tracer_provider
     )
     try:
-        handlers = build_workflows(
-            # Recorded, so that a canceled attempt's uploads can be taken back.
-            source=runtime.source, media=RecordingObjectStore(runtime.media),
-            images=runtime.images,
-            toolchain=FfmpegMediaToolchain(binaries=binaries),
-            audio=FfmpegAudioToolchain(binaries=binaries),
-            scratch=scratch, keys=runtime.key_service,
-            max_image_source_bytes=config.image_max_source_bytes,
-        )  # fmt: skip
-        runner = JobRunner(
-            jobs=runtime.jobs, consumer=runtime.queue, clock=clock, outputs=runtime.media,
-            handlers=instrument_handlers(
-                handlers, metrics=runtime.metrics, tracer_provider=runtime.tracer_provider
+        yield wire_worker(
+            runtime.ports,
+            WorkerPorts(
+                consumer=runtime.queue, outbox=runtime.outbox,
+                toolchain=FfmpegMediaToolchain(binaries=binaries),
+                audio=FfmpegAudioToolchain(binaries=binaries),
+                scratch=scratch, webhook_sender=webhook_sender,
             ),
+            runtime.core,
+            runtime.core_settings,
+            WorkerSettings(
+                worker_id=f"{os.uname().nodename}-{os.getpid()}",
+                webhook_secret=config.secrets.webhook_secret,
+                concurrency=config.worker_concurrency,
+                large_concurrency=config.large_worker_concurrency,
+                lease_seconds=config.worker_lease_timeout,
+                shutdown_timeout=config.worker_shutdown_timeout,
+                reconcile_grace=config.reconcile_grace,
+                reconcile_interval=config.reconcile_interval,
+            ),
+            decorate=partial(
+                instrument_handlers,
+                metrics=runtime.metrics,
+                tracer_provider=runtime.tracer_provider,
+            ),
+            record_webhook_outcome=runtime.metrics.record_webhook_delivery,
         )  # fmt: skip
-        worker_id = f"{os.uname().nodename}-{os.getpid()}"
-        lease = config.worker_lease_timeout
-        pools = [
-            WorkerPool(
-                consumer=runtime.queue, jobs=runtime.jobs, runner=runner, worker_id=worker_id,
-                settings=PoolSettings(
-                    name=name, weights=weights, concurrency=concurrency,
-                    shutdown_timeout=config.worker_shutdown_timeout,
-                    lease_seconds=lease, heartbeat_interval=lease / 3,
-                ),
-            )
-            for name, weights, concurrency in (
-                ("main", MAIN_POOL_WEIGHTS, config.worker_concurrency),
-                ("large", LARGE_POOL_WEIGHTS, config.large_worker_concurrency),
-            )
-        ]  # fmt: skip
-        loops = [
-            LeaseRecoverer(
-                consumer=runtime.queue, jobs=runtime.jobs, clock=clock,
-                interval=min(RECOVERY_INTERVAL_SECONDS, lease / 3),
-            ).run,
-            Reconciler(
-                jobs=runtime.jobs, queue=runtime.queue, clock=clock,
-                grace=config.reconcile_grace, interval=config.reconcile_interval,
-            ).run,
-            WebhookDeliverer(
-                outbox=runtime.outbox, clock=clock, secret=config.secrets.webhook_secret,
-                sender=webhook_sender, record_outcome=runtime.metrics.record_webhook_delivery,
-            ).run,
-        ]  # fmt: skip
-        yield WorkerRuntime(pools=pools, loops=loops)
     finally:
         await webhook_sender.aclose()

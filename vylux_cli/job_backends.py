@@ -14,15 +14,10 @@ from typing import Any, Protocol
 from vylux_adapters.http.routes.job_views import job_body, page_body, submission_body
 from vylux_adapters.webhooks.destination import check_callback_destination
 from vylux_cli import bootstrap
+from vylux_cli.api_client import ApiClient, ApiTarget, api_target, open_api
+from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
-from vylux_cli.operator_support import (
-    ApiClient,
-    ApiTarget,
-    RejectedError,
-    api_target,
-    load_config,
-    open_api,
-)
+from vylux_cli.operator_errors import RejectedError
 from vylux_core.errors import UnsafeDestination
 from vylux_core.job_listing import parse_job_query
 from vylux_core.job_request import decode_job_request

@@ -21,10 +21,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from vylux_cli.api_client import API_KEY_OPTION, API_OPTION
+from vylux_cli.console import console
 from vylux_cli.go_duration import parse_go_duration
 from vylux_cli.job_backends import JobsBackend, Target, choose_target, open_jobs
 from vylux_cli.job_display import print_job, results_views, styled_status
-from vylux_cli.operator_support import API_KEY_OPTION, API_OPTION, console, run
+from vylux_cli.operator_errors import run
 from vylux_core.job import JobStatus, JobType
 from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 

@@ -11,8 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from vylux_adapters.system import OsEntropy
 from vylux_cli import bootstrap
+from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
-from vylux_cli.operator_support import RejectedError, console, load_config, run
+from vylux_cli.console import console
+from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.key_ring import KEK_BYTES, KeyEncryptionKey, KeyRing, parse_kek_config
 from vylux_core.services.key_rotation import (
     DEFAULT_BATCH,

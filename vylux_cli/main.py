@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import importlib
 import socket
-import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vylux_cli import logging_setup, startup
-from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_cli.runtime_config import (
-    embedded_data_dir,
-    embedded_database_path,
-    load_runtime_config,
+from vylux_cli.command_config import (
+    StartupError,
+    data_dir_error,
+    exit_on,
+    exit_on_config_error,
+    load_config,
 )
+from vylux_cli.config import Config, ConfigError
+from vylux_cli.runtime_config import embedded_database_path
 
 # Only what `--version`, `sign` and `key-token` need is imported up here: the database,
 # queue, storage and HTTP stacks load inside the commands that use them (bench/cli_startup.py).
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
-
-EXIT_CONFIG = startup.EXIT_CONFIG
-EXIT_UNAVAILABLE = startup.EXIT_UNAVAILABLE
 
 
 class LazyGroup(click.Group):
@@ -99,7 +98,7 @@ def serve(host: str, port: int | None, no_worker: bool) -> None:
 
     from vylux_adapters.http import strict_h11
 
-    config = _load_config()
+    config = load_config()
     strict_h11.install()
     hypercorn_config = HypercornConfig()
     hypercorn_config.bind = [f"{host}:{port or config.port}"]
@@ -118,7 +117,7 @@ def work(host: str) -> None:
 
     /healthz and /metrics are served on WORKER_METRICS_PORT (0 disables them).
     """
-    config = _load_config()
+    config = load_config()
     _run(_work(config, host), config)
 
 
@@ -127,7 +126,7 @@ def migrate() -> None:
     """Bring the database schema up to date, then exit (a no-op when it is)."""
     from vylux_cli import bootstrap
 
-    config = _load_config()
+    config = load_config()
     profile = bootstrap.choose_profile(config)
     _run(bootstrap.migrate(profile), config)
     click.echo(f"database schema is up to date ({profile.describe().split()[0]})")
@@ -164,7 +163,7 @@ def sign_img(source: str, options: str, fmt: str, base_url: str | None, as_json:
     """
     from vylux_cli import sign_commands
 
-    config = _load_config()
+    config = load_config()
     sign_commands.check_source_key(config, source)
     url = sign_commands.sign_image_url(config, source, options, fmt, base_url)
     sign_commands.output({"url": url, "source": source}, url, as_json=as_json)
@@ -178,7 +177,7 @@ def sign_original(key: str, base_url: str | None, as_json: bool) -> None:
     """A signed /original URL for KEY in the source store."""
     from vylux_cli import sign_commands
 
-    config = _load_config()
+    config = load_config()
     sign_commands.check_source_key(config, key)
     url = sign_commands.sign_object_url(config, "original", key, base_url)
     sign_commands.output({"url": url, "key": key}, url, as_json=as_json)
@@ -192,7 +191,7 @@ def sign_thumb(key: str, base_url: str | None, as_json: bool) -> None:
     """A signed /thumb URL for KEY in the media store."""
     from vylux_cli import sign_commands
 
-    config = _load_config()
+    config = load_config()
     url = sign_commands.sign_object_url(config, "thumb", key, base_url)
     sign_commands.output({"url": url, "key": key}, url, as_json=as_json)
 
@@ -223,7 +222,7 @@ def sign_imgproxy(
     from vylux_cli import sign_commands
     from vylux_core.errors import VyluxError
 
-    config = _load_config()
+    config = load_config()
     sign_commands.check_source_key(config, source)
     try:
         if options is None:
@@ -249,7 +248,7 @@ def key_token(media_hash: str, ttl: str, as_json: bool) -> None:
     """
     from vylux_cli import sign_commands
 
-    token, expires = sign_commands.mint_token(_load_config(), media_hash, ttl)
+    token, expires = sign_commands.mint_token(load_config(), media_hash, ttl)
     view = {"token": token, "hash": media_hash, "expires_at": expires}
     sign_commands.output(view, token, as_json=as_json)
 
@@ -263,8 +262,8 @@ def _stop_event() -> Any:
 def _listen(host: str, port: int) -> socket.socket:
     try:
         return startup.bind_listener(host, port)
-    except startup.StartupError as exc:
-        _fail(exc)
+    except StartupError as exc:
+        exit_on(exc)
 
 
 def _hand_over(listener: socket.socket, hypercorn_config: HypercornConfig) -> None:
@@ -379,32 +378,6 @@ async def _work(config: Config, host: str) -> None:
             await listener
 
 
-def _load_config() -> Config:
-    try:
-        config = load_runtime_config(environment_with_defaults())
-    except ConfigError as exc:
-        _fail_config(exc)
-    except OSError as exc:  # the embedded profile's secrets file cannot be written
-        _fail(startup.data_dir_error(_data_dir_of_environment(), exc))
-    logging_setup.register_secrets(config)
-    return config
-
-
-def _data_dir_of_environment() -> Path:
-    return embedded_data_dir(environment_with_defaults())
-
-
-def _fail_config(error: ConfigError) -> NoReturn:
-    for line in startup.config_error_lines(error.problems):
-        click.echo(line, err=True)
-    sys.exit(EXIT_CONFIG)
-
-
-def _fail(error: startup.StartupError) -> NoReturn:
-    click.echo(f"ERROR: {error}", err=True)
-    sys.exit(error.exit_code)
-
-
 def _run(coroutine: Coroutine[Any, Any, Any], config: Config | None = None) -> None:
     """Run a service coroutine; start-up failures end it with one line and their code."""
     import asyncio
@@ -413,19 +386,19 @@ def _run(coroutine: Coroutine[Any, Any, Any], config: Config | None = None) -> N
 
     try:
         asyncio.run(coroutine)
-    except startup.StartupError as exc:
-        _fail(exc)
+    except StartupError as exc:
+        exit_on(exc)
     except ConfigError as exc:
-        _fail_config(exc)
+        exit_on_config_error(exc)
     except DatabaseUnavailable:
         if config is None:
             raise
-        _fail(startup.database_error(config.database_url, embedded_database_path(config)))
+        exit_on(startup.database_error(config.database_url, embedded_database_path(config)))
     except OSError as exc:
         # Creating the embedded directories or the SQLite file under VYLUX_DATA_DIR.
         if config is None or not _under(exc.filename, config.data_dir):
             raise
-        _fail(startup.data_dir_error(config.data_dir, exc))
+        exit_on(data_dir_error(config.data_dir, exc))
 
 
 def _under(filename: object, directory: Path) -> bool:

@@ -5,14 +5,10 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
+from vylux_cli.api_client import API_KEY_OPTION, API_OPTION
+from vylux_cli.console import console
 from vylux_cli.job_backends import Target, choose_target, open_jobs
-from vylux_cli.operator_support import (
-    API_KEY_OPTION,
-    API_OPTION,
-    RejectedError,
-    console,
-    run,
-)
+from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.errors import InvalidHash
 from vylux_core.media_hash import validate_media_hash
 

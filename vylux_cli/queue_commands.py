@@ -12,8 +12,10 @@ from rich.table import Table
 
 from vylux_adapters.http.dashboard import QUEUE_STATES, queue_stats_view
 from vylux_cli import bootstrap
+from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
-from vylux_cli.operator_support import RejectedError, console, load_config, run
+from vylux_cli.console import console
+from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.errors import VyluxError
 from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.task import ArchivedTask, QueueStats

@@ -11,15 +11,18 @@ has already failed.
 from __future__ import annotations
 
 import errno
-import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 3
+from vylux_cli.command_config import (
+    EXIT_FAILURE,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    StartupError,
+    os_error_reason,
+)
 
 PROBE_TIMEOUT_SECONDS = 5.0
 # Waiting for Redis at start-up: 1 s, 2 s, 4 s … then every 30 s.
@@ -27,21 +30,6 @@ REDIS_BACKOFF_FIRST_SECONDS = 1.0
 REDIS_BACKOFF_MAX_SECONDS = 30.0
 
 _DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "rediss": 6379}
-
-
-class StartupError(Exception):
-    """A start-up failure: ``str(self)`` is the one line to print, ``exit_code`` the code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def config_error_lines(problems: list[str]) -> list[str]:
-    """An invalid configuration for stderr: one line for one problem, else a list."""
-    if len(problems) == 1:
-        return [f"ERROR: invalid configuration: {problems[0]}"]
-    return ["ERROR: invalid configuration:", *(f"  - {problem}" for problem in problems)]
 
 
 def masked_url(url: str) -> str:
@@ -66,7 +54,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
-        raise StartupError(f"cannot listen on {host}: {exc.strerror}", EXIT_CONFIG) from None
+        raise StartupError(f"cannot listen on {host}: {exc.strerror}", EXIT_USAGE) from None
     listener = socket.socket(family, kind, proto)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -77,18 +65,10 @@ def bind_listener(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise StartupError(f"port {port} is in use on {host}", EXIT_FAILURE) from None
         raise StartupError(
-            f"cannot listen on {host}:{port}: {_reason(exc)}", EXIT_FAILURE
+            f"cannot listen on {host}:{port}: {os_error_reason(exc)}", EXIT_FAILURE
         ) from None
     listener.set_inheritable(True)
     return listener
-
-
-def data_dir_error(data_dir: Path, exc: OSError) -> StartupError:
-    where = exc.filename if exc.filename is not None else data_dir
-    return StartupError(
-        f"data directory {data_dir} is not writable: cannot create {where}: {_reason(exc)}",
-        EXIT_CONFIG,
-    )
 
 
 def database_error(database_url: str | None, sqlite_path: Path) -> StartupError:
@@ -104,14 +84,14 @@ def database_error(database_url: str | None, sqlite_path: Path) -> StartupError:
     try:
         socket.create_connection((host, port), timeout=PROBE_TIMEOUT_SECONDS).close()
     except OSError as exc:
-        return StartupError(f"cannot connect to {shown}: {_reason(exc)}", EXIT_UNAVAILABLE)
+        return StartupError(f"cannot connect to {shown}: {os_error_reason(exc)}", EXIT_UNAVAILABLE)
     database = unquote(parts.path.lstrip("/"))
     if database and _database_missing(database_url, database):
         server = urlunsplit(parts._replace(path="", query="", fragment=""))
         return StartupError(
             f"database {database!r} does not exist on {masked_url(server)} "
             "(create it, or fix DATABASE_URL)",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     return StartupError(
         f"cannot use {shown}: the server answers but refuses the connection "
@@ -152,7 +132,7 @@ async def wait_for_redis(redis_url: str, warn: Callable[[str], None]) -> None:
                 asyncio.open_connection(host, port), PROBE_TIMEOUT_SECONDS
             )
         except (OSError, TimeoutError) as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else _reason(exc)
+            reason = "timed out" if isinstance(exc, TimeoutError) else os_error_reason(exc)
             warn(
                 f"Redis at {masked_url(redis_url)} is unreachable ({reason}); "
                 f"trying again in {delay:g}s"
@@ -166,13 +146,3 @@ async def wait_for_redis(redis_url: str, warn: Callable[[str], None]) -> None:
 
 def _port(scheme: str, port: int | None) -> int:
     return port if port is not None else _DEFAULT_PORTS.get(scheme.split("+")[0], 0)
-
-
-def _reason(exc: OSError) -> str:
-    if isinstance(exc, socket.gaierror):
-        return f"unknown host ({exc.strerror})"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if exc.errno:
-        return os.strerror(exc.errno).lower()
-    return (exc.strerror or type(exc).__name__).lower()

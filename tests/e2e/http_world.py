@@ -20,7 +20,7 @@ from attrs import define, field
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message
 
-from vylux_adapters.http import HttpServices, HttpSettings, create_app
+from vylux_adapters.http import HttpSettings, create_app
 from vylux_adapters.memory import (
     FakeImageProcessor,
     ManualClock,
@@ -34,6 +34,7 @@ from vylux_adapters.memory import (
     SequentialIdGenerator,
 )
 from vylux_adapters.system.entropy import OsEntropy
+from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
 from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -42,7 +43,7 @@ from vylux_core.errors import (
     Unavailable,
 )
 from vylux_core.image_options import parse_format, parse_image_options
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.key_ring import KeyEncryptionKey
 from vylux_core.key_token import mint_key_token
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.image_cache_index import ImageCacheIndex
@@ -52,16 +53,7 @@ from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, O
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.services import (
-    CachedRendition,
-    DeliveryService,
-    ImageLimits,
-    ImageService,
-    JobLimits,
-    JobService,
-    KeyService,
-    ReadinessService,
-)
+from vylux_core.services import CachedRendition, ImageLimits, JobLimits, KeyService
 from vylux_core.signing import UrlSigner
 from vylux_core.write_behind import WriteBehind
 
@@ -323,17 +315,7 @@ async def memory_world(
     limiter: RateLimiter = switched(
         MemoryRateLimiter(clock=clock), outages, "rate_limiter", Unavailable
     )
-    renditions = ByteLRU[CachedRendition](64 << 20)
     write_behind = WriteBehind()
-    signer = UrlSigner(secret=HMAC_SECRET)
-    ring = KeyRing(
-        keks=[KeyEncryptionKey(version="v1", key=bytes(range(32)))],
-        current_version="v1",
-        entropy=OsEntropy(),
-    )
-    key_service = KeyService(
-        keys=key_store, ring=ring, token_secret=KEY_TOKEN_SECRET, base_url=BASE, clock=clock
-    )
 
     def probe(name: str, error: Callable[[str], Exception]) -> Callable[[], Any]:
         async def check() -> None:
@@ -341,39 +323,42 @@ async def memory_world(
 
         return check
 
-    services = HttpServices(
-        images=ImageService(
-            signer=signer,
-            source=source,
-            media=media,
-            processor=FakeImageProcessor(),
-            cache=renditions,
-            cache_index=cache_index,
-            write_behind=write_behind,
-            limits=ImageLimits(),
-        ),
-        delivery=DeliveryService(signer=signer, source=source, media=media),
-        keys=key_service,
-        jobs=JobService(
-            jobs=jobs,
-            queue=queue,
-            source=source,
-            media=media,
-            cache_index=cache_index,
-            keys=key_store,
-            renditions=renditions,
-            ids=SequentialIdGenerator(),
-            limits=job_limits or JobLimits(),
-        ),
-        readiness=ReadinessService(
-            probes={
-                "postgres": probe("database", DatabaseUnavailable),
-                "redis": probe("queue", QueueUnavailable),
-                "source bucket": source.ping,
-                "media bucket": media.ping,
-            }
-        ),
+    ports = Ports(
+        clock=clock,
+        ids=SequentialIdGenerator(),
+        entropy=OsEntropy(),
+        jobs=jobs,
+        keys=key_store,
+        cache_index=cache_index,
+        queue=queue,
         rate_limiter=limiter,
+        source=source,
+        media=media,
+        images=FakeImageProcessor(),
+        # The spec's probe names (§9.1); bootstrap names them after the roles instead.
+        probes={
+            "postgres": probe("database", DatabaseUnavailable),
+            "redis": probe("queue", QueueUnavailable),
+            "source bucket": source.ping,
+            "media bucket": media.ping,
+        },
+    )
+    core_settings = CoreSettings(
+        hmac_secret=HMAC_SECRET,
+        key_token_secret=KEY_TOKEN_SECRET,
+        base_url=BASE,
+        keks=[KeyEncryptionKey(version="v1", key=bytes(range(32)))],
+        current_kek_version="v1",
+        rendition_cache_bytes=64 << 20,
+        job_limits=job_limits or JobLimits(),
+        image_limits=ImageLimits(),
+    )
+    core = wire_core(ports, core_settings)
+    services = http_services(
+        ports,
+        core,
+        core_settings,
+        write_behind=write_behind,
         metrics_app=metrics_app,
         extra_middleware=extra_middleware,
     )
@@ -391,11 +376,11 @@ async def memory_world(
             queue=queue,
             consumer=memory_queue,
             key_store=key_store,
-            key_service=key_service,
+            key_service=core.key_service,
             cache_index=cache_index,
-            renditions=renditions,
+            renditions=core.renditions,
             write_behind=write_behind,
-            signer=signer,
+            signer=core.signer,
             clock=clock,
             advance_clock=clock.advance,
             outages=outages,

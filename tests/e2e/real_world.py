@@ -1,11 +1,12 @@
 """The HTTP world on the production adapters: PostgreSQL, Redis, SeaweedFS, libvips.
 
-:func:`real_world` wires the same services as ``vylux_cli.bootstrap`` (``open_runtime``
-then ``build_server``) and hands them out as a :class:`~tests.e2e.http_world.World`, so
-tests written for the memory world run here too. It cannot call bootstrap itself:
-bootstrap's configuration refuses the spec's short test secrets, its Redis keys have
-no per-test prefix, and each store would build its own boto3 clients (a second or so
-of botocore model parsing per test). Keep this wiring in step with bootstrap.
+:func:`real_world` picks the production adapters itself and wires them with
+:mod:`vylux_cli.wiring`, as ``vylux_cli.bootstrap`` does, then hands them out as a
+:class:`~tests.e2e.http_world.World`, so tests written for the memory world run here
+too. It does not go through bootstrap's choice of adapters: the configuration refuses
+the spec's short test secrets, bootstrap's Redis keys have no per-test prefix, and
+each store would build its own boto3 clients (a second or so of botocore model parsing
+per test).
 
 Each world starts from nothing: emptied tables, a fresh Redis key prefix (the queue's
 and the rate limiter's, deleted afterwards) and two fresh buckets, source and media.
@@ -27,6 +28,7 @@ from contextlib import (
     asynccontextmanager,
     contextmanager,
 )
+from functools import partial
 from importlib.metadata import version
 from typing import Any, Literal
 
@@ -50,7 +52,7 @@ from tests.e2e.http_world import (
 from tests.support.databases import emptied_engine
 from tests.support.redis import redis_client, redis_prefix
 from tests.support.seaweedfs import S3Server, fresh_bucket
-from vylux_adapters.http import HttpServices, HttpSettings, create_app
+from vylux_adapters.http import HttpSettings, create_app
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
@@ -66,22 +68,13 @@ from vylux_adapters.telemetry import (
 )
 from vylux_adapters.telemetry.metrics import StorageRole
 from vylux_adapters.vips import PyvipsImageProcessor
-from vylux_core.byte_lru import ByteLRU
+from vylux_cli.bootstrap import ping_database
+from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, Unavailable
-from vylux_core.key_ring import KeyRing, parse_kek_config
+from vylux_core.key_ring import parse_kek_config
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
-from vylux_core.services import (
-    CachedRendition,
-    DeliveryService,
-    ImageLimits,
-    ImageService,
-    JobLimits,
-    JobService,
-    KeyService,
-    ReadinessService,
-)
-from vylux_core.signing import UrlSigner
+from vylux_core.services import ImageLimits, JobLimits
 from vylux_core.write_behind import WriteBehind
 
 Dependency = Literal["database", "queue", "source", "media"]
@@ -176,26 +169,13 @@ async def real_world(
         )
         queue = switched(redis_queue, outages, "queue", QueueUnavailable)
 
-        renditions = ByteLRU[CachedRendition](LRU_BYTES)
         write_behind = WriteBehind()
         processor = PyvipsImageProcessor(max_pixels=IMAGE_MAX_PIXELS)
         stack.push_async_callback(processor.aclose)
         # Pending cache writes finish before the buckets are deleted (LIFO: registered
         # after the buckets, so it runs before they are emptied).
         stack.push_async_callback(write_behind.drain, DRAIN_SECONDS)
-        signer = UrlSigner(secret=HMAC_SECRET)
         keks, current = parse_kek_config(ENCRYPTION_KEY)
-        key_service = KeyService(
-            keys=key_store,
-            ring=KeyRing(keks=keks, current_version=current, entropy=OsEntropy()),
-            token_secret=KEY_TOKEN_SECRET,
-            base_url=BASE,
-            clock=clock,
-        )
-
-        async def ping_database() -> None:
-            async with engine.connect() as conn:
-                await conn.exec_driver_sql("SELECT 1")
 
         def probe(
             name: str, error: Callable[[str], Exception], ping: Callable[[], Awaitable[Any]]
@@ -206,40 +186,41 @@ async def real_world(
 
             return check
 
-        services = HttpServices(
-            images=ImageService(
-                signer=signer,
-                source=source,
-                media=media,
-                processor=processor,
-                cache=renditions,
-                cache_index=cache_index,
-                write_behind=write_behind,
-                limits=ImageLimits(max_source_bytes=IMAGE_MAX_SOURCE_BYTES),
-            ),
-            delivery=DeliveryService(signer=signer, source=source, media=media),
-            keys=key_service,
-            jobs=JobService(
-                jobs=jobs,
-                queue=queue,
-                source=source,
-                media=media,
-                cache_index=cache_index,
-                keys=key_store,
-                renditions=renditions,
-                ids=Uuid4IdGenerator(),
-                limits=job_limits or JobLimits(),
-            ),
-            # bootstrap's probe names (the spec's §9.1 says postgres/redis/… instead).
-            readiness=ReadinessService(
-                probes={
-                    "database": probe("database", DatabaseUnavailable, ping_database),
-                    "queue": probe("queue", QueueUnavailable, client.ping),
-                    "source storage": source.ping,
-                    "media storage": media.ping,
-                }
-            ),
+        ports = Ports(
+            clock=clock,
+            ids=Uuid4IdGenerator(),
+            entropy=OsEntropy(),
+            jobs=jobs,
+            keys=key_store,
+            cache_index=cache_index,
+            queue=queue,
             rate_limiter=limiter,
+            source=source,
+            media=media,
+            images=processor,
+            probes={
+                "database": probe("database", DatabaseUnavailable, partial(ping_database, engine)),
+                "queue": probe("queue", QueueUnavailable, client.ping),
+                "source storage": source.ping,
+                "media storage": media.ping,
+            },
+        )
+        core_settings = CoreSettings(
+            hmac_secret=HMAC_SECRET,
+            key_token_secret=KEY_TOKEN_SECRET,
+            base_url=BASE,
+            keks=keks,
+            current_kek_version=current,
+            rendition_cache_bytes=LRU_BYTES,
+            job_limits=job_limits or JobLimits(),
+            image_limits=ImageLimits(max_source_bytes=IMAGE_MAX_SOURCE_BYTES),
+        )
+        core = wire_core(ports, core_settings)
+        services = http_services(
+            ports,
+            core,
+            core_settings,
+            write_behind=write_behind,
             metrics_app=metrics_app(metrics, metrics.registry, queue.stats),
             extra_middleware=[
                 Middleware(TracingMiddleware, tracer_provider=tracer_provider),
@@ -260,11 +241,11 @@ async def real_world(
                 queue=queue,
                 consumer=redis_queue,
                 key_store=key_store,
-                key_service=key_service,
+                key_service=core.key_service,
                 cache_index=cache_index,
-                renditions=renditions,
+                renditions=core.renditions,
                 write_behind=write_behind,
-                signer=signer,
+                signer=core.signer,
                 clock=clock,
                 advance_clock=_no_time_travel,
                 outages=outages,

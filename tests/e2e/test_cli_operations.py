@@ -33,11 +33,11 @@ from tests.support.queue import dequeue_one
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_adapters.system import OsEntropy
 from vylux_cli import bootstrap
+from vylux_cli.api_client import ApiHooks
 from vylux_cli.config import Config, environment_with_defaults
 from vylux_cli.job_commands import parse_options
 from vylux_cli.job_display import print_job
 from vylux_cli.main import cli
-from vylux_cli.operator_support import ApiHooks
 from vylux_core.job import JobStatus
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing, WrappedKey, parse_kek_config
 from vylux_core.ports.key_store import StoredKey

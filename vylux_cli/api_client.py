@@ -1,59 +1,20 @@
-"""What the operator commands share: exit codes, errors, config, the API client.
-
-Kept apart from ``main`` so that the command modules do not import the module that
-registers them (a cycle), and so that every operator command maps failures to the
-same exit codes: 0 success, 1 failure, 2 invalid configuration or arguments,
-3 a dependency (database, queue, storage, the API server) unreachable.
-"""
+"""The jobs and media endpoints of a running server, for the commands' ``--api`` option."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import click
 import httpx
 from attrs import frozen
-from rich.console import Console
 
-from vylux_cli.config import Config, ConfigError, environment_with_defaults
-from vylux_cli.runtime_config import (
-    embedded_data_dir,
-    embedded_database_path,
-    load_runtime_config,
-)
-from vylux_cli.startup import config_error_lines, data_dir_error, database_error
-from vylux_core.errors import DatabaseUnavailable, InvalidInput, Unavailable, VyluxError
-
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
-
-T = TypeVar("T")
+from vylux_cli.command_config import load_config
+from vylux_cli.operator_errors import OperatorError, RejectedError, UnreachableError
 
 TransportFactory = Callable[[], AbstractAsyncContextManager[httpx.AsyncBaseTransport]]
-
-
-class OperatorError(click.ClickException):
-    """A failure reported as ``Error: <message>`` on stderr, exit code 1."""
-
-    exit_code = EXIT_FAILURE
-
-
-class RejectedError(OperatorError):
-    """Invalid arguments, configuration or request: exit code 2."""
-
-    exit_code = EXIT_USAGE
-
-
-class UnreachableError(OperatorError):
-    """A dependency cannot be reached: exit code 3."""
-
-    exit_code = EXIT_UNAVAILABLE
 
 
 @frozen
@@ -66,58 +27,6 @@ class ApiHooks:
 
     transport: TransportFactory
 
-
-PIPE_WIDTH = 160
-
-
-def console(*, stderr: bool = False) -> Console:
-    """A rich console on stdout (or stderr) of the running command.
-
-    Built per command, after click (or CliRunner) has set up the streams. Output that
-    goes to a pipe or file gets a wide page instead of rich's 80 columns, so ids and
-    errors stay on one line for grep; COLUMNS still wins.
-    """
-    terminal = Console(stderr=stderr, highlight=False)
-    if terminal.is_terminal or os.environ.get("COLUMNS"):
-        return terminal
-    return Console(stderr=stderr, highlight=False, width=PIPE_WIDTH)
-
-
-def load_config() -> Config:
-    """The runtime configuration; exits 2 listing the problems (as ``main`` does)."""
-    try:
-        return load_runtime_config(environment_with_defaults())
-    except ConfigError as exc:
-        for line in config_error_lines(exc.problems):
-            click.echo(line, err=True)
-        raise SystemExit(EXIT_USAGE) from None
-    except OSError as exc:  # the embedded profile's secrets file cannot be written
-        data_dir = embedded_data_dir(environment_with_defaults())
-        click.echo(f"ERROR: {data_dir_error(data_dir, exc)}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` and turn the core's errors into exit codes."""
-    try:
-        return asyncio.run(coroutine)
-    except DatabaseUnavailable as exc:
-        # The adapter's message names only the operation; say which database and why.
-        config = load_config()
-        found = database_error(config.database_url, embedded_database_path(config))
-        error_class = RejectedError if found.exit_code == EXIT_USAGE else UnreachableError
-        raise error_class(str(found)) from exc
-    except Unavailable as exc:
-        raise UnreachableError(str(exc)) from exc
-    except InvalidInput as exc:
-        raise RejectedError(str(exc)) from exc
-    except VyluxError as exc:  # not found, conflicts, failed processing
-        raise OperatorError(str(exc)) from exc
-    except httpx.TransportError as exc:
-        raise UnreachableError(f"cannot reach the API: {exc}") from exc
-
-
-# --- the HTTP API ------------------------------------------------------------------
 
 API_OPTION = click.option(
     "--api", "api_url", metavar="URL", envvar="VYLUX_API_URL", default=None,
