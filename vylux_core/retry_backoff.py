@@ -25,7 +25,7 @@ class Backoff:
         of work that failed together (e.g. during an outage).
         """
         if failed < 0:
-            raise ValueError("retried must not be negative")
+            raise ValueError("failed must not be negative")
         if not 0.0 <= jitter < 1.0:
             raise ValueError("jitter must be in [0, 1)")
         delay = min(self.first * (2.0 ** min(failed, _MAX_DOUBLINGS)), self.ceiling)

@@ -42,7 +42,7 @@ def test_retry_delay(retried: int, jitter: float, want: float) -> None:
 @pytest.mark.parametrize(
     ("retried", "jitter", "message"),
     [
-        pytest.param(-1, 0.0, "retried must not be negative", id="negative-retried"),
+        pytest.param(-1, 0.0, "failed must not be negative", id="negative-failed"),
         pytest.param(0, -0.01, "jitter must be in", id="negative-jitter"),
         pytest.param(0, 1.0, "jitter must be in", id="jitter-one-excluded"),
         pytest.param(0, 1.5, "jitter must be in", id="jitter-above-one"),

@@ -81,11 +81,13 @@ class WebhookDeliverer:
             await self._outbox.mark_sent(message.id)
             return DeliveryOutcome.DELIVERED
         error = attempt.error or f"HTTP {attempt.status_code}"
-        if now - entry.created_at >= GIVE_UP_AFTER:
+        # The back-off counts from the failure, not from the start of a slow attempt.
+        failed_at = self._clock.now()
+        if failed_at - entry.created_at >= GIVE_UP_AFTER:
             await self._outbox.mark_failed(message.id, error)
             logger.warning("webhook for job %s given up: %s", message.job_id, error)
             return DeliveryOutcome.FAILED
-        next_at = now + timedelta(seconds=WEBHOOK_BACKOFF.delay(entry.attempts))
+        next_at = failed_at + timedelta(seconds=WEBHOOK_BACKOFF.delay(entry.attempts))
         await self._outbox.reschedule(message.id, next_at, error)
         logger.info(
             "webhook for job %s failed (%s); next try at %s", message.job_id, error, next_at
