@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 from dotenv import dotenv_values
 
+from vylux_adapters.http.route_roots import CONTRACT_ROOTS
 from vylux_adapters.http.settings import RateLimit
 from vylux_cli import settings as s
 from vylux_cli.go_duration import parse_go_duration
@@ -406,6 +407,10 @@ class _Reader:
         if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
             self.problems.append(
                 "IMGPROXY_PATH_PREFIX must be a path like /imgproxy (letters, digits, ._~-)"
+            )
+        elif (root := prefix.split("/")[1]) in CONTRACT_ROOTS:
+            self.problems.append(
+                f"IMGPROXY_PATH_PREFIX must not start with /{root}: the service's own routes use it"
             )
         raw = {setting.name: self._optional(setting) for setting in s.IMGPROXY_SECRETS}
         keys = self._text(s.IMGPROXY_KEY)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
 from vylux_adapters.http.handoff import route_template
+from vylux_adapters.http.route_roots import CONTRACT_ROOTS
 from vylux_core.errors import (
     DatabaseUnavailable,
     InvalidHash,
@@ -366,3 +369,13 @@ def test_head_errors_have_no_body() -> None:
     scope: Scope = {"type": "http", "method": "HEAD", "path": "/x"}
     response = error_response(Family.OBJECT, ObjectNotFound("k"), scope)
     assert (response.status_code, response.body) == (404, b"")
+
+
+async def test_contract_roots_name_the_first_segment_of_every_own_route() -> None:
+    """The imgproxy prefix is checked against CONTRACT_ROOTS, and the route table puts
+    the rendition routes first on the strength of it: it must list every root."""
+    async with memory_world(http={"dashboard_enabled": True}) as world:
+        assert isinstance(world.app, Starlette)
+        templates = [route.path for route in world.app.routes if isinstance(route, Route)]
+    roots = {template.split("/")[1] for template in templates}
+    assert roots - {"imgproxy"} == CONTRACT_ROOTS

@@ -160,6 +160,18 @@ def test_server_profile_requires_the_key_and_salt_when_enabled() -> None:
     assert enabled.imgproxy.path_prefix == "/imgproxy"
 
 
+@pytest.mark.parametrize("prefix", ["/img", "/api/imgproxy", "/dashboard", "/metrics"])
+def test_a_prefix_on_the_services_own_routes_is_refused(tmp_path: Path, prefix: str) -> None:
+    env, _ = with_embedded_secrets({"IMGPROXY_PATH_PREFIX": prefix}, tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        load_config(env)
+    root = prefix.split("/")[1]
+    assert f"IMGPROXY_PATH_PREFIX must not start with /{root}" in "\n".join(raised.value.problems)
+    # A first segment that only starts with the same letters is fine.
+    env, _ = with_embedded_secrets({"IMGPROXY_PATH_PREFIX": f"/{root}x/y"}, tmp_path)
+    assert load_config(env).imgproxy is not None
+
+
 _NAMES = [*sorted(OPTION_NAMES), "", "x", "plain", "info"]
 _ARGS = st.text(alphabet="0123456789.-:abcdefnoswtrue", max_size=12)
 

@@ -96,6 +96,15 @@ def _specs(services: HttpServices, settings: HttpSettings) -> list[_Spec]:
     imgproxy_prefix = services.imgproxy_prefix if services.imgproxy is not None else None
     document = openapi_document(imgproxy_prefix=imgproxy_prefix)
     routes = [
+        # Renditions first: they are most of the traffic and the router asks the
+        # routes in order. No template below shares their first path segment
+        # (configuration refuses an imgproxy prefix under CONTRACT_ROOTS).
+        _Spec(
+            template="/img/:sig/:opts/*",
+            methods={"GET": layers.image(ImageRoute(images=services.images))},
+            head=True,
+        ),
+        *_imgproxy_routes(services, layers),
         _Spec(template="/healthz", methods={"GET": layers.plain(healthz, Family.SYSTEM)}),
         _Spec(
             template="/readyz",
@@ -108,12 +117,6 @@ def _specs(services: HttpServices, settings: HttpSettings) -> list[_Spec]:
             template="/openapi.json",
             methods={"GET": layers.plain(OpenApiRoute(document=document), Family.SYSTEM)},
         ),
-        _Spec(
-            template="/img/:sig/:opts/*",
-            methods={"GET": layers.image(ImageRoute(images=services.images))},
-            head=True,
-        ),
-        *_imgproxy_routes(services, layers),
         _Spec(
             template="/original/:sig/*",
             methods={"GET": layers.cached(delivery.original, Family.OBJECT)},

@@ -76,6 +76,9 @@ class ImgproxyAnswer:
     """The format came from ``Accept``: caches must key on it."""
     options: ProcessingOptions
     source_key: str
+    download_stem: str
+    """The name the rendition is offered under, without extension: ``filename`` or the
+    source's base name."""
 
 
 def accepted_types(accept: str) -> frozenset[str]:
@@ -110,6 +113,7 @@ class _Prepared:
     transform: ImageTransform
     vary: bool
     options: ProcessingOptions
+    download_stem: str
 
 
 @frozen(kw_only=True)
@@ -164,6 +168,7 @@ class ImgproxyService:
             vary_accept=prepared.vary,
             options=prepared.options,
             source_key=prepared.source_key,
+            download_stem=prepared.download_stem,
         )
 
     async def info(self, signature: str, path: str, *, info_signed: bool) -> Document:
@@ -222,6 +227,8 @@ class ImgproxyService:
             transform=transform,
             vary=vary,
             options=options,
+            download_stem=options.filename
+            or request.source_key.rsplit("/", 1)[-1].rsplit(".", 1)[0],
         )
 
     async def _watermark(self) -> tuple[bytes, str]:

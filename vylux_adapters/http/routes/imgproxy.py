@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -11,10 +12,12 @@ from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
+from vylux_core.image_options import ImageFormat
 from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
 from vylux_core.services import Document
 
 _VARY = (b"vary", b"Accept")
+_CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
 
 class ImgproxyRoute:
@@ -27,7 +30,7 @@ class ImgproxyRoute:
     async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
         params = request.path_params
-        accept = request.headers.get("accept", "")
+        accept = _accept_of(scope["headers"])
         path = "/" + params[REST_PARAM]
         answer = await self._imgproxy.render(params["sig"], path, accept)
         if isinstance(answer, Document):
@@ -41,7 +44,7 @@ class ImgproxyRoute:
         if if_none_match and etag_matches(if_none_match, rendition.etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
-        headers.append((b"content-type", rendition.format.mime_type.encode("ascii")))
+        headers.append(_CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
         return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
@@ -79,12 +82,26 @@ def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
 
 
 def _disposition(answer: ImgproxyAnswer) -> str:
+    return _disposition_of(
+        answer.download_stem,
+        answer.rendition.format.extension,
+        attachment=answer.options.return_attachment,
+    )
+
+
+def _accept_of(headers: list[tuple[bytes, bytes]]) -> str:
+    """``Accept``, its repeated fields joined as RFC 9110 §5.3 combines them."""
+    found = [value.decode("latin-1") for name, value in headers if name == b"accept"]
+    return ", ".join(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _disposition_of(stem: str, extension: str, *, attachment: bool) -> str:
     """imgproxy's ``Content-Disposition``: inline (or attachment) with the source's
-    base name, or ``filename``, and the output's extension."""
-    options = answer.options
-    stem = options.filename or answer.source_key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    name = f"{stem}.{answer.rendition.format.extension}"
-    kind = "attachment" if options.return_attachment else "inline"
+    base name, or ``filename``, and the output's extension. Cached, so that cache
+    hits do not escape the same name again on every request."""
+    name = f"{stem}.{extension}"
+    kind = "attachment" if attachment else "inline"
     ascii_name = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
     )
