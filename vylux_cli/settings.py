@@ -761,7 +761,8 @@ IMGPROXY_PATH_PREFIX: Final = Setting(
     kind=Kind.TEXT,
     group=IMGPROXY,
     default="/imgproxy",
-    help="Path prefix of the route family: `{prefix}/{signature}/{options}/plain/{source}`.",
+    help="Path prefix of the route family: `{prefix}/{signature}/{options}/plain/{source}`. "
+    "Its first segment must not be one of the service's own (`/img`, `/api`, `/dashboard`, …).",
     env_help="Path prefix of the route family: {prefix}/{signature}/{options}/plain/{source}.",
 )
 IMGPROXY_KEY: Final = Setting(
