@@ -78,10 +78,10 @@ from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.vips.image_processor import transform_sync
 from vylux_cli.bootstrap import choose_profile, load_runtime_config
-from vylux_core.image_options import effective_quality, parse_format, parse_image_options
+from vylux_core.images.options import effective_quality, parse_format, parse_image_options
 from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.ports.image_processor import ImageTransform
-from vylux_core.signing import UrlSigner
+from vylux_core.security.signing import UrlSigner
 
 SOURCE_KEY = "bench/photo 24mp.jpg"
 WIDTH, HEIGHT = 6000, 4000

@@ -82,9 +82,9 @@ from tests.support.media import bundled_binaries, make_clip, make_photo
 from tests.support.seaweedfs import S3Server, fresh_bucket, start_seaweedfs
 from vylux_adapters.http.middleware.rate_limit import hash16
 from vylux_adapters.redis.rate_limiter import DEFAULT_PREFIX as RATE_LIMIT_PREFIX
-from vylux_core.image_options import parse_format, parse_image_options
-from vylux_core.signing import UrlSigner
-from vylux_core.storage_keys import video_prefix
+from vylux_core.images.options import parse_format, parse_image_options
+from vylux_core.media.storage_keys import video_prefix
+from vylux_core.security.signing import UrlSigner
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = os.environ.get(

@@ -79,9 +79,9 @@ from tests.support.media import make_photo
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.resize import thumbnail
 from vylux_cli.bootstrap import choose_profile, load_runtime_config
-from vylux_core.image_options import parse_format, parse_image_options
+from vylux_core.images.options import parse_format, parse_image_options
 from vylux_core.imgproxy.url import ImgproxySigner
-from vylux_core.signing import UrlSigner
+from vylux_core.security.signing import UrlSigner
 
 THUMBOR_VERSION = "7.8.0"
 DEFAULT_THUMBOR_VENV = Path.home() / ".cache" / "vylux-bench" / f"thumbor-{THUMBOR_VERSION}"

@@ -62,19 +62,19 @@ from vylux_adapters.media.packager_args import packager_args
 from vylux_adapters.memory import MemoryJobStore, MemoryKeyStore, MemoryObjectStore
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy, SystemClock
-from vylux_core.downloads import DownloadKind
-from vylux_core.job import JobType, NewJob
-from vylux_core.key_ring import KeyRing, parse_kek_config
-from vylux_core.ladder import (
+from vylux_core.jobs.job import JobType, NewJob
+from vylux_core.media.downloads import DownloadKind
+from vylux_core.media.ladder import (
     DASH_MANIFEST,
     MAIN_AUDIO_TRACK,
     Variant,
     VideoCodec,
     resolve_ladder,
 )
+from vylux_core.media.storyboard import plan_storyboard
 from vylux_core.ports.media_toolchain import HlsPlan
+from vylux_core.security.key_ring import KeyRing, parse_kek_config
 from vylux_core.services import KeyService
-from vylux_core.storyboard import plan_storyboard
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows import FullWorkflow
 

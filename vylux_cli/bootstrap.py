@@ -69,15 +69,16 @@ from vylux_cli.wiring import (
     wire_core,
     wire_worker,
 )
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import VyluxError
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.result_budget import ResultBudget
+from vylux_core.images.write_behind import WriteBehind
 from vylux_core.imgproxy.service import ImgproxySettings
 from vylux_core.imgproxy.url import ImgproxySigner
-from vylux_core.key_ring import parse_kek_config
 from vylux_core.ports.image_inspector import ImageInspector
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
-from vylux_core.result_budget import ResultBudget
+from vylux_core.security.key_ring import parse_kek_config
 from vylux_core.services import (
     CachedEntry,
     ImageLimits,
@@ -85,7 +86,6 @@ from vylux_core.services import (
     JobService,
     KeyService,
 )
-from vylux_core.write_behind import WriteBehind
 
 logger = logging.getLogger(__name__)
 

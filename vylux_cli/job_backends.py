@@ -19,8 +19,8 @@ from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
 from vylux_cli.operator_errors import RejectedError
 from vylux_core.errors import UnsafeDestination
-from vylux_core.job_listing import parse_job_query
-from vylux_core.job_request import decode_job_request
+from vylux_core.jobs.listing import parse_job_query
+from vylux_core.jobs.request import decode_job_request
 
 
 class JobsBackend(Protocol):

@@ -27,8 +27,8 @@ from vylux_cli.go_duration import parse_go_duration
 from vylux_cli.job_backends import JobsBackend, Target, choose_target, open_jobs
 from vylux_cli.job_display import print_job, results_views, styled_status
 from vylux_cli.operator_errors import run
-from vylux_core.job import JobStatus, JobType
-from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from vylux_core.jobs.job import JobStatus, JobType
+from vylux_core.jobs.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 POLL_SECONDS = 0.5
 _TERMINAL = {str(status) for status in JobStatus if status.is_terminal}

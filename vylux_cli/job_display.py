@@ -15,7 +15,7 @@ from rich.json import JSON
 from rich.markup import escape
 from rich.table import Table
 
-from vylux_core.results import ResultsDecodeError, RetryPlan, structure_retry_plan
+from vylux_core.jobs.results import ResultsDecodeError, RetryPlan, structure_retry_plan
 
 _STATUS_STYLE = {
     "queued": "yellow",

@@ -15,7 +15,7 @@ from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
 from vylux_cli.console import console
 from vylux_cli.operator_errors import RejectedError, run
-from vylux_core.key_ring import KEK_BYTES, KeyEncryptionKey, KeyRing, parse_kek_config
+from vylux_core.security.key_ring import KEK_BYTES, KeyEncryptionKey, KeyRing, parse_kek_config
 from vylux_core.services.key_rotation import (
     DEFAULT_BATCH,
     RewrapReport,

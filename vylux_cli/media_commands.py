@@ -10,7 +10,7 @@ from vylux_cli.console import console
 from vylux_cli.job_backends import Target, choose_target, open_jobs
 from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.errors import InvalidHash
-from vylux_core.media_hash import validate_media_hash
+from vylux_core.media.media_hash import validate_media_hash
 
 
 @click.group()

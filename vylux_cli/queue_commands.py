@@ -17,8 +17,8 @@ from vylux_cli.config import Config
 from vylux_cli.console import console
 from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.errors import VyluxError
+from vylux_core.jobs.task import ArchivedTask, QueueStats
 from vylux_core.services.archived_tasks import ArchivedTasks
-from vylux_core.task import ArchivedTask, QueueStats
 
 _STATES = QUEUE_STATES
 

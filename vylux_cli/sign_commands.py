@@ -14,13 +14,13 @@ from vylux_cli.config import Config
 from vylux_cli.go_duration import parse_go_duration
 from vylux_cli.runtime_config import local_source_dir
 from vylux_core.errors import VyluxError
-from vylux_core.image_options import canonical_options, parse_format, parse_image_options
+from vylux_core.images.options import canonical_options, parse_format, parse_image_options
 from vylux_core.imgproxy.options import FORMAT_NAMES, parse_processing_options
 from vylux_core.imgproxy.service import parse_info_options
 from vylux_core.imgproxy.url import ImgproxySigner
-from vylux_core.key_token import mint_key_token
-from vylux_core.media_hash import validate_media_hash
-from vylux_core.signing import UrlSigner
+from vylux_core.media.media_hash import validate_media_hash
+from vylux_core.security.key_token import mint_key_token
+from vylux_core.security.signing import UrlSigner
 
 SECONDS_PER_DAY = 86400.0
 

@@ -16,10 +16,11 @@ from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices
 from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
-from vylux_core.byte_lru import ByteLRU
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.write_behind import WriteBehind
 from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
-from vylux_core.job import JobType
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.ports.audio_toolchain import AudioToolchain
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.entropy import Entropy
@@ -37,7 +38,8 @@ from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.ports.webhook_sender import WebhookSender
-from vylux_core.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services import (
     CachedEntry,
     DeliveryService,
@@ -51,12 +53,10 @@ from vylux_core.services import (
 from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.services.finished_jobs import FinishedJobs
 from vylux_core.services.readiness import FailureRecorder, Probe
-from vylux_core.signing import UrlSigner
 from vylux_core.worker import JobHandler, JobRunner, LeaseRecoverer, Reconciler, WebhookDeliverer
 from vylux_core.worker.attempt_outputs import RecordingObjectStore
 from vylux_core.worker.webhook_deliverer import DeliveryOutcome
 from vylux_core.workflows import build_workflows
-from vylux_core.write_behind import WriteBehind
 
 Handlers = Mapping[JobType, JobHandler]
 

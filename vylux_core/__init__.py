@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vylux_core import errors
-    from vylux_core.byte_lru import ByteLRU
-    from vylux_core.image_options import (
+    from vylux_core.images.byte_lru import ByteLRU
+    from vylux_core.images.options import (
         ImageFormat,
         ImageOptions,
         parse_format,
         parse_image_options,
         processing_hash,
     )
-    from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob
-    from vylux_core.job_options import (
+    from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType, NewJob
+    from vylux_core.jobs.options import (
         AudioTranscodeOptions,
         CoverOptions,
         FullOptions,
@@ -32,66 +32,66 @@ if TYPE_CHECKING:
         canonical_options,
         decode_options,
     )
-    from vylux_core.job_request import JobRequest, decode_job_request
-    from vylux_core.key_ring import ContentKey, KeyRing, WrappedKey, parse_kek_config
-    from vylux_core.key_token import mint_key_token, verify_key_token
-    from vylux_core.ladder import Variant, resolve_ladder
-    from vylux_core.queue_routing import QueueAssignment, route_job
-    from vylux_core.results import structure_results, unstructure_results
-    from vylux_core.retry_requests import RetryRequests, build_retry_requests
+    from vylux_core.jobs.queue_routing import QueueAssignment, route_job
+    from vylux_core.jobs.request import JobRequest, decode_job_request
+    from vylux_core.jobs.results import structure_results, unstructure_results
+    from vylux_core.jobs.retry_requests import RetryRequests, build_retry_requests
+    from vylux_core.jobs.task import Lease, Task
+    from vylux_core.media.ladder import Variant, resolve_ladder
+    from vylux_core.security.key_ring import ContentKey, KeyRing, WrappedKey, parse_kek_config
+    from vylux_core.security.key_token import mint_key_token, verify_key_token
+    from vylux_core.security.signing import UrlSigner, canonical_object_key
     from vylux_core.services import JobLimits, JobService, RetrySubmission, Submission
-    from vylux_core.signing import UrlSigner, canonical_object_key
-    from vylux_core.task import Lease, Task
 
 # Public name -> the module that defines it. Names load on first use (PEP 562), so a
 # program that needs one module of the core does not pay for importing all of it.
 _HOMES = {
     "errors": "vylux_core",
-    "ByteLRU": "vylux_core.byte_lru",
-    "ImageFormat": "vylux_core.image_options",
-    "ImageOptions": "vylux_core.image_options",
-    "parse_format": "vylux_core.image_options",
-    "parse_image_options": "vylux_core.image_options",
-    "processing_hash": "vylux_core.image_options",
-    "CallbackStatus": "vylux_core.job",
-    "Job": "vylux_core.job",
-    "JobStatus": "vylux_core.job",
-    "JobType": "vylux_core.job",
-    "NewJob": "vylux_core.job",
-    "AudioTranscodeOptions": "vylux_core.job_options",
-    "CoverOptions": "vylux_core.job_options",
-    "FullOptions": "vylux_core.job_options",
-    "PreviewOptions": "vylux_core.job_options",
-    "ThumbnailOptions": "vylux_core.job_options",
-    "ThumbnailOutput": "vylux_core.job_options",
-    "TranscodeOptions": "vylux_core.job_options",
-    "WaveformOptions": "vylux_core.job_options",
-    "canonical_options": "vylux_core.job_options",
-    "decode_options": "vylux_core.job_options",
-    "JobRequest": "vylux_core.job_request",
-    "decode_job_request": "vylux_core.job_request",
-    "ContentKey": "vylux_core.key_ring",
-    "KeyRing": "vylux_core.key_ring",
-    "WrappedKey": "vylux_core.key_ring",
-    "parse_kek_config": "vylux_core.key_ring",
-    "mint_key_token": "vylux_core.key_token",
-    "verify_key_token": "vylux_core.key_token",
-    "Variant": "vylux_core.ladder",
-    "resolve_ladder": "vylux_core.ladder",
-    "QueueAssignment": "vylux_core.queue_routing",
-    "route_job": "vylux_core.queue_routing",
-    "structure_results": "vylux_core.results",
-    "unstructure_results": "vylux_core.results",
-    "RetryRequests": "vylux_core.retry_requests",
-    "build_retry_requests": "vylux_core.retry_requests",
+    "ByteLRU": "vylux_core.images.byte_lru",
+    "ImageFormat": "vylux_core.images.options",
+    "ImageOptions": "vylux_core.images.options",
+    "parse_format": "vylux_core.images.options",
+    "parse_image_options": "vylux_core.images.options",
+    "processing_hash": "vylux_core.images.options",
+    "CallbackStatus": "vylux_core.jobs.job",
+    "Job": "vylux_core.jobs.job",
+    "JobStatus": "vylux_core.jobs.job",
+    "JobType": "vylux_core.jobs.job",
+    "NewJob": "vylux_core.jobs.job",
+    "AudioTranscodeOptions": "vylux_core.jobs.options",
+    "CoverOptions": "vylux_core.jobs.options",
+    "FullOptions": "vylux_core.jobs.options",
+    "PreviewOptions": "vylux_core.jobs.options",
+    "ThumbnailOptions": "vylux_core.jobs.options",
+    "ThumbnailOutput": "vylux_core.jobs.options",
+    "TranscodeOptions": "vylux_core.jobs.options",
+    "WaveformOptions": "vylux_core.jobs.options",
+    "canonical_options": "vylux_core.jobs.options",
+    "decode_options": "vylux_core.jobs.options",
+    "JobRequest": "vylux_core.jobs.request",
+    "decode_job_request": "vylux_core.jobs.request",
+    "ContentKey": "vylux_core.security.key_ring",
+    "KeyRing": "vylux_core.security.key_ring",
+    "WrappedKey": "vylux_core.security.key_ring",
+    "parse_kek_config": "vylux_core.security.key_ring",
+    "mint_key_token": "vylux_core.security.key_token",
+    "verify_key_token": "vylux_core.security.key_token",
+    "Variant": "vylux_core.media.ladder",
+    "resolve_ladder": "vylux_core.media.ladder",
+    "QueueAssignment": "vylux_core.jobs.queue_routing",
+    "route_job": "vylux_core.jobs.queue_routing",
+    "structure_results": "vylux_core.jobs.results",
+    "unstructure_results": "vylux_core.jobs.results",
+    "RetryRequests": "vylux_core.jobs.retry_requests",
+    "build_retry_requests": "vylux_core.jobs.retry_requests",
     "JobLimits": "vylux_core.services",
     "JobService": "vylux_core.services",
     "RetrySubmission": "vylux_core.services",
     "Submission": "vylux_core.services",
-    "UrlSigner": "vylux_core.signing",
-    "canonical_object_key": "vylux_core.signing",
-    "Lease": "vylux_core.task",
-    "Task": "vylux_core.task",
+    "UrlSigner": "vylux_core.security.signing",
+    "canonical_object_key": "vylux_core.security.signing",
+    "Lease": "vylux_core.jobs.task",
+    "Task": "vylux_core.jobs.task",
 }
 
 

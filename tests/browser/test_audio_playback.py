@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser.test_playback import SHAKA_DRM, SHAKA_LICENSE_REQUEST_FAILED
 from tests.browser.world import World
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

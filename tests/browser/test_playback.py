@@ -23,7 +23,7 @@ import pytest
 
 from tests.browser.world import KEY_TOKEN_SECRET, Stream, World, assert_played_both_codecs
 from tests.support.media import SAMPLE_VTT
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

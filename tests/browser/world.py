@@ -36,7 +36,7 @@ from tests.support.deadlines import scaled
 from tests.support.media import SAMPLE_VTT
 from tests.support.services import service_unavailable
 from vylux_adapters.media import MediaBinaries
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 # Known secrets, so no secrets.env is generated and the API key is at hand.
 API_KEY = "22" * 32

@@ -18,9 +18,9 @@ from attrs import field, frozen
 from vylux_adapters.memory import FakeImageProcessor, fake_image
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_core.errors import UnprocessableImage
-from vylux_core.image_options import ImageFormat, format_of_bytes
+from vylux_core.images.options import ImageFormat, format_of_bytes
+from vylux_core.images.result_budget import ResultBudget
 from vylux_core.ports.image_processor import ImageProcessor, ImageRendition, ImageTransform
-from vylux_core.result_budget import ResultBudget
 
 
 @frozen(kw_only=True)

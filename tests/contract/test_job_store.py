@@ -14,8 +14,8 @@ from tests.support.databases import database_url_for, emptied_engine
 from vylux_adapters.memory import ManualClock, MemoryJobStore
 from vylux_adapters.sql import SqlJobStore
 from vylux_core.errors import IllegalTransition, JobNotFound
-from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob
-from vylux_core.job_listing import JobCursor, JobFilter
+from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.listing import JobCursor, JobFilter
 from vylux_core.ports.job_store import JobStore
 
 JobStoreFactory = Callable[

@@ -10,8 +10,8 @@ import pytest
 from tests.support.databases import database_url_for, emptied_engine
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_adapters.sql import SqlKeyStore
-from vylux_core.key_ring import AadScheme, WrappedKey
 from vylux_core.ports.key_store import KeyStore, StoredKey
+from vylux_core.security.key_ring import AadScheme, WrappedKey
 
 KeyStoreFactory = Callable[
     [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[KeyStore]

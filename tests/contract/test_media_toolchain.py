@@ -25,17 +25,18 @@ from tests.support.deadlines import scaled
 from tests.support.media import SAMPLE_VTT, bundled_binaries, make_clip
 from vylux_adapters.media import FfmpegMediaToolchain
 from vylux_adapters.memory import FakeMediaToolchain
-from vylux_core.captions import CaptionOrigin, CaptionText, plan_captions
-from vylux_core.downloads import DownloadKind, download_path
 from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
-from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import (
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.captions import CaptionOrigin, CaptionText, plan_captions
+from vylux_core.media.downloads import DownloadKind, download_path
+from vylux_core.media.ladder import (
     INIT_SEGMENT,
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     VideoCodec,
     resolve_ladder,
 )
+from vylux_core.media.storyboard import plan_storyboard
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
@@ -43,7 +44,6 @@ from vylux_core.ports.media_toolchain import (
     MediaToolchain,
     PackagedDownload,
 )
-from vylux_core.storyboard import plan_storyboard
 
 pytestmark = pytest.mark.slow
 

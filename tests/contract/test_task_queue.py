@@ -19,10 +19,8 @@ from tests.support.redis import redis_client, redis_prefix
 from vylux_adapters.memory import ManualClock, MemoryTaskQueue
 from vylux_adapters.redis import RedisTaskQueue
 from vylux_adapters.sql import SqlTaskQueue
-from vylux_core.ports.task_consumer import TaskConsumer
-from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.retry_backoff import MAX_DELAY_SECONDS
-from vylux_core.task import (
+from vylux_core.jobs.retry_backoff import MAX_DELAY_SECONDS
+from vylux_core.jobs.task import (
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -32,6 +30,8 @@ from vylux_core.task import (
     Task,
     TaskState,
 )
+from vylux_core.ports.task_consumer import TaskConsumer
+from vylux_core.ports.task_queue import TaskQueue
 
 
 class QueueAdapter(TaskQueue, TaskConsumer, Protocol):

@@ -14,10 +14,10 @@ from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryWebhookOutb
 from vylux_adapters.sql import SqlJobStore
 from vylux_adapters.sql.webhook_outbox import SqlWebhookOutbox
 from vylux_core.errors import IllegalTransition
-from vylux_core.job import CallbackStatus, JobStatus, JobType, NewJob
+from vylux_core.jobs.job import CallbackStatus, JobStatus, JobType, NewJob
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.webhook_outbox import WebhookOutbox
-from vylux_core.webhook import WebhookMessage, final_outcome_message
+from vylux_core.webhooks.message import WebhookMessage, final_outcome_message
 
 
 @attrs.frozen

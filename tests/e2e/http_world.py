@@ -35,16 +35,15 @@ from vylux_adapters.memory import (
 )
 from vylux_adapters.system.entropy import OsEntropy
 from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     DatabaseUnavailable,
     QueueUnavailable,
     StorageUnavailable,
     Unavailable,
 )
-from vylux_core.image_options import parse_format, parse_image_options
-from vylux_core.key_ring import KeyEncryptionKey
-from vylux_core.key_token import mint_key_token
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.options import parse_format, parse_image_options
+from vylux_core.images.write_behind import WriteBehind
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.image_cache_index import ImageCacheIndex
 from vylux_core.ports.job_store import JobStore
@@ -53,9 +52,10 @@ from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, O
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.security.key_ring import KeyEncryptionKey
+from vylux_core.security.key_token import mint_key_token
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services import CachedRendition, ImageLimits, JobLimits, KeyService
-from vylux_core.signing import UrlSigner
-from vylux_core.write_behind import WriteBehind
 
 HMAC_SECRET = "test-hmac-secret"
 API_KEY = "test-api-key"

@@ -71,11 +71,11 @@ from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_cli.bootstrap import ping_database
 from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, Unavailable
-from vylux_core.key_ring import parse_kek_config
+from vylux_core.images.write_behind import WriteBehind
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.rate_limiter import RateLimiter
+from vylux_core.security.key_ring import parse_kek_config
 from vylux_core.services import ImageLimits, JobLimits
-from vylux_core.write_behind import WriteBehind
 
 Dependency = Literal["database", "queue", "source", "media"]
 

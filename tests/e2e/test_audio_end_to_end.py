@@ -46,7 +46,7 @@ from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_cli.bootstrap import build_server, build_worker, open_runtime
 from vylux_cli.config import load_config
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 

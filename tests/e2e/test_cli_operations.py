@@ -38,10 +38,10 @@ from vylux_cli.config import Config, environment_with_defaults
 from vylux_cli.job_commands import parse_options
 from vylux_cli.job_display import print_job
 from vylux_cli.main import cli
-from vylux_core.job import JobStatus
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing, WrappedKey, parse_kek_config
+from vylux_core.jobs.job import JobStatus
+from vylux_core.jobs.queue_routing import MAIN_POOL_WEIGHTS
 from vylux_core.ports.key_store import StoredKey
-from vylux_core.queue_routing import MAIN_POOL_WEIGHTS
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing, WrappedKey, parse_kek_config
 from vylux_core.services.key_rotation import rewrap_all
 
 WORKER_DEADLINE = scaled(60.0)

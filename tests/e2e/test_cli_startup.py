@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.databases import POSTGRES_ADMIN_URL
 from tests.support.services import service_unavailable
-from vylux_core.key_token import verify_key_token
+from vylux_core.security.key_token import verify_key_token
 
 DEADLINE = 60.0
 SECRET_32 = "ab" * 32

@@ -12,8 +12,8 @@ import pytest
 
 from tests.e2e.http_world import World, memory_world
 from vylux_adapters.webhooks.destination import check_callback_destination
-from vylux_core.callback_policy import is_public_address
 from vylux_core.errors import UnresolvableDestination, UnsafeDestination
+from vylux_core.webhooks.callback_policy import is_public_address
 
 THUMBNAIL = {"type": "image:thumbnail", "hash": "abcdef1234567890", "source": "uploads/a.png"}
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.http_world import API, World, WorldFactory, memory_world
 from tests.e2e.real_world import RealBackends
-from vylux_core.job import JobStatus, JobType, NewJob
+from vylux_core.jobs.job import JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 
 H = "abcdef1234567890"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.http_world import API, KEY_TOKEN_SECRET, World, memory_world
 from vylux_adapters.http import RateLimit
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 H = "movie-2026-04-01"
 PLAIN = "text/plain; charset=UTF-8"

@@ -30,7 +30,7 @@ from tests.e2e.http_world import (
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
 from tests.support.objects import object_exists
-from vylux_core.key_token import mint_key_token
+from vylux_core.security.key_token import mint_key_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 

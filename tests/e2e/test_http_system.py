@@ -22,13 +22,13 @@ from vylux_adapters.http.openapi import openapi_document, openapi_path
 from vylux_adapters.memory import fake_image
 from vylux_adapters.telemetry.metrics import Metrics, build_registry
 from vylux_core.errors import InvalidImageOptions, InvalidInput
-from vylux_core.image_options import parse_image_options
-from vylux_core.image_path import parse_image_request_path
-from vylux_core.job import JobType
-from vylux_core.job_request import decode_job_request
-from vylux_core.mime_types import STREAMABLE, extension_of
+from vylux_core.images.options import parse_image_options
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.request import decode_job_request
+from vylux_core.jobs.task import QueueStats
+from vylux_core.media.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.task import QueueStats
 
 PLAIN = "text/plain; charset=UTF-8"
 

@@ -13,7 +13,7 @@ import pyvips  # type: ignore[import-untyped]
 
 from tests.reliability.embedded_server import EmbeddedServer, embedded_server
 
-# A retry waits 10–15 s (vylux_core.retry_backoff); the rest is slack for a busy machine.
+# A retry waits 10–15 s (vylux_core.jobs.retry_backoff); the rest is slack for a busy machine.
 DEADLINE_SECONDS = 90.0
 RUNNER = "vylux_core.worker.job_runner"
 SERVICE = "vylux_core.services.job_service"

@@ -56,10 +56,10 @@ from vylux_cli.logging_setup import (
     secret_values,
     url_password_values,
 )
-from vylux_core.image_options import parse_format, parse_image_options
-from vylux_core.job import Job
-from vylux_core.key_token import mint_key_token
-from vylux_core.signing import UrlSigner
+from vylux_core.images.options import parse_format, parse_image_options
+from vylux_core.jobs.job import Job
+from vylux_core.security.key_token import mint_key_token
+from vylux_core.security.signing import UrlSigner
 from vylux_core.worker import ProgressReporter
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

@@ -73,10 +73,10 @@ from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import Config, load_config
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, UnprocessableImage
-from vylux_core.job import NewJob
-from vylux_core.job_options import EffectivePreview
-from vylux_core.job_request import decode_job_request
-from vylux_core.key_token import mint_key_token
+from vylux_core.jobs.job import NewJob
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.jobs.request import decode_job_request
+from vylux_core.security.key_token import mint_key_token
 from vylux_core.services import task_for_job
 
 if TYPE_CHECKING:

@@ -24,11 +24,11 @@ from vylux_adapters.memory import (
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy
 from vylux_core.errors import UnsupportedMedia
-from vylux_core.job import JobType, NewJob
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
-from vylux_core.results import AudioTranscodeResult, structure_results
+from vylux_core.jobs.job import JobType, NewJob
+from vylux_core.jobs.results import AudioTranscodeResult, structure_results
+from vylux_core.media.storage_keys import video_prefix
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService
-from vylux_core.storage_keys import video_prefix
 from vylux_core.worker import ProgressReporter
 from vylux_core.workflows import build_workflows
 

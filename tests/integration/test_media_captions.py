@@ -22,8 +22,8 @@ from tests.support.media import (
     run_tool,
 )
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
-from vylux_core.captions import CaptionOrigin, CaptionText, to_webvtt
-from vylux_core.ladder import DASH_MANIFEST, MASTER_PLAYLIST, VideoCodec, resolve_ladder
+from vylux_core.media.captions import CaptionOrigin, CaptionText, to_webvtt
+from vylux_core.media.ladder import DASH_MANIFEST, MASTER_PLAYLIST, VideoCodec, resolve_ladder
 from vylux_core.ports.media_toolchain import HlsEncryption, HlsPackage, HlsPlan
 
 pytestmark = pytest.mark.slow

@@ -35,10 +35,10 @@ from vylux_adapters.memory import (
 )
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy
-from vylux_core.job import JobType, NewJob
-from vylux_core.job_options import EffectivePreview
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
-from vylux_core.ladder import KEYFRAME_SECONDS
+from vylux_core.jobs.job import JobType, NewJob
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.ladder import KEYFRAME_SECONDS
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService
 from vylux_core.worker import ProgressReporter
 from vylux_core.workflows import build_workflows

@@ -30,11 +30,11 @@ from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
 from vylux_adapters.media.packager_args import PackagerEncryption, packager_args
 from vylux_adapters.media.process import run_tool
-from vylux_core.dash_manifest import CLEARKEY_SCHEME_ID
-from vylux_core.downloads import DownloadKind
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
-from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import (
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.dash_manifest import CLEARKEY_SCHEME_ID
+from vylux_core.media.downloads import DownloadKind
+from vylux_core.media.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
     IFRAME_PLAYLIST,
@@ -43,6 +43,7 @@ from vylux_core.ladder import (
     resolve_ladder,
     variant_dir,
 )
+from vylux_core.media.storyboard import StoryboardLayout, plan_storyboard, storyboard_vtt
 from vylux_core.ports.media_toolchain import (
     HlsEncryption,
     HlsPackage,
@@ -50,7 +51,6 @@ from vylux_core.ports.media_toolchain import (
     MediaProbe,
     PackagedDownload,
 )
-from vylux_core.storyboard import StoryboardLayout, plan_storyboard, storyboard_vtt
 
 pytestmark = pytest.mark.slow
 
@@ -808,7 +808,7 @@ async def test_encrypted_package_carries_the_clear_key_pssh(
             element.get("schemeIdUri"): element
             for element in adaptation.iter(f"{MPD}ContentProtection")
         }
-        # ClearKey signalled the DASH-IF way (vylux_core.dash_manifest), not by a PSSH.
+        # ClearKey signalled the DASH-IF way (vylux_core.media.dash_manifest), not by a PSSH.
         assert set(protections) == {MP4_PROTECTION, CLEARKEY_SCHEME_ID}, directory
         assert protections[CLEARKEY_SCHEME_ID].get("value") == "ClearKey1.0"
         assert protections[MP4_PROTECTION].get("value") == "cbcs"

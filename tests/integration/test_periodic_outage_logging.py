@@ -12,7 +12,7 @@ import pytest
 from tests.support.deadlines import scaled
 from vylux_adapters.memory import ManualClock, MemoryJobStore
 from vylux_adapters.redis import RedisTaskQueue, create_redis_client
-from vylux_core.job import JobType, NewJob
+from vylux_core.jobs.job import JobType, NewJob
 from vylux_core.worker.periodic import run_periodically
 from vylux_core.worker.reconciler import Reconciler
 

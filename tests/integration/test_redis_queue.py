@@ -20,7 +20,7 @@ from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.redis import RedisTaskQueue, create_redis_client
 from vylux_core.errors import QueueUnavailable
-from vylux_core.task import FailureOutcome, Lease, Task
+from vylux_core.jobs.task import FailureOutcome, Lease, Task
 
 pytestmark = pytest.mark.redis
 

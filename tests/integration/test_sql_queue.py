@@ -24,7 +24,7 @@ from tests.support.queue import dequeue_one
 from vylux_adapters.memory import ManualClock
 from vylux_adapters.sql import SqlTaskQueue, create_engine
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
-from vylux_core.task import Task
+from vylux_core.jobs.task import Task
 
 TASKS = 200
 WEIGHTS = {"critical": 6, "default": 3}

@@ -23,9 +23,9 @@ from vylux_adapters.http.routing import RawPathRoute
 from vylux_adapters.memory import MemoryObjectStore
 from vylux_adapters.telemetry import InstrumentedObjectStore, Metrics, build_registry
 from vylux_core.errors import ObjectNotFound
+from vylux_core.jobs.task import QueueStats
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.services import RenditionSource
-from vylux_core.task import QueueStats
 
 FAMILIES = {
     "vylux_http_requests_total": "counter",

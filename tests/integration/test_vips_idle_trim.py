@@ -9,7 +9,7 @@ import pyvips  # type: ignore[import-untyped]
 from tests.support.deadlines import scaled
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.vips.heap import TRIM_AFTER_SOURCE_BYTES, IdleTrim
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 from vylux_core.ports.image_processor import ImageTransform
 
 

@@ -17,9 +17,9 @@ from vylux_adapters.vips import PyvipsImageProcessor, VipsLimits, transform_sync
 from vylux_adapters.vips.errors import vips_errors
 from vylux_adapters.vips.export import encode
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
-from vylux_core.image_options import REFERENCE_FORMATS, ImageFormat
+from vylux_core.images.options import REFERENCE_FORMATS, ImageFormat
+from vylux_core.images.result_budget import ResultBudget
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
-from vylux_core.result_budget import ResultBudget
 
 WEBP, AVIF, JPG, PNG, GIF = (
     ImageFormat.WEBP,
@@ -611,7 +611,7 @@ async def test_thumbnail_workflow_outputs_carry_no_metadata(
     tagged_sources: dict[str, bytes],
 ) -> None:
     from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryObjectStore
-    from vylux_core.job import JobType, NewJob
+    from vylux_core.jobs.job import JobType, NewJob
     from vylux_core.worker import ProgressReporter
     from vylux_core.workflows.thumbnail import ThumbnailWorkflow
 

@@ -9,7 +9,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from vylux_adapters.vips.resize import jpeg_shrink, jpeg_thumbnail, load_shrink, thumbnail
-from vylux_core.image_geometry import Size
+from vylux_core.images.geometry import Size
 
 
 @pytest.mark.parametrize(

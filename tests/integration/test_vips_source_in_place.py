@@ -10,7 +10,7 @@ import pyvips  # type: ignore[import-untyped]
 from vylux_adapters.vips import VipsLimits, transform_sync
 from vylux_adapters.vips.probe import read_header, sniff_loader, source_twin
 from vylux_adapters.vips.resize import thumbnail
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 from vylux_core.ports.image_processor import ImageTransform
 
 SAVERS = [

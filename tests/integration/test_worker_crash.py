@@ -19,7 +19,7 @@ from tests.support.redis import redis_client, redis_prefix, redis_url
 from vylux_adapters.redis import RedisTaskQueue
 from vylux_adapters.sql import SqlJobStore
 from vylux_adapters.system import SystemClock
-from vylux_core.job import JobStatus, JobType, NewJob
+from vylux_core.jobs.job import JobStatus, JobType, NewJob
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services import task_for_job
 

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message
 
 from vylux_cli import bootstrap
 from vylux_cli.config import Config
-from vylux_core.signing import UrlSigner
+from vylux_core.security.signing import UrlSigner
 
 BASE = "http://vylux.test"
 

@@ -16,7 +16,7 @@ import pytest
 from tests.reliability.fuzz_budget import fuzz
 from tests.reliability.mutations import Entropy, any_text, built, mutate
 from vylux_core.errors import InvalidImageOptions
-from vylux_core.image_options import (
+from vylux_core.images.options import (
     MAX_DIMENSION,
     ImageFormat,
     ImageOptions,
@@ -24,7 +24,7 @@ from vylux_core.image_options import (
     parse_image_options,
     processing_hash,
 )
-from vylux_core.signing import UrlSigner
+from vylux_core.security.signing import UrlSigner
 
 pytestmark = [pytest.mark.reliability]
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.reliability.fuzz_budget import fuzz
 from tests.reliability.mutations import Entropy, any_text, built, mutate
 from vylux_core.errors import InvalidKeyToken
-from vylux_core.key_token import mint_key_token, verify_key_token
+from vylux_core.security.key_token import mint_key_token, verify_key_token
 
 pytestmark = [pytest.mark.reliability]
 

@@ -21,10 +21,10 @@ from attrs import frozen
 from tests.reliability.fuzz_budget import fuzz
 from tests.reliability.mutations import Entropy, any_text, built, mutate
 from vylux_core.errors import InvalidSignature, InvalidStorageKey, UnsupportedFormat
-from vylux_core.image_options import REFERENCE_FORMATS, ImageFormat, ImageOptions
-from vylux_core.image_path import parse_image_request_path
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
-from vylux_core.signing import UrlSigner, canonical_object_key
+from vylux_core.images.options import REFERENCE_FORMATS, ImageFormat, ImageOptions
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.security.signing import UrlSigner, canonical_object_key
 
 pytestmark = [pytest.mark.reliability]
 

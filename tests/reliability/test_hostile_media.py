@@ -35,8 +35,8 @@ from tests.support.deadlines import scaled
 from tests.support.rss import RssGrowth
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_core.errors import UnprocessableImage
-from vylux_core.image_options import ImageFormat, ImageOptions
-from vylux_core.job import JobStatus
+from vylux_core.images.options import ImageFormat, ImageOptions
+from vylux_core.jobs.job import JobStatus
 from vylux_core.ports.image_processor import ImageTransform
 
 pytestmark = [pytest.mark.reliability]

@@ -34,9 +34,9 @@ from tests.e2e.http_world import API, World, memory_world
 from tests.support.rss import RssGrowth
 from vylux_adapters.memory import fake_image
 from vylux_adapters.webhooks.destination import check_callback_destination
-from vylux_core.callback_policy import is_public_address
 from vylux_core.errors import UnsafeDestination
-from vylux_core.image_options import ImageFormat, ImageOptions
+from vylux_core.images.options import ImageFormat, ImageOptions
+from vylux_core.webhooks.callback_policy import is_public_address
 
 pytestmark = [pytest.mark.reliability]
 

@@ -46,10 +46,10 @@ from tests.e2e.http_world import API, BASE, World, memory_world
 from vylux_adapters.http import RateLimit
 from vylux_adapters.memory import fake_image
 from vylux_core.errors import InvalidInput
-from vylux_core.image_options import parse_image_options
-from vylux_core.image_path import parse_image_request_path
-from vylux_core.signing import canonical_object_key
-from vylux_core.storage_keys import video_key
+from vylux_core.images.options import parse_image_options
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.media.storage_keys import video_key
+from vylux_core.security.signing import canonical_object_key
 
 pytestmark = [pytest.mark.reliability]
 

@@ -33,8 +33,8 @@ import pyvips  # type: ignore[import-untyped]
 
 from bench.load import MIB, REPOSITORY, child, free_port, vylux_cli
 from tests.reliability.embedded_server import embedded_server
-from vylux_core.image_options import ImageFormat, ImageOptions
-from vylux_core.signing import UrlSigner
+from vylux_core.images.options import ImageFormat, ImageOptions
+from vylux_core.security.signing import UrlSigner
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from vylux_core.jobs.task import Lease
 from vylux_core.ports.task_consumer import TaskConsumer
-from vylux_core.task import Lease
 
 
 async def dequeue_one(

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from vylux_core.audio_renditions import AudioDownloadKind
 from vylux_core.errors import InvalidOptions
-from vylux_core.job import JobType
-from vylux_core.job_options import (
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.options import (
     AudioTranscodeOptions,
     WaveformOptions,
     canonical_options,
     decode_options,
 )
+from vylux_core.media.audio_renditions import AudioDownloadKind
 
 A = JobType.AUDIO_TRANSCODE
 

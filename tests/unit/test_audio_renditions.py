@@ -6,7 +6,11 @@ import pytest
 
 from vylux_adapters.media.ffmpeg_args import audio_encode_args, m4a_remux_args
 from vylux_adapters.media.packager_args import PackagerEncryption, audio_packager_args
-from vylux_core.audio_renditions import AUDIO_RENDITIONS, AudioDownloadKind, audio_download_path
+from vylux_core.media.audio_renditions import (
+    AUDIO_RENDITIONS,
+    AudioDownloadKind,
+    audio_download_path,
+)
 
 MP3, M4A, FLAC = AudioDownloadKind.MP3, AudioDownloadKind.M4A, AudioDownloadKind.FLAC
 

@@ -18,10 +18,12 @@ from vylux_adapters.memory import (
 )
 from vylux_adapters.scratch import LocalScratchSpace
 from vylux_cli.job_display import results_headline, results_views
-from vylux_core.audio_renditions import audio_download_path
 from vylux_core.errors import MediaToolFailed, StorageUnavailable, UnsupportedMedia
-from vylux_core.job import Job, JobStatus, JobType, NewJob
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.results import ResultsDecodeError, RetryStrategy, structure_results
+from vylux_core.jobs.retry_requests import build_retry_requests
+from vylux_core.media.audio_renditions import audio_download_path
+from vylux_core.media.waveform import Waveform
 from vylux_core.ports.audio_toolchain import (
     AudioDownloadFile,
     AudioPackage,
@@ -29,10 +31,8 @@ from vylux_core.ports.audio_toolchain import (
     AudioProbe,
 )
 from vylux_core.ports.media_toolchain import PackagedTrack, ProgressCallback
-from vylux_core.results import ResultsDecodeError, RetryStrategy, structure_results
-from vylux_core.retry_requests import build_retry_requests
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService
-from vylux_core.waveform import Waveform
 from vylux_core.worker import ProgressReporter, is_permanent
 from vylux_core.workflows import AudioTranscodeWorkflow
 

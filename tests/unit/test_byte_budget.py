@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from vylux_core.byte_budget import ByteBudget
 from vylux_core.errors import Overloaded, Unavailable
+from vylux_core.images.byte_budget import ByteBudget
 
 # Long enough never to expire on a busy machine where a test means "it waits".
 PATIENT = 60.0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from vylux_core.byte_lru import ByteLRU
+from vylux_core.images.byte_lru import ByteLRU
 
 Op = Callable[[ByteLRU], None]
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.canonical_json import encode_canonical, format_go_float, quote_go_string
+from vylux_core.jobs.canonical_json import encode_canonical, format_go_float, quote_go_string
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,10 @@ from tests.unit.test_job_service import SOURCE, H, build, request
 from tests.unit.test_workflows import H as WORKFLOW_HASH
 from tests.unit.test_workflows import World as WorkflowWorld
 from vylux_adapters.media.packager_args import TextTrack, packager_args
-from vylux_core.captions import (
+from vylux_core.errors import InvalidOptions, ObjectNotFound
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.options import TranscodeOptions, canonical_options, decode_options
+from vylux_core.media.captions import (
     MAX_CAPTION_BYTES,
     CaptionFormatError,
     CaptionOption,
@@ -22,12 +25,9 @@ from vylux_core.captions import (
     plan_captions,
     to_webvtt,
 )
-from vylux_core.errors import InvalidOptions, ObjectNotFound
-from vylux_core.job import JobType
-from vylux_core.job_options import TranscodeOptions, canonical_options, decode_options
-from vylux_core.ladder import resolve_ladder
-from vylux_core.mime_types import stream_content_type
-from vylux_core.storage_keys import video_key
+from vylux_core.media.ladder import resolve_ladder
+from vylux_core.media.mime_types import stream_content_type
+from vylux_core.media.storage_keys import video_key
 from vylux_core.worker.job_runner import is_permanent
 from vylux_core.workflows.hls_upload import upload_order
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from vylux_core.dash_manifest import (
+from vylux_core.media.dash_manifest import (
     CLEARKEY_SCHEME_ID,
     COMMON_PSSH_SCHEME_ID,
     NoProtectionDescriptor,

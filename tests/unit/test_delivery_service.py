@@ -16,8 +16,8 @@ from vylux_core.errors import (
     VyluxError,
 )
 from vylux_core.ports.object_store import ByteRange
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services.delivery_service import Delivery, DeliveryService
-from vylux_core.signing import UrlSigner
 
 SIGNER = UrlSigner(secret="test-hmac-secret")
 ORIGINAL_VECTOR = "fb878038d302f86f365cbcc68bd514d34f22fde578296f914ee7c465824e0eb4"

@@ -7,20 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from vylux_core.errors import IllegalTransition
-from vylux_core.full_workflow_state import (
-    FullFailure,
-    failure_message,
-    initial_full_result,
-    record_cover_ready,
-    record_failure,
-    record_preview_ready,
-    record_source_ready,
-    record_storyboard_ready,
-    record_transcode_ready,
-    retry_plan_for,
-)
-from vylux_core.job import JobType
-from vylux_core.results import (
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.results import (
     NO_RETRY_PLAN,
     Artifacts,
     FullResult,
@@ -36,6 +24,18 @@ from vylux_core.results import (
     StoryboardArtifact,
     StreamingInfo,
     TranscodeResult,
+)
+from vylux_core.workflows.full_state import (
+    FullFailure,
+    failure_message,
+    initial_full_result,
+    record_cover_ready,
+    record_failure,
+    record_preview_ready,
+    record_source_ready,
+    record_storyboard_ready,
+    record_transcode_ready,
+    retry_plan_for,
 )
 
 Step = Callable[[FullResult], FullResult]

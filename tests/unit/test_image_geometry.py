@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vylux_core.image_geometry import Size, cover_scaled_size, output_size, plan_resize
-from vylux_core.image_options import MAX_DIMENSION
+from vylux_core.images.geometry import Size, cover_scaled_size, output_size, plan_resize
+from vylux_core.images.options import MAX_DIMENSION
 
 
 @pytest.mark.parametrize(

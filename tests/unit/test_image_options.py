@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vylux_core.errors import InvalidImageOptions, UnsupportedFormat
-from vylux_core.image_options import (
+from vylux_core.images.options import (
     MAX_DIMENSION,
     ImageFormat,
     ImageOptions,

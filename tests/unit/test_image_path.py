@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from vylux_core.errors import InvalidStorageKey, UnsupportedFormat, VyluxError
-from vylux_core.image_options import ImageFormat
-from vylux_core.image_path import canonical_image_path, parse_image_request_path
+from vylux_core.images.options import ImageFormat
+from vylux_core.images.path import canonical_image_path, parse_image_request_path
 
 
 @pytest.mark.parametrize(

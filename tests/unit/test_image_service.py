@@ -18,7 +18,6 @@ from vylux_adapters.memory import (
     fake_image,
 )
 from vylux_adapters.memory.object_store import MemoryObjectReader
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     InvalidImageOptions,
     InvalidSignature,
@@ -31,11 +30,14 @@ from vylux_core.errors import (
     UnsupportedFormat,
     VyluxError,
 )
-from vylux_core.image_options import ImageFormat, parse_image_options, processing_hash
-from vylux_core.image_path import parse_image_request_path
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.options import ImageFormat, parse_image_options, processing_hash
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.images.write_behind import WriteBehind
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services import image_service
 from vylux_core.services.image_service import (
     CachedEntry,
@@ -47,8 +49,6 @@ from vylux_core.services.image_service import (
     SourceFetchFailed,
     etag_of,
 )
-from vylux_core.signing import UrlSigner
-from vylux_core.write_behind import WriteBehind
 
 SIGNER = UrlSigner(secret="test-hmac-secret")
 SOURCE_KEY = "uploads/photo.png"

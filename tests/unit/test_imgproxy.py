@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from vylux_cli.config import ConfigError, load_config
 from vylux_cli.embedded_secrets import with_embedded_secrets
 from vylux_core.errors import InvalidImageOptions, InvalidSignature
-from vylux_core.image_geometry import Size
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.geometry import Size
+from vylux_core.images.options import ImageFormat
 from vylux_core.imgproxy.geometry import plan_geometry, position
 from vylux_core.imgproxy.options import (
     OPTION_NAMES,

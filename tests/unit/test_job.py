@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vylux_core.errors import IllegalTransition
-from vylux_core.job import JobStatus, JobType, can_transition, check_transition
+from vylux_core.jobs.job import JobStatus, JobType, can_transition, check_transition
 
 Q = JobStatus.QUEUED
 P = JobStatus.PROCESSING

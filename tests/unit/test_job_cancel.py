@@ -21,13 +21,13 @@ from vylux_adapters.memory import (
     MemoryWebhookOutbox,
     SequentialIdGenerator,
 )
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import InvalidJobQuery, JobAlreadyFinished, QueueUnavailable
-from vylux_core.job import Job, JobStatus, JobType, NewJob
-from vylux_core.job_listing import JobCursor, JobQuery, decode_cursor, encode_cursor
-from vylux_core.job_listing import JobFilter as Filter
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.listing import JobCursor, JobQuery, decode_cursor, encode_cursor
+from vylux_core.jobs.listing import JobFilter as Filter
+from vylux_core.jobs.task import CancelOutcome
 from vylux_core.services import CachedRendition, JobLimits, JobService, task_for_job
-from vylux_core.task import CancelOutcome
 from vylux_core.worker import AttemptOutcome, JobRunner, ProgressReporter
 from vylux_core.worker.attempt_outputs import RecordingObjectStore
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.canonical_json import encode_canonical
 from vylux_core.errors import InvalidOptions
-from vylux_core.image_options import MAX_DIMENSION
-from vylux_core.job import JobType
-from vylux_core.job_options import (
+from vylux_core.images.options import MAX_DIMENSION
+from vylux_core.jobs.canonical_json import encode_canonical
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.options import (
     MAX_PREVIEW_FPS,
     MAX_PREVIEW_SECONDS,
     MAX_PREVIEW_WIDTH,

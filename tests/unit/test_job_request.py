@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from vylux_core.errors import InvalidInput, InvalidJobRequest, InvalidOptions
-from vylux_core.job import JobType
-from vylux_core.job_options import PreviewOptions
-from vylux_core.job_request import JobRequest, decode_job_request
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.options import PreviewOptions
+from vylux_core.jobs.request import JobRequest, decode_job_request
 
 SPEC_BODY: dict[str, Any] = {
     "type": "video:preview",

@@ -18,9 +18,9 @@ from vylux_core.errors import (
     UnsupportedMedia,
     WorkflowFailed,
 )
-from vylux_core.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.task import Lease
 from vylux_core.services import task_for_job
-from vylux_core.task import Lease
 from vylux_core.worker import (
     AttemptOutcome,
     JobHandler,

@@ -18,7 +18,6 @@ from vylux_adapters.memory import (
     MemoryTaskQueue,
     SequentialIdGenerator,
 )
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     InvalidHash,
     JobNotFound,
@@ -29,18 +28,19 @@ from vylux_core.errors import (
     SourceTooLarge,
     VyluxError,
 )
-from vylux_core.image_options import ImageFormat
-from vylux_core.job import Job, JobStatus, JobType
-from vylux_core.job_request import JobRequest, decode_job_request
-from vylux_core.key_ring import AadScheme, WrappedKey
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.options import ImageFormat
+from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.jobs.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
+from vylux_core.jobs.request import JobRequest, decode_job_request
+from vylux_core.jobs.task import ArchivedTask, CancelOutcome, Lease, QueueStats, Task
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.key_store import StoredKey
 from vylux_core.ports.object_store import ByteRange, ObjectReader
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
+from vylux_core.security.key_ring import AadScheme, WrappedKey
 from vylux_core.services.image_service import CachedRendition
 from vylux_core.services.job_service import JobLimits, JobService
-from vylux_core.task import ArchivedTask, CancelOutcome, Lease, QueueStats, Task
 
 H = "abcdef1234567890"
 SOURCE = "uploads/movie.mp4"

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vylux_core.errors import InvalidHash, InvalidInput, KeyUnwrapFailed
-from vylux_core.key_ring import (
+from vylux_core.security.key_ring import (
     AadScheme,
     ContentKey,
     KeyEncryptionKey,

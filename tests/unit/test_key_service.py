@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_core.errors import InvalidKeyToken, KeyNotFound, KeyUnwrapFailed, Unauthorized
-from vylux_core.key_ring import AadScheme, KeyEncryptionKey, KeyRing, WrappedKey
-from vylux_core.key_token import mint_key_token
 from vylux_core.ports.key_store import StoredKey
+from vylux_core.security.key_ring import AadScheme, KeyEncryptionKey, KeyRing, WrappedKey
+from vylux_core.security.key_token import mint_key_token
 from vylux_core.services.key_service import KeyService
 
 TOKEN_SECRET = "test-key-token-secret"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vylux_core.errors import InvalidKeyToken
-from vylux_core.key_token import mint_key_token, verify_key_token
+from vylux_core.security.key_token import mint_key_token, verify_key_token
 
 SECRET = "test-key-token-secret"
 HASH = "movie-2026-04-01"

@@ -16,7 +16,7 @@ from vylux_adapters.media.ffmpeg_args import (
     video_encoder_args,
 )
 from vylux_adapters.media.packager_args import PackagerEncryption, packager_args, redact_args
-from vylux_core.ladder import (
+from vylux_core.media.ladder import (
     AUDIO_DIR,
     KEYFRAME_SECONDS,
     MAIN_AUDIO_TRACK,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vylux_core.errors import InvalidHash
-from vylux_core.media_hash import hash_prefix, media_hash_of_source_key, validate_media_hash
+from vylux_core.media.media_hash import hash_prefix, media_hash_of_source_key, validate_media_hash
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from vylux_adapters.media.capabilities import (
 )
 from vylux_adapters.media.colour import BT709_OUTPUT_ARGS, sdr_output_args, tone_map_filter
 from vylux_adapters.media.ffmpeg_args import constant_rate_args, encode_group_args
-from vylux_core.dynamic_range import DynamicRange, dynamic_range_of
-from vylux_core.ladder import VideoCodec, resolve_ladder
+from vylux_core.media.dynamic_range import DynamicRange, dynamic_range_of
+from vylux_core.media.ladder import VideoCodec, resolve_ladder
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vylux_core.mime_types import (
+from vylux_core.media.mime_types import (
     OCTET_STREAM,
     STREAMABLE,
     content_type_for,

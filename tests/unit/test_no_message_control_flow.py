@@ -13,7 +13,7 @@ import pytest
 import vylux_core
 
 CORE = Path(vylux_core.__file__).parent
-SOURCES = [*sorted((CORE / "workflows").glob("*.py")), CORE / "full_workflow_state.py"]
+SOURCES = sorted((CORE / "workflows").glob("*.py"))
 
 # Code that reads text: prefix and suffix tests, substring tests on an error's or a
 # message's text, comparisons with it, and regular expressions.

@@ -8,9 +8,9 @@ import pytest
 
 from vylux_adapters.http.openapi import openapi_document
 from vylux_core.errors import InvalidOptions
-from vylux_core.image_options import MAX_DIMENSION
-from vylux_core.job import CallbackStatus, JobType
-from vylux_core.job_options import (
+from vylux_core.images.options import MAX_DIMENSION
+from vylux_core.jobs.job import CallbackStatus, JobType
+from vylux_core.jobs.options import (
     MAX_PREVIEW_FPS,
     MAX_PREVIEW_SECONDS,
     MAX_PREVIEW_WIDTH,
@@ -20,7 +20,7 @@ from vylux_core.job_options import (
     VARIANT_PATTERN,
     decode_options,
 )
-from vylux_core.results import RetryStrategy
+from vylux_core.jobs.results import RetryStrategy
 
 
 def _schemas() -> dict[str, Any]:

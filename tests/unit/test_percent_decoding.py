@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryWebhookOutbox
-from vylux_core.job import JobType, NewJob
+from vylux_core.jobs.job import JobType, NewJob
 from vylux_core.worker import ProgressReporter
 from vylux_core.workflows.video_steps import relayed
 

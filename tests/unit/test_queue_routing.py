@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from vylux_core.job import JobType
-from vylux_core.queue_routing import (
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.queue_routing import (
     CRITICAL,
     DEFAULT,
     IMAGE_TIMEOUT_SECONDS,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.job import JobType
-from vylux_core.results import (
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.results import (
     NO_RETRY_PLAN,
     Artifacts,
     AudioTrack,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.retry_backoff import (
+from vylux_core.jobs.retry_backoff import (
     BASE_DELAY_SECONDS,
     MAX_DELAY_SECONDS,
     TASK_BACKOFF,

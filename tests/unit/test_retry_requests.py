@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from vylux_core.errors import NotRetryable
-from vylux_core.job import CallbackStatus, Job, JobStatus, JobType
-from vylux_core.job_options import canonical_options
-from vylux_core.results import RetryStrategy
-from vylux_core.retry_requests import build_retry_requests
+from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType
+from vylux_core.jobs.options import canonical_options
+from vylux_core.jobs.results import RetryStrategy
+from vylux_core.jobs.retry_requests import build_retry_requests
 
 NOW = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 FULL_OPTIONS: dict[str, Any] = {

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vylux_core.errors import InvalidImageOptions, InvalidSignature, InvalidStorageKey
-from vylux_core.image_options import MAX_DIMENSION, ImageFormat, ImageOptions, parse_image_options
-from vylux_core.image_path import parse_image_request_path
-from vylux_core.signing import UrlSigner, canonical_object_key
+from vylux_core.images.options import MAX_DIMENSION, ImageFormat, ImageOptions, parse_image_options
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.security.signing import UrlSigner, canonical_object_key
 
 SECRET = "test-hmac-secret"
 SIGNER = UrlSigner(secret=SECRET)

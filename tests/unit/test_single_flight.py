@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from vylux_core.single_flight import SingleFlight
+from vylux_core.images.single_flight import SingleFlight
 
 
 class Work:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from vylux_core.errors import InvalidHash, InvalidInput, InvalidStorageKey
-from vylux_core.storage_keys import (
+from vylux_core.media.storage_keys import (
     checked_relative_path,
     cover_key,
     image_prefix,

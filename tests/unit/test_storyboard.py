@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from vylux_core.storyboard import (
+from vylux_core.media.storyboard import (
     MAX_TILES,
     plan_storyboard,
     storyboard_json,

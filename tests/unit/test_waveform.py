@@ -8,7 +8,7 @@ from array import array
 
 import pytest
 
-from vylux_core.waveform import BLOCKS_PER_BIN, PeakAccumulator, Waveform, waveform_json
+from vylux_core.media.waveform import BLOCKS_PER_BIN, PeakAccumulator, Waveform, waveform_json
 
 RATE = 8000
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.webhook_signature import (
+from vylux_core.webhooks.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     sign_webhook,
     sign_webhook_timestamped,

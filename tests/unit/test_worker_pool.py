@@ -13,7 +13,7 @@ from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQ
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
 from vylux_core.errors import DatabaseUnavailable
-from vylux_core.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 from vylux_core.worker import JobHandler, JobRunner, LeaseRecoverer, ProgressReporter
 from vylux_core.worker.attempt_outputs import RecordingObjectStore

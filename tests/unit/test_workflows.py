@@ -34,10 +34,10 @@ from vylux_core.errors import (
     UnsupportedMedia,
     WorkflowFailed,
 )
-from vylux_core.job import Job, JobStatus, JobType, NewJob
-from vylux_core.job_options import EffectivePreview
-from vylux_core.key_ring import KeyEncryptionKey, KeyRing
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.options import EffectivePreview
 from vylux_core.ports.media_toolchain import MediaProbe
+from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService, task_for_job
 from vylux_core.worker import AttemptOutcome, JobHandler, JobRunner, ProgressReporter, is_permanent
 from vylux_core.workflows import build_workflows

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from vylux_core.write_behind import WriteBehind
+from vylux_core.images.write_behind import WriteBehind
 
 
 class Sink:
@@ -63,7 +63,7 @@ async def test_drain_reports_writes_still_running_at_the_deadline() -> None:
 async def test_a_failed_write_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     sink = Sink()
     behind = WriteBehind()
-    with caplog.at_level(logging.WARNING, logger="vylux_core.write_behind"):
+    with caplog.at_level(logging.WARNING, logger="vylux_core.images.write_behind"):
         assert behind.submit("rendition cache/x.webp", sink.fail("bucket is read-only"))
         behind.submit("next", sink.write("next"))
         assert await behind.drain() == 0

@@ -20,7 +20,7 @@ from vylux_adapters.telemetry.metrics import (
     Registry,
     render_exposition,
 )
-from vylux_core.task import QueueStats
+from vylux_core.jobs.task import QueueStats
 
 logger = logging.getLogger(__name__)
 

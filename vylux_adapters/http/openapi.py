@@ -16,8 +16,8 @@ from vylux_adapters.http.openapi_schemas import (
     any_case,
     schemas,
 )
-from vylux_core.image_options import MAX_DIMENSION
-from vylux_core.job_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from vylux_core.images.options import MAX_DIMENSION
+from vylux_core.jobs.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 _TIME: JSON = {"type": "string", "format": "date-time"}
 _PAGE_SIZE: JSON = {

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vylux_core.audio_renditions import AudioDownloadKind
-from vylux_core.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
-from vylux_core.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
-from vylux_core.downloads import DownloadKind
-from vylux_core.image_options import FORMAT_ALIASES, MAX_DIMENSION, REFERENCE_FORMATS, ImageFormat
-from vylux_core.job import CallbackStatus, JobStatus
-from vylux_core.job_options import (
+from vylux_core.images.options import FORMAT_ALIASES, MAX_DIMENSION, REFERENCE_FORMATS, ImageFormat
+from vylux_core.jobs.job import CallbackStatus, JobStatus
+from vylux_core.jobs.options import (
     MAX_PREVIEW_FPS,
     MAX_PREVIEW_SECONDS,
     MAX_PREVIEW_WIDTH,
@@ -19,10 +15,14 @@ from vylux_core.job_options import (
     PREVIEW_FORMATS,
     VARIANT_PATTERN,
 )
-from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
-from vylux_core.results import RetryStrategy
-from vylux_core.storyboard import MAX_TILES, TILE_WIDTH
-from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
+from vylux_core.jobs.results import RetryStrategy
+from vylux_core.media.audio_renditions import AudioDownloadKind
+from vylux_core.media.captions import MAX_CAPTION_BYTES, MAX_CAPTION_NAME, MAX_CAPTIONS
+from vylux_core.media.downloads import DownloadKind
+from vylux_core.media.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+from vylux_core.media.storyboard import MAX_TILES, TILE_WIDTH
+from vylux_core.media.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
+from vylux_core.security.clearkey import LICENSE_SESSION_TYPE, MAX_KIDS, SESSION_TYPES
 
 JSON = dict[str, Any]
 

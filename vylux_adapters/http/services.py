@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 from vylux_core.imgproxy.service import ImgproxyService
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services import (
     DeliveryService,
     ImageService,
@@ -20,7 +21,6 @@ from vylux_core.services import (
 )
 from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.services.finished_jobs import FinishedJobs
-from vylux_core.signing import UrlSigner
 
 
 @frozen(kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import field, frozen, validators
 
-from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
+from vylux_core.webhooks.callback_policy import RESOLVE_TIMEOUT_SECONDS
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_BODY_READ_TIMEOUT = 30.0

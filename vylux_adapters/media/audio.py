@@ -16,9 +16,10 @@ from vylux_adapters.media.packager_args import PackagerEncryption, audio_package
 from vylux_adapters.media.probe import run_ffprobe
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
 from vylux_adapters.media.progress import ProgressLines
-from vylux_core.audio_renditions import AudioDownloadKind, audio_download_path
 from vylux_core.errors import MediaToolFailed
-from vylux_core.ladder import DASH_MANIFEST, MASTER_PLAYLIST
+from vylux_core.media.audio_renditions import AudioDownloadKind, audio_download_path
+from vylux_core.media.ladder import DASH_MANIFEST, MASTER_PLAYLIST
+from vylux_core.media.waveform import WAVEFORM_SAMPLE_RATE, PeakAccumulator, Waveform
 from vylux_core.ports.audio_toolchain import (
     AudioDownloadFile,
     AudioPackage,
@@ -26,7 +27,6 @@ from vylux_core.ports.audio_toolchain import (
     AudioProbe,
 )
 from vylux_core.ports.media_toolchain import PackagedTrack, ProgressCallback
-from vylux_core.waveform import WAVEFORM_SAMPLE_RATE, PeakAccumulator, Waveform
 
 # The packager gets the last slice of the progress and completes it at exit.
 ENCODE_SHARE: Final = 0.9

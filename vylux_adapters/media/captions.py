@@ -10,7 +10,8 @@ from pathlib import Path
 
 from vylux_adapters.media.probe import ProbedTextStream
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
-from vylux_core.captions import (
+from vylux_core.errors import MediaToolFailed
+from vylux_core.media.captions import (
     MAX_CAPTION_BYTES,
     CaptionFormatError,
     CaptionOrigin,
@@ -19,7 +20,6 @@ from vylux_core.captions import (
     is_language_tag,
     to_webvtt,
 )
-from vylux_core.errors import MediaToolFailed
 
 logger = logging.getLogger(__name__)
 

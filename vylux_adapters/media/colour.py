@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from vylux_core.dynamic_range import DynamicRange
+from vylux_core.media.dynamic_range import DynamicRange
 
 # zscale's names for the transfers of DynamicRange.
 _ZSCALE_TRANSFER: Final[Mapping[DynamicRange, str]] = {

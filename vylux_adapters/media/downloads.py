@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vylux_core.downloads import DownloadKind, download_path
 from vylux_core.errors import MediaToolFailed
-from vylux_core.ladder import MAIN_AUDIO_TRACK, VideoCodec, encoded_name
+from vylux_core.media.downloads import DownloadKind, download_path
+from vylux_core.media.ladder import MAIN_AUDIO_TRACK, VideoCodec, encoded_name
 from vylux_core.ports.media_toolchain import HlsPlan, PackagedDownload
 
 # `-c copy` keeps the encoded samples; +faststart moves `moov` in front of `mdat`, so a

@@ -11,7 +11,7 @@ from attrs import frozen
 
 from vylux_adapters.media.colour import sdr_output_args, tone_map_filter
 from vylux_adapters.media.ffmpeg_args import encode_audio_args, encode_group_args
-from vylux_core.ladder import MAIN_AUDIO_TRACK, Variant, VideoCodec, encoded_name
+from vylux_core.media.ladder import MAIN_AUDIO_TRACK, Variant, VideoCodec, encoded_name
 from vylux_core.ports.media_toolchain import HlsPlan
 
 # Relative encoding cost per output pixel. SVT-AV1 at preset 6 takes roughly 2x (360p) to

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Final
 
-from vylux_core.audio_renditions import AudioDownloadKind, AudioRendition, audio_download_path
-from vylux_core.ladder import (
+from vylux_core.media.audio_renditions import AudioDownloadKind, AudioRendition, audio_download_path
+from vylux_core.media.ladder import (
     MAIN_AUDIO_TRACK,
     Variant,
     VideoCodec,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import attrs
 
-from vylux_core.captions import PlannedCaption
-from vylux_core.dash_manifest import (
+from vylux_core.errors import MediaToolFailed
+from vylux_core.media.captions import PlannedCaption
+from vylux_core.media.dash_manifest import (
     NoProtectionDescriptor,
     number_in_document_order,
     signal_clearkey,
 )
-from vylux_core.errors import MediaToolFailed
-from vylux_core.ladder import (
+from vylux_core.media.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
     IFRAME_PLAYLIST,
@@ -92,7 +92,7 @@ def describe_captions(
 def finish_dash_manifest(output_dir: Path, *, encrypted: bool) -> None:
     """Give the packaged DASH manifest stable ids and, when ``encrypted``, the DASH-IF
     ClearKey descriptor (blocking file I/O: call it in a thread); see
-    :mod:`vylux_core.dash_manifest`.
+    :mod:`vylux_core.media.dash_manifest`.
 
     Raises ``MediaToolFailed`` when the manifest is missing, or is meant to be encrypted
     and carries no protection.

@@ -14,8 +14,8 @@ from typing import Final
 
 from attrs import field, frozen
 
-from vylux_core.audio_renditions import AudioRendition
-from vylux_core.ladder import (
+from vylux_core.media.audio_renditions import AudioRendition
+from vylux_core.media.ladder import (
     DASH_MANIFEST,
     IFRAME_PLAYLIST,
     INIT_SEGMENT,

@@ -11,7 +11,7 @@ from vylux_adapters.media.colour import tone_map_filter
 from vylux_adapters.media.probe import ProbedSource
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, NO_METADATA_ARGS, run_tool
 from vylux_core.errors import MediaToolFailed
-from vylux_core.job_options import EffectivePreview
+from vylux_core.jobs.options import EffectivePreview
 
 WEBP_QUALITY: Final = 70
 # libwebp effort 0-6; 4 is libvips' own default balance of encode time against size.

@@ -14,11 +14,11 @@ from typing import Any, Final
 from attrs import frozen
 
 from vylux_adapters.media.process import capture_tool
-from vylux_core.dynamic_range import dynamic_range_of
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
-from vylux_core.ladder import SourceGeometry, normalize_rotation
+from vylux_core.media.dynamic_range import dynamic_range_of
+from vylux_core.media.ladder import SourceGeometry, normalize_rotation
+from vylux_core.media.source_sniff import not_a_video
 from vylux_core.ports.media_toolchain import MediaProbe
-from vylux_core.source_sniff import not_a_video
 
 DEFAULT_FRAME_RATE: Final = 25.0
 # Above this a "rate" is a timebase artefact (VFR files report r_frame_rate 90000/1), and a

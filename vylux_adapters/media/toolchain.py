@@ -38,16 +38,16 @@ from vylux_adapters.media.process import (
     single_error,
 )
 from vylux_adapters.media.progress import CombinedProgress, ProgressLines
-from vylux_core.captions import PlannedCaption, plan_captions
 from vylux_core.errors import InvalidOptions, MediaToolFailed
-from vylux_core.job_options import EffectivePreview
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.captions import PlannedCaption, plan_captions
+from vylux_core.media.storyboard import StoryboardLayout
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
     MediaProbe,
     ProgressCallback,
 )
-from vylux_core.storyboard import StoryboardLayout
 
 # ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 # `ffmpeg -decoders` prints ~60 KB.

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 
 from vylux_core.errors import UnprocessableImage
-from vylux_core.image_options import MAX_DIMENSION
+from vylux_core.images.options import MAX_DIMENSION
+from vylux_core.images.result_budget import ResultBudget
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
-from vylux_core.result_budget import ResultBudget
 
 _HEADER = re.compile(rb"FAKEIMG (\d+)x(\d+)\n")
 # The real processor's texts for the same refusals.

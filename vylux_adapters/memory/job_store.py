@@ -11,11 +11,11 @@ import attrs
 
 from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
 from vylux_core.errors import JobNotFound
-from vylux_core.job import CallbackStatus, Job, JobStatus, NewJob, check_transition
-from vylux_core.job_listing import JobCursor, JobFilter, newest_first_key
+from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, NewJob, check_transition
+from vylux_core.jobs.listing import JobCursor, JobFilter, newest_first_key
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
-from vylux_core.webhook import WebhookMessage
+from vylux_core.webhooks.message import WebhookMessage
 
 
 class MemoryJobStore:

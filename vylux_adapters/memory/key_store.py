@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from vylux_core.key_ring import WrappedKey, is_current_wrapping
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.key_store import StoredKey
+from vylux_core.security.key_ring import WrappedKey, is_current_wrapping
 
 
 class MemoryKeyStore:

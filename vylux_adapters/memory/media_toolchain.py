@@ -15,11 +15,11 @@ import asyncio
 import math
 from pathlib import Path
 
-from vylux_core.captions import plan_captions
-from vylux_core.downloads import DownloadKind, download_path
 from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
-from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import (
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.captions import plan_captions
+from vylux_core.media.downloads import DownloadKind, download_path
+from vylux_core.media.ladder import (
     AUDIO_DIR,
     DASH_MANIFEST,
     IFRAME_PLAYLIST,
@@ -31,6 +31,7 @@ from vylux_core.ladder import (
     text_dir,
     variant_dir,
 )
+from vylux_core.media.storyboard import StoryboardLayout
 from vylux_core.ports.media_toolchain import (
     HlsPackage,
     HlsPlan,
@@ -40,7 +41,6 @@ from vylux_core.ports.media_toolchain import (
     PackagedTrack,
     ProgressCallback,
 )
-from vylux_core.storyboard import StoryboardLayout
 
 STEPS = ("probe", "cover", "preview", "storyboard", "package")
 # The start of each preview format's files: what a reader of the bytes recognises.

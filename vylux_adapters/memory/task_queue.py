@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 
 from attrs import define
 
-from vylux_core.ports.clock import Clock
-from vylux_core.queue_routing import weighted_queue_order
-from vylux_core.retry_backoff import retry_delay_seconds
-from vylux_core.task import (
+from vylux_core.jobs.queue_routing import weighted_queue_order
+from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.task import (
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -25,6 +24,7 @@ from vylux_core.task import (
     Task,
     TaskState,
 )
+from vylux_core.ports.clock import Clock
 
 LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 

@@ -8,8 +8,8 @@ from datetime import datetime
 import attrs
 from attrs import define
 
-from vylux_core.job import CallbackStatus
-from vylux_core.webhook import OutboxEntry, WebhookMessage
+from vylux_core.jobs.job import CallbackStatus
+from vylux_core.webhooks.message import OutboxEntry, WebhookMessage
 
 
 @define(kw_only=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from vylux_core.callback_policy import callback_endpoint, literal_address, refuse_private
 from vylux_core.errors import UnsafeDestination
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest
+from vylux_core.webhooks.callback_policy import callback_endpoint, literal_address, refuse_private
 
 NO_ANSWER = None
 """A script entry: the destination did not answer (refused, reset or timed out)."""

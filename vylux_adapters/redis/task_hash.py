@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vylux_core.task import ArchivedTask, FailureOutcome, QueueStats, RecoveredTask, Task
+from vylux_core.jobs.task import ArchivedTask, FailureOutcome, QueueStats, RecoveredTask, Task
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

@@ -26,10 +26,9 @@ from vylux_adapters.redis.task_hash import (
     to_ms,
 )
 from vylux_adapters.redis.wake_up import run_and_wake, wait_for_token, wake
-from vylux_core.ports.clock import Clock
-from vylux_core.queue_routing import weighted_queue_order
-from vylux_core.retry_backoff import retry_delay_seconds
-from vylux_core.task import (
+from vylux_core.jobs.queue_routing import weighted_queue_order
+from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.task import (
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -39,6 +38,7 @@ from vylux_core.task import (
     RecoveredTask,
     Task,
 )
+from vylux_core.ports.clock import Clock
 
 LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.schema import jobs, webhook_deliveries
 from vylux_core.errors import Conflict, IllegalTransition, JobNotFound
-from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_transition
-from vylux_core.job_listing import JobCursor, JobFilter
+from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_transition
+from vylux_core.jobs.listing import JobCursor, JobFilter
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
-from vylux_core.webhook import WebhookMessage
+from vylux_core.webhooks.message import WebhookMessage
 
 _INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELED.value)
 _TERMINAL = tuple(status.value for status in JobStatus if status.is_terminal)

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.job_store import as_utc
 from vylux_adapters.sql.schema import encryption_keys
-from vylux_core.key_ring import AadScheme, WrappedKey
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.key_store import StoredKey
+from vylux_core.security.key_ring import AadScheme, WrappedKey
 
 
 class SqlKeyStore:

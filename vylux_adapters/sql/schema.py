@@ -88,7 +88,7 @@ encryption_keys = Table(
     Column("wrap_nonce", _bytes, nullable=False),
     Column("kek_version", Text, nullable=False, server_default="v1"),
     # Rows written by the reference bind only the version in the GCM AAD ("version");
-    # ours bind version and hash ("version_hash"). See vylux_core.key_ring.AadScheme.
+    # ours bind version and hash ("version_hash"). See vylux_core.security.key_ring.AadScheme.
     Column("aad_scheme", String(16), nullable=False, server_default="version"),
     Column("kid", Text, nullable=False, server_default=""),
     Column("scheme", Text, nullable=False, server_default="cbcs"),

@@ -17,10 +17,9 @@ from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.schema import tasks
 from vylux_adapters.sql.task_rows import row_to_archived, row_to_lease, row_to_task, rows_to_stats
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
-from vylux_core.ports.clock import Clock
-from vylux_core.queue_routing import weighted_queue_order
-from vylux_core.retry_backoff import retry_delay_seconds
-from vylux_core.task import (
+from vylux_core.jobs.queue_routing import weighted_queue_order
+from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.task import (
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -31,6 +30,7 @@ from vylux_core.task import (
     Task,
     TaskState,
 )
+from vylux_core.ports.clock import Clock
 
 LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 

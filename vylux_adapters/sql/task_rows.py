@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from vylux_adapters.sql.job_store import as_utc
-from vylux_core.task import ArchivedTask, Lease, QueueStats, Task, TaskState
+from vylux_core.jobs.task import ArchivedTask, Lease, QueueStats, Task, TaskState
 
 
 def row_to_task(row: RowMapping) -> Task:

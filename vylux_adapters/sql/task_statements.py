@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vylux_adapters.sql.schema import task_queues, tasks
-from vylux_core.task import Lease, Task, TaskState
+from vylux_core.jobs.task import Lease, Task, TaskState
 
 _PENDING = TaskState.PENDING.value
 _ACTIVE = TaskState.ACTIVE.value

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vylux_adapters.sql.errors import database_errors
 from vylux_adapters.sql.job_store import as_utc
 from vylux_adapters.sql.schema import jobs, webhook_deliveries
-from vylux_core.job import CallbackStatus
+from vylux_core.jobs.job import CallbackStatus
 from vylux_core.ports.clock import Clock
-from vylux_core.webhook import OutboxEntry, WebhookMessage
+from vylux_core.webhooks.message import OutboxEntry, WebhookMessage
 
 _table = webhook_deliveries.c
 

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from vylux_adapters.telemetry.metrics import Metrics
-from vylux_core.job import Job, JobType
+from vylux_core.jobs.job import Job, JobType
 from vylux_core.worker import JobHandler, ProgressReporter
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from vylux_core.job import Job, JobType
+from vylux_core.jobs.job import Job, JobType
 from vylux_core.worker import JobHandler, ProgressReporter
 
 job_id: ContextVar[str | None] = ContextVar("vylux_job_id", default=None)

@@ -29,8 +29,8 @@ from vylux_adapters.telemetry.loop_metrics import (
     LoopHistogram,
     LoopHistogramChild,
 )
+from vylux_core.jobs.task import QueueStats
 from vylux_core.services import RenditionSource
-from vylux_core.task import QueueStats
 from vylux_core.worker.webhook_deliverer import DeliveryOutcome
 
 ImageErrorStage = Literal["source_fetch", "process"]

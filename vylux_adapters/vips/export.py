@@ -6,7 +6,7 @@ from typing import Any
 
 import pyvips  # type: ignore[import-untyped]
 
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 
 VipsImage = Any  # pyvips images are untyped
 

@@ -69,10 +69,10 @@ from vylux_adapters.vips.limits import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, V
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import resize_animated, resize_static
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
-from vylux_core.image_geometry import output_size, plan_resize
+from vylux_core.images.geometry import output_size, plan_resize
+from vylux_core.images.result_budget import ResultBudget
 from vylux_core.ports.image_inspector import ImageDescription
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
-from vylux_core.result_budget import ResultBudget
 
 
 def transform_sync(

@@ -23,8 +23,8 @@ from vylux_adapters.vips.limits import VipsLimits
 from vylux_adapters.vips.probe import read_header, sniff_loader
 from vylux_adapters.vips.resize import thumbnail, with_page_height
 from vylux_core.errors import ProcessingFailed, UnprocessableImage
-from vylux_core.image_geometry import Size
-from vylux_core.image_options import MAX_DIMENSION, ImageFormat
+from vylux_core.images.geometry import Size
+from vylux_core.images.options import MAX_DIMENSION, ImageFormat
 from vylux_core.imgproxy.geometry import Geometry, plan_geometry, position
 from vylux_core.imgproxy.options import Gravity, GravityType, ProcessingOptions
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform

@@ -11,7 +11,7 @@ from vylux_adapters.vips.errors import (
     UNSUPPORTED_SOURCE,
 )
 from vylux_core.errors import UnprocessableImage
-from vylux_core.result_budget import ResultBudget
+from vylux_core.images.result_budget import ResultBudget
 
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_FRAMES = 200  # the reference's frame limit (spec §5.1.6)

@@ -7,7 +7,7 @@ from attrs import frozen
 
 from vylux_adapters.vips.errors import UNPROCESSABLE, vips_errors
 from vylux_core.errors import UnprocessableImage
-from vylux_core.image_geometry import Size
+from vylux_core.images.geometry import Size
 
 # Only these loaders are asked for every page (``n=-1``); a multi-page TIFF or HEIF
 # keeps the reference behaviour of rendering its first page.

@@ -12,7 +12,7 @@ from vylux_adapters.vips.probe import (
     sniff_loader,
     source_twin,
 )
-from vylux_core.image_geometry import ResizePlan, Size, cover_scaled_size, output_size
+from vylux_core.images.geometry import ResizePlan, Size, cover_scaled_size, output_size
 
 # pyvips images are untyped; this alias keeps ``Any`` inside the adapter.
 VipsImage = Any

@@ -1,6 +1,6 @@
 """Resolve a callback host once, vet the answer, and connect to exactly those addresses.
 
-The policy (which addresses are refused) is :mod:`vylux_core.callback_policy`; this
+The policy (which addresses are refused) is :mod:`vylux_core.webhooks.callback_policy`; this
 module applies it where DNS and sockets are. Two users:
 
 - :func:`check_callback_destination`: the early refusal at submission (the jobs API and
@@ -27,7 +27,8 @@ import httpcore
 import httpx
 from attrs import frozen
 
-from vylux_core.callback_policy import (
+from vylux_core.errors import UnresolvableDestination
+from vylux_core.webhooks.callback_policy import (
     DEFAULT_PORTS,
     RESOLVE_TIMEOUT_SECONDS,
     IpAddress,
@@ -36,7 +37,6 @@ from vylux_core.callback_policy import (
     refuse_private,
     resolved_addresses,
 )
-from vylux_core.errors import UnresolvableDestination
 
 Resolver = Callable[[str, int], Awaitable[Iterable[str]]]
 """``(host, port) -> address texts``; the default asks the system via ``getaddrinfo``."""

@@ -12,9 +12,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from vylux_adapters.telemetry.tracing import inject_carrier, trace_id_hex
 from vylux_adapters.webhooks.destination import PinnedTransport, Resolver
-from vylux_core.callback_policy import RESOLVE_TIMEOUT_SECONDS
 from vylux_core.errors import UnsafeDestination
 from vylux_core.ports.webhook_sender import DeliveryAttempt, WebhookRequest
+from vylux_core.webhooks.callback_policy import RESOLVE_TIMEOUT_SECONDS
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 TRACER_NAME = "vylux/webhooks"

@@ -13,10 +13,10 @@ from attrs import field, frozen
 from vylux_adapters.telemetry.log_context import job_log_context
 from vylux_adapters.telemetry.tracing import task_trace_context
 from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
-from vylux_core.job import JobStatus
+from vylux_core.jobs.job import JobStatus
+from vylux_core.jobs.task import Lease
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
-from vylux_core.task import Lease
 from vylux_core.worker.job_runner import JobRunner
 
 logger = logging.getLogger(__name__)

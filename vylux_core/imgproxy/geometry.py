@@ -12,7 +12,7 @@ import math
 
 from attrs import frozen
 
-from vylux_core.image_geometry import Size
+from vylux_core.images.geometry import Size
 from vylux_core.imgproxy.options import (
     Gravity,
     GravityType,

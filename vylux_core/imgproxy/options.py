@@ -19,7 +19,7 @@ import attrs
 from attrs import frozen
 
 from vylux_core.errors import InvalidImageOptions
-from vylux_core.image_options import MAX_DIMENSION, ImageFormat, go_quote
+from vylux_core.images.options import MAX_DIMENSION, ImageFormat, go_quote
 
 
 class ResizingType(enum.StrEnum):

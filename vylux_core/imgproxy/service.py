@@ -16,12 +16,12 @@ import attrs
 from attrs import Factory, frozen
 
 from vylux_core.errors import InvalidImageOptions, UrlExpired
-from vylux_core.image_options import ImageFormat, go_quote
+from vylux_core.images.options import ImageFormat, go_quote
+from vylux_core.images.result_budget import ResultBudget
 from vylux_core.imgproxy.options import ProcessingOptions, cache_key, parse_processing_options
 from vylux_core.imgproxy.url import ImgproxySigner, parse_request_path
 from vylux_core.ports.image_inspector import ImageDescription, ImageInspector
 from vylux_core.ports.image_processor import ImageTransform
-from vylux_core.result_budget import ResultBudget
 from vylux_core.services.image_service import Document, ImageService, Rendition
 
 

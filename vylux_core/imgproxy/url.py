@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from attrs import field, frozen, validators
 
 from vylux_core.errors import InvalidSignature, InvalidStorageKey
-from vylux_core.image_options import ImageFormat, go_quote
+from vylux_core.images.options import ImageFormat, go_quote
 from vylux_core.imgproxy.options import FORMAT_NAMES, unsupported_format
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
 
 INSECURE_SIGNATURES = frozenset({"insecure", "_"})
 DEFAULT_SIGNATURE_SIZE = 32

@@ -8,9 +8,9 @@ from typing import Protocol
 
 from attrs import frozen
 
-from vylux_core.audio_renditions import AudioDownloadKind, AudioRendition
+from vylux_core.media.audio_renditions import AudioDownloadKind, AudioRendition
+from vylux_core.media.waveform import Waveform
 from vylux_core.ports.media_toolchain import HlsEncryption, PackagedTrack, ProgressCallback
-from vylux_core.waveform import Waveform
 
 
 @frozen(kw_only=True)

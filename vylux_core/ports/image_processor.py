@@ -6,7 +6,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 from vylux_core.imgproxy.options import ProcessingOptions
 
 

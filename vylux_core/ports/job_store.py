@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from vylux_core.job import Job, JobStatus, NewJob
-from vylux_core.job_listing import JobCursor, JobFilter
-from vylux_core.webhook import WebhookMessage
+from vylux_core.jobs.job import Job, JobStatus, NewJob
+from vylux_core.jobs.listing import JobCursor, JobFilter
+from vylux_core.webhooks.message import WebhookMessage
 
 
 @frozen

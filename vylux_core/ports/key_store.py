@@ -7,7 +7,7 @@ from typing import Protocol
 
 from attrs import frozen
 
-from vylux_core.key_ring import WrappedKey
+from vylux_core.security.key_ring import WrappedKey
 
 
 @frozen(kw_only=True)

@@ -8,12 +8,12 @@ from typing import Protocol
 
 from attrs import field, frozen
 
-from vylux_core.captions import CaptionOrigin, CaptionText
-from vylux_core.downloads import DownloadKind
-from vylux_core.dynamic_range import DynamicRange
-from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import Variant
-from vylux_core.storyboard import StoryboardLayout
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.media.captions import CaptionOrigin, CaptionText
+from vylux_core.media.downloads import DownloadKind
+from vylux_core.media.dynamic_range import DynamicRange
+from vylux_core.media.ladder import Variant
+from vylux_core.media.storyboard import StoryboardLayout
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done (0.0-1.0) of a long step; must not block."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from vylux_core.task import FailureResult, Lease, RecoveredTask
+from vylux_core.jobs.task import FailureResult, Lease, RecoveredTask
 
 
 class TaskConsumer(Protocol):
@@ -15,7 +15,7 @@ class TaskConsumer(Protocol):
         """Atomically move up to ``limit`` pending tasks to active, each under its own
         lease; an empty list when nothing is pending.
 
-        Queues are tried in :func:`~vylux_core.queue_routing.weighted_queue_order`, drawn
+        Queues are tried in :func:`~vylux_core.jobs.queue_routing.weighted_queue_order`, drawn
         once per call; FIFO within a queue. Due scheduled/retry tasks become pending first.
         A worker filling several free slots pays one round trip instead of one per task.
         """

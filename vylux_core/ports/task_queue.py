@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from vylux_core.task import ArchivedTask, CancelOutcome, QueueStats, Task
+from vylux_core.jobs.task import ArchivedTask, CancelOutcome, QueueStats, Task
 
 
 class TaskQueue(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from vylux_core.webhook import OutboxEntry
+from vylux_core.webhooks.message import OutboxEntry
 
 
 class WebhookOutbox(Protocol):

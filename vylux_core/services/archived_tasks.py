@@ -9,11 +9,11 @@ from __future__ import annotations
 from attrs import frozen
 
 from vylux_core.errors import JobNotFound, NotRequeueable
-from vylux_core.job import Job, JobStatus
+from vylux_core.jobs.job import Job, JobStatus
+from vylux_core.jobs.task import ArchivedTask
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services.job_service import JobService, RetrySubmission
-from vylux_core.task import ArchivedTask
 
 
 @frozen(kw_only=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from vylux_core.downloads import is_download_path
 from vylux_core.errors import InvalidStorageKey, UnsupportedFormat
-from vylux_core.media_hash import validate_media_hash
-from vylux_core.mime_types import (
+from vylux_core.media.downloads import is_download_path
+from vylux_core.media.media_hash import validate_media_hash
+from vylux_core.media.mime_types import (
     OCTET_STREAM,
     STREAMABLE,
     content_type_for,
@@ -15,10 +15,10 @@ from vylux_core.mime_types import (
     is_active_content,
     stream_content_type,
 )
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.media.storage_keys import video_key
 from vylux_core.ports.object_store import ByteRange, ObjectReader, ObjectStore
-from vylux_core.signing import UrlSigner, canonical_object_key
-from vylux_core.storage_keys import video_key
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.security.signing import UrlSigner, canonical_object_key
 
 
 @frozen(kw_only=True)

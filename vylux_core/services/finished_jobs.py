@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from attrs import frozen
 
-from vylux_core.job import JobStatus
+from vylux_core.jobs.job import JobStatus
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 

@@ -11,8 +11,6 @@ from typing import TypeVar
 
 from attrs import Factory, field, frozen
 
-from vylux_core.byte_budget import ByteBudget, Reservation
-from vylux_core.byte_lru import ByteLRU
 from vylux_core.errors import (
     InvalidImageOptions,
     ObjectNotFound,
@@ -21,23 +19,25 @@ from vylux_core.errors import (
     UnprocessableImage,
     VyluxError,
 )
-from vylux_core.image_options import (
+from vylux_core.images.byte_budget import ByteBudget, Reservation
+from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.options import (
     ImageFormat,
     effective_quality,
     format_of_bytes,
     parse_image_options,
     processing_hash,
 )
-from vylux_core.image_path import parse_image_request_path
-from vylux_core.media_hash import media_hash_of_source_key
+from vylux_core.images.path import parse_image_request_path
+from vylux_core.images.result_budget import ResultBudget
+from vylux_core.images.single_flight import SingleFlight
+from vylux_core.images.write_behind import WriteBehind
+from vylux_core.media.media_hash import media_hash_of_source_key
+from vylux_core.media.storage_keys import rendition_cache_key
 from vylux_core.ports.image_cache_index import CacheEntry, ImageCacheIndex
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
 from vylux_core.ports.object_store import ObjectReader, ObjectStore
-from vylux_core.result_budget import ResultBudget
-from vylux_core.signing import UrlSigner
-from vylux_core.single_flight import SingleFlight
-from vylux_core.storage_keys import rendition_cache_key
-from vylux_core.write_behind import WriteBehind
+from vylux_core.security.signing import UrlSigner
 
 
 class RenditionSource(enum.StrEnum):

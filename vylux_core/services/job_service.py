@@ -8,7 +8,6 @@ from typing import Protocol
 
 from attrs import Factory, frozen
 
-from vylux_core.captions import read_sidecars
 from vylux_core.errors import (
     IllegalTransition,
     JobAlreadyFinished,
@@ -18,25 +17,26 @@ from vylux_core.errors import (
     SourceNotVideo,
     SourceTooLarge,
 )
-from vylux_core.job import Job, JobStatus, JobType, NewJob
-from vylux_core.job_listing import JobCursor, JobPage, JobQuery
-from vylux_core.job_options import check_result_budget, sidecar_captions
-from vylux_core.job_request import JobRequest
-from vylux_core.media_hash import validate_media_hash
+from vylux_core.images.result_budget import ResultBudget
+from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.listing import JobCursor, JobPage, JobQuery
+from vylux_core.jobs.options import check_result_budget, sidecar_captions
+from vylux_core.jobs.queue_routing import QueueAssignment, attempt_timeout, route_job
+from vylux_core.jobs.request import JobRequest
+from vylux_core.jobs.results import RetryStrategy
+from vylux_core.jobs.retry_requests import build_retry_requests
+from vylux_core.jobs.task import Task
+from vylux_core.media.captions import read_sidecars
+from vylux_core.media.media_hash import validate_media_hash
+from vylux_core.media.source_sniff import SNIFF_BYTES, not_a_video, not_audio, sniff_image_type
+from vylux_core.media.storage_keys import image_prefix, video_prefix
 from vylux_core.ports.id_generator import IdGenerator
 from vylux_core.ports.image_cache_index import ImageCacheIndex
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.key_store import KeyStore
 from vylux_core.ports.object_store import ByteRange, ObjectInfo, ObjectReader, ObjectStore
 from vylux_core.ports.task_queue import TaskQueue
-from vylux_core.queue_routing import QueueAssignment, attempt_timeout, route_job
-from vylux_core.result_budget import ResultBudget
-from vylux_core.results import RetryStrategy
-from vylux_core.retry_requests import build_retry_requests
-from vylux_core.source_sniff import SNIFF_BYTES, not_a_video, not_audio, sniff_image_type
-from vylux_core.storage_keys import image_prefix, video_prefix
-from vylux_core.task import Task
-from vylux_core.webhook import final_outcome_message
+from vylux_core.webhooks.message import final_outcome_message
 
 logger = logging.getLogger(__name__)
 

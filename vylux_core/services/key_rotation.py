@@ -14,8 +14,8 @@ import attrs
 from attrs import frozen
 
 from vylux_core.errors import InvalidHash, KeyUnwrapFailed
-from vylux_core.key_ring import AadScheme, KeyRing
 from vylux_core.ports.key_store import KeyStore, StoredKey
+from vylux_core.security.key_ring import AadScheme, KeyRing
 
 DEFAULT_BATCH = 100
 # Counting walks the same pages as a rewrap does; bigger pages mean fewer round trips.

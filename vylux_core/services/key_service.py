@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import attrs
 
 from vylux_core.errors import KeyNotFound, Unauthorized
-from vylux_core.key_ring import ContentKey, KeyRing
-from vylux_core.key_token import verify_key_token
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.key_store import KeyStore, StoredKey
+from vylux_core.security.key_ring import ContentKey, KeyRing
+from vylux_core.security.key_token import verify_key_token
 
 BEARER_PREFIX = "Bearer "
 SCHEME = "cbcs"

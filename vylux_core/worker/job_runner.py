@@ -22,13 +22,13 @@ from vylux_core.errors import (
     UnsupportedMedia,
     WorkflowFailed,
 )
-from vylux_core.job import Job, JobStatus, JobType
+from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.jobs.task import FailureOutcome, Lease
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.task_consumer import TaskConsumer
-from vylux_core.task import FailureOutcome, Lease
-from vylux_core.webhook import final_outcome_message
+from vylux_core.webhooks.message import final_outcome_message
 from vylux_core.worker.attempt_outputs import recording_writes
 from vylux_core.worker.progress import ProgressReporter
 

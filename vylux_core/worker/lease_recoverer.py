@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from vylux_core.errors import IllegalTransition, JobNotFound
+from vylux_core.jobs.task import FailureOutcome
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_consumer import TaskConsumer
-from vylux_core.task import FailureOutcome
 from vylux_core.worker.job_runner import fail_for_good
 from vylux_core.worker.periodic import run_periodically
 

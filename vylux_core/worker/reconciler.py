@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from vylux_core.errors import IllegalTransition, JobNotFound
-from vylux_core.job import JobStatus
+from vylux_core.jobs.job import JobStatus
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_queue import TaskQueue

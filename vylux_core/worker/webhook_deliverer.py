@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
+from vylux_core.jobs.retry_backoff import Backoff
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.webhook_outbox import WebhookOutbox
 from vylux_core.ports.webhook_sender import WebhookRequest, WebhookSender
-from vylux_core.retry_backoff import Backoff
-from vylux_core.webhook import OutboxEntry, signed_headers
+from vylux_core.webhooks.message import OutboxEntry, signed_headers
 from vylux_core.worker.periodic import run_periodically
 
 logger = logging.getLogger(__name__)

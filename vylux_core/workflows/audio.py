@@ -8,22 +8,10 @@ from typing import Any
 
 import attrs
 
-from vylux_core.audio_renditions import (
-    AUDIO_ONLY_DIR,
-    AUDIO_RENDITIONS,
-    WAVEFORM_FILE,
-    AudioDownloadKind,
-)
 from vylux_core.errors import Step
-from vylux_core.job import Job, JobType
-from vylux_core.job_options import AudioTranscodeOptions, decode_options
-from vylux_core.ladder import INIT_SEGMENT, MEDIA_PLAYLIST
-from vylux_core.mime_types import OCTET_STREAM, content_type_for
-from vylux_core.ports.audio_toolchain import AudioPackage, AudioPlan, AudioToolchain
-from vylux_core.ports.media_toolchain import HlsEncryption
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.results import (
+from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.options import AudioTranscodeOptions, decode_options
+from vylux_core.jobs.results import (
     AudioTrack,
     AudioTranscodeResult,
     DownloadArtifact,
@@ -32,9 +20,21 @@ from vylux_core.results import (
     WaveformArtifact,
     unstructure_results,
 )
+from vylux_core.media.audio_renditions import (
+    AUDIO_ONLY_DIR,
+    AUDIO_RENDITIONS,
+    WAVEFORM_FILE,
+    AudioDownloadKind,
+)
+from vylux_core.media.ladder import INIT_SEGMENT, MEDIA_PLAYLIST
+from vylux_core.media.mime_types import OCTET_STREAM, content_type_for
+from vylux_core.media.storage_keys import audio_only_key
+from vylux_core.media.waveform import waveform_json
+from vylux_core.ports.audio_toolchain import AudioPackage, AudioPlan, AudioToolchain
+from vylux_core.ports.media_toolchain import HlsEncryption
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.services.key_service import KeyService
-from vylux_core.storage_keys import audio_only_key
-from vylux_core.waveform import waveform_json
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
 from vylux_core.workflows.video_steps import (

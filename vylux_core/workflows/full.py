@@ -7,7 +7,21 @@ import asyncio
 from typing import Any
 
 from vylux_core.errors import WorkflowFailed
-from vylux_core.full_workflow_state import (
+from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.options import FullOptions, decode_options
+from vylux_core.jobs.results import (
+    FullResult,
+    ImageArtifact,
+    StoryboardArtifact,
+    unstructure_results,
+)
+from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
+from vylux_core.services.key_service import KeyService
+from vylux_core.worker.job_runner import is_permanent
+from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.full_state import (
     FullFailure,
     failure_message,
     failure_of,
@@ -19,20 +33,6 @@ from vylux_core.full_workflow_state import (
     record_storyboard_ready,
     record_transcode_ready,
 )
-from vylux_core.job import Job, JobType
-from vylux_core.job_options import FullOptions, decode_options
-from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.results import (
-    FullResult,
-    ImageArtifact,
-    StoryboardArtifact,
-    unstructure_results,
-)
-from vylux_core.services.key_service import KeyService
-from vylux_core.worker.job_runner import is_permanent
-from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.transcode import SCRATCH_FACTOR
 from vylux_core.workflows.video_steps import (
     TranscodeInputs,

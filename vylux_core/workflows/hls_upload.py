@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
-from vylux_core.ladder import MASTER_PLAYLIST
-from vylux_core.mime_types import extension_of, stream_content_type
+from vylux_core.media.ladder import MASTER_PLAYLIST
+from vylux_core.media.mime_types import extension_of, stream_content_type
+from vylux_core.media.storage_keys import video_key
 from vylux_core.ports.object_store import ObjectStore
-from vylux_core.storage_keys import video_key
 
 # Media: CMAF init and segments, and the subtitles' WebVTT segments (#19).
 _MEDIA_EXTENSIONS = (".m4s", ".mp4", ".vtt")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from vylux_core.job import Job, JobType
-from vylux_core.job_options import PreviewOptions, decode_options
+from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.options import PreviewOptions, decode_options
+from vylux_core.jobs.results import unstructure_results
 from vylux_core.ports.media_toolchain import MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.results import unstructure_results
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.video_steps import make_preview, single_artifact
 

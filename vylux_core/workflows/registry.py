@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vylux_core.job import JobType
+from vylux_core.jobs.job import JobType
 from vylux_core.ports.audio_toolchain import AudioToolchain
 from vylux_core.ports.image_processor import ImageProcessor
 from vylux_core.ports.media_toolchain import MediaToolchain

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from vylux_core.errors import Step
-from vylux_core.image_options import parse_format
-from vylux_core.job import Job, JobType
-from vylux_core.job_options import ThumbnailOptions, decode_options
+from vylux_core.images.options import parse_format
+from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.options import ThumbnailOptions, decode_options
+from vylux_core.jobs.results import ThumbnailOutputResult, unstructure_results
+from vylux_core.media.storage_keys import thumbnail_key
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
 from vylux_core.ports.object_store import ObjectStore
-from vylux_core.results import ThumbnailOutputResult, unstructure_results
-from vylux_core.storage_keys import thumbnail_key
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.video_steps import step_error
 

@@ -11,30 +11,10 @@ from typing import TypeVar
 
 from attrs import frozen
 
-from vylux_core.captions import CaptionOption, CaptionSource, read_sidecars
-from vylux_core.downloads import DownloadKind, download_format
 from vylux_core.errors import FailedStep, MediaToolFailed, Step, VyluxError
-from vylux_core.job import Job
-from vylux_core.job_options import EffectivePreview
-from vylux_core.ladder import (
-    AUDIO_DIR,
-    DEFAULT_MAX_RESOLUTION,
-    INIT_SEGMENT,
-    MAIN_AUDIO_TRACK,
-    MEDIA_PLAYLIST,
-    resolve_ladder,
-)
-from vylux_core.mime_types import OCTET_STREAM, content_type_for
-from vylux_core.ports.media_toolchain import (
-    HlsEncryption,
-    HlsPackage,
-    HlsPlan,
-    MediaToolchain,
-    ProgressCallback,
-)
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.results import (
+from vylux_core.jobs.job import Job
+from vylux_core.jobs.options import EffectivePreview
+from vylux_core.jobs.results import (
     AudioTrack,
     CaptionTrack,
     DownloadArtifact,
@@ -45,9 +25,19 @@ from vylux_core.results import (
     TranscodeResult,
     VideoTrack,
 )
-from vylux_core.services.key_service import KeyService
-from vylux_core.storage_keys import cover_key, preview_key, video_key
-from vylux_core.storyboard import (
+from vylux_core.media.captions import CaptionOption, CaptionSource, read_sidecars
+from vylux_core.media.downloads import DownloadKind, download_format
+from vylux_core.media.ladder import (
+    AUDIO_DIR,
+    DEFAULT_MAX_RESOLUTION,
+    INIT_SEGMENT,
+    MAIN_AUDIO_TRACK,
+    MEDIA_PLAYLIST,
+    resolve_ladder,
+)
+from vylux_core.media.mime_types import OCTET_STREAM, content_type_for
+from vylux_core.media.storage_keys import cover_key, preview_key, video_key
+from vylux_core.media.storyboard import (
     JSON_FILE,
     SPRITE_FILE,
     VTT_FILE,
@@ -55,6 +45,16 @@ from vylux_core.storyboard import (
     storyboard_json,
     storyboard_vtt,
 )
+from vylux_core.ports.media_toolchain import (
+    HlsEncryption,
+    HlsPackage,
+    HlsPlan,
+    MediaToolchain,
+    ProgressCallback,
+)
+from vylux_core.ports.object_store import ObjectStore
+from vylux_core.ports.scratch_space import ScratchSpace
+from vylux_core.services.key_service import KeyService
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
 

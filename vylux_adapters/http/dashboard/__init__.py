@@ -22,13 +22,13 @@ from starlette.responses import JSONResponse, Response
 
 from vylux_adapters.http.routes.job_views import timestamp
 from vylux_core.errors import Unavailable
-from vylux_core.job import JobStatus
+from vylux_core.jobs.job import JobStatus
+from vylux_core.jobs.task import ArchivedTask, QueueStats
 from vylux_core.ports.task_queue import TaskQueue
+from vylux_core.security.signing import UrlSigner
 from vylux_core.services import JobService
 from vylux_core.services.archived_tasks import ArchivedTasks
 from vylux_core.services.finished_jobs import THROUGHPUT_WINDOW, FinishedJobs
-from vylux_core.signing import UrlSigner
-from vylux_core.task import ArchivedTask, QueueStats
 
 # Only this origin's files; media may come from blob: URLs for players that use MSE.
 CONTENT_SECURITY_POLICY = (

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 from vylux_core.services import ImageService
 
 _CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}

@@ -12,7 +12,7 @@ from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_core.image_options import ImageFormat
+from vylux_core.images.options import ImageFormat
 from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
 from vylux_core.services import Document
 

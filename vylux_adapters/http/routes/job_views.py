@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from vylux_core.job import Job, JobStatus
-from vylux_core.job_listing import JobPage, encode_cursor
+from vylux_core.jobs.job import Job, JobStatus
+from vylux_core.jobs.listing import JobPage, encode_cursor
 from vylux_core.services import RetrySubmission, Submission
 
 

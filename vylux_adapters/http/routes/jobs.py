@@ -11,8 +11,8 @@ from vylux_adapters.http.routes.job_views import job_body, page_body, retry_body
 from vylux_adapters.http.strict_json import parse_json_body
 from vylux_adapters.webhooks.destination import Resolver, check_callback_destination
 from vylux_core.errors import InvalidJobQuery
-from vylux_core.job_listing import parse_job_query
-from vylux_core.job_request import decode_job_request
+from vylux_core.jobs.listing import parse_job_query
+from vylux_core.jobs.request import decode_job_request
 from vylux_core.services import JobService
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vylux_adapters.http.strict_json import parse_json_body
-from vylux_core.clearkey import decode_license_request, license_response
+from vylux_core.security.clearkey import decode_license_request, license_response
 from vylux_core.services import KeyService
 
 # A key must never sit in a shared cache.

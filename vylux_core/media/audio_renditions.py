@@ -1,7 +1,7 @@
 """The ``audio:transcode`` outputs as data: the AAC renditions, the downloads and the
 tree they form under the media hash.
 
-Pure values, like :mod:`vylux_core.ladder`; the media adapter turns them into FFmpeg and
+Pure values, like :mod:`vylux_core.media.ladder`; the media adapter turns them into FFmpeg and
 Shaka Packager options.
 """
 

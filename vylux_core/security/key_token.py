@@ -10,8 +10,8 @@ import json
 import re
 from typing import NoReturn
 
-from vylux_core.canonical_json import quote_go_string
 from vylux_core.errors import InvalidKeyToken
+from vylux_core.jobs.canonical_json import quote_go_string
 
 # Unpadded RFC 4648 §5 alphabet. Go's decoder would also skip CR/LF inside a part;
 # nothing legitimate produces those, so they are refused here.

@@ -8,12 +8,12 @@ from typing import Any
 
 from attrs import frozen
 
-from vylux_core.callback_policy import validate_callback_url
-from vylux_core.canonical_json import encode_canonical
 from vylux_core.errors import InvalidHash, InvalidJobRequest
-from vylux_core.job import JobType
-from vylux_core.job_options import JobOptions, canonical_options, decode_options
-from vylux_core.media_hash import validate_media_hash
+from vylux_core.jobs.canonical_json import encode_canonical
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.options import JobOptions, canonical_options, decode_options
+from vylux_core.media.media_hash import validate_media_hash
+from vylux_core.webhooks.callback_policy import validate_callback_url
 
 _FIELDS = ("type", "hash", "source", "options", "callback_url")
 

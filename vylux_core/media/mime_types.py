@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from vylux_core.ladder import text_dir
+from vylux_core.media.ladder import text_dir
 
 OCTET_STREAM = "application/octet-stream"
 

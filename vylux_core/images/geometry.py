@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from vylux_core.image_options import MAX_DIMENSION
+from vylux_core.images.options import MAX_DIMENSION
 
 
 @frozen

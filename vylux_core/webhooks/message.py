@@ -9,8 +9,8 @@ from typing import Any
 
 from attrs import frozen
 
-from vylux_core.job import Job, JobStatus
-from vylux_core.webhook_signature import sign_webhook, sign_webhook_timestamped
+from vylux_core.jobs.job import Job, JobStatus
+from vylux_core.webhooks.signature import sign_webhook, sign_webhook_timestamped
 
 USER_AGENT = "Vylux-Webhook/1.0"
 SIGNATURE_HEADER = "X-Signature"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from vylux_core.errors import InvalidStorageKey, UnsupportedFormat
-from vylux_core.image_options import ImageFormat, parse_format
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.images.options import ImageFormat, parse_format
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
 
 
 def parse_image_request_path(remainder: str) -> tuple[str, ImageFormat]:

@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vylux_core.errors import InvalidInput, KeyUnwrapFailed
-from vylux_core.media_hash import validate_media_hash
+from vylux_core.media.media_hash import validate_media_hash
 
 if TYPE_CHECKING:
     # Type-only: the ports package imports this module (StoredKey holds a WrappedKey).

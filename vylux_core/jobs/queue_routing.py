@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
-from vylux_core.job import JobType
+from vylux_core.jobs.job import JobType
 
 CRITICAL = "critical"
 DEFAULT = "default"

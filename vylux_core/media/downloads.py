@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Final
 
-from vylux_core.audio_renditions import AUDIO_DOWNLOADS_DIR, AUDIO_ONLY_DIR
+from vylux_core.media.audio_renditions import AUDIO_DOWNLOADS_DIR, AUDIO_ONLY_DIR
 
 # The downloads of an `audio:transcode`, inside its own tree.
 AUDIO_DOWNLOADS_PREFIX: Final = f"{AUDIO_ONLY_DIR}/{AUDIO_DOWNLOADS_DIR}/"

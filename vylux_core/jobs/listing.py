@@ -19,8 +19,8 @@ from typing import Final, TypeVar
 from attrs import frozen
 
 from vylux_core.errors import InvalidHash, InvalidJobQuery
-from vylux_core.job import Job, JobStatus, JobType
-from vylux_core.media_hash import validate_media_hash
+from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.media.media_hash import validate_media_hash
 
 _E = TypeVar("_E", JobStatus, JobType)
 # RFC 3339 date-time (what OpenAPI's "date-time" means): the zone is required.

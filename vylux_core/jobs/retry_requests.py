@@ -8,10 +8,10 @@ from typing import Any
 from attrs import frozen
 
 from vylux_core.errors import InvalidOptions, NotRetryable
-from vylux_core.job import Job, JobStatus, JobType
-from vylux_core.job_options import decode_options
-from vylux_core.job_request import JobRequest
-from vylux_core.results import (
+from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.jobs.options import decode_options
+from vylux_core.jobs.request import JobRequest
+from vylux_core.jobs.results import (
     STAGE_OF_JOB_TYPE,
     ResultsDecodeError,
     RetryPlan,

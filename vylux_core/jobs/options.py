@@ -9,15 +9,15 @@ from typing import Any
 
 from attrs import frozen
 
-from vylux_core.audio_renditions import AudioDownloadKind
-from vylux_core.captions import CaptionOption, canonical_captions, decode_captions
-from vylux_core.downloads import DownloadKind
 from vylux_core.errors import InvalidOptions, UnsupportedFormat
-from vylux_core.image_options import MAX_DIMENSION, parse_format
-from vylux_core.job import JobType
-from vylux_core.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
-from vylux_core.result_budget import ResultBudget
-from vylux_core.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
+from vylux_core.images.options import MAX_DIMENSION, parse_format
+from vylux_core.images.result_budget import ResultBudget
+from vylux_core.jobs.job import JobType
+from vylux_core.media.audio_renditions import AudioDownloadKind
+from vylux_core.media.captions import CaptionOption, canonical_captions, decode_captions
+from vylux_core.media.downloads import DownloadKind
+from vylux_core.media.ladder import DEFAULT_MAX_RESOLUTION, MAX_RESOLUTIONS
+from vylux_core.media.waveform import DEFAULT_WAVEFORM_BINS, MAX_WAVEFORM_BINS, MIN_WAVEFORM_BINS
 
 MAX_THUMBNAIL_OUTPUTS = 16
 MAX_PREVIEW_SECONDS = 30.0
@@ -95,7 +95,7 @@ class TranscodeOptions:
     downloads: tuple[DownloadKind, ...] = ()
     # A storyboard (sprite + WebVTT + JSON) beside the stream; video:transcode only.
     storyboard: bool = False
-    # Sidecar caption files in the source store (vylux_core.captions), in the given order.
+    # Sidecar caption files in the source store (vylux_core.media.captions), in the given order.
     captions: tuple[CaptionOption, ...] = ()
 
 

@@ -12,8 +12,8 @@ import enum
 from attrs import evolve, frozen
 
 from vylux_core.errors import FailedStep, IllegalTransition, Step, VyluxError
-from vylux_core.job import JobType
-from vylux_core.results import (
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.results import (
     NO_RETRY_PLAN,
     STAGE_JOB_TYPES,
     Artifacts,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from vylux_core.audio_renditions import AUDIO_ONLY_DIR
 from vylux_core.errors import InvalidStorageKey
-from vylux_core.job_options import VARIANT_PATTERN
-from vylux_core.media_hash import hash_prefix, validate_media_hash
+from vylux_core.jobs.options import VARIANT_PATTERN
+from vylux_core.media.audio_renditions import AUDIO_ONLY_DIR
+from vylux_core.media.media_hash import hash_prefix, validate_media_hash
 
 _EXTENSION_PATTERN = re.compile(r"[a-z0-9]{1,8}")
 _PROCESSING_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")

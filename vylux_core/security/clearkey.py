@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from vylux_core.errors import InvalidLicenseRequest
-from vylux_core.key_ring import ContentKey
+from vylux_core.security.key_ring import ContentKey
 
 KID_BYTES: Final = 16
 # A licence request names the KIDs of one piece of media; players send one or a few.

@@ -8,8 +8,8 @@ import hmac
 from attrs import field, frozen
 
 from vylux_core.errors import InvalidImageOptions, InvalidSignature, InvalidStorageKey
-from vylux_core.image_options import ImageFormat, ImageOptions, canonical_options
-from vylux_core.percent_decoding import PercentDecodingError, decode_once
+from vylux_core.images.options import ImageFormat, ImageOptions, canonical_options
+from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
 
 # Messages of the three domains never collide: /original starts with "/", /thumb with
 # "thumb/" and /img with a w, h or q token, as long as /img options are not empty.

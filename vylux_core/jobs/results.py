@@ -16,7 +16,7 @@ from attrs import field, frozen
 from cattrs.cols import homogenous_tuple_structure_factory, is_sequence
 from cattrs.gen import make_dict_structure_fn, override
 
-from vylux_core.job import JobType
+from vylux_core.jobs.job import JobType
 
 
 class ResultsDecodeError(ValueError):
