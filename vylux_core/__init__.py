@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from vylux_core.key_token import mint_key_token, verify_key_token
     from vylux_core.ladder import Variant, resolve_ladder
     from vylux_core.queue_routing import QueueAssignment, route_job
-    from vylux_core.results import structure_results, unstructure_results
+    from vylux_core.results import results_json, structure_results, unstructure_results
     from vylux_core.retry_requests import RetryRequests, build_retry_requests
     from vylux_core.services import JobLimits, JobService, RetrySubmission, Submission
     from vylux_core.signing import UrlSigner, canonical_object_key
@@ -80,6 +80,7 @@ _HOMES = {
     "resolve_ladder": "vylux_core.ladder",
     "QueueAssignment": "vylux_core.queue_routing",
     "route_job": "vylux_core.queue_routing",
+    "results_json": "vylux_core.results",
     "structure_results": "vylux_core.results",
     "unstructure_results": "vylux_core.results",
     "RetryRequests": "vylux_core.retry_requests",
@@ -138,6 +139,7 @@ __all__ = [
     "parse_kek_config",
     "processing_hash",
     "resolve_ladder",
+    "results_json",
     "route_job",
     "structure_results",
     "unstructure_results",

@@ -39,6 +39,7 @@ from vylux_core.job import JobType, NewJob
 from vylux_core.job_options import EffectivePreview
 from vylux_core.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.ladder import KEYFRAME_SECONDS
+from vylux_core.results import unstructure_results
 from vylux_core.services import KeyService
 from vylux_core.worker import ProgressReporter
 from vylux_core.workflows import build_workflows
@@ -253,8 +254,9 @@ async def run_full(
                options=dict(options), request_fingerprint="fp")
     )  # fmt: skip
     job = await jobs.mark_processing(created.job.id)
-    results: dict[str, Any] = await handlers[JobType.FULL](
-        job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock)
+    # As JSON: what the job's row and webhook carry.
+    results: dict[str, Any] = unstructure_results(
+        await handlers[JobType.FULL](job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
     )
     async for key in media.list(""):
         target = scratch / "tree" / key

@@ -29,7 +29,12 @@ from vylux_core.ports.audio_toolchain import (
     AudioProbe,
 )
 from vylux_core.ports.media_toolchain import PackagedTrack, ProgressCallback
-from vylux_core.results import ResultsDecodeError, RetryStrategy, structure_results
+from vylux_core.results import (
+    ResultsDecodeError,
+    RetryStrategy,
+    structure_results,
+    unstructure_results,
+)
 from vylux_core.retry_requests import build_retry_requests
 from vylux_core.services import KeyService
 from vylux_core.waveform import Waveform
@@ -128,7 +133,8 @@ async def run(
     )  # fmt: skip
     job = await jobs.mark_processing(created.job.id)
     results = await workflow(job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
-    return results, media, await jobs.get(job.id)
+    # As JSON: what the job's row, its webhook and the jobs API carry.
+    return unstructure_results(results), media, await jobs.get(job.id)
 
 
 async def test_a_clear_job_uploads_the_tree_and_reports_it(tmp_path: Path) -> None:
