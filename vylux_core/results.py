@@ -1,5 +1,9 @@
 """The ``results`` JSON of every job type (worker spec §5) and its strict codec.
 
+A workflow returns one of these values; a job store writes it as JSON and reads it back
+by the job's type (:func:`read_stored_results`); whatever sends JSON out (a webhook, a job
+view) turns it into JSON there (:func:`results_json`).
+
 Field order in each class is the key order of the serialised JSON, which is what a
 webhook body carries byte for byte; PostgreSQL's JSONB does not keep it.
 """
@@ -541,7 +545,8 @@ def read_stored_results(job_type: JobType, data: Any) -> StoredResults | None:
 
 
 def results_json(results: StoredResults | None) -> Any:
-    """The JSON a row, a webhook or a job view carries: an unreadable value as stored."""
+    """The JSON a row, a webhook or a job view carries (``None`` for no results, an
+    unreadable value as it was stored)."""
     if results is None:
         return None
     if isinstance(results, UnreadableResults):

@@ -19,7 +19,7 @@ from vylux_core.results import (
     Results,
     StoredResults,
     read_stored_results,
-    unstructure_results,
+    results_json,
 )
 from vylux_core.webhook import WebhookMessage
 
@@ -197,5 +197,4 @@ class MemoryJobStore:
 def _through_json(job_type: JobType, results: Results | None) -> StoredResults | None:
     """``results`` written as JSON and read back, as the SQL store does: what this store
     hands out is what a database would."""
-    stored = None if results is None else unstructure_results(results)
-    return read_stored_results(job_type, stored)
+    return read_stored_results(job_type, results_json(results))

@@ -17,7 +17,7 @@ from vylux_core.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_
 from vylux_core.job_listing import JobCursor, JobFilter
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
-from vylux_core.results import Results, read_stored_results, unstructure_results
+from vylux_core.results import Results, read_stored_results, results_json
 from vylux_core.webhook import WebhookMessage
 
 _INACTIVE = (JobStatus.FAILED.value, JobStatus.CANCELED.value)
@@ -80,7 +80,7 @@ class SqlJobStore:
     async def complete(
         self, job_id: str, results: Results, *, webhook: WebhookMessage | None = None
     ) -> Job:
-        changes = {"progress": 100, "error": None, "results": unstructure_results(results)}
+        changes = {"progress": 100, "error": None, "results": results_json(results)}
         return await self._transition(job_id, JobStatus.COMPLETED, changes, webhook)
 
     async def fail(
@@ -91,8 +91,7 @@ class SqlJobStore:
         *,
         webhook: WebhookMessage | None = None,
     ) -> Job:
-        stored = None if results is None else unstructure_results(results)
-        changes = {"error": error, "results": stored}
+        changes = {"error": error, "results": results_json(results)}
         return await self._transition(job_id, JobStatus.FAILED, changes, webhook)
 
     async def requeue(self, job_id: str) -> Job:
