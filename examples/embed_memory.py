@@ -27,7 +27,15 @@ from vylux_adapters.memory import (
     SequentialIdGenerator,
     fake_image,
 )
-from vylux_core import ByteLRU, JobLimits, JobService, JobStatus, JobType, decode_job_request
+from vylux_core import (
+    ByteLRU,
+    JobLimits,
+    JobService,
+    JobStatus,
+    JobType,
+    decode_job_request,
+    results_json,
+)
 from vylux_core.worker import AttemptOutcome, JobRunner
 from vylux_core.workflows import ThumbnailWorkflow
 
@@ -88,10 +96,12 @@ async def main() -> None:
     job = await service.get(submission.job.id)
     assert job.status is JobStatus.COMPLETED
     print(f"{job.type} {job.status}, progress {job.progress}")
-    print(json.dumps(job.results, indent=2))
+    print(json.dumps(results_json(job.results), indent=2))
+    # The typed value: one ThumbnailOutputResult per output.
+    assert isinstance(job.results, tuple)
     for output in job.results:
-        header = (await media.read_bytes(output["key"], max_bytes=1 << 20)).split(b"\n")[0]
-        print(f"  {output['key']}: {header.decode()}")
+        header = (await media.read_bytes(output.key, max_bytes=1 << 20)).split(b"\n")[0]
+        print(f"  {output.key}: {header.decode()}")
 
     # Submitting the same work again returns the completed job instead of a new one.
     again = await service.create(decode_job_request(REQUEST))

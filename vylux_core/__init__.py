@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from vylux_core.jobs.queue_routing import QueueAssignment, route_job
     from vylux_core.jobs.request import JobRequest, decode_job_request
-    from vylux_core.jobs.results import structure_results, unstructure_results
+    from vylux_core.jobs.results import results_json, structure_results, unstructure_results
     from vylux_core.jobs.retry_requests import RetryRequests, build_retry_requests
     from vylux_core.jobs.task import Lease, Task
     from vylux_core.media.ladder import Variant, resolve_ladder
@@ -80,6 +80,7 @@ _HOMES = {
     "resolve_ladder": "vylux_core.media.ladder",
     "QueueAssignment": "vylux_core.jobs.queue_routing",
     "route_job": "vylux_core.jobs.queue_routing",
+    "results_json": "vylux_core.jobs.results",
     "structure_results": "vylux_core.jobs.results",
     "unstructure_results": "vylux_core.jobs.results",
     "RetryRequests": "vylux_core.jobs.retry_requests",
@@ -138,6 +139,7 @@ __all__ = [
     "parse_kek_config",
     "processing_hash",
     "resolve_ladder",
+    "results_json",
     "route_job",
     "structure_results",
     "unstructure_results",

@@ -45,8 +45,13 @@ in one table; nothing in the core knows about HTTP.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    # `results` imports this module (through `job`) at runtime.
+    from vylux_core.jobs.results import Results
 
 
 class Step(enum.Enum):
@@ -340,7 +345,7 @@ class WorkflowFailed(ProcessingFailed):
 
     code = "workflow_failed"
 
-    def __init__(self, message: str, *, results: object, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, results: Results, permanent: bool = False) -> None:
         super().__init__(message)
         self.results = results
         self.permanent = permanent

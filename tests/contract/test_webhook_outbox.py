@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from tests.support.databases import database_url_for, emptied_engine
+from tests.support.results import image_artifact
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryWebhookOutbox
 from vylux_adapters.sql import SqlJobStore
 from vylux_adapters.sql.webhook_outbox import SqlWebhookOutbox
@@ -74,7 +75,7 @@ async def finished_job(pair: Pair, job_id: str, *, fail: bool = False) -> Webhoo
     if fail:
         await pair.jobs.fail(job_id, "boom", webhook=message)
     else:
-        await pair.jobs.complete(job_id, {"ok": True}, webhook=message)
+        await pair.jobs.complete(job_id, image_artifact(), webhook=message)
     return message
 
 
@@ -141,7 +142,7 @@ async def test_a_second_final_write_queues_nothing_new(pair: Pair, clock: Manual
     # A crashed worker's successor writing the same outcome again: the row refuses the
     # transition, and the outbox still holds a single, already-sent message.
     with pytest.raises(IllegalTransition, match="cannot go from completed"):
-        await pair.jobs.complete("job-1", {"ok": True}, webhook=message)
+        await pair.jobs.complete("job-1", image_artifact(), webhook=message)
 
     assert await pair.outbox.due(clock.now() + timedelta(days=2), 10) == []
 

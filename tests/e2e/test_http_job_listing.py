@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.http_world import API, World, WorldFactory, memory_world
 from tests.e2e.real_world import RealBackends
+from tests.support.results import thumbnails
 from vylux_core.jobs.job import JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job
 
@@ -201,7 +202,7 @@ async def test_cancel_of_a_finished_job_is_409(world: World, status: JobStatus) 
     await add_job(world, "job-1")
     await world.jobs.mark_processing("job-1")
     if status is JobStatus.COMPLETED:
-        await world.jobs.complete("job-1", {"done": True})
+        await world.jobs.complete("job-1", thumbnails())
     else:
         await world.jobs.fail("job-1", "gave up")
 

@@ -14,6 +14,8 @@ from starlette.types import Message
 from tests.e2e.http_world import API, World, memory_world
 from tests.support.queue import dequeue_one
 from vylux_adapters.memory import fake_image
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.results import structure_results
 from vylux_core.services import JobLimits
 
 H = "abcdef1234567890"
@@ -36,6 +38,8 @@ STAGE_PLAN_RESULTS: dict[str, Any] = {
         "reason": "cover/preview stage failed",
     },
 }
+# The same result typed, as a worker hands it to the store.
+STAGE_PLAN = structure_results(JobType.FULL, STAGE_PLAN_RESULTS)
 FULL_OPTIONS = {
     "cover": {"timestamp_sec": 2},
     "preview": {"format": "gif"},
@@ -118,7 +122,7 @@ async def test_get_shows_error_results_and_retry_link_in_order(world: World) -> 
         "job_id"
     ]
     await world.jobs.mark_processing(job_id)
-    await world.jobs.fail(job_id, "cover failed", STAGE_PLAN_RESULTS)
+    await world.jobs.fail(job_id, "cover failed", STAGE_PLAN)
     retry = await world.client.post(f"/api/jobs/{job_id}/retry", headers=API)
     retry_id = retry.json()["jobs"][0]["job_id"]
     failed = (await world.client.get(f"/api/jobs/{job_id}", headers=API)).json()
@@ -147,7 +151,7 @@ async def test_completed_duplicate_returns_its_results(world: World) -> None:
         {"variant": "thumb", "key": f"images/ab/{H}/thumb.webp", "format": "webp", "size": 9}
     ]
     await world.jobs.mark_processing(job_id)
-    await world.jobs.complete(job_id, results)
+    await world.jobs.complete(job_id, structure_results(JobType.THUMBNAIL, results))
     again = await world.create_job(THUMBNAIL)
     assert (again.status_code, again.json()) == (
         200,
@@ -463,7 +467,7 @@ async def test_i23_retry_failed_video_full_creates_stage_jobs(world: World) -> N
     body = {"type": "video:full", "hash": H, "source": SOURCE, "options": FULL_OPTIONS}
     job_id = (await world.create_job(body)).json()["job_id"]
     await world.jobs.mark_processing(job_id)
-    await world.jobs.fail(job_id, "cover and preview failed", STAGE_PLAN_RESULTS)
+    await world.jobs.fail(job_id, "cover and preview failed", STAGE_PLAN)
 
     response = await world.client.post(f"/api/jobs/{job_id}/retry", headers=API)
 

@@ -30,6 +30,9 @@ from tests.e2e.http_world import (
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
 from tests.support.objects import object_exists
+from tests.support.results import failed_full_result
+from vylux_core.jobs.job import JobType
+from vylux_core.jobs.results import FullStage, RetryStrategy
 from vylux_core.security.key_token import mint_key_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
@@ -396,15 +399,11 @@ async def test_i23_retry_failed_video_full_creates_stage_jobs(world: World) -> N
     await world.jobs.fail(
         job_id,
         "cover and preview failed",
-        {
-            "retry_plan": {
-                "allowed": True,
-                "strategy": "retry_tasks",
-                "job_types": ["video:cover", "video:preview", "video:transcode"],
-                "stages": ["cover", "preview", "transcode"],
-            }
-        },
-    )
+        failed_full_result(
+            RetryStrategy.RETRY_TASKS, JobType.COVER, JobType.PREVIEW, JobType.TRANSCODE,
+            stages=(FullStage.COVER, FullStage.PREVIEW, FullStage.TRANSCODE),
+        ),
+    )  # fmt: skip
 
     response = await world.client.post(f"/api/jobs/{job_id}/retry", headers=API)
 

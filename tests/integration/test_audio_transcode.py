@@ -25,7 +25,7 @@ from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy
 from vylux_core.errors import UnsupportedMedia
 from vylux_core.jobs.job import JobType, NewJob
-from vylux_core.jobs.results import AudioTranscodeResult, structure_results
+from vylux_core.jobs.results import AudioTranscodeResult
 from vylux_core.media.storage_keys import video_prefix
 from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService
@@ -54,7 +54,7 @@ def tone(binaries: MediaBinaries, tmp_path_factory: pytest.TempPathFactory) -> P
 
 async def run_audio_job(
     binaries: MediaBinaries, source: Path, scratch: Path, options: dict[str, Any]
-) -> dict[str, Any]:
+) -> AudioTranscodeResult:
     """One ``audio:transcode`` of ``source``; its objects are copied under
     ``scratch/tree`` (the media store's keys as paths)."""
     clock = ManualClock()
@@ -82,9 +82,10 @@ async def run_audio_job(
                options=options, request_fingerprint="fp")
     )  # fmt: skip
     job = await jobs.mark_processing(created.job.id)
-    results: dict[str, Any] = await handlers[JobType.AUDIO_TRANSCODE](
+    results = await handlers[JobType.AUDIO_TRANSCODE](
         job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock)
     )
+    assert isinstance(results, AudioTranscodeResult)
     async for key in media.list(""):
         target = scratch / "tree" / key
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -97,8 +98,7 @@ async def finished(
     binaries: MediaBinaries, tone: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[AudioTranscodeResult, Path]:
     scratch = tmp_path_factory.mktemp("job")
-    raw = await run_audio_job(binaries, tone, scratch, OPTIONS)
-    return structure_results(JobType.AUDIO_TRANSCODE, raw), scratch / "tree"
+    return await run_audio_job(binaries, tone, scratch, OPTIONS), scratch / "tree"
 
 
 def _decoded_seconds(ffmpeg: str, path: Path) -> float:
@@ -196,8 +196,7 @@ async def test_the_audio_of_a_video_is_transcoded(binaries: MediaBinaries, tmp_p
               "-i", "testsrc2=size=64x64:rate=10:duration=2", "-f", "lavfi",
               "-i", "sine=frequency=440:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
               "-c:a", "aac", str(video)])  # fmt: skip
-    raw = await run_audio_job(binaries, video, tmp_path, {"encrypt": True})
-    result = structure_results(JobType.AUDIO_TRANSCODE, raw)
+    result = await run_audio_job(binaries, video, tmp_path, {"encrypt": True})
     assert result.streaming.encrypted
     assert result.encryption is not None
     playlist = (tmp_path / "tree" / result.audio_tracks[0].playlist).read_text()
@@ -235,9 +234,8 @@ async def test_each_audio_file_format_transcodes(
               "-i", f"sine=frequency=440:sample_rate={rate}:duration=2",
               *SOURCE_FORMATS[extension], str(source)])  # fmt: skip
 
-    raw = await run_audio_job(binaries, source, tmp_path, {"downloads": ["m4a"]})
+    result = await run_audio_job(binaries, source, tmp_path, {"downloads": ["m4a"]})
 
-    result = structure_results(JobType.AUDIO_TRANSCODE, raw)
     master = tmp_path / "tree" / result.streaming.master_playlist
     assert _decoded_seconds(binaries.ffmpeg, master) == pytest.approx(2, abs=0.1)
     init = tmp_path / "tree" / result.audio_tracks[0].init

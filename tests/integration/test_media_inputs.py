@@ -37,6 +37,7 @@ from vylux_adapters.scratch import LocalScratchSpace
 from vylux_adapters.system import OsEntropy
 from vylux_core.jobs.job import JobType, NewJob
 from vylux_core.jobs.options import EffectivePreview
+from vylux_core.jobs.results import unstructure_results
 from vylux_core.media.ladder import KEYFRAME_SECONDS
 from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService
@@ -253,8 +254,9 @@ async def run_full(
                options=dict(options), request_fingerprint="fp")
     )  # fmt: skip
     job = await jobs.mark_processing(created.job.id)
-    results: dict[str, Any] = await handlers[JobType.FULL](
-        job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock)
+    # As JSON: what the job's row and webhook carry.
+    results: dict[str, Any] = unstructure_results(
+        await handlers[JobType.FULL](job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
     )
     async for key in media.list(""):
         target = scratch / "tree" / key

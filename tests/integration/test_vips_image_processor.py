@@ -636,10 +636,10 @@ async def test_thumbnail_workflow_outputs_carry_no_metadata(
 
     assert len(results) == len(formats)
     for result in results:
-        data = await media.read_bytes(result["key"], max_bytes=1 << 20)
+        data = await media.read_bytes(result.key, max_bytes=1 << 20)
         assert data is not None
-        assert leaky_fields(data) == [], result["format"]
-        assert _close(decoded(data)(24, 16), SRGB_OF_P3_PIXEL, 14), result["format"]
+        assert leaky_fields(data) == [], result.format
+        assert _close(decoded(data)(24, 16), SRGB_OF_P3_PIXEL, 14), result.format
 
 
 @pytest.mark.parametrize("fmt", [WEBP, GIF], ids=str)

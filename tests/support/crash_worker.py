@@ -17,10 +17,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.results import image_artifact
 from vylux_adapters.sql import SqlJobStore, create_engine
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
 from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.results import ImageArtifact, Results
 from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.worker import JobRunner, LeaseRecoverer, ProgressReporter
 
@@ -29,14 +31,19 @@ from vylux_core.worker import JobRunner, LeaseRecoverer, ProgressReporter
 LEASE_SECONDS = 4.0
 
 
+def result_of(pid: int) -> ImageArtifact:
+    """What the worker process ``pid`` completes its job with: it names that process."""
+    return image_artifact(f"videos/crash/{pid}.jpg")
+
+
 def slow_handler(log: Path, seconds: float) -> Any:
-    async def handle(job: Job, progress: ProgressReporter) -> Any:
+    async def handle(job: Job, progress: ProgressReporter) -> Results:
         with log.open("a") as handle_log:
             handle_log.write(f"start {job.id} {os.getpid()}\n")
         await asyncio.sleep(seconds)
         with log.open("a") as handle_log:
             handle_log.write(f"done {job.id} {os.getpid()}\n")
-        return {"worker": os.getpid()}
+        return result_of(os.getpid())
 
     return handle
 

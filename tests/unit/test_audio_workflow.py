@@ -20,7 +20,12 @@ from vylux_adapters.scratch import LocalScratchSpace
 from vylux_cli.job_display import results_headline, results_views
 from vylux_core.errors import MediaToolFailed, StorageUnavailable, UnsupportedMedia
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
-from vylux_core.jobs.results import ResultsDecodeError, RetryStrategy, structure_results
+from vylux_core.jobs.results import (
+    ResultsDecodeError,
+    RetryStrategy,
+    structure_results,
+    unstructure_results,
+)
 from vylux_core.jobs.retry_requests import build_retry_requests
 from vylux_core.media.audio_renditions import audio_download_path
 from vylux_core.media.waveform import Waveform
@@ -128,7 +133,8 @@ async def run(
     )  # fmt: skip
     job = await jobs.mark_processing(created.job.id)
     results = await workflow(job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
-    return results, media, await jobs.get(job.id)
+    # As JSON: what the job's row, its webhook and the jobs API carry.
+    return unstructure_results(results), media, await jobs.get(job.id)
 
 
 async def test_a_clear_job_uploads_the_tree_and_reports_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.queue import dequeue_one
+from tests.support.results import image_artifact
 from vylux_adapters.memory import (
     ManualClock,
     MemoryImageCacheIndex,
@@ -107,7 +108,7 @@ async def test_cancel_of_a_finished_job_raises_and_sends_nothing(final: JobStatu
     await world.add("job-1", callback="")
     await world.jobs.mark_processing("job-1")
     if final is JobStatus.COMPLETED:
-        await world.jobs.complete("job-1", {})
+        await world.jobs.complete("job-1", image_artifact())
     else:
         await world.jobs.fail("job-1", "no")
 
@@ -149,7 +150,7 @@ async def test_a_cancel_during_the_last_step_wins_and_takes_back_the_uploads() -
     async def uploads_then_is_cancelled(job: Job, progress: ProgressReporter) -> Any:
         await recorded.put_bytes("videos/h1/master.m3u8", b"#EXTM3U", content_type="x")
         await world.service.cancel(job.id)
-        return {"done": True}
+        return image_artifact()
 
     runner = JobRunner(
         jobs=world.jobs, consumer=world.queue, clock=world.clock, outputs=world.media,

@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from tests.support.queue import dequeue_one
+from tests.support.results import image_artifact
 from vylux_adapters.memory import ManualClock, MemoryJobStore, MemoryTaskQueue
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -19,6 +20,7 @@ from vylux_core.errors import (
     WorkflowFailed,
 )
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.results import Results
 from vylux_core.jobs.task import Lease
 from vylux_core.services import task_for_job
 from vylux_core.worker import (
@@ -61,8 +63,8 @@ class World:
         return lease
 
 
-def handler_returning(results: Any) -> JobHandler:
-    async def handle(job: Job, progress: ProgressReporter) -> Any:
+def handler_returning(results: Results) -> JobHandler:
+    async def handle(job: Job, progress: ProgressReporter) -> Results:
         await progress.report(50, force=True)
         return results
 
@@ -79,13 +81,13 @@ def handler_raising(error: Exception) -> JobHandler:
 async def test_success_completes_the_row_then_acks() -> None:
     world = World()
     await world.submit()
-    runner = world.runner(handler_returning({"key": "videos/h1/h1/cover.jpg"}))
+    runner = world.runner(handler_returning(image_artifact("videos/h1/h1/cover.jpg")))
 
     outcome = await runner.run(await world.take())
 
     job = await world.jobs.get("job-1")
     assert (outcome, job.status, job.progress, job.results) == (
-        AttemptOutcome.COMPLETED, JobStatus.COMPLETED, 100, {"key": "videos/h1/h1/cover.jpg"}
+        AttemptOutcome.COMPLETED, JobStatus.COMPLETED, 100, image_artifact("videos/h1/h1/cover.jpg")
     )  # fmt: skip
     assert not await world.queue.contains("job-1")
 
@@ -118,12 +120,13 @@ async def test_failures_follow_the_queue(
 async def test_failed_workflow_keeps_its_results_on_the_row() -> None:
     world = World()
     await world.submit(max_retry=0)
-    error = WorkflowFailed("video:full failed: [cover]", results={"stages": {}}, permanent=False)
+    kept = image_artifact("videos/h1/h1/cover.jpg")
+    error = WorkflowFailed("extract cover: boom", results=kept, permanent=False)
 
     await world.runner(handler_raising(error)).run(await world.take())
 
     job = await world.jobs.get("job-1")
-    assert (job.status, job.results) == (JobStatus.FAILED, {"stages": {}})
+    assert (job.status, job.results) == (JobStatus.FAILED, kept)
 
 
 async def test_error_messages_are_bounded() -> None:
@@ -155,7 +158,7 @@ async def test_a_purged_or_finished_job_is_skipped_and_acked() -> None:
     await world.submit()
     await world.jobs.delete_by_hash("h1")
 
-    outcome = await world.runner(handler_returning({})).run(await world.take())
+    outcome = await world.runner(handler_returning(image_artifact())).run(await world.take())
 
     assert outcome is AttemptOutcome.SKIPPED
     assert not await world.queue.contains("job-1")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.queue import dequeue_one
+from tests.support.results import failed_full_result, image_artifact
 from vylux_adapters.memory import (
     ManualClock,
     MemoryImageCacheIndex,
@@ -33,6 +34,7 @@ from vylux_core.images.options import ImageFormat
 from vylux_core.jobs.job import Job, JobStatus, JobType
 from vylux_core.jobs.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
 from vylux_core.jobs.request import JobRequest, decode_job_request
+from vylux_core.jobs.results import FullResult, FullStage, RetryStrategy
 from vylux_core.jobs.task import ArchivedTask, CancelOutcome, Lease, QueueStats, Task
 from vylux_core.ports.image_cache_index import CacheEntry
 from vylux_core.ports.key_store import StoredKey
@@ -45,22 +47,13 @@ from vylux_core.services.job_service import JobLimits, JobService
 H = "abcdef1234567890"
 SOURCE = "uploads/movie.mp4"
 ALL_QUEUES = {"critical": 1, "default": 1, "video:large": 1}
-STAGE_PLAN_RESULTS: dict[str, Any] = {
-    "stages": {
-        "source": {"status": "ready"},
-        "cover": {"status": "failed", "error_code": "extract_failed", "retryable": True},
-        "preview": {"status": "failed", "error_code": "generate_failed", "retryable": True},
-        "transcode": {"status": "skipped", "reason": "blocked_by_failed_dependencies"},
-    },
-    "artifacts": {},
-    "retry_plan": {
-        "allowed": True,
-        "strategy": "retry_tasks",
-        "job_types": ["video:cover", "video:preview", "video:transcode"],
-        "stages": ["cover", "preview", "transcode"],
-        "reason": "cover/preview stage failed",
-    },
-}
+STAGE_PLAN = failed_full_result(
+    RetryStrategy.RETRY_TASKS,
+    JobType.COVER,
+    JobType.PREVIEW,
+    JobType.TRANSCODE,
+    stages=(FullStage.COVER, FullStage.PREVIEW, FullStage.TRANSCODE),
+)
 FULL_OPTIONS: dict[str, Any] = {
     "cover": {"timestamp_sec": 2},
     "preview": {"format": "gif"},
@@ -227,7 +220,7 @@ async def _settle(world: World, job: Job, state: str) -> Job:
             return await world.jobs.mark_processing(job.id)
         case "completed":
             await world.jobs.mark_processing(job.id)
-            return await world.jobs.complete(job.id, {"key": "videos/ab/x/cover.jpg"})
+            return await world.jobs.complete(job.id, image_artifact("videos/ab/x/cover.jpg"))
         case "failed":
             await world.jobs.mark_processing(job.id)
             return await world.jobs.fail(job.id, "extract cover: boom")
@@ -441,7 +434,7 @@ async def test_get_unknown_job() -> None:
 # --- retry ------------------------------------------------------------------------------
 
 
-async def _failed_full_job(world: World, results: Any = STAGE_PLAN_RESULTS) -> Job:
+async def _failed_full_job(world: World, results: FullResult = STAGE_PLAN) -> Job:
     job = await world.create(options=FULL_OPTIONS, callback_url="https://app.example.com/cb")
     await world.drain()
     await world.jobs.mark_processing(job.id)
@@ -484,9 +477,7 @@ async def test_i23_retry_of_full_job_creates_stage_jobs(
 async def test_retry_job_strategy_resubmits_the_whole_job() -> None:
     world = build()
     await world.put_source(10)
-    results = {
-        "retry_plan": {"allowed": True, "strategy": "retry_job", "job_types": ["video:full"]}
-    }
+    results = failed_full_result(RetryStrategy.RETRY_JOB, JobType.FULL)
     failed = await _failed_full_job(world, results)
 
     retry = await world.service.retry(failed.id)

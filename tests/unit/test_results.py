@@ -33,7 +33,10 @@ from vylux_core.jobs.results import (
     StreamingInfo,
     ThumbnailOutputResult,
     TranscodeResult,
+    UnreadableResults,
     VideoTrack,
+    read_stored_results,
+    results_json,
     structure_results,
     unstructure_results,
 )
@@ -343,6 +346,49 @@ def test_any_full_result_round_trips(results: FullResult) -> None:
     wire = json.loads(json.dumps(unstructure_results(results)))
 
     assert structure_results(JobType.FULL, wire) == results
+
+
+@pytest.mark.parametrize(
+    ("job_type", "results"),
+    [
+        pytest.param(JobType.COVER, COVER, id="cover"),
+        pytest.param(JobType.THUMBNAIL, THUMBNAILS, id="thumbnails"),
+        pytest.param(JobType.FULL, FULL_EXAMPLE, id="full"),
+    ],
+)
+def test_a_stored_value_reads_back_typed_and_writes_the_same_json(
+    job_type: JobType, results: Results
+) -> None:
+    stored = json.loads(json.dumps(unstructure_results(results)))
+
+    read = read_stored_results(job_type, stored)
+
+    assert read == results
+    assert json.dumps(results_json(read)) == json.dumps(unstructure_results(results))
+
+
+@pytest.mark.parametrize(
+    ("job_type", "stored"),
+    [
+        pytest.param(JobType.COVER, {"key": "k"}, id="missing-fields"),
+        pytest.param(JobType.COVER, [], id="array-for-object"),
+        pytest.param(JobType.THUMBNAIL, {"variant": "x"}, id="object-for-array"),
+        pytest.param(JobType.FULL, {"stages": "garbage", "note": "ünïcødé"}, id="full-garbage"),
+    ],
+)
+def test_a_stored_value_that_does_not_decode_is_kept_as_stored(
+    job_type: JobType, stored: Any
+) -> None:
+    read = read_stored_results(job_type, stored)
+
+    assert isinstance(read, UnreadableResults)
+    assert isinstance(read.error, ResultsDecodeError)
+    assert results_json(read) is stored
+
+
+def test_no_stored_value_reads_as_none() -> None:
+    assert read_stored_results(JobType.FULL, None) is None
+    assert results_json(None) is None
 
 
 def _with(base: Any, path: tuple[str | int, ...], value: Any) -> Any:

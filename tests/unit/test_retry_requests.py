@@ -7,10 +7,17 @@ from typing import Any
 
 import pytest
 
+from tests.support.results import failed_full_result, image_artifact
 from vylux_core.errors import NotRetryable
 from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType
 from vylux_core.jobs.options import canonical_options
-from vylux_core.jobs.results import RetryStrategy
+from vylux_core.jobs.results import (
+    FullResult,
+    RetryStrategy,
+    StoredResults,
+    read_stored_results,
+    unstructure_results,
+)
 from vylux_core.jobs.retry_requests import build_retry_requests
 
 NOW = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
@@ -21,25 +28,26 @@ FULL_OPTIONS: dict[str, Any] = {
 }
 
 
-def plan(strategy: str, *job_types: object, allowed: bool = True) -> dict[str, Any]:
-    """A video:full results object as the worker stores it (worker §5.5)."""
-    retry_plan: dict[str, Any] = {"allowed": allowed, "strategy": strategy}
-    if job_types:
-        retry_plan["job_types"] = list(job_types)
-    return {
-        "stages": {"source": {"status": "ready"}, "cover": {"status": "failed"}},
-        "artifacts": {},
-        "retry_plan": retry_plan,
-    }
+def plan(strategy: str, *job_types: str, allowed: bool = True) -> FullResult:
+    """A failed video:full result with this retry plan (worker §5.5)."""
+    return failed_full_result(
+        RetryStrategy(strategy), *(JobType(t) for t in job_types), allowed=allowed
+    )
+
+
+def stored(data: Any) -> StoredResults | None:
+    """A video:full row's results JSON as a store reads it back (maybe undecodable)."""
+    return read_stored_results(JobType.FULL, data)
 
 
 STAGE_PLAN = plan("retry_tasks", "video:cover", "video:preview", "video:transcode")
+VALID_PLAN_JSON: dict[str, Any] = unstructure_results(STAGE_PLAN)
 
 
 def failed_job(
     job_type: JobType = JobType.FULL,
     options: Any = None,
-    results: Any = None,
+    results: StoredResults | None = None,
     status: JobStatus = JobStatus.FAILED,
 ) -> Job:
     return Job(
@@ -61,6 +69,14 @@ def failed_job(
         created_at=NOW,
         updated_at=NOW,
     )
+
+
+def without_plan() -> dict[str, Any]:
+    return {key: value for key, value in VALID_PLAN_JSON.items() if key != "retry_plan"}
+
+
+def with_plan(**changes: Any) -> dict[str, Any]:
+    return {**VALID_PLAN_JSON, "retry_plan": {**VALID_PLAN_JSON["retry_plan"], **changes}}
 
 
 Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
@@ -130,7 +146,7 @@ Want = tuple[str, list[tuple[JobType, dict[str, Any]]]]
             id="u13-single-stage-reuses-request",
         ),
         pytest.param(
-            failed_job(JobType.COVER, {"timestamp_sec": 4}, results={"key": "x"}),
+            failed_job(JobType.COVER, {"timestamp_sec": 4}, results=image_artifact()),
             (RetryStrategy.RETRY_JOB, [(JobType.COVER, {"timestamp_sec": 4})]),
             id="results-of-other-types-ignored",
         ),
@@ -220,56 +236,49 @@ def test_u13_single_stage_request_is_identical_to_the_original() -> None:
             id="allowed-without-types",
         ),
         pytest.param(
-            failed_job(
-                results={
-                    "retry_plan": {"allowed": True, "strategy": "retry_tasks", "job_types": []}
-                }
-            ),
-            "job has no retry plan",
-            id="empty-types",
-        ),
-        pytest.param(failed_job(results={}), "job has no retry plan", id="results-without-plan"),
-        pytest.param(
-            failed_job(results=[]), "stored workflow state is invalid", id="results-array"
-        ),
-        pytest.param(
-            failed_job(results="broken"), "stored workflow state is invalid", id="results-string"
-        ),
-        pytest.param(
-            failed_job(results={"retry_plan": "retry"}),
-            "stored workflow state is invalid",
-            id="plan-not-object",
-        ),
-        pytest.param(
-            failed_job(results=plan("bogus", "video:cover")),
-            "stored workflow state is invalid",
-            id="unknown-strategy",
-        ),
-        pytest.param(
             failed_job(results=plan("none", "video:cover")),
             "stored workflow state is invalid",
             id="none-strategy-with-types",
         ),
+        # Stored JSON that does not decode as a video:full result: no plan to follow.
         pytest.param(
-            failed_job(results=plan("retry_tasks", "video:bogus")),
+            failed_job(results=stored({})), "stored workflow state is invalid", id="empty-object"
+        ),
+        pytest.param(
+            failed_job(results=stored([])), "stored workflow state is invalid", id="results-array"
+        ),
+        pytest.param(
+            failed_job(results=stored("broken")),
+            "stored workflow state is invalid",
+            id="results-string",
+        ),
+        pytest.param(
+            failed_job(results=stored({**VALID_PLAN_JSON, "retry_plan": "retry"})),
+            "stored workflow state is invalid",
+            id="plan-not-object",
+        ),
+        pytest.param(
+            failed_job(results=stored(without_plan())),
+            "stored workflow state is invalid",
+            id="results-without-plan",
+        ),
+        pytest.param(
+            failed_job(results=stored(with_plan(strategy="bogus"))),
+            "stored workflow state is invalid",
+            id="unknown-strategy",
+        ),
+        pytest.param(
+            failed_job(results=stored(with_plan(job_types=["video:bogus"]))),
             "stored workflow state is invalid",
             id="unknown-job-type",
         ),
         pytest.param(
-            failed_job(results=plan("retry_tasks", 5)),
+            failed_job(results=stored(with_plan(job_types=[5]))),
             "stored workflow state is invalid",
             id="non-string-job-type",
         ),
         pytest.param(
-            failed_job(
-                results={
-                    "retry_plan": {
-                        "allowed": True,
-                        "strategy": "retry_tasks",
-                        "job_types": "video:cover",
-                    }
-                }
-            ),
+            failed_job(results=stored(with_plan(job_types="video:cover"))),
             "stored workflow state is invalid",
             id="types-not-array",
         ),

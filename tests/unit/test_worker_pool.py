@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.deadlines import scaled
 from tests.support.queue import dequeue_one
+from tests.support.results import image_artifact
 from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
 from vylux_adapters.worker import PoolSettings, WorkerPool
@@ -87,7 +88,7 @@ async def test_runs_every_task_with_bounded_concurrency() -> None:
         peak = max(peak, running)
         await asyncio.sleep(0.05)
         running -= 1
-        return {"id": job.id}
+        return image_artifact(f"videos/h/{job.id}/cover.jpg")
 
     harness = Harness(handle, concurrency=3)
     ids = [f"job-{n}" for n in range(10)]
@@ -111,7 +112,7 @@ async def test_heartbeats_keep_a_task_longer_than_its_lease() -> None:
         nonlocal calls
         calls += 1
         await asyncio.sleep(2.5)  # two and a half times the lease
-        return {}
+        return image_artifact()
 
     # Heartbeats every 0.1 s keep a 1 s lease: only a loop stalled for most of a second
     # (far beyond a busy machine's scheduling) would let it lapse.
@@ -265,7 +266,7 @@ async def test_stop_now_during_the_drain_hands_work_back_without_waiting() -> No
 async def test_shutdown_waits_for_attempts_that_finish_in_time() -> None:
     async def quick(job: Job, progress: ProgressReporter) -> Any:
         await asyncio.sleep(0.3)
-        return {"done": True}
+        return image_artifact()
 
     harness = Harness(quick, shutdown_timeout=5.0)
     await harness.submit("job-1")
@@ -284,7 +285,7 @@ async def test_database_outage_hands_tasks_back_uncounted_and_backs_off() -> Non
     each job an attempt, while the pool kept fetching as fast as it could."""
 
     async def quick(job: Job, progress: ProgressReporter) -> Any:
-        return {"done": True}
+        return image_artifact()
 
     # Leases far longer than the test: a stranded task would not come back in time.
     harness = Harness(quick, lease_seconds=60.0, backoff_on_outage=0.2)
@@ -334,7 +335,7 @@ async def test_an_attempt_continues_the_trace_its_task_was_submitted_under() -> 
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     async def handle(job: Job, progress: ProgressReporter) -> Any:
-        return {}
+        return image_artifact()
 
     harness = Harness(
         InstrumentedHandler(

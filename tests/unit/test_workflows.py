@@ -36,6 +36,7 @@ from vylux_core.errors import (
 )
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
 from vylux_core.jobs.options import EffectivePreview
+from vylux_core.jobs.results import unstructure_results
 from vylux_core.ports.media_toolchain import MediaProbe
 from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
 from vylux_core.services import KeyService, task_for_job
@@ -84,13 +85,14 @@ class World:
         )  # fmt: skip
 
     async def run(self, job_type: JobType, options: dict[str, Any] | None = None) -> Any:
+        """The job's results as JSON: what its row and its webhook carry."""
         created = await self.jobs.create(
             NewJob(id=f"job-{job_type.value}", type=job_type, hash=H, source="uploads/in",
                    options=options or {}, request_fingerprint=f"fp-{job_type.value}")
         )  # fmt: skip
         job: Job = await self.jobs.mark_processing(created.job.id)
         progress = ProgressReporter(jobs=self.jobs, job_id=job.id, clock=self.clock)
-        return await self.handlers[job_type](job, progress)
+        return unstructure_results(await self.handlers[job_type](job, progress))
 
     async def keys_under(self, prefix: str) -> list[str]:
         return [key async for key in self.media.list(prefix)]
@@ -254,9 +256,11 @@ async def test_audio_download_needs_audio(tmp_path: Path) -> None:
 async def test_encrypted_transcode_reuses_the_key_of_an_earlier_run(world: World) -> None:
     first = await world.run(JobType.TRANSCODE, {"encrypt": True})
     stored = await world.keys.get(H)
-    rerun = await world.handlers[JobType.TRANSCODE](
-        await world.jobs.get("job-video:transcode"),
-        ProgressReporter(jobs=world.jobs, job_id="job-video:transcode", clock=world.clock),
+    rerun = unstructure_results(
+        await world.handlers[JobType.TRANSCODE](
+            await world.jobs.get("job-video:transcode"),
+            ProgressReporter(jobs=world.jobs, job_id="job-video:transcode", clock=world.clock),
+        )
     )
 
     assert first["encryption"] == {
@@ -400,7 +404,7 @@ async def test_full_failures_carry_the_retry_plan(
     with pytest.raises(WorkflowFailed) as caught:
         await world.run(JobType.FULL)
 
-    results: Any = caught.value.results
+    results: Any = unstructure_results(caught.value.results)
     assert results["retry_plan"]["job_types"] == job_types
     assert {name: stage["status"] for name, stage in results["stages"].items()} == statuses
     assert caught.value.permanent is permanent
@@ -416,7 +420,7 @@ async def test_a_failed_storyboard_stage_plans_just_itself(tmp_path: Path) -> No
     with pytest.raises(WorkflowFailed) as caught:
         await world.run(JobType.FULL)
 
-    results: Any = caught.value.results
+    results: Any = unstructure_results(caught.value.results)
     assert str(caught.value) == "video:full failed: [storyboard]"
     assert results["stages"]["storyboard"] == {
         "status": "failed", "error_code": "generate_failed",
@@ -447,7 +451,7 @@ async def test_full_tells_upload_failures_from_the_step_not_the_message(tmp_path
     with pytest.raises(WorkflowFailed) as caught:
         await world.run(JobType.FULL)
 
-    stages = caught.value.results["stages"]  # type: ignore[index]
+    stages = unstructure_results(caught.value.results)["stages"]
     assert (stages["cover"]["error_code"], stages["preview"]["error_code"]) == (
         "upload_failed",
         "upload_failed",
@@ -466,7 +470,7 @@ async def test_full_with_a_missing_source_is_a_permanent_retry_job_failure(
     with pytest.raises(WorkflowFailed) as caught:
         await world.run(JobType.FULL)
 
-    results: Any = caught.value.results
+    results: Any = unstructure_results(caught.value.results)
     assert results["retry_plan"] == {
         "allowed": True, "strategy": "retry_job", "job_types": ["video:full"],
         "stages": ["source"], "reason": "source download failed",
@@ -515,7 +519,7 @@ async def test_unsupported_media_fails_video_full_for_good_with_its_stage_result
     with pytest.raises(WorkflowFailed) as caught:
         await world.run(JobType.FULL)
 
-    results: Any = caught.value.results
+    results: Any = unstructure_results(caught.value.results)
     assert caught.value.permanent is True
     assert str(caught.value) == "video:full failed: [cover preview storyboard]"
     assert results["stages"] == {
@@ -601,7 +605,7 @@ async def test_a_failed_downloads_upload_is_the_transcode_stages_upload(tmp_path
         await world.run(JobType.FULL, {"transcode": {"downloads": ["highest"]}})
 
     assert str(caught.value) == "video:full failed: [transcode]"
-    transcode = caught.value.results["stages"]["transcode"]  # type: ignore[index]
+    transcode = unstructure_results(caught.value.results)["stages"]["transcode"]
     assert transcode == {
         "status": "failed", "error_code": "upload_failed",
         "error": "upload HLS: media store down", "retryable": True,

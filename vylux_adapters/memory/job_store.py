@@ -11,8 +11,14 @@ import attrs
 
 from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
 from vylux_core.errors import JobNotFound
-from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, NewJob, check_transition
+from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType, NewJob, check_transition
 from vylux_core.jobs.listing import JobCursor, JobFilter, newest_first_key
+from vylux_core.jobs.results import (
+    Results,
+    StoredResults,
+    read_stored_results,
+    results_json,
+)
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhooks.message import WebhookMessage
@@ -80,7 +86,7 @@ class MemoryJobStore:
             self._update(job_id, progress=min(progress, 100))
 
     async def complete(
-        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+        self, job_id: str, results: Results, *, webhook: WebhookMessage | None = None
     ) -> Job:
         job = self._transition(
             job_id, JobStatus.COMPLETED, progress=100, error=None, results=results
@@ -92,7 +98,7 @@ class MemoryJobStore:
         self,
         job_id: str,
         error: str,
-        results: Any = None,
+        results: Results | None = None,
         *,
         webhook: WebhookMessage | None = None,
     ) -> Job:
@@ -178,9 +184,17 @@ class MemoryJobStore:
         if job is None:
             raise JobNotFound("job not found")
         check_transition(job_id, job.status, target)
+        if "results" in changes:
+            changes["results"] = _through_json(job.type, changes["results"])
         return self._update(job_id, status=target, **changes)
 
     def _update(self, job_id: str, **changes: Any) -> Job:
         job = attrs.evolve(self._jobs[job_id], updated_at=self._clock.now(), **changes)
         self._jobs[job_id] = job
         return job
+
+
+def _through_json(job_type: JobType, results: Results | None) -> StoredResults | None:
+    """``results`` written as JSON and read back, as the SQL store does: what this store
+    hands out is what a database would."""
+    return read_stored_results(job_type, results_json(results))

@@ -15,6 +15,7 @@ from vylux_adapters.sql.schema import jobs, webhook_deliveries
 from vylux_core.errors import Conflict, IllegalTransition, JobNotFound
 from vylux_core.jobs.job import CallbackStatus, Job, JobStatus, JobType, NewJob, can_transition
 from vylux_core.jobs.listing import JobCursor, JobFilter
+from vylux_core.jobs.results import Results, read_stored_results, results_json
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import CreateOutcome
 from vylux_core.webhooks.message import WebhookMessage
@@ -77,20 +78,20 @@ class SqlJobStore:
         await self._update(and_(jobs.c.id == job_id, jobs.c.progress < progress), progress=progress)
 
     async def complete(
-        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+        self, job_id: str, results: Results, *, webhook: WebhookMessage | None = None
     ) -> Job:
-        changes = {"progress": 100, "error": None, "results": results}
+        changes = {"progress": 100, "error": None, "results": results_json(results)}
         return await self._transition(job_id, JobStatus.COMPLETED, changes, webhook)
 
     async def fail(
         self,
         job_id: str,
         error: str,
-        results: Any = None,
+        results: Results | None = None,
         *,
         webhook: WebhookMessage | None = None,
     ) -> Job:
-        changes = {"error": error, "results": results}
+        changes = {"error": error, "results": results_json(results)}
         return await self._transition(job_id, JobStatus.FAILED, changes, webhook)
 
     async def requeue(self, job_id: str) -> Job:
@@ -268,9 +269,10 @@ def _new_job_values(new_job: NewJob, now: datetime) -> dict[str, Any]:
 
 
 def _row_to_job(row: Any) -> Job:
+    job_type = JobType(row["type"])
     return Job(
         id=row["id"],
-        type=JobType(row["type"]),
+        type=job_type,
         hash=row["hash"],
         source=row["source"],
         options=row["options"],
@@ -281,7 +283,7 @@ def _row_to_job(row: Any) -> Job:
         callback_status=CallbackStatus(row["callback_status"]),
         retry_of_job_id=row["retry_of_job_id"],
         error=row["error"],
-        results=row["results"],
+        results=read_stored_results(job_type, row["results"]),
         queue=row["queue"],
         max_retry=row["max_retry"],
         created_at=as_utc(row["created_at"]),

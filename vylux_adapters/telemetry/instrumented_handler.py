@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from vylux_adapters.telemetry.metrics import Metrics
 from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.results import Results
 from vylux_core.worker import JobHandler, ProgressReporter
 
 
@@ -22,7 +22,7 @@ class InstrumentedHandler:
         self._metrics = metrics
         self._tracer = tracer_provider.get_tracer("vylux/worker")
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Results:
         task_type = str(job.type)
         started = time.perf_counter()
         attributes = {"job.type": task_type, "job.id": job.id}

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from opentelemetry import trace
 
 from vylux_core.jobs.job import Job, JobType
+from vylux_core.jobs.results import Results
 from vylux_core.worker import JobHandler, ProgressReporter
 
 job_id: ContextVar[str | None] = ContextVar("vylux_job_id", default=None)
@@ -40,7 +40,7 @@ class LogContextHandler:
     def __init__(self, *, inner: JobHandler) -> None:
         self._inner = inner
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Results:
         with job_log_context(job.id, str(job.type)):
             return await self._inner(job, progress)
 

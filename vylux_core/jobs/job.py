@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
 from vylux_core.errors import IllegalTransition
+
+if TYPE_CHECKING:
+    # `results` declares its classes by job type, so it imports this module at runtime.
+    from vylux_core.jobs.results import StoredResults
 
 
 class JobType(enum.StrEnum):
@@ -99,7 +103,8 @@ class NewJob:
 
 @frozen(kw_only=True)
 class Job:
-    """A job row as stored; ``options`` and ``results`` are plain JSON values."""
+    """A job row as stored; ``options`` is plain JSON, ``results`` the job type's value
+    (stores decode it on read, see :func:`vylux_core.jobs.results.read_stored_results`)."""
 
     id: str
     type: JobType
@@ -113,7 +118,7 @@ class Job:
     callback_status: CallbackStatus
     retry_of_job_id: str | None
     error: str | None
-    results: Any
+    results: StoredResults | None
     queue: str
     max_retry: int
     created_at: datetime

@@ -1,5 +1,9 @@
 """The ``results`` JSON of every job type (worker spec §5) and its strict codec.
 
+A workflow returns one of these values; a job store writes it as JSON and reads it back
+by the job's type (:func:`read_stored_results`); whatever sends JSON out (a webhook, a job
+view) turns it into JSON there (:func:`results_json`).
+
 Field order in each class is the key order of the serialised JSON, which is what a
 webhook body carries byte for byte; PostgreSQL's JSONB does not keep it.
 """
@@ -332,6 +336,24 @@ Results: TypeAlias = (
     | AudioTranscodeResult
 )
 
+
+@frozen
+class UnreadableResults:
+    """A stored ``results`` value that does not decode as its job type's results (a row
+    written by hand or by a version with another shape).
+
+    Stores hand it out instead of failing the read, so a job view still shows the JSON
+    as stored and one such row cannot break a listing; whatever needs the typed value
+    (a retry) refuses it.
+    """
+
+    stored: Any
+    error: ResultsDecodeError = field(eq=False)
+
+
+# What a job row holds once its results are read back.
+StoredResults: TypeAlias = Results | UnreadableResults
+
 _RESULT_TYPES: Mapping[JobType, Any] = {
     JobType.THUMBNAIL: ThumbnailResult,
     JobType.COVER: ImageArtifact,
@@ -512,9 +534,29 @@ def structure_results(job_type: JobType | str, data: Any) -> Results:
     return decoded
 
 
+def read_stored_results(job_type: JobType, data: Any) -> StoredResults | None:
+    """A stored row's ``results`` JSON as its job type's value (what the stores read)."""
+    if data is None:
+        return None
+    try:
+        return structure_results(job_type, data)
+    except ResultsDecodeError as error:
+        return UnreadableResults(data, error)
+
+
+def results_json(results: StoredResults | None) -> Any:
+    """The JSON a row, a webhook or a job view carries (``None`` for no results, an
+    unreadable value as it was stored)."""
+    if results is None:
+        return None
+    if isinstance(results, UnreadableResults):
+        return results.stored
+    return unstructure_results(results)
+
+
 def structure_retry_plan(data: Any) -> RetryPlan:
-    """Decode a ``video:full`` result's ``retry_plan`` object on its own (what a retry and
-    a job view read); raises :class:`ResultsDecodeError`."""
+    """Decode a ``retry_plan`` object on its own (what the CLI reads from a job view);
+    raises :class:`ResultsDecodeError`."""
     plan: RetryPlan = _structure(data, RetryPlan, "retry plan")
     return plan
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -13,10 +12,10 @@ from vylux_core.jobs.options import decode_options
 from vylux_core.jobs.request import JobRequest
 from vylux_core.jobs.results import (
     STAGE_OF_JOB_TYPE,
-    ResultsDecodeError,
+    FullResult,
     RetryPlan,
     RetryStrategy,
-    structure_retry_plan,
+    StoredResults,
 )
 
 
@@ -41,7 +40,7 @@ def build_retry_requests(job: Job) -> RetryRequests:
         raise NotRetryable("stored job options are invalid") from None
     if job.type is not JobType.FULL or job.results is None:
         return RetryRequests(RetryStrategy.RETRY_JOB, (_request(job, job.type, job.options),))
-    plan = _read_plan(job.results)
+    plan = _planned_retry(job.results)
     requests = []
     for job_type in plan.job_types:
         stage = STAGE_OF_JOB_TYPE.get(job_type)
@@ -50,16 +49,11 @@ def build_retry_requests(job: Job) -> RetryRequests:
     return RetryRequests(plan.strategy, tuple(requests))
 
 
-def _read_plan(results: Any) -> RetryPlan:
-    if not isinstance(results, Mapping):
+def _planned_retry(results: StoredResults) -> RetryPlan:
+    # Stored JSON that does not decode (UnreadableResults) has no plan to follow.
+    if not isinstance(results, FullResult):
         raise NotRetryable("stored workflow state is invalid")
-    raw_plan = results.get("retry_plan")
-    if raw_plan is None:
-        raise NotRetryable("job has no retry plan")  # as Go reads a missing plan: zero value
-    try:
-        plan = structure_retry_plan(raw_plan)
-    except ResultsDecodeError:
-        raise NotRetryable("stored workflow state is invalid") from None
+    plan = results.retry_plan
     if not plan.allowed or not plan.job_types:
         raise NotRetryable("job has no retry plan")
     if plan.strategy is RetryStrategy.NONE:

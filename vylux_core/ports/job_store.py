@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from attrs import frozen
 
 from vylux_core.jobs.job import Job, JobStatus, NewJob
 from vylux_core.jobs.listing import JobCursor, JobFilter
+from vylux_core.jobs.results import Results
 from vylux_core.webhooks.message import WebhookMessage
 
 
@@ -60,9 +61,13 @@ class JobStore(Protocol):
         ...
 
     async def complete(
-        self, job_id: str, results: Any, *, webhook: WebhookMessage | None = None
+        self, job_id: str, results: Results, *, webhook: WebhookMessage | None = None
     ) -> Job:
         """-> ``completed`` with progress 100, error cleared, ``results`` stored.
+
+        A store keeps ``results`` as JSON (:func:`~vylux_core.jobs.results.unstructure_results`)
+        and hands it back decoded by the job's type
+        (:func:`~vylux_core.jobs.results.read_stored_results`).
 
         ``webhook`` is added to the outbox in the same transaction (once per message
         id: writing the same final outcome again queues nothing new).
@@ -73,7 +78,7 @@ class JobStore(Protocol):
         self,
         job_id: str,
         error: str,
-        results: Any = None,
+        results: Results | None = None,
         *,
         webhook: WebhookMessage | None = None,
     ) -> Job:

@@ -10,6 +10,7 @@ from typing import Any
 from attrs import frozen
 
 from vylux_core.jobs.job import Job, JobStatus
+from vylux_core.jobs.results import Results, unstructure_results
 from vylux_core.webhooks.signature import sign_webhook, sign_webhook_timestamped
 
 USER_AGENT = "Vylux-Webhook/1.0"
@@ -37,7 +38,7 @@ class OutboxEntry:
 
 
 def final_outcome_message(
-    job: Job, status: JobStatus, *, error: str | None = None, results: Any = None
+    job: Job, status: JobStatus, *, error: str | None = None, results: Results | None = None
 ) -> WebhookMessage | None:
     """The message for ``job`` finishing in ``status``; None without a callback URL."""
     if not job.callback_url:
@@ -51,7 +52,7 @@ def final_outcome_message(
     if error is not None:
         body["error"] = error
     if results is not None:
-        body["results"] = results
+        body["results"] = unstructure_results(results)
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return WebhookMessage(id=job.id, job_id=job.id, url=job.callback_url, payload=payload)
 

@@ -8,7 +8,7 @@ import enum
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from attrs import frozen
 
@@ -23,6 +23,7 @@ from vylux_core.errors import (
     WorkflowFailed,
 )
 from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.jobs.results import Results
 from vylux_core.jobs.task import FailureOutcome, Lease
 from vylux_core.ports.clock import Clock
 from vylux_core.ports.job_store import JobStore
@@ -40,9 +41,9 @@ MAX_ERROR_LENGTH = 2000
 
 
 class JobHandler(Protocol):
-    """Runs one job type. Returns the JSON-ready ``results``; raises on failure."""
+    """Runs one job type. Returns its ``results``; raises on failure."""
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any: ...
+    async def __call__(self, job: Job, progress: ProgressReporter) -> Results: ...
 
 
 class AttemptOutcome(enum.StrEnum):
@@ -54,7 +55,9 @@ class AttemptOutcome(enum.StrEnum):
     LEASE_LOST = "lease_lost"
 
 
-async def fail_for_good(jobs: JobStore, job_id: str, error: str, results: Any = None) -> None:
+async def fail_for_good(
+    jobs: JobStore, job_id: str, error: str, results: Results | None = None
+) -> None:
     """Write the final ``failed`` status together with its webhook (the only one the
     job's callback gets: intermediate attempts send none)."""
     job = await jobs.get(job_id)
@@ -135,8 +138,8 @@ class JobRunner:
             failure: BaseException = error
             if deadline.expired():
                 failure = TimeoutError(f"attempt exceeded {lease.task.timeout_seconds} s")
-            results = failure.results if isinstance(failure, WorkflowFailed) else None
-            return await self._record_failure(lease, job.id, failure, results, attempt)
+            kept = failure.results if isinstance(failure, WorkflowFailed) else None
+            return await self._record_failure(lease, job.id, failure, kept, attempt)
         # Row first, then ack: a crash in between re-runs the task, which then finds
         # the row completed and only acks (SKIPPED above).
         webhook = final_outcome_message(job, JobStatus.COMPLETED, results=results)
@@ -185,7 +188,7 @@ class JobRunner:
         lease: Lease,
         job_id: str,
         error: BaseException,
-        results: Any,
+        results: Results | None,
         attempt: _Attempt | None = None,
     ) -> AttemptOutcome:
         message = bounded_error(error)

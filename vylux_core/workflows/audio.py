@@ -4,7 +4,6 @@ optional downloads and a waveform."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -18,7 +17,6 @@ from vylux_core.jobs.results import (
     EncryptionInfo,
     StreamingInfo,
     WaveformArtifact,
-    unstructure_results,
 )
 from vylux_core.media.audio_renditions import (
     AUDIO_ONLY_DIR,
@@ -70,7 +68,7 @@ class AudioTranscodeWorkflow:
         self._keys = keys
         self._upload_concurrency = upload_concurrency
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> AudioTranscodeResult:
         options = decode_options(JobType.AUDIO_TRANSCODE, job.options)
         assert isinstance(options, AudioTranscodeOptions)
         size = await source_size(self._source, job.source)
@@ -92,7 +90,7 @@ class AudioTranscodeWorkflow:
                 waveform = await self._waveform(source_path, job.hash, options.waveform.bins)
                 result = attrs.evolve(result, waveform=waveform)
             await progress.report(95, force=True)
-        return unstructure_results(result)
+        return result
 
     async def _package(
         self, source_path: Path, plan: AudioPlan, progress: ProgressReporter

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.options import CoverOptions, decode_options
-from vylux_core.jobs.results import unstructure_results
+from vylux_core.jobs.results import ImageArtifact
 from vylux_core.ports.media_toolchain import MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
@@ -28,7 +26,7 @@ class CoverWorkflow:
         self._toolchain = toolchain
         self._scratch = scratch
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> ImageArtifact:
         options = decode_options(JobType.COVER, job.options)
         assert isinstance(options, CoverOptions)
         artifact = await single_artifact(
@@ -38,4 +36,4 @@ class CoverWorkflow:
                 timestamp=options.effective_timestamp(), media_hash=job.hash,
             ),
         )  # fmt: skip
-        return unstructure_results(artifact)
+        return artifact

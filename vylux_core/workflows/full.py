@@ -13,7 +13,6 @@ from vylux_core.jobs.results import (
     FullResult,
     ImageArtifact,
     StoryboardArtifact,
-    unstructure_results,
 )
 from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
@@ -68,7 +67,7 @@ class FullWorkflow:
         self._keys = keys
         self._upload_concurrency = upload_concurrency
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> FullResult:
         options = decode_options(JobType.FULL, job.options)
         assert isinstance(options, FullOptions)
         result = initial_full_result(storyboard=options.storyboard.enabled)
@@ -88,12 +87,12 @@ class FullWorkflow:
         except _StageFailed as failed:
             raise WorkflowFailed(
                 failure_message(failed.result),
-                results=unstructure_results(failed.result),
+                results=failed.result,
                 permanent=failed.permanent,
             ) from failed.__cause__
         # Anything else (scratch space, a progress write) is not a stage's failure:
         # it propagates as is and the queue retries the whole run.
-        return unstructure_results(result)
+        return result
 
     async def _run_stages(
         self,
@@ -185,9 +184,7 @@ class FullWorkflow:
 
 def _source_failed(result: FullResult, error: BaseException) -> WorkflowFailed:
     failed = record_failure(result, *failure_of(error, FullFailure.SOURCE_DOWNLOAD))
-    return WorkflowFailed(
-        failure_message(failed), results=unstructure_results(failed), permanent=is_permanent(error)
-    )
+    return WorkflowFailed(failure_message(failed), results=failed, permanent=is_permanent(error))
 
 
 class _StageFailed(Exception):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.options import decode_options
-from vylux_core.jobs.results import unstructure_results
+from vylux_core.jobs.results import StoryboardArtifact
 from vylux_core.ports.media_toolchain import MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
@@ -28,7 +26,7 @@ class StoryboardWorkflow:
         self._toolchain = toolchain
         self._scratch = scratch
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> StoryboardArtifact:
         decode_options(JobType.STORYBOARD, job.options)  # stored options must still decode
         artifact = await single_artifact(
             job=job, source=self._source, scratch=self._scratch, progress=progress,
@@ -37,4 +35,4 @@ class StoryboardWorkflow:
                 media_hash=job.hash,
             ),
         )  # fmt: skip
-        return unstructure_results(artifact)
+        return artifact

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vylux_core.errors import Step
 from vylux_core.images.options import parse_format
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.options import ThumbnailOptions, decode_options
-from vylux_core.jobs.results import ThumbnailOutputResult, unstructure_results
+from vylux_core.jobs.results import ThumbnailOutputResult, ThumbnailResult
 from vylux_core.media.storage_keys import thumbnail_key
 from vylux_core.ports.image_processor import ImageProcessor, ImageTransform
 from vylux_core.ports.object_store import ObjectStore
@@ -30,7 +28,7 @@ class ThumbnailWorkflow:
         self._images = images
         self._max_source_bytes = max_source_bytes
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> ThumbnailResult:
         options = decode_options(JobType.THUMBNAIL, job.options)
         assert isinstance(options, ThumbnailOptions)
         outputs = options.effective_outputs()
@@ -65,4 +63,4 @@ class ThumbnailWorkflow:
                 )
             )  # fmt: skip
             await progress.report((index + 1) * 100 // len(outputs), force=True)
-        return unstructure_results(tuple(results))
+        return tuple(results)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.options import TranscodeOptions, decode_options
-from vylux_core.jobs.results import unstructure_results
+from vylux_core.jobs.results import TranscodeResult
 from vylux_core.ports.media_toolchain import MediaToolchain
 from vylux_core.ports.object_store import ObjectStore
 from vylux_core.ports.scratch_space import ScratchSpace
@@ -45,7 +43,7 @@ class TranscodeWorkflow:
         self._keys = keys
         self._upload_concurrency = upload_concurrency
 
-    async def __call__(self, job: Job, progress: ProgressReporter) -> Any:
+    async def __call__(self, job: Job, progress: ProgressReporter) -> TranscodeResult:
         options = decode_options(JobType.TRANSCODE, job.options)
         assert isinstance(options, TranscodeOptions)
         size = await source_size(self._source, job.source)
@@ -71,4 +69,4 @@ class TranscodeWorkflow:
                 )  # fmt: skip
                 result = attrs.evolve(result, storyboard=storyboard)
             await progress.report(95, force=True)
-        return unstructure_results(result)
+        return result

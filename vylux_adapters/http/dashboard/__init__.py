@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from vylux_adapters.http.routes.job_views import timestamp
 from vylux_core.errors import Unavailable
 from vylux_core.jobs.job import JobStatus
+from vylux_core.jobs.results import results_json
 from vylux_core.jobs.task import ArchivedTask, QueueStats
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.security.signing import UrlSigner
@@ -135,7 +136,7 @@ class DashboardRoutes:
         under ``/stream`` and every image rendition (cover, preview, thumbnails) as a
         signed ``/thumb`` URL."""
         job = await self._jobs.get(request.path_params["id"])
-        keys = sorted(set(_result_keys(job.results)))
+        keys = sorted(set(_result_keys(results_json(job.results))))
         images = [key for key in keys if key.lower().endswith(_IMAGE_SUFFIXES)]
         body: dict[str, object] = {"job_id": job.id, "hash": job.hash, "hls": None, "images": []}
         if any(key.endswith("/master.m3u8") for key in keys):
@@ -191,8 +192,8 @@ def finished_view(counts: Mapping[tuple[str, JobStatus], int], queue: object) ->
 
 
 def _result_keys(results: object) -> list[str]:
-    """Every storage key named in a job's results (``key``, ``master_playlist``, at any
-    depth: a ``video:full`` job nests its stages' results)."""
+    """Every storage key named in a job's results JSON (``key``, ``master_playlist``, at
+    any depth: a ``video:full`` job nests its stages' results)."""
     found: list[str] = []
     if isinstance(results, dict):
         for name, value in results.items():

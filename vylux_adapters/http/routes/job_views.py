@@ -7,6 +7,7 @@ from typing import Any
 
 from vylux_core.jobs.job import Job, JobStatus
 from vylux_core.jobs.listing import JobPage, encode_cursor
+from vylux_core.jobs.results import results_json
 from vylux_core.services import RetrySubmission, Submission
 
 
@@ -15,7 +16,8 @@ def submission_body(submission: Submission) -> dict[str, Any]:
     (the client already has what it asked for, §7.1.5)."""
     job = submission.job
     if not submission.created and job.status is JobStatus.COMPLETED:
-        return {"job_id": None, "hash": job.hash, "status": str(job.status), "results": job.results}
+        results = results_json(job.results)
+        return {"job_id": None, "hash": job.hash, "status": str(job.status), "results": results}
     return {"job_id": job.id, "hash": job.hash, "status": str(job.status)}
 
 
@@ -34,7 +36,7 @@ def job_body(job: Job) -> dict[str, Any]:
     if job.error:
         body["error"] = job.error
     if job.results is not None:
-        body["results"] = job.results
+        body["results"] = results_json(job.results)
     body["created_at"] = timestamp(job.created_at)
     body["updated_at"] = timestamp(job.updated_at)
     return body
