@@ -14,8 +14,8 @@ from attrs import field, frozen, validators
 from vylux_core.errors import UnprocessableImage
 
 DEFAULT_MAX_RESULT_PIXELS = 40_000_000
-# Linear factor. 32 keeps the reference's own acceptance case (a 2×2 PNG at w64 gives
-# 64×64, spec I1) working while a tiny source can no longer fill the pixel budget.
+# Linear factor. 32 lets a 2×2 PNG at w64 give 64×64 (acceptance case I1) while a tiny
+# source cannot fill the pixel budget.
 DEFAULT_MAX_UPSCALE = 32
 
 

@@ -59,7 +59,7 @@ class SourceFetchFailed(VyluxError):
 
 
 def etag_of(data: bytes) -> str:
-    """Strong ETag of the bytes, as the reference computes it (§5.1.7)."""
+    """Strong ETag of the bytes (format: spec §5.1.7, so caches keep their validators)."""
     return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
 
 
@@ -227,7 +227,7 @@ class ImageService:
     Identical concurrent misses share one fetch-and-transform (single flight). A
     produced rendition goes into the LRU at once and into the media store in the
     background (:class:`WriteBehind`); its cleanup-tracking row is written then, not
-    on every hit (the reference wrote the database on every request, §13.13).
+    on every hit, so a hit neither writes to nor waits for the database (D101).
 
     Memory: concurrent renders of one source share one read of it
     (:class:`_SharedSource`), held only under a reservation of its size in the
@@ -273,7 +273,7 @@ class ImageService:
     async def render(self, signature: str, raw_options: str, remainder: str) -> Rendition:
         """Validate, verify and produce the rendition of an ``/img`` request.
 
-        Raises (in the reference's order) ``InvalidStorageKey``/``UnsupportedFormat``/
+        Raises (in the spec's order) ``InvalidStorageKey``/``UnsupportedFormat``/
         ``InvalidImageOptions`` (400), ``InvalidSignature`` (403),
         ``SourceFetchFailed`` (404/502), ``UnprocessableImage`` (422) and
         ``ProcessingFailed`` (500).
