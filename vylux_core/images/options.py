@@ -172,7 +172,7 @@ def _go_atoi(raw: str) -> int | None:
     if _GO_INT.fullmatch(raw) is None:
         return None
     # int() refuses more than 4300 digits (ValueError, a 500 for "w" + "9" * 5000);
-    # anything past 19 significant digits is outside int64 anyway, as Atoi says.
+    # anything past 19 significant digits is outside int64 anyway.
     digits = raw.lstrip("+-").lstrip("0") or "0"
     if len(digits) > _INT64_DIGITS:
         return None

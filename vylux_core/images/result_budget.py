@@ -1,7 +1,7 @@
 """How large a rendition may be: a pixel budget and a maximum upscale factor.
 
-Encoding cost follows the result's pixels, not the source's: a 281-byte 4×4 PNG asked
-for 8192×8192 cost 11–17 s of a core. Both limits hold for ``/img`` and
+Encoding cost follows the result's pixels, not the source's: a tiny PNG asked for
+8192×8192 ties up a core for seconds (D7a). Both limits hold for ``/img`` and
 ``image:thumbnail`` and are checked before any pixel is decoded: the requested box
 alone when both sides are known (a 400 / a refused job), otherwise against the
 source's header (``UnprocessableImage``: a 422 / a permanent job failure).

@@ -22,7 +22,7 @@ KEYFRAME_SECONDS: Final = 2
 
 MASTER_PLAYLIST: Final = "master.m3u8"
 # The DASH manifest the same packager run writes beside the master playlist, over the same
-# CMAF segments (#18).
+# CMAF segments.
 DASH_MANIFEST: Final = "manifest.mpd"
 MEDIA_PLAYLIST: Final = "playlist.m3u8"
 # Each video track's I-frame playlist (EXT-X-I-FRAME-STREAM-INF in the master): byte

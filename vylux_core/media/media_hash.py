@@ -8,7 +8,8 @@ import re
 from vylux_core.errors import InvalidHash
 
 # The hash flows into object-key prefixes, so "/" or ".." would let one hash's cleanup
-# or outputs reach another's (D1). Letters, digits, "_" and "-" cover hex digests, UUIDs and slugs.
+# or outputs reach another's (D1). Letters, digits, "_" and "-" cover hex digests, UUIDs
+# and slugs.
 _HASH_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _SOURCE_KEY_SEGMENT = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 

@@ -25,7 +25,7 @@ NONCE_BYTES = 12  # the GCM standard nonce size
 _TAG_BYTES = 16
 WRAPPED_KEY_BYTES = CONTENT_KEY_BYTES + _TAG_BYTES
 
-# What a bare hex ENCRYPTION_KEY means, and the version of rows written by the Go implementation.
+# What a bare hex ENCRYPTION_KEY means; rows written by the Go implementation carry it.
 LEGACY_KEK_VERSION = "v1"
 
 # Versions end up in a DB column, in the AAD and in the "v2:<hex>,v1:<hex>" config syntax:

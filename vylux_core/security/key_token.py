@@ -13,8 +13,8 @@ from typing import NoReturn
 from vylux_core.errors import InvalidKeyToken
 from vylux_core.jobs.canonical_json import quote_go_string
 
-# Unpadded RFC 4648 §5 alphabet. Go's decoder would also skip CR/LF inside a part;
-# nothing legitimate produces those, so they are refused here.
+# Unpadded RFC 4648 §5 alphabet only: nothing legitimate puts CR/LF inside a part, so
+# they are refused rather than skipped.
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1

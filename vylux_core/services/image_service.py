@@ -59,7 +59,7 @@ class SourceFetchFailed(VyluxError):
 
 
 def etag_of(data: bytes) -> str:
-    """Strong ETag of the bytes (format: spec §5.1.7, so caches keep their validators)."""
+    """Strong ETag of the bytes (format: spec §5.1.7)."""
     return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
 
 
@@ -74,8 +74,8 @@ class Rendition:
 @frozen
 class CachedRendition:
     """A rendition's bytes in the memory cache, with what a hit answers worked out
-    once: hashing a 50 KB body for the ETag took longer than the rest of serving a
-    cache hit, and even building the hit's :class:`Rendition` was a noticeable part."""
+    once: hashing the body for the ETag, or even building the hit's :class:`Rendition`,
+    would be a large part of serving a cache hit."""
 
     data: bytes
     etag: str
@@ -267,7 +267,7 @@ class ImageService:
         self._now = now
         # (signature, options, remainder) as requested → processing hash and format.
         # Parsing and verifying are pure functions of those strings, so a request seen
-        # before needs neither again: they were a third of serving a memory hit.
+        # before needs neither again: they are a large part of serving a memory hit.
         self._verified: dict[tuple[str, str, str], str] = {}
 
     async def render(self, signature: str, raw_options: str, remainder: str) -> Rendition:
