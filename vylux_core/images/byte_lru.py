@@ -17,7 +17,7 @@ class ByteLRU(Generic[V]):
     can carry what was derived from its bytes (the image service keeps each
     rendition's ETag with it rather than hashing the body on every hit).
 
-    Semantics (http-api §5.1.5): :meth:`get` promotes an entry to most recently used;
+    Semantics: :meth:`get` promotes an entry to most recently used;
     :meth:`put` evicts least recently used entries until the new value fits; a value larger
     than the whole budget is not stored; replacing a key updates the byte count; a budget
     ``<= 0`` disables the cache (every lookup misses, nothing is stored).

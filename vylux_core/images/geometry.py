@@ -43,8 +43,8 @@ class ResizePlan:
 def plan_resize(width: int | None, height: int | None) -> ResizePlan:
     """Map the requested ``w``/``h`` to a plan; every box side is at most MAX_DIMENSION.
 
-    Values ≤ 0 count as absent and values above MAX_DIMENSION are clamped: the HTTP
-    options are validated, but ``image:thumbnail`` job options are not (spec §13.17).
+    Values ≤ 0 count as absent and values above MAX_DIMENSION are clamped, so the plan
+    stays bounded whatever the caller validated.
     """
     w = _clamp(width)
     h = _clamp(height)
@@ -71,10 +71,10 @@ def output_size(source: Size, plan: ResizePlan) -> Size:
 
 
 def cover_scaled_size(source: Size, box: Size) -> Size:
-    """The size to scale to before centre-cropping to ``box`` (spec §5.1.6 animated cover)."""
+    """The size to scale to before centre-cropping to ``box`` (animated cover)."""
     scale = max(box.width / source.width, box.height / source.height)
-    # int(x + 0.5) is the reference's rounding; max() guards against a side landing
-    # one pixel short of the box, which would make the crop fail.
+    # int(x + 0.5) rounds halves up (round() would round them to even); max() guards
+    # against a side landing one pixel short of the box, which would make the crop fail.
     return Size(
         max(box.width, int(source.width * scale + 0.5)),
         max(box.height, int(source.height * scale + 0.5)),

@@ -10,12 +10,12 @@ from attrs import field, frozen, validators
 
 from vylux_core.errors import InvalidImageOptions, UnsupportedFormat
 
-# Deliberate tightening of the reference (spec §13.4): unbounded dimensions let one
-# signed URL ask libvips for an arbitrarily large canvas.
+# Unbounded dimensions would let one signed URL ask libvips for an arbitrarily large
+# canvas (D7).
 MAX_DIMENSION = 8192
 
-# Go's strconv.Atoi: optional sign, ASCII digits only (Python's int() would also take
-# "1_000", " 7" and non-ASCII digits, which the reference rejects).
+# An integer as the option grammar defines it: optional sign, ASCII digits only
+# (Python's int() would also take "1_000", " 7" and non-ASCII digits).
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -41,8 +41,8 @@ class ImageFormat(enum.StrEnum):
     PNG = "png"
     GIF = "gif"
     TIFF = "tiff"
-    """imgproxy's dialect only: ``/img`` and thumbnail jobs keep the reference's five
-    formats (:data:`REFERENCE_FORMATS`)."""
+    """imgproxy's dialect only: ``/img`` and thumbnail jobs keep the five formats of
+    :data:`REFERENCE_FORMATS`."""
 
     @property
     def extension(self) -> str:
@@ -85,7 +85,7 @@ _DEFAULT_QUALITY = {
 REFERENCE_FORMATS = frozenset(
     {ImageFormat.WEBP, ImageFormat.AVIF, ImageFormat.JPG, ImageFormat.PNG, ImageFormat.GIF}
 )
-"""The outputs of the reference's grammar (``/img``, thumbnail jobs)."""
+"""The outputs of the ``/img`` grammar and of thumbnail jobs."""
 
 FORMAT_ALIASES = {"jpeg": ImageFormat.JPG}
 
@@ -110,7 +110,7 @@ def format_of_bytes(data: bytes) -> ImageFormat | None:
 
 
 def parse_format(text: str) -> ImageFormat:
-    """Map an extension (``WEBP``, ``.jpeg``, ...) to one of the reference's formats,
+    """Map an extension (``WEBP``, ``.jpeg``, ...) to one of :data:`REFERENCE_FORMATS`,
     else raise UnsupportedFormat."""
     name = text.removeprefix(".")
     # Only ASCII spellings count. Unicode case mapping differs between Go and Python
@@ -149,7 +149,7 @@ class ImageOptions:
 
 
 def parse_image_options(text: str) -> ImageOptions:
-    """Parse the ``opts`` path segment (spec §5.1.2); raise InvalidImageOptions on any error."""
+    """Parse the ``opts`` path segment; raise InvalidImageOptions on any error."""
     if text == "":
         return ImageOptions()
     values: dict[str, int] = {}
@@ -172,7 +172,7 @@ def _go_atoi(raw: str) -> int | None:
     if _GO_INT.fullmatch(raw) is None:
         return None
     # int() refuses more than 4300 digits (ValueError, a 500 for "w" + "9" * 5000);
-    # anything past 19 significant digits is outside int64 anyway, as Atoi says.
+    # anything past 19 significant digits is outside int64 anyway.
     digits = raw.lstrip("+-").lstrip("0") or "0"
     if len(digits) > _INT64_DIGITS:
         return None
@@ -215,7 +215,8 @@ def effective_quality(opts: ImageOptions, fmt: ImageFormat) -> int:
 
 
 def cache_key_string(source_key: str, opts: ImageOptions, fmt: ImageFormat) -> str:
-    """The processing-hash input (spec §5.1.5); absent w/h count as 0, unlike signing."""
+    """The processing-hash input (spec §5.1.5: cache keys must match it byte for byte);
+    absent w/h count as 0, unlike signing."""
     width = opts.width or 0
     height = opts.height or 0
     quality = effective_quality(opts, fmt)
@@ -229,7 +230,7 @@ def processing_hash(source_key: str, opts: ImageOptions, fmt: ImageFormat) -> st
 
 
 def go_quote(text: str) -> str:
-    """Quote like Go's ``%q`` so error messages match the reference byte for byte."""
+    """Quote like Go's ``%q``: the spec's error messages embed values in that form."""
     out = ['"']
     for char in text:
         named = _GO_NAMED_ESCAPES.get(char)

@@ -1,4 +1,4 @@
-"""Anatomy of the ``/img`` path remainder ``{source}.{format}`` (spec §5.1.1)."""
+"""Anatomy of the ``/img`` path remainder ``{source}.{format}``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from vylux_core.security.percent_decoding import PercentDecodingError, decode_on
 def parse_image_request_path(remainder: str) -> tuple[str, ImageFormat]:
     """Split the raw remainder into the decoded source key and the output format.
 
-    Checks run in the reference's order (missing path, format, encoding, empty key) so
-    each bad request gets the same message as there.
+    Checks run in the spec's order (missing path, format, encoding, empty key, §5.1.1) so
+    a request with several faults gets the message the spec names.
     """
     if not remainder:
         raise InvalidStorageKey("missing source path")

@@ -1,7 +1,7 @@
 """How large a rendition may be: a pixel budget and a maximum upscale factor.
 
-Encoding cost follows the result's pixels, not the source's: a 281-byte 4×4 PNG asked
-for 8192×8192 cost 11–17 s of a core. Both limits hold for ``/img`` and
+Encoding cost follows the result's pixels, not the source's: a tiny PNG asked for
+8192×8192 ties up a core for seconds (D7a). Both limits hold for ``/img`` and
 ``image:thumbnail`` and are checked before any pixel is decoded: the requested box
 alone when both sides are known (a 400 / a refused job), otherwise against the
 source's header (``UnprocessableImage``: a 422 / a permanent job failure).
@@ -14,8 +14,8 @@ from attrs import field, frozen, validators
 from vylux_core.errors import UnprocessableImage
 
 DEFAULT_MAX_RESULT_PIXELS = 40_000_000
-# Linear factor. 32 keeps the reference's own acceptance case (a 2×2 PNG at w64 gives
-# 64×64, spec I1) working while a tiny source can no longer fill the pixel budget.
+# Linear factor. 32 lets a 2×2 PNG at w64 give 64×64 (acceptance case I1) while a tiny
+# source cannot fill the pixel budget.
 DEFAULT_MAX_UPSCALE = 32
 
 

@@ -12,8 +12,8 @@ logger = logging.getLogger(__name__)
 class WriteBehind:
     """Runs best-effort writes (e.g. storing a rendition in the media cache) after the
     response, keeps a reference to each so none is garbage-collected mid-flight, and
-    lets shutdown wait for them (:meth:`drain`), unlike the reference's fire-and-forget
-    goroutines (http-api §13.22)."""
+    lets shutdown wait for them (:meth:`drain`) so a rendition is not lost on exit
+    (D102)."""
 
     def __init__(self, *, max_pending: int = 1000) -> None:
         self._pending: set[asyncio.Task[None]] = set()

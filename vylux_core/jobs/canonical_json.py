@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-# Go escapes these even though JSON does not require it; byte-for-byte agreement
-# matters when a Python and a Go service share one jobs table.
+# Go escapes these even though JSON does not require it; fingerprints must agree
+# byte for byte with the Go implementation's when both share one jobs table.
 _GO_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",

@@ -66,7 +66,7 @@ class PreviewOptions:
     format: str | None = None
 
     def effective(self) -> EffectivePreview:
-        # Both job types start at 2 s; the reference's standalone preview started at 0.
+        # Both job types start at 2 s: the first frames are often black (D9).
         return EffectivePreview(
             start_sec=2.0 if self.start_sec is None else self.start_sec,
             duration=3.0 if self.duration is None else self.duration,
@@ -422,7 +422,7 @@ def _storyboard_stage(raw: Any) -> StoryboardOptions:
 
 
 def _full(obj: Mapping[str, Any]) -> FullOptions:
-    # Flat keys such as "timestamp_sec" land here as unknown fields, as in the reference.
+    # Flat keys such as "timestamp_sec" are unknown fields: options belong to a stage.
     _only_keys(obj, "options", {"cover", "preview", "transcode", "storyboard"})
 
     def stage(name: str) -> Mapping[str, Any]:

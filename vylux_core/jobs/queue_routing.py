@@ -36,8 +36,7 @@ def weighted_queue_order(weights: Mapping[str, int], rng: random.Random) -> list
     return order
 
 
-# The reference inherited asynq's implicit 30-minute attempt timeout, which kills long
-# transcodes forever (worker §16.2). Video attempts get hours; leases still detect a
+# A transcode can take hours, so video attempts get hours (D13); leases still detect a
 # dead worker within seconds through heartbeats.
 IMAGE_TIMEOUT_SECONDS = 10 * 60
 VIDEO_TIMEOUT_SECONDS = 6 * 3600

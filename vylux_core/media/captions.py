@@ -1,4 +1,4 @@
-"""Captions of a video transcode (#19 item 3): the ``captions`` option, its checks, and
+"""Captions of a video transcode: the ``captions`` option, its checks, and
 sidecar files read as WebVTT (SRT converted).
 
 A sidecar is a WebVTT or SRT object in the source store; it is checked when the job is

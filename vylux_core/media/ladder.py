@@ -1,7 +1,7 @@
 """The HLS transcode ladder as data: which renditions to encode (rungs, sizes, CRFs,
 codecs, bandwidth estimates), the audio track, and the layout of the packaged tree.
 
-Pure values and functions (spec worker-and-storage §4.4); the media adapter turns them
+Pure values and functions; the media adapter turns them
 into FFmpeg and Shaka Packager options.
 """
 
@@ -22,7 +22,7 @@ KEYFRAME_SECONDS: Final = 2
 
 MASTER_PLAYLIST: Final = "master.m3u8"
 # The DASH manifest the same packager run writes beside the master playlist, over the same
-# CMAF segments (#18).
+# CMAF segments.
 DASH_MANIFEST: Final = "manifest.mpd"
 MEDIA_PLAYLIST: Final = "playlist.m3u8"
 # Each video track's I-frame playlist (EXT-X-I-FRAME-STREAM-INF in the master): byte
@@ -72,13 +72,13 @@ DEFAULT_CODECS: Final = (VideoCodec.AV1, VideoCodec.H264)
 
 
 def _round_half_away(value: float) -> int:
-    # Go's math.Round, which the reference uses; Python's round() is banker's rounding and
-    # would turn 202.5 into 202 instead of 203 (portrait r720 must come out 406 wide).
+    # Halves round away from zero; Python's round() is banker's rounding and would turn
+    # 202.5 into 202 instead of 203 (portrait r720 must come out 406 wide).
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def normalize_rotation(value: float) -> int:
-    """Display rotation in {0, 90, 180, 270}: round, wrap into [0, 360), else 0 (§4.4(a))."""
+    """Display rotation in {0, 90, 180, 270}: round, wrap into [0, 360), else 0."""
     if not math.isfinite(value):
         return 0
     degrees = _round_half_away(value) % 360  # Python's % already lands in [0, 360)
@@ -100,7 +100,7 @@ class SourceGeometry:
         return self.width, self.height
 
 
-# Resolved height → H.264 bandwidth estimate (§4.4(d)), first match wins.
+# Resolved height → H.264 bandwidth estimate, first match wins.
 _H264_BANDWIDTH: Final = (
     (1080, 5_000_000),
     (720, 2_500_000),
@@ -151,8 +151,8 @@ def _even_nearest_at_most(value: float, limit: int) -> int:
 def _fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
     # Limits are the smaller of source and box, so nothing is ever upscaled. The side that
     # binds (by aspect ratio) is taken exactly; the other follows the aspect ratio, rounded to
-    # the nearest even value. The reference's symmetric re-clamp is omitted: the min() in
-    # _even_nearest_at_most already keeps the derived side inside its limit.
+    # the nearest even value. The min() in _even_nearest_at_most keeps the derived side
+    # inside its limit, so no second clamp is needed.
     limit_w, limit_h = min(src_w, box_w), min(src_h, box_h)
     aspect = src_w / src_h
     if aspect >= box_w / box_h:
@@ -167,7 +167,7 @@ def _box(rung: Rung, portrait: bool) -> tuple[int, int]:
 
 
 def _rungs_for(width: int, height: int, max_rung: int) -> tuple[tuple[Rung, tuple[int, int]], ...]:
-    # Orientation-aware (a deliberate difference, W§16.9): boxes turn for portrait sources, a
+    # Orientation-aware (D47): boxes turn for portrait sources, a
     # rung is kept when the source reaches its box on either edge, and the smallest box that
     # holds the whole source carries the source at its own size. So 1920×800 and 1918×1078
     # keep r1080, and portrait 1080×1920 gets a full 1080×1920 top rung.
@@ -191,9 +191,9 @@ def resolve_ladder(
     *,
     max_resolution: str = DEFAULT_MAX_RESOLUTION,
 ) -> tuple[Variant, ...]:
-    """Renditions for a source of this display size: each codec's rungs, descending (§4.4(c)).
+    """Renditions for a source of this display size: each codec's rungs, descending.
 
-    The rule (W§16.9 changed on purpose, docs/differences.md):
+    The rule (D47):
 
     * A portrait source (taller than wide) uses every box turned: 1080×1920, 720×1280, ….
     * Only rungs up to ``max_resolution`` count (``"1080p"`` by default).

@@ -7,9 +7,9 @@ import re
 
 from vylux_core.errors import InvalidHash
 
-# Deliberate tightening of the reference (http-api §13.8, worker §16.17): a free-form
-# hash flows into object-key prefixes, so "/" or ".." would let one hash's cleanup or
-# outputs reach another's. Letters, digits, "_" and "-" cover hex digests, UUIDs and slugs.
+# The hash flows into object-key prefixes, so "/" or ".." would let one hash's cleanup
+# or outputs reach another's (D1). Letters, digits, "_" and "-" cover hex digests, UUIDs
+# and slugs.
 _HASH_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _SOURCE_KEY_SEGMENT = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
@@ -24,14 +24,13 @@ def validate_media_hash(value: str) -> str:
 
 
 def hash_prefix(media_hash: str) -> str:
-    """First two characters of the hash, or the whole hash when it is shorter (spec §6.1)."""
+    """First two characters of the hash, or the whole hash when it is shorter."""
     return media_hash[:2]
 
 
 def media_hash_of_source_key(source_key: str) -> str | None:
     """The first ``/``-separated segment of an ``/img`` source key that is a SHA-256 hex
-    digest (optionally ``sha256:``-prefixed), lower-cased; None when there is none (spec
-    §5.1.8)."""
+    digest (optionally ``sha256:``-prefixed), lower-cased; None when there is none."""
     for segment in source_key.split("/"):
         match = _SOURCE_KEY_SEGMENT.fullmatch(segment)
         if match is not None:

@@ -8,7 +8,7 @@ from vylux_core.media.ladder import text_dir
 
 OCTET_STREAM = "application/octet-stream"
 
-# http-api §5.4, plus the recommended media types.
+# The spec's table (§5.4) plus the recommended media types.
 _BY_EXTENSION = {
     ".avif": "image/avif",
     ".css": "text/css; charset=utf-8",
@@ -36,9 +36,8 @@ _BY_EXTENSION = {
     ".xml": "text/xml; charset=utf-8",
 }
 
-# What /stream serves (§6.1, plus .gif previews — the reference could not serve them — and
-# the DASH manifest of a transcode, #18, the audio download and the storyboard's WebVTT
-# and JSON, #19, the MP3 and FLAC downloads of an audio transcode and its waveform.json).
+# What /stream serves: the files jobs publish (playlists, DASH manifests, segments,
+# covers, .gif previews, captions, storyboards, audio downloads, waveform.json).
 STREAMABLE = frozenset(
     {
         ".m3u8", ".mpd", ".m4s", ".mp4", ".m4a", ".mp3", ".flac", ".jpg", ".jpeg", ".webp",
@@ -46,7 +45,7 @@ STREAMABLE = frozenset(
     }
 )  # fmt: skip
 
-# Types a browser would render or run on our origin: served as attachments (§13.5).
+# Types a browser would render or run on our origin: served as attachments (D30).
 # Media-type essences, so a stored type such as "text/html" or "IMAGE/SVG+XML" counts too.
 # A DASH manifest is XML, which a browser renders when navigated to; players fetch it and
 # ignore Content-Disposition.

@@ -31,7 +31,7 @@ class KeyStore(Protocol):
         """Store ``key`` unless the hash has one; return whichever is stored.
 
         A re-run of an encrypted transcode reuses the stored key, so segments already
-        served with it stay playable (the reference silently replaced it).
+        served with it stay playable (D18).
         """
         ...
 

@@ -25,7 +25,7 @@ NONCE_BYTES = 12  # the GCM standard nonce size
 _TAG_BYTES = 16
 WRAPPED_KEY_BYTES = CONTENT_KEY_BYTES + _TAG_BYTES
 
-# The reference only ever wrote this version, and it is what a bare hex ENCRYPTION_KEY means.
+# What a bare hex ENCRYPTION_KEY means; rows written by the Go implementation carry it.
 LEGACY_KEK_VERSION = "v1"
 
 # Versions end up in a DB column, in the AAD and in the "v2:<hex>,v1:<hex>" config syntax:
@@ -41,8 +41,8 @@ class AadScheme(enum.StrEnum):
     The values are stable: adapters store them next to the wrapped key.
     """
 
-    # Reference rows: AAD = the version text (e.g. b"v1"). Still unwrapped so that old rows can
-    # be read and migrated with KeyRing.rewrap, never written.
+    # Rows written by the Go implementation: AAD = the version text (e.g. b"v1"). Unwrapped
+    # so they can be read and migrated with KeyRing.rewrap, never written (D16).
     VERSION_ONLY = "version"
     # Our rows: AAD = version + NUL + media hash. Binding the hash means a wrapped key copied
     # (by mistake or by an attacker with DB write access) onto another hash's row fails to
@@ -258,7 +258,7 @@ def is_current_wrapping(wrapped: WrappedKey, current_version: str) -> bool:
 def parse_kek_config(text: str) -> tuple[list[KeyEncryptionKey], str]:
     """Parse ``ENCRYPTION_KEY`` into its keys and the current version.
 
-    Accepted forms: one bare 64-hex key (version ``v1``, the reference's only form), or
+    Accepted forms: one bare 64-hex key (version ``v1``), or
     ``v2:<64 hex>,v1:<64 hex>`` where the first entry is current. Raises ValueError naming
     ENCRYPTION_KEY (and the version when it is well formed), never echoing key text.
     """

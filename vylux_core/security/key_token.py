@@ -1,4 +1,4 @@
-"""Bearer tokens that authorise one content-key delivery (spec §4.3)."""
+"""Bearer tokens that authorise one content-key delivery (wire format: spec §4.3)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import NoReturn
 from vylux_core.errors import InvalidKeyToken
 from vylux_core.jobs.canonical_json import quote_go_string
 
-# Unpadded RFC 4648 §5 alphabet. Go's decoder would also skip CR/LF inside a part;
-# nothing legitimate produces those, so they are refused here.
+# Unpadded RFC 4648 §5 alphabet only: nothing legitimate puts CR/LF inside a part, so
+# they are refused rather than skipped.
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -56,12 +56,12 @@ def _claims(payload: bytes) -> tuple[str, int]:
     if not isinstance(document, dict):
         raise InvalidKeyToken("invalid token payload")
     claimed_hash = document.get("hash")
-    # A missing exp counts as 0 (long expired), as in the reference.
+    # A missing exp counts as 0: the token is long expired.
     exp = document.get("exp", 0)
     if not isinstance(claimed_hash, str):
         raise InvalidKeyToken("invalid token payload")
     # type() rather than isinstance(): JSON true/false arrive as bool, an int subclass;
-    # 2e9 and 2.0 arrive as float; Go would reject all of them for an int64 field.
+    # 2e9 and 2.0 arrive as float; none of them is an int64 exp.
     if type(exp) is not int or not _INT64_MIN <= exp <= _INT64_MAX:
         raise InvalidKeyToken("invalid token payload")
     return claimed_hash, exp

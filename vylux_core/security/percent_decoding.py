@@ -30,7 +30,7 @@ def decode_once(raw: str) -> str:
     try:
         decoded = out.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # The reference passes such bytes through; the spec (§2.3) recommends a 400.
+        # A key must be text; bytes that are not UTF-8 are a bad request (D100).
         raise PercentDecodingError("invalid UTF-8 in decoded text") from exc
     if "\x00" in decoded:
         # NUL truncates keys in some storage backends and C libraries downstream.
@@ -39,5 +39,5 @@ def decode_once(raw: str) -> str:
 
 
 def _quote(snippet: bytes) -> str:
-    # Same shape as Go's EscapeError text (`invalid URL escape "%zz"`).
+    # The spec's message shape: `invalid URL escape "%zz"`.
     return json.dumps(snippet.decode("utf-8", "replace"), ensure_ascii=False)

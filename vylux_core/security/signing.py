@@ -1,4 +1,4 @@
-"""HMAC-SHA256 signatures of delivery URLs (spec §4.2)."""
+"""HMAC-SHA256 signatures of delivery URLs (messages: spec §4.2)."""
 
 from __future__ import annotations
 
@@ -56,23 +56,24 @@ class UrlSigner:
 
     def _verify(self, sig: str, message: str) -> None:
         expected = self._sign(message).encode("ascii")
-        # Compared as hex text, not decoded bytes, so upper-case hex fails like the reference.
+        # Compared as hex text, not decoded bytes: a signature is lower-case hex, so
+        # upper-case hex fails.
         # surrogatepass keeps an arbitrary str encodable; it can never match anyway.
         if not hmac.compare_digest(expected, sig.encode("utf-8", "surrogatepass")):
             raise InvalidSignature("invalid signature")
 
 
 def _image_message(options: ImageOptions, source_key: str, fmt: ImageFormat) -> str:
-    # Deliberate tightening (spec §4.2, §13.2): with no token the message would be
+    # With no options the message would be
     # "/" + key + "." + ext, byte-identical to the /original message for the object
-    # "key.ext", so one signature would unlock both routes. Empty options are refused.
+    # "key.ext", so one signature would unlock both routes. Empty options are refused (D8).
     if options.is_empty:
         raise InvalidImageOptions("bad options: options must not be empty")
     return f"{canonical_options(options)}/{source_key}.{fmt.extension}"
 
 
 def canonical_object_key(raw: str) -> str:
-    """The object key a ``/original`` or ``/thumb`` remainder names (spec §5.2)."""
+    """The object key a ``/original`` or ``/thumb`` remainder names."""
     try:
         key = decode_once(raw.removeprefix("/"))
     except PercentDecodingError as exc:

@@ -34,7 +34,7 @@ class DeliveryService:
     """The signature (or the path rules) is checked before storage is touched.
 
     Store errors propagate: ``ObjectNotFound`` is a 404, ``StorageUnavailable`` a
-    502/503 (the reference answered 404 to outages too, §13.20).
+    502/503, so clients and caches do not take an outage for a missing object (D31).
     """
 
     def __init__(self, *, signer: UrlSigner, source: ObjectStore, media: ObjectStore) -> None:

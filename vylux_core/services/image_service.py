@@ -59,7 +59,7 @@ class SourceFetchFailed(VyluxError):
 
 
 def etag_of(data: bytes) -> str:
-    """Strong ETag of the bytes, as the reference computes it (§5.1.7)."""
+    """Strong ETag of the bytes (format: spec §5.1.7)."""
     return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
 
 
@@ -74,8 +74,8 @@ class Rendition:
 @frozen
 class CachedRendition:
     """A rendition's bytes in the memory cache, with what a hit answers worked out
-    once: hashing a 50 KB body for the ETag took longer than the rest of serving a
-    cache hit, and even building the hit's :class:`Rendition` was a noticeable part."""
+    once: hashing the body for the ETag, or even building the hit's :class:`Rendition`,
+    would be a large part of serving a cache hit."""
 
     data: bytes
     etag: str
@@ -227,7 +227,7 @@ class ImageService:
     Identical concurrent misses share one fetch-and-transform (single flight). A
     produced rendition goes into the LRU at once and into the media store in the
     background (:class:`WriteBehind`); its cleanup-tracking row is written then, not
-    on every hit (the reference wrote the database on every request, §13.13).
+    on every hit, so a hit neither writes to nor waits for the database (D101).
 
     Memory: concurrent renders of one source share one read of it
     (:class:`_SharedSource`), held only under a reservation of its size in the
@@ -267,13 +267,13 @@ class ImageService:
         self._now = now
         # (signature, options, remainder) as requested → processing hash and format.
         # Parsing and verifying are pure functions of those strings, so a request seen
-        # before needs neither again: they were a third of serving a memory hit.
+        # before needs neither again: they are a large part of serving a memory hit.
         self._verified: dict[tuple[str, str, str], str] = {}
 
     async def render(self, signature: str, raw_options: str, remainder: str) -> Rendition:
         """Validate, verify and produce the rendition of an ``/img`` request.
 
-        Raises (in the reference's order) ``InvalidStorageKey``/``UnsupportedFormat``/
+        Raises (in the spec's order) ``InvalidStorageKey``/``UnsupportedFormat``/
         ``InvalidImageOptions`` (400), ``InvalidSignature`` (403),
         ``SourceFetchFailed`` (404/502), ``UnprocessableImage`` (422) and
         ``ProcessingFailed`` (500).

@@ -53,7 +53,7 @@ class RewrapReport:
 
 
 def describe_wrapping(key: StoredKey) -> str:
-    """``v1``, or ``v1/legacy-aad`` for reference rows whose AAD lacks the hash."""
+    """``v1``, or ``v1/legacy-aad`` for rows whose AAD lacks the hash (D16)."""
     wrapped = key.wrapped
     if wrapped.aad_scheme is AadScheme.VERSION_ONLY:
         return f"{wrapped.kek_version}/legacy-aad"

@@ -27,14 +27,14 @@ class KeyService:
         self._clock = clock
 
     def key_uri(self, media_hash: str) -> str:
-        """``BASE_URL/api/key/{hash}`` (relative when BASE_URL is empty, as in §8)."""
+        """``BASE_URL/api/key/{hash}`` (relative when BASE_URL is empty)."""
         return f"{self._base_url}/api/key/{media_hash}"
 
     async def content_key_for(self, media_hash: str) -> tuple[ContentKey, str]:
         """The hash's content key and key URI, creating and storing one if needed.
 
         A re-run reuses the stored key, so segments already published stay playable
-        (the reference replaced it, W§16.11).
+        (D18).
         """
         stored = await self._keys.get(media_hash)
         if stored is None:

@@ -12,8 +12,8 @@ FailureRecorder = Callable[[str], None]
 
 
 class ReadinessService:
-    """Runs every probe concurrently under one deadline (the reference ran them one
-    after another inside a shared 2 s budget, so one slow check starved the rest)."""
+    """Runs every probe concurrently under one deadline, so one slow check cannot
+    starve the rest (D39)."""
 
     def __init__(
         self,
@@ -33,7 +33,7 @@ class ReadinessService:
     async def failing(self) -> list[str]:
         """Names of the dependencies that failed or did not answer in time, in the
         configured order; empty when ready. Error details are deliberately dropped:
-        they can reveal internal addresses to anonymous callers (§13.9)."""
+        they can reveal internal addresses to anonymous callers."""
         names = list(self._probes)
         results = await asyncio.gather(
             *(self._probe(self._probes[name]) for name in names), return_exceptions=True

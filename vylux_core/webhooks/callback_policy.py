@@ -1,4 +1,4 @@
-"""Where a job's webhook may go (spec §13.7, W§16.16): the one policy for callback URLs.
+"""Where a job's webhook may go (D36): the one policy for callback URLs.
 
 The URL's shape and which addresses are refused are decided here, as pure functions.
 The adapter that resolves names and connects (``vylux_adapters.webhooks.destination``)
@@ -31,10 +31,11 @@ _SHARED_V4 = IPv4Network("100.64.0.0/10")
 
 
 def validate_callback_url(url: str) -> None:
-    """Empty, or an absolute http(s) URL with a host (spec §7.1.3 messages)."""
+    """Empty, or an absolute http(s) URL with a host (messages: spec §7.1.3)."""
     if not url:
         return
-    # urlsplit silently drops tab/CR/LF and keeps NUL in the host; Go's url.Parse rejects both.
+    # urlsplit silently drops tab/CR/LF and keeps NUL in the host: control characters are
+    # refused before it sees them.
     if any(char < " " or char == "\x7f" for char in url):
         raise InvalidJobRequest(
             "callback_url must be a valid URL: invalid control character in URL"

@@ -58,7 +58,7 @@ def final_outcome_message(
 
 
 def signed_headers(secret: str, payload: bytes, timestamp: int) -> Mapping[str, str]:
-    """The reference's ``X-Signature: sha256=<hmac(body)>`` plus a timestamped
+    """``X-Signature: sha256=<hmac(body)>`` for existing receivers plus a timestamped
     signature over ``"<timestamp>." + body`` that lets receivers refuse replays."""
     return {
         "Content-Type": "application/json",

@@ -9,7 +9,7 @@ DEFAULT_TOLERANCE_SECONDS = 300
 
 
 def sign_webhook(secret: str, body: bytes) -> str:
-    """The reference's ``X-Signature`` value: ``sha256=`` + hex HMAC of the raw body."""
+    """The ``X-Signature`` value: ``sha256=`` + hex HMAC of the raw body."""
     return "sha256=" + _hex_hmac(secret, body)
 
 
@@ -20,7 +20,7 @@ def verify_webhook(secret: str, body: bytes, signature: str) -> bool:
 def sign_webhook_timestamped(secret: str, timestamp: int, body: bytes) -> str:
     """``v1=`` + hex HMAC of ``"<timestamp>." + body``.
 
-    The reference signature covers the body only, so a captured delivery can be
+    ``X-Signature`` covers the body only, so a captured delivery can be
     replayed forever; binding the send time lets receivers refuse stale copies.
     """
     return "v1=" + _hex_hmac(secret, f"{timestamp}.".encode("ascii") + body)

@@ -19,8 +19,7 @@ logger = logging.getLogger(__name__)
 
 # 1 s, 2 s, 4 s … doubling after each failed attempt, at most an hour.
 WEBHOOK_BACKOFF = Backoff(first=1.0, ceiling=3600.0)
-# The reference gave up after ~15 s; a receiver down for a deploy or an incident
-# still gets the outcome within a day.
+# A receiver down for a deploy or an incident still gets the outcome within a day (D103).
 GIVE_UP_AFTER = timedelta(hours=24)
 
 

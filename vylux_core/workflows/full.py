@@ -46,7 +46,7 @@ from vylux_core.workflows.video_steps import (
 
 
 class FullWorkflow:
-    """Stages, artifacts and retry plan exactly as worker spec §4.5/§5.5. A failed run
+    """Stages, artifacts and retry plan as worker spec §4.5/§5.5 define them. A failed run
     raises :class:`WorkflowFailed` carrying the results, so the row keeps the artifacts
     of the stages that succeeded and the plan that ``POST /retry`` follows."""
 
@@ -123,7 +123,7 @@ class FullWorkflow:
         source_path: Any,
         progress: ProgressReporter,
     ) -> FullResult:
-        """Cover and preview, then the transcode (spec §4.5)."""
+        """Cover and preview, then the transcode."""
         cover, preview = await asyncio.gather(
             self._cover(job, options, source_path), self._preview(job, options, source_path),
             return_exceptions=True,
@@ -199,7 +199,7 @@ def _record_image_stages(
     cover: ImageArtifact | BaseException,
     preview: ImageArtifact | BaseException,
 ) -> tuple[FullResult, list[BaseException]]:
-    """Record both image stages; neither aborts the other (§4.5 step 3). Returns the
+    """Record both image stages; neither aborts the other. Returns the
     stages' errors, cover's first."""
     errors: list[BaseException] = []
     steps = (

@@ -118,7 +118,7 @@ def failure_of(error: BaseException, default: FullFailure) -> tuple[FullFailure,
     return _FAILURE_OF_STEP.get(failed.step, default), failed.cause
 
 
-# Each failure on the transcode stage names its own retry reason (spec §4.5 table).
+# Each failure on the transcode stage names its own retry reason.
 _TRANSCODE_RETRY_REASONS: dict[StageErrorCode | None, str] = {
     StageErrorCode.PREPARE_FAILED: "transcode preparation failed",
     StageErrorCode.UPLOAD_FAILED: "transcode upload failed",
@@ -206,7 +206,7 @@ def failed_stages(result: FullResult) -> tuple[FullStage, ...]:
 
 
 def retry_plan_for(result: FullResult) -> RetryPlan:
-    """What a manual retry re-runs, from the stage states (spec §4.5 table).
+    """What a manual retry re-runs, from the stage states (worker spec §4.5 table).
 
     The earliest failure decides: a failed source means nothing else ran. A failed
     storyboard, which blocks nothing, adds its own job type to whichever plan the other
@@ -241,7 +241,7 @@ def retry_plan_for(result: FullResult) -> RetryPlan:
 def failure_message(result: FullResult) -> str:
     """``jobs.error`` of a failed run: ``video:full failed: [cover preview]``.
 
-    Names are sorted alphabetically (not in workflow order), as the reference does.
+    Names are sorted alphabetically, not in workflow order (worker spec §4.5 message).
     """
     names = sorted(stage.value for stage in failed_stages(result))
     if not names:

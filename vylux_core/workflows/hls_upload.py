@@ -11,7 +11,7 @@ from vylux_core.media.mime_types import extension_of, stream_content_type
 from vylux_core.media.storage_keys import video_key
 from vylux_core.ports.object_store import ObjectStore
 
-# Media: CMAF init and segments, and the subtitles' WebVTT segments (#19).
+# Media: CMAF init and segments, and the subtitles' WebVTT segments.
 _MEDIA_EXTENSIONS = (".m4s", ".mp4", ".vtt")
 _HLS_EXTENSIONS = (*_MEDIA_EXTENSIONS, ".m3u8", ".mpd")
 

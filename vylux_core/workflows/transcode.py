@@ -21,7 +21,7 @@ from vylux_core.workflows.video_steps import (
     transcode,
 )
 
-# Source copy + intermediate encodes + packaged output coexist on disk (W§6.4).
+# Source copy + intermediate encodes + packaged output coexist on disk.
 SCRATCH_FACTOR = 3
 
 

@@ -368,7 +368,7 @@ async def relayed(
             try:
                 await progress.report(span[0] + (span[1] - span[0]) * latest[0])
             except Exception as error:
-                # Progress is advisory (W§3.1): a failed write must not fail the encode.
+                # Progress is advisory: a failed write must not fail the encode.
                 logger.warning("progress update failed: %s", error)
 
     flusher = asyncio.create_task(flush())
