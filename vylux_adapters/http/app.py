@@ -39,8 +39,8 @@ def create_app(*, services: HttpServices, settings: HttpSettings) -> Starlette:
         routes=build_routes(services, settings),
         middleware=[*services.extra_middleware, Middleware(RequestIdMiddleware)],
     )
-    # Echo's routing: an unknown path is a JSON 404, never a redirect to the same
-    # path with or without its trailing slash.
+    # An unknown path is a JSON 404, never a redirect to the same path with or without
+    # its trailing slash.
     app.router.redirect_slashes = False
     app.router.default = answer_unmatched
     return app

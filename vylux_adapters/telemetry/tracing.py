@@ -33,8 +33,8 @@ def otlp_traces_url(endpoint: str) -> str | None:
     """The OTLP/HTTP traces URL for ``OTEL_EXPORTER_OTLP_ENDPOINT``, or None if unset.
 
     ``host[:port]`` means HTTPS on the default path; an ``http://`` URL is sent in the
-    clear; a URL path other than ``/`` replaces the default traces path (as the Go
-    exporter's ``WithURLPath`` does). Raises ``ValueError`` for other schemes.
+    clear; a URL path other than ``/`` replaces the default traces path. Raises
+    ``ValueError`` for other schemes.
     """
     endpoint = endpoint.strip().rstrip("/")
     if not endpoint:
