@@ -1,11 +1,11 @@
-"""The ASGI application: a Starlette app serving the routes of spec §3.
+"""The ASGI application: a Starlette app serving every route of the HTTP API.
 
 Starlette's ``Router`` matches the :class:`~vylux_adapters.http.routing.RawPathRoute`
 routes of :func:`~vylux_adapters.http.route_table.build_routes` in order; each route
 runs its own chain (body cap, API key, rate limits, cache headers). Around the router,
 as pure ASGI middleware: ``services.extra_middleware`` (tracing, HTTP metrics, access
-log), then :class:`RequestIdMiddleware`, the request-wide steps of §2.1 — the request
-id (step 2) and the recovery of unhandled errors (step 1).
+log), then, outermost, :class:`RequestIdMiddleware`: the request id and the recovery
+of unhandled errors.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def create_app(*, services: HttpServices, settings: HttpSettings) -> Starlette:
         routes=build_routes(services, settings),
         middleware=[*services.extra_middleware, Middleware(RequestIdMiddleware)],
     )
-    # Echo's routing: an unknown path is a JSON 404, never a redirect to the same
-    # path with or without its trailing slash.
+    # An unknown path is a JSON 404, never a redirect to the same path with or without
+    # its trailing slash.
     app.router.redirect_slashes = False
     app.router.default = answer_unmatched
     return app
@@ -52,7 +52,7 @@ def new_request_id(rng: random.Random) -> str:
     Request ids correlate log lines; they guard nothing, so a per-process PRNG seeded
     from the OS is enough, and no system call is made per request.
     """
-    return "%032x" % rng.getrandbits(128)  # noqa: UP031 (twice as fast as format())
+    return "%032x" % rng.getrandbits(128)  # noqa: UP031 (faster than format())
 
 
 class RequestIdMiddleware:

@@ -12,7 +12,7 @@ _FORWARDED_FOR = b"x-forwarded-for"
 def client_ip(scope: Scope, trusted_proxy_count: int) -> str:
     """The caller's address for rate limiting.
 
-    With ``trusted_proxy_count`` = 0 it is the socket peer (the reference, §4.4).
+    With ``trusted_proxy_count`` = 0 it is the socket peer.
     With N trusted proxies, each appends the address it received the request from to
     ``X-Forwarded-For``, so the client is the N-th entry from the right: anything left
     of it was written by the client and cannot be trusted. A malformed entry falls

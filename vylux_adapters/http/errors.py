@@ -134,7 +134,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(InvalidStorageKey, 400),  # "missing signature or object key" …
         ErrorRule(InvalidSignature, 403, "invalid signature"),
         ErrorRule(ObjectNotFound, 404, "not found"),
-        # The reference answered 404 to outages too, which hid them (§13.20).
+        # An outage is not a missing object: a 404 would hide it and be cached (D31).
         ErrorRule(StorageUnavailable, 502, "storage unavailable"),
         ErrorRule(InvalidInput, 400),
         _BODY,
@@ -152,7 +152,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         _BODY_TIMEOUT,
         _CLIENT_CLOSED,
     ),
-    # Plain text, bare status phrases: players show nothing else (§6.2).
+    # Plain text, bare status phrases: players show nothing else.
     Family.KEY: (
         ErrorRule(InvalidKeyToken, 403, "Forbidden"),
         ErrorRule(Unauthorized, 401, "Unauthorized"),
@@ -160,7 +160,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         # The ClearKey licence body: "invalid license request: …" / "invalid JSON body: …".
         ErrorRule(InvalidInput, 400),
         ErrorRule(KeyUnwrapFailed, 500, INTERNAL_ERROR),
-        # The reference said 404 for a database outage; a player may retry a 503.
+        # A player retries a 503; a 404 would look like a missing key (D33).
         ErrorRule(Unavailable, 503, "Service Unavailable"),
         ErrorRule(BodyTooLarge, 413, "Request Entity Too Large"),
         ErrorRule(BodyReadTimeout, 408, "Request Timeout"),
@@ -230,7 +230,7 @@ def status_of(family: Family, error: BaseException) -> int:
 def json_error(
     status: int, message: str, scope: Scope, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """``{"message": ...}``; for HEAD the status and headers only (§2.2)."""
+    """``{"message": ...}``; for HEAD the status and headers only."""
     if _is_head(scope):
         return Response(status_code=status, headers=headers)
     return JSONResponse({"message": message}, status_code=status, headers=headers)

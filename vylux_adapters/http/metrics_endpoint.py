@@ -1,4 +1,4 @@
-"""``/metrics`` (http-api §9.2) and the worker-only listener (§9.3).
+"""``/metrics`` and the worker-only listener.
 
 Both are plain ASGI callables (class instances, so Starlette's ``Route`` mounts them
 as apps rather than as request handlers): the main application serves
@@ -133,7 +133,7 @@ def worker_listener_app(
     registry: Registry,
     queue_stats: QueueStatsSource | None = None,
 ) -> WorkerListenerApp:
-    """The ASGI app of ``WORKER_METRICS_PORT`` in ``MODE=worker`` (§9.3)."""
+    """The ASGI app of ``WORKER_METRICS_PORT`` in ``MODE=worker``."""
     return WorkerListenerApp(MetricsApp(metrics, registry, queue_stats))
 
 

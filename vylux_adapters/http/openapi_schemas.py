@@ -37,8 +37,8 @@ def _object(properties: JSON, required: tuple[str, ...] = ()) -> JSON:
 
 
 def _request(properties: JSON, required: tuple[str, ...] = ()) -> JSON:
-    """An object of a request body: like the reference (Go's encoding/json), the
-    decoder reads a ``null`` as an absent field, so each optional one admits null."""
+    """An object of a request body: the decoder reads a ``null`` as an absent field,
+    so each optional one admits null."""
     nullable = {
         name: schema if name in required else _or_null(schema)
         for name, schema in properties.items()

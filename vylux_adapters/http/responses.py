@@ -22,7 +22,7 @@ class BytesResponse:
     """A whole body with its headers already in ASGI form (lower-case byte pairs).
 
     For the cached ``/img`` answer: Starlette's ``Response`` encodes, lower-cases and
-    completes every header on each request, which cost as much as finding the
+    completes every header on each request, which costs as much as finding the
     rendition. The caller gives every header, ``Content-Length`` included.
     """
 

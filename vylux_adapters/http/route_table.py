@@ -1,4 +1,4 @@
-"""Every route of spec §3, each wrapped in exactly the middleware it needs."""
+"""Every route of the HTTP API, each wrapped in exactly the middleware it needs."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _specs(services: HttpServices, settings: HttpSettings) -> list[_Spec]:
         RateRule(limiter="jobs", limit=settings.jobs_rate_limit, identity=api_key_identity)
     ]
     proxies = settings.trusted_proxy_count
-    # Per address first, so a stream of made-up tokens cannot get around it (§13.6).
+    # Per address first, so a stream of made-up tokens cannot get around it (D37).
     key_limits = [
         RateRule(
             limiter="key_ip", limit=settings.key_ip_rate_limit, identity=peer_identity(proxies)
@@ -240,7 +240,7 @@ def _with_cors(route: _Spec, policy: CorsPolicy) -> _Spec:
 
 class _Layers:
     """Composes route-level middleware: body cap outermost, then API key, then rate
-    limits, then cache headers, then the handler (spec §2.1 "route-level")."""
+    limits, then cache headers, then the handler."""
 
     def __init__(self, services: HttpServices, settings: HttpSettings) -> None:
         self._services = services

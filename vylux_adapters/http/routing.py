@@ -1,4 +1,4 @@
-"""Starlette routes that match the raw request path with Echo's templates (spec §2.2, §2.3, §3).
+"""Starlette routes that match the raw request path with Echo's templates (D26).
 
 Starlette's own ``Route`` matches the decoded ``scope["path"]``, where ``%2F`` and ``/``
 look the same and a key like ``100%25.png`` would be decoded twice by the time a

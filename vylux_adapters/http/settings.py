@@ -13,7 +13,7 @@ DEFAULT_TRUSTED_PROXY_COUNT = 0
 
 @frozen(kw_only=True)
 class RateLimit:
-    """``limit`` requests per epoch-aligned window of ``window_seconds`` (spec §4.4)."""
+    """``limit`` requests per epoch-aligned window of ``window_seconds``."""
 
     limit: int = field(validator=validators.ge(1))
     window_seconds: int = field(default=60, validator=validators.ge(1))
@@ -32,8 +32,8 @@ class HttpSettings:
     (``BODY_READ_TIMEOUT``); later than that is a 408.
 
     ``trusted_proxy_count`` is how many reverse proxies in front of us append to
-    ``X-Forwarded-For``; 0 means the socket peer is the client (the reference's only
-    behaviour, which rate-limits a whole proxy as one client, §13.6).
+    ``X-Forwarded-For``; 0 means the socket peer is the client, which rate-limits a
+    whole proxy as one client (D37).
     """
 
     api_key: str = field(repr=False, validator=validators.min_len(1))

@@ -1,4 +1,4 @@
-"""Strict JSON request bodies: what Go's lenient decoder let through is refused (§13.21)."""
+"""Strict JSON request bodies: whatever two parsers could read differently is refused (D35)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def parse_json_body(body: bytes) -> Any:
         _fail(str(exc))
     if _has_lone_surrogate(document):
         # Valid JSON syntax, but no Unicode text: such a string cannot be stored,
-        # logged or echoed in an error body as UTF-8 (it made those a 500).
+        # logged or echoed in an error body as UTF-8 (each would be a 500).
         _fail("lone surrogate escape in a string")
     return document
 

@@ -1,4 +1,4 @@
-"""Per-task spans and worker metrics around the workflow handlers (worker spec §2.5)."""
+"""Per-task spans and worker metrics around the workflow handlers."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""InstrumentedObjectStore: metrics and spans around any ObjectStore (the reference's
-``instrumented.go``), composed in bootstrap so the stores themselves stay telemetry-free.
+"""InstrumentedObjectStore: metrics and spans around any ObjectStore, composed in
+bootstrap so the stores themselves stay telemetry-free.
 
-Port methods map onto the reference's operation names (the ``operation`` label and the
-``storage.<op>`` span name):
+Port methods map onto the storage operation names of http-api §9.2 (the ``operation``
+label and the ``storage.<op>`` span name):
 
 ==================================  ===============  ====================================
 port method                         operation        extra span attribute
@@ -18,10 +18,9 @@ port method                         operation        extra span attribute
 ==================================  ===============  ====================================
 
 Timing: ``open`` measures the request only, not the body read later through the
-reader (as the reference's GET does); ``download`` and ``read_bytes`` include the
-body; ``list`` spans the whole paginated iteration. Any exception, ``ObjectNotFound``
-included, counts as ``result="error"`` as in the reference; the span records it and
-gets status ERROR.
+reader; ``download`` and ``read_bytes`` include the body; ``list`` spans the whole
+paginated iteration. Any exception, ``ObjectNotFound`` included, counts as
+``result="error"``; the span records it and gets status ERROR.
 """
 
 from __future__ import annotations

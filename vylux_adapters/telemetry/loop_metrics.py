@@ -1,12 +1,12 @@
 """Counter and histogram families for the event loop's own, per-request use.
 
-prometheus_client takes a lock and re-checks the metric on every ``inc``/``observe``:
-about 0.6 µs each, four of them on a cached ``/img`` answer, which the profile put
-at a tenth of the application's time per request. The HTTP middleware updates its
-metrics from the event loop thread only, so plain attribute arithmetic is enough
-there; a scrape reads the values as they are (a scrape racing an update may see
-one request in the count and not yet in a bucket, as with any unsynchronised
-reader, and the next scrape is consistent again).
+prometheus_client takes a lock and re-checks the metric on every ``inc``/``observe``,
+four of them on a cached ``/img`` answer: a visible share of the application's time
+per request. The HTTP middleware updates its metrics from the event loop thread
+only, so plain attribute arithmetic is enough there; a scrape reads the values as
+they are (a scrape racing an update may see one request in the count and not yet in
+a bucket, as with any unsynchronised reader, and the next scrape is consistent
+again).
 
 The families render exactly as prometheus_client's ``Counter`` and ``Histogram``
 do — same names, ``_total``/``_bucket``/``_count``/``_sum``/``_created`` samples —
@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
-# prometheus_client's default buckets, which the reference's Go client shares.
+# prometheus_client's default buckets (Prometheus' Go client has the same).
 DEFAULT_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 )  # fmt: skip

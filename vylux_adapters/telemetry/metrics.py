@@ -43,8 +43,8 @@ StorageResult = Literal["ok", "error"]
 Registry: TypeAlias = CollectorRegistry
 EXPOSITION_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-# The reference's default buckets (5 ms … 10 s) put every video task in +Inf
-# (worker-and-storage §16.14); a transcode may run for hours, so the tail reaches 6 h.
+# The default buckets (5 ms … 10 s) would put every video task in +Inf; a transcode
+# may run for hours, so the tail reaches 6 h (D108).
 WORKER_TASK_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
     30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0, 14400.0, 21600.0,
@@ -63,7 +63,7 @@ QUEUE_STATES = (
 
 def build_registry(*, process_collectors: bool = True) -> CollectorRegistry:
     """A fresh registry for one process, with the process/platform/GC collectors the
-    reference's default registry carries (§9.2) unless ``process_collectors`` is false."""
+    exposition includes, unless ``process_collectors`` is false."""
     registry = CollectorRegistry()
     if process_collectors:
         ProcessCollector(registry=registry)
@@ -219,7 +219,7 @@ class Metrics:
         return children
 
     def record_image_rendition(self, source: RenditionSource) -> None:
-        """A served ``/img`` rendition: its cache lookups and its outcome (§5.1.9).
+        """A served ``/img`` rendition: its cache lookups and its outcome.
 
         The lookups are implied by where the bytes came from: a storage hit follows a
         memory miss, a fresh rendition follows both misses.
@@ -253,7 +253,7 @@ class Metrics:
     def observe_worker_task(
         self, task_type: str, result: TaskResult, duration_seconds: float
     ) -> None:
-        """One task attempt, as the worker's handler wrapper sees it (worker spec §2.5)."""
+        """One task attempt, as the worker's handler wrapper sees it."""
         self.worker_tasks.labels(task_type, result).inc()
         self.worker_task_duration.labels(task_type, result).observe(duration_seconds)
 

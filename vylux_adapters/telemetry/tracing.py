@@ -1,10 +1,10 @@
-"""OpenTelemetry set-up and W3C trace-context carriers (worker spec §11).
+"""OpenTelemetry set-up and W3C trace-context carriers.
 
 The tracer provider is built here and handed to whoever creates spans (the HTTP
 middleware, the instrumented stores); it is not installed as the global provider, so
 tests can build as many as they like. Carriers use W3C TraceContext (+ Baggage when
 reading requests); what is written into queue payloads and webhook headers is only
-``traceparent``/``tracestate``, as in the reference.
+``traceparent``/``tracestate``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def otlp_traces_url(endpoint: str) -> str | None:
     """The OTLP/HTTP traces URL for ``OTEL_EXPORTER_OTLP_ENDPOINT``, or None if unset.
 
     ``host[:port]`` means HTTPS on the default path; an ``http://`` URL is sent in the
-    clear; a URL path other than ``/`` replaces the default traces path (as the Go
-    exporter's ``WithURLPath`` does). Raises ``ValueError`` for other schemes.
+    clear; a URL path other than ``/`` replaces the default traces path. Raises
+    ``ValueError`` for other schemes.
     """
     endpoint = endpoint.strip().rstrip("/")
     if not endpoint:
@@ -55,8 +55,8 @@ def build_tracer_provider(service_name: str, version: str, otlp_endpoint: str) -
     Without an exporter nothing would read a recorded span, so none is recorded
     (``ALWAYS_OFF``): spans are then non-recording but still carry trace ids, taken
     from an incoming ``traceparent`` or freshly made, so ``X-Trace-ID``, log fields
-    and propagation work the same. Recording cost ~80 µs per request, a large share
-    of a cached ``/img`` hit.
+    and propagation work the same. Recording is a large share of the cost of a
+    cached ``/img`` hit.
 
     The caller owns it: ``shutdown()`` on exit flushes the batch exporter.
     """

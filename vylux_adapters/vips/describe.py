@@ -3,7 +3,7 @@
 The placeholders are computed from a small thumbnail (at most 100×100, what ThumbHash
 takes; 32×32 for BlurHash), so their cost does not grow with the source. BlurHash
 comes from the pure-Python ``blurhash`` package on PyPI; ThumbHash from a port of
-its reference encoder (see ``thumbhash``).
+its author's encoder (see ``thumbhash``).
 """
 
 from __future__ import annotations

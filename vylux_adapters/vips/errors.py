@@ -13,7 +13,7 @@ from vylux_core.errors import ProcessingFailed
 UNPROCESSABLE = "unprocessable source image"
 PROCESSING_FAILED = "image processing failed"
 ANIMATED_TO_STATIC = "animated image cannot be converted to static format (use webp or gif output)"
-# Vylux additions (spec §13.4): limits and blocked loaders the reference did not have.
+# Vylux's own source limits and loader allow-list (D107).
 UNSUPPORTED_SOURCE = "unsupported source image type"
 PIXEL_LIMIT = "image exceeds the pixel limit"
 FRAME_LIMIT = "animated image exceeds frame limit"

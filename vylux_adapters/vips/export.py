@@ -1,4 +1,4 @@
-"""Encode a libvips pipeline into one output format (spec §5.1.6, export table)."""
+"""Encode a libvips pipeline into one output format."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from vylux_core.images.options import ImageFormat
 
 VipsImage = Any  # pyvips images are untyped
 
-# libaom speed for AVIF: libvips' default effort 4 took 0.8 s for an 800×600 frame of a
-# smooth photo and ~10 s for a noisy one on this hardware; effort 2 takes ~0.2 s / ~1 s
-# for files ~15 % larger. Real-time /img requests cannot wait seconds per rendition.
+# libaom speed for AVIF: libvips' default effort 4 takes seconds for a noisy photo;
+# effort 2 is several times faster for files ~15 % larger (docs/performance.md).
+# Real-time /img requests cannot wait seconds per rendition.
 AVIF_EFFORT = 2
 
 _WHITE = 255.0

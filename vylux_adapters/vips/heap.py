@@ -5,10 +5,10 @@ the libvips threads. glibc keeps freed blocks for reuse and returns only the top
 each heap to the kernel, so after a burst of large renders the idle process stays
 hundreds of MiB larger than it needs to be. ``malloc_trim(0)`` walks every arena and
 releases its free pages. It takes milliseconds on a large heap, and the pages it
-releases must be faulted in again (about 10 ms for a 10 MB source buffer) by the next
-render that needs them, so it runs only when the last of the overlapping renders of
-large sources is done (:class:`IdleTrim`): under steady load the next render reuses
-the freed blocks, and the process still shrinks once the load stops.
+releases must be faulted in again by the next render that needs them, so it runs
+only when the last of the overlapping renders of large sources is done
+(:class:`IdleTrim`): under steady load the next render reuses the freed blocks, and
+the process still shrinks once the load stops.
 """
 
 from __future__ import annotations

@@ -1,22 +1,20 @@
 """PyvipsImageProcessor: the ImageProcessor port on libvips, off the event loop.
 
-Semantics (spec §5.1.6, with the fixes §5.1.6 recommends and §13.4/§13.11 ask for;
-they change output bytes, and so ETags, relative to the reference):
+Semantics (they decide output bytes, and so ETags; D105–D107):
 
-* ``w`` and ``h``: cover the w×h box and centre-crop to exactly w×h (as the
-  reference). Animated output: the spec's per-frame cover crop, frames kept.
+* ``w`` and ``h``: cover the w×h box and centre-crop to exactly w×h. Animated
+  output: a per-frame cover crop, frames kept.
 * ``w`` only / ``h`` only: **fit**, keeping the aspect ratio, inside a w×8192 /
-  8192×h box. The reference made ``w`` a centre-cropped square and failed on ``h``.
-  Upscaling is allowed (libvips' ``size=both``, as the reference), but never past
+  8192×h box (D105). Upscaling is allowed (libvips' ``size=both``), but never past
   MAX_DIMENSION on either axis, so a very tall source asked for ``w1000`` may come
   out narrower than 1000.
 * neither: re-encode at the source size, shrinking only what exceeds 8192 on a side.
-* EXIF orientation is applied on every path, "no resize" included (the reference
-  skipped it there, then stripped the tag from JPEG output). Animated frames are
-  rotated one by one: libvips' own rotation would turn the whole frame strip.
+* EXIF orientation is applied on every path, "no resize" included: outputs carry no
+  EXIF, so a skipped rotation would show the picture sideways (D106). Animated frames
+  are rotated one by one: libvips' own rotation would turn the whole frame strip.
 * Values ≤ 0 mean "absent" and values above MAX_DIMENSION are clamped (job options
   reach this adapter unvalidated).
-* Before any pixel is decoded: the loader must be one of JPEG, PNG, WebP, GIF,
+* Before any pixel is decoded (D107): the loader must be one of JPEG, PNG, WebP, GIF,
   HEIF/AVIF or TIFF unless ``allow_untrusted_loaders`` (SVG and anything else →
   "unsupported source image type"); page count and then frame count are checked
   (animated → jpg/png/avif is refused with the spec's message; more than
@@ -30,12 +28,12 @@ they change output bytes, and so ETags, relative to the reference):
   after the resize and the profile dropped; untagged and sRGB-tagged sources are
   not colour-managed at all (see ``colour``).
 * Only GIF and WebP sources with several frames stay animated, and only for webp or
-  gif output; a multi-page TIFF/HEIF renders its first page, like the reference.
+  gif output; a multi-page TIFF/HEIF renders its first page.
 * Errors: everything up to building the pipeline → ``UnprocessableImage``
   ("unprocessable source image" for undecodable input, HTTP 422); failures while
   encoding → ``ProcessingFailed`` ("image processing failed", HTTP 500). libvips
   evaluates lazily, so a pixel-decode error the loader does not tolerate also lands
-  in the second group, exactly as in the reference. ``pyvips.Error`` never escapes.
+  in the second group. ``pyvips.Error`` never escapes.
 
 Process-wide libvips state: the constructor turns libvips' operation cache off. It
 is keyed on operation arguments, which here include the whole source buffer, so it

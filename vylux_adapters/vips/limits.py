@@ -14,7 +14,7 @@ from vylux_core.errors import UnprocessableImage
 from vylux_core.images.result_budget import ResultBudget
 
 DEFAULT_MAX_PIXELS = 100_000_000
-DEFAULT_MAX_FRAMES = 200  # the reference's frame limit (spec §5.1.6)
+DEFAULT_MAX_FRAMES = 200  # the documented /img frame limit
 
 # libvips loader nicknames (as ``vips-loader`` reports them) for the formats the
 # service is meant to take. Everything else (SVG through librsvg, and whatever a

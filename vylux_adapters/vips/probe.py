@@ -10,7 +10,7 @@ from vylux_core.errors import UnprocessableImage
 from vylux_core.images.geometry import Size
 
 # Only these loaders are asked for every page (``n=-1``); a multi-page TIFF or HEIF
-# keeps the reference behaviour of rendering its first page.
+# renders its first page.
 ANIMATED_LOADERS = frozenset({"gifload_buffer", "webpload_buffer"})
 
 # EXIF orientations 5–8 include a quarter turn: display width is the stored height.

@@ -1,7 +1,7 @@
 """ThumbHash encoder (Evan Wallace's algorithm, https://evanw.github.io/thumbhash/, MIT).
 
 The one PyPI package (``thumbhash`` 0.1.2, unmaintained since 2023) fails on every
-image with transparency (an operator-precedence slip), so the reference encoder is
+image with transparency (an operator-precedence slip), so the author's own encoder is
 ported here: same channels, same quantisation, JavaScript's ``Math.round``.
 """
 
@@ -59,7 +59,7 @@ def rgba_to_thumb_hash(width: int, height: int, rgba: Sequence[int]) -> bytes:
                 for y in range(height):
                     fy = math.cos(math.pi / height * cy * (y + 0.5))
                     row = y * width
-                    # The reference's summation order: quantisation sits on .5 edges.
+                    # The original encoder's summation order: quantisation sits on .5 edges.
                     for x in range(width):
                         total += channel[row + x] * fx[x] * fy
                 total /= count

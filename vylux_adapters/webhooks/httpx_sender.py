@@ -21,12 +21,12 @@ TRACER_NAME = "vylux/webhooks"
 
 
 class HttpxWebhookSender:
-    """Redirects are not followed (a 3xx is a failed attempt), as in the reference.
+    """Redirects are not followed (a 3xx is a failed attempt).
 
     Every attempt resolves the destination once and connects to exactly the addresses
     it got (:class:`PinnedTransport`). Unless ``allow_private`` is set, it is refused
     when any of them is loopback, private or link-local: a job's callback must not
-    become a way into the internal network (W§16.16), also not by a name that answers
+    become a way into the internal network (D36), also not by a name that answers
     differently the next time it is asked.
 
     Each attempt is a client span of ``tracer_provider``: the outbox is worked through

@@ -1,1 +1,2 @@
-"""ASGI middleware of the HTTP adapter (http-api §2.1); each module is one layer."""
+"""ASGI middleware of the HTTP adapter, layered as http-api §2.1 orders it; each module
+is one layer."""

@@ -1,4 +1,4 @@
-"""ApiKeyMiddleware: ``X-API-Key`` for the jobs and cleanup API (spec §4.1)."""
+"""ApiKeyMiddleware: ``X-API-Key`` for the jobs and cleanup API."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """BodyLimitMiddleware: how a request body is read.
 
-Bodies above a cap are refused with 413 (spec §2.5, §13.21); a body that does not
-arrive whole within a deadline with 408; a client that goes away mid-body is counted
-as 499, logged at INFO.
+Bodies above a cap are refused with 413 (D34); a body that does not arrive whole
+within a deadline with 408; a client that goes away mid-body is counted as 499,
+logged at INFO.
 """
 
 from __future__ import annotations

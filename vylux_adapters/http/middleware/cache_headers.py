@@ -1,4 +1,4 @@
-"""CacheHeadersMiddleware: CDN headers on delivery successes only (spec §2.4)."""
+"""CacheHeadersMiddleware: CDN headers on delivery successes only."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ class CacheHeadersMiddleware:
     """``Cache-Control: public, max-age=31536000, immutable`` on 200/206/304; removed
     from anything else, so a CDN never keeps an error for a year.
 
-    The reference also sent ``Vary: Accept``, though nothing depends on ``Accept`` (the
-    format is the URL's extension, §13.19): it only split CDN caches per browser.
+    No ``Vary: Accept``: nothing depends on ``Accept`` (the format is the URL's
+    extension), and it would split CDN caches per browser (D43).
     """
 
     def __init__(self, app: ASGIApp) -> None:

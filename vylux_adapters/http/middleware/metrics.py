@@ -1,4 +1,4 @@
-"""HTTP metrics middleware (http-api §2.1 step 4).
+"""HTTP metrics middleware.
 
 After each response it increments ``vylux_http_requests_total`` and observes
 ``vylux_http_request_duration_seconds`` with ``{method, route, status}``, the route

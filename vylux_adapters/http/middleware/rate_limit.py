@@ -1,4 +1,4 @@
-"""RateLimitMiddleware: fixed-window limits in front of a route (spec §4.4, §13.6)."""
+"""RateLimitMiddleware: fixed-window limits in front of a route."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ class RateRule:
 class RateLimitMiddleware:
     """Checks each rule in order; the first exhausted one answers 429 with
     ``Retry-After`` from the limiter's decision. A limiter that is down lets the
-    request through (fail open, as the reference does): an outage of Redis must not
-    take the API down with it."""
+    request through (fail open): an outage of Redis must not take the API down with
+    it."""
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, rules: Sequence[RateRule]) -> None:
         self._app = app
@@ -78,7 +78,8 @@ def api_key_identity(scope: Scope) -> str:
 
 
 def peer_identity(trusted_proxy_count: int) -> Identity:
-    """Per client address, whatever credentials it presents (§13.6)."""
+    """Per client address, whatever credentials it presents: made-up tokens do not
+    get around it (D37)."""
 
     def identity(scope: Scope) -> str:
         return hash16(client_ip(scope, trusted_proxy_count))
@@ -87,7 +88,7 @@ def peer_identity(trusted_proxy_count: int) -> Identity:
 
 
 def key_token_identity(trusted_proxy_count: int) -> Identity:
-    """The reference's ``key`` limiter: per bearer token, else per address."""
+    """The ``key`` limiter: per bearer token, else per address."""
 
     def identity(scope: Scope) -> str:
         authorization = _header(scope, b"authorization")

@@ -1,4 +1,4 @@
-"""``/original``, ``/thumb`` and ``/stream``: objects streamed from storage (spec §5.2–§6.1)."""
+"""``/original``, ``/thumb`` and ``/stream``: objects streamed from storage."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _respond(
     size = delivery.reader.info.size
     headers = {"Content-Type": delivery.content_type, "Accept-Ranges": "bytes", **NOSNIFF}
     if delivery.as_attachment:
-        # HTML/SVG/XML from a bucket would otherwise run as script on our origin (§13.5).
+        # HTML/SVG/XML from a bucket would otherwise run as script on our origin (D30).
         headers["Content-Disposition"] = "attachment"
     if cors:
         headers["Access-Control-Allow-Origin"] = "*"

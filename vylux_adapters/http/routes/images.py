@@ -1,4 +1,4 @@
-"""``GET /img/{sig}/{opts}/{source}.{format}``: signed renditions (spec §5.1)."""
+"""``GET /img/{sig}/{opts}/{source}.{format}``: signed renditions."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ImageRoute:
         source = rendition.source
         etag = rendition.etag
         headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
-        # Checked after the bytes exist, as in the reference: the ETag is their hash.
+        # Checked after the bytes exist: the ETag is their hash.
         if_none_match = if_none_match_of(scope["headers"])
         if if_none_match and etag_matches(if_none_match, etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
@@ -48,8 +48,7 @@ def if_none_match_of(headers: list[tuple[bytes, bytes]]) -> list[str]:
 def etag_matches(if_none_match: list[str], etag: str) -> bool:
     """RFC 9110 §13.1.2: a list of tags or ``*``, compared weakly (``W/`` ignored).
 
-    The reference compared the whole header as one exact string (§13.19), so a CDN
-    that adds a second tag or weakens ours got 200s forever.
+    A CDN that adds a second tag or weakens ours still gets its 304 (D28).
     """
     ours = etag.removeprefix("W/")
     for header in if_none_match:

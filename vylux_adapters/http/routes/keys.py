@@ -1,4 +1,4 @@
-"""The content key of an encrypted HLS stream for players (spec §6.2).
+"""The content key of an encrypted HLS stream for players.
 
 ``GET /api/key/{hash}`` answers the 16 raw key bytes (HLS ``EXT-X-KEY``);
 ``POST /api/key/{hash}/clearkey`` answers a W3C Clear Key licence for browsers' EME.

@@ -1,4 +1,4 @@
-"""``/healthz``, ``/readyz`` and ``/openapi.json`` (spec §9.1)."""
+"""``/healthz``, ``/readyz`` and ``/openapi.json``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class ReadinessRoute:
     async def __call__(self, request: Request) -> Response:
         failing = await self._readiness.failing()
         if failing:
-            # Names only: error texts can reveal internal addresses (§13.9).
+            # Names only: error texts can reveal internal addresses (D39).
             return plain_error(503, "not ready: " + ", ".join(failing), request.scope)
         return PlainTextResponse("OK", media_type=PLAIN_TEXT)
 
