@@ -87,9 +87,8 @@ encryption_keys = Table(
     Column("wrapped_key", _bytes, nullable=False),
     Column("wrap_nonce", _bytes, nullable=False),
     Column("kek_version", Text, nullable=False, server_default="v1"),
-    # Rows written by the Go implementation bind only the version in the GCM AAD
-    # ("version"); new rows bind version and hash ("version_hash"), D16.
-    # See vylux_core.security.key_ring.AadScheme.
+    # Rows from the Go implementation bind only the version in the GCM AAD ("version"); new
+    # rows bind version and hash ("version_hash"): D16, vylux_core.security.key_ring.AadScheme.
     Column("aad_scheme", String(16), nullable=False, server_default="version"),
     Column("kid", Text, nullable=False, server_default=""),
     Column("scheme", Text, nullable=False, server_default="cbcs"),
