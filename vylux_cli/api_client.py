@@ -40,7 +40,7 @@ API_KEY_OPTION = click.option(
 
 
 class ApiClient:
-    """The jobs and media endpoints of a Vylux server (spec §7, §8)."""
+    """The jobs and media endpoints of a Vylux server."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client

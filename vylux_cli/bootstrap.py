@@ -432,7 +432,7 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
     config = runtime.config
     binaries = await checked_media_binaries(config)
     scratch = LocalScratchSpace(root=config.scratch_dir)
-    # A worker killed mid-attempt (SIGKILL, OOM, power loss) left its directories behind.
+    # A worker killed mid-attempt (SIGKILL, OOM, power loss) leaves its directories behind.
     stale = await scratch.sweep_stale()
     if stale:
         logger.warning(

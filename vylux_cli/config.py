@@ -20,7 +20,7 @@ from vylux_core.errors import InvalidImageOptions
 from vylux_core.imgproxy.options import parse_presets
 from vylux_core.imgproxy.url import KeyPair, parse_key_pairs
 
-# Secret name -> minimum bytes once hex-decoded (http-api §11).
+# Secret name -> minimum bytes once hex-decoded.
 SECRET_MIN_BYTES = {setting.name: setting.min_bytes for setting in s.SERVICE_SECRETS}
 # Generated into the embedded profile's secrets.env, required by a server profile only
 # when the imgproxy route family is enabled (hex bytes, as imgproxy reads them).
@@ -48,7 +48,7 @@ class S3Settings:
 
 @frozen(kw_only=True)
 class Secrets:
-    """Used as their literal text (HMAC keys), like the reference; never logged."""
+    """Used as their literal text (HMAC keys), not hex-decoded; never logged."""
 
     hmac_secret: str = field(repr=False)
     api_key: str = field(repr=False)
@@ -132,8 +132,8 @@ class Config:
 def read_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
     """``.env`` then ``.env.local`` from ``cwd``, overridden by the real environment.
 
-    The reference lets the files win over the environment; an operator who sets a
-    variable on the command line expects it to count, so the environment wins here.
+    An operator who sets a variable on the command line expects it to count, so the
+    environment wins over the files (D23).
     """
     merged: dict[str, str] = {}
     for name in (".env", ".env.local"):
@@ -494,7 +494,7 @@ class _Reader:
         return value
 
     def _encryption_key(self, value: str) -> str:
-        # One 64-hex key (version v1, as in the reference) or a rotation list
+        # One 64-hex key (version v1) or a rotation list
         # "v2:<hex>,v1:<hex>" whose first entry wraps new keys.
         key_bytes = s.ENCRYPTION_KEY.min_bytes
         if "," not in value and ":" not in value:

@@ -1,4 +1,4 @@
-"""Parsing Go duration strings such as ``300ms`` or ``1m30s`` (the reference's syntax)."""
+"""Parsing Go duration strings such as ``300ms`` or ``1m30s``, the syntax of duration settings."""
 
 from __future__ import annotations
 

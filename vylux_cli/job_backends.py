@@ -1,7 +1,7 @@
 """Where the ``jobs`` and ``media`` commands send their work: straight to the configured
 database, queue and stores (the default), or to a running server's API (``--api``).
 
-Both back ends answer in the JSON shapes of the jobs API (spec §7), so the commands
+Both back ends answer in the JSON shapes of the jobs API, so the commands
 print the same thing either way.
 """
 
@@ -25,7 +25,7 @@ from vylux_core.jobs.request import decode_job_request
 
 class JobsBackend(Protocol):
     async def submit(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """The submission answer (§7.1.5/§7.1.7) and whether a new job was created."""
+        """The submission answer and whether a new job was created."""
         ...
 
     async def get(self, job_id: str) -> dict[str, Any]:

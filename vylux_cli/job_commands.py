@@ -148,7 +148,7 @@ async def _submit(target: Target, body: dict[str, Any], wait_seconds: float | No
         status = str(answer.get("status"))
         job_id = answer.get("job_id")
         if job_id is None:
-            # A completed twin (§7.1.5): no job id, its results are the answer.
+            # A completed twin: no job id, its results are the answer.
             out.print(f"already completed earlier: hash {escape(str(answer.get('hash')))}")
             for renderable in results_views(body["type"], answer.get("results")):
                 out.print(renderable)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
 
 REDACTED = "[redacted]"
-# Long-running services log to stdout (worker spec §11: JSON logs on stdout). Every other
+# Long-running services log JSON lines to stdout, where supervisors collect them. Every other
 # command logs to stderr: its stdout is its result (`curl "$(vylux-cli sign img …)"`),
 # which a log line would corrupt; a command added later gets that safe default.
 STDOUT_COMMANDS = frozenset({"serve", "work"})
@@ -54,7 +54,7 @@ _LEVELS = {
     "WARNING": logging.WARNING,
     "ERROR": logging.ERROR,
 }
-# slog's names (the reference's logs): WARN, not Python's WARNING.
+# Lines carry the names LOG_LEVEL accepts: WARN, not Python's WARNING.
 _LEVEL_NAMES = {logging.WARNING: "WARN"}
 
 # Libraries whose DEBUG/INFO output is either a flood (pyvips, botocore) or echoes

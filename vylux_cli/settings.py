@@ -38,7 +38,7 @@ MAX_PORT: Final = 65535
 
 
 class Kind(enum.Enum):
-    """How a variable's text is read; the value is how the reference names the type."""
+    """How a variable's text is read; the value names the type in the configuration reference."""
 
     TEXT = "text"
     INT = "integer"
@@ -56,7 +56,7 @@ class Kind(enum.Enum):
 
 @frozen
 class Group:
-    """A section of the reference. ``env_note`` heads the section in ``.env.example``."""
+    """A section of the configuration reference. ``env_note`` heads it in ``.env.example``."""
 
     title: str
     env_note: str
@@ -71,8 +71,8 @@ class Setting:
     profile: (embedded, server). ``low``/``high`` bound integers and ports (inclusive);
     for durations ``low`` is the least number of seconds and ``positive`` refuses zero.
     ``min_bytes`` is the least hex-decoded size of a secret (and the size generated for
-    it). ``help`` is the reference's Markdown text; ``env_help`` the one-line comment of
-    ``.env.example``.
+    it). ``help`` is the configuration reference's Markdown text; ``env_help`` the one-line
+    comment of ``.env.example``.
     """
 
     name: str

@@ -21,7 +21,7 @@ _ZSCALE_TRANSFER: Final[Mapping[DynamicRange, str]] = {
     DynamicRange.HLG: "arib-std-b67",
     DynamicRange.PQ: "smpte2084",
 }
-# npl=100: linear 1.0 is 100 cd/m², the reference white ``tonemap`` assumes.
+# npl=100: linear 1.0 is 100 cd/m², the white level ``tonemap`` assumes.
 _TONE_MAP: Final = (
     "zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,"
     "zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p"

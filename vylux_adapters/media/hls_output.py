@@ -43,7 +43,7 @@ def describe_package(output_dir: Path, plan: HlsPlan) -> HlsPackage:
         if not (output_dir / manifest).is_file():
             raise MediaToolFailed(f"packager: {manifest} was not written")
     # Master playlist last: an uploader that follows this order never publishes a master
-    # whose tracks are not there yet (§16.6).
+    # whose tracks are not there yet.
     files = sorted(
         path.relative_to(output_dir).as_posix() for path in output_dir.rglob("*") if path.is_file()
     )
@@ -132,7 +132,7 @@ def peak_bitrate(track_dir: Path) -> int:
     """Highest segment bitrate (bit/s) in the track's media playlist, 0 when unknown.
 
     Measured here rather than read from the master playlist: there BANDWIDTH is video plus
-    audio, and for video it is the ``bw=`` estimate the packager was given, not a measurement.
+    audio.
     HLS defines BANDWIDTH as the peak segment bitrate, so this matches its meaning per track.
     """
     playlist = track_dir / MEDIA_PLAYLIST

@@ -68,7 +68,7 @@ def packager_args(
     text_tracks: Sequence[TextTrack] = (),
     default_text_language: str | None = None,
 ) -> list[str]:
-    """Shaka Packager options (no binary) packaging the encodes into one CMAF tree (§4.4(h)),
+    """Shaka Packager options (no binary) packaging the encodes into one CMAF tree,
     described twice: HLS playlists and a DASH manifest over the same init and media segments.
     Text tracks are the exception: HLS gets segmented WebVTT, DASH WebVTT in fMP4, both
     under ``text/{id}/``; the packager never encrypts text. ``default_text_language`` marks
@@ -223,7 +223,7 @@ _KEY_VALUE = re.compile(r"(^|:)key=[^:]*")
 
 
 def redact_args(args: Iterable[str]) -> list[str]:
-    """Copy of packager ``args`` with the content key masked, safe to log (§16.19)."""
+    """Copy of packager ``args`` with the content key masked, safe to log."""
     redacted: list[str] = []
     after_keys = False
     for arg in args:

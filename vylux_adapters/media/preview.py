@@ -22,8 +22,8 @@ _RGB_BANDS: Final = 3
 async def render_gif(
     ffmpeg: str, source: Path, probed: ProbedSource, preview: EffectivePreview, destination: Path
 ) -> None:
-    """One pass: palettegen/paletteuse build a palette from the clip itself (§4.3 used
-    FFmpeg's default palette).
+    """One pass: palettegen/paletteuse build a palette from the clip itself, whose colours
+    FFmpeg's fixed default palette would band (D110).
 
     ``split`` holds every frame until palettegen has seen the last one, so memory grows
     with frames x width x height x 4 bytes (about 15 MB for the 480 px, 3 s, 10 fps default).

@@ -58,7 +58,7 @@ STILL_IMAGE_TYPES: Final[Mapping[str, str]] = {
     "sunrast": "image/x-sun-raster",
 }
 
-
+# ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 PROBE_TIMEOUT_SECONDS: Final = 60.0
 PROBE_OUTPUT_LIMIT: Final = 16 * 1024 * 1024
 
@@ -219,7 +219,7 @@ def _is_video(stream: Mapping[str, Any]) -> bool:
 
 
 def _rotation(video: Mapping[str, Any]) -> float:
-    # First non-zero display-matrix rotation, else the legacy "rotate" tag (§4.4(a)).
+    # First non-zero display-matrix rotation, else the legacy "rotate" tag.
     for side_data in _list(video, "side_data_list"):
         if isinstance(side_data, Mapping):
             value = _float(side_data.get("rotation"))

@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 STDERR_KEEP_BYTES: Final = 64 * 1024
 ERROR_TAIL_CHARS: Final = 2000
 # ffmpeg takes SIGTERM as "stop reading and flush": x264 exits at once, but SVT-AV1 drains
-# its lookahead first, which took > 2 s at 720p (measured); a cancelled encode's output is
-# thrown away, so waiting longer only delays the worker.
+# its lookahead first, which takes seconds; a cancelled encode's output is thrown away, so
+# waiting longer only delays the worker.
 TERMINATE_GRACE_SECONDS: Final = 1.0
 _READ_CHUNK: Final = 64 * 1024
 # SVT-AV1 prints ~20 info lines per encode unless told otherwise (1 = errors only).
@@ -178,10 +178,10 @@ def _dies_with_this_process() -> Callable[[], None] | None:
     """On Linux, a function for the child (between fork and exec) that makes the kernel
     SIGKILL it when this process dies.
 
-    A worker that is SIGKILLed (the OOM killer, a lost container) runs no cleanup, and
-    its encoders used to run on to the end of their encode: minutes of CPU taken from
+    A worker that is SIGKILLed (the OOM killer, a lost container) runs no cleanup; without
+    this its encoders would run on to the end of their encode: minutes of CPU taken from
     the restarted worker, writing into a scratch directory that the restarted worker's
-    start-up sweep was removing (the crash test found one left behind that way).
+    start-up sweep is removing.
     The signal is tied to the thread that forks, which is the event loop's: it lives as
     long as the worker does.
     """

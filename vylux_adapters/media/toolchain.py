@@ -49,7 +49,6 @@ from vylux_core.ports.media_toolchain import (
     ProgressCallback,
 )
 
-# ffprobe reads headers only; a minute means a stuck filesystem, not a slow file.
 # `ffmpeg -decoders` prints ~60 KB.
 DECODERS_OUTPUT_LIMIT: Final = 1024 * 1024
 # The last frame starts one frame before the end; half a frame more absorbs the timestamp

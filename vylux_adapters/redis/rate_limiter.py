@@ -1,4 +1,4 @@
-"""RedisRateLimiter: the RateLimiter port as the reference's Redis fixed window (http-api §4.4).
+"""RedisRateLimiter: the RateLimiter port as a Redis fixed window (http-api §4.4).
 
 One key per limiter, identity and window: ``<prefix>:<limiter>:<identity>:<bucket>`` with
 ``bucket = floor(unix_now / window)``, e.g. ``ratelimit:jobs:4c806362b613f749:29412345``.
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "ratelimit"
 # The key outlives its window a little, so a request at the window's last instant
-# still finds its counter; 60 s windows give the reference's EXPIRE 65.
+# still finds its counter (a 60 s window expires after 65 s).
 EXPIRY_GRACE_SECONDS = 5
 # An outage fails every request open; one warning per minute says so without flooding.
 OUTAGE_LOG_INTERVAL_SECONDS = 60.0

@@ -36,7 +36,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TASK_DIRECTORY = re.compile(r"vylux-[A-Za-z0-9_-]{1,64}-[a-z0-9_]{8}")
 # Written into each task directory once it is locked. A process killed between mkdtemp
 # and this file leaves an empty directory that no sweep removes: a few bytes, where
-# trusting the name alone deleted other programs' directories.
+# trusting the name alone would delete other programs' directories.
 MARKER = ".vylux-scratch"
 # Where task directories are made and deleted; everything in it belongs to a worker.
 STAGING = ".vylux-staging"
@@ -85,7 +85,7 @@ def _create_locked(root: Path, prefix: str) -> tuple[Path, int]:
         # Made, locked and marked under STAGING, whose entries are all ours, then put in
         # place by a rename: a worker killed at any point before leaves its directory
         # in STAGING, where a sweep takes it. Made in place, a kill between mkdtemp and
-        # the marker left an unmarked directory no sweep would touch.
+        # the marker would leave an unmarked directory no sweep touches.
         work = Path(tempfile.mkdtemp(dir=staging))
         try:
             lock = os.open(work, os.O_RDONLY | os.O_DIRECTORY)

@@ -28,8 +28,8 @@ _json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgres
 _bytes = LargeBinary().with_variant(BYTEA(), "postgresql")
 _timestamp = DateTime(timezone=True)
 
-# Only one *active* job may own a request fingerprint; failed and canceled jobs free
-# it. The reference only looked rows up, so concurrent identical requests duplicated.
+# Only one *active* job may own a request fingerprint, so concurrent identical requests
+# cannot both create a job (D10); failed and canceled jobs free it.
 ACTIVE_JOB_CONDITION = text("status NOT IN ('failed', 'canceled')")
 
 jobs = Table(
@@ -87,8 +87,8 @@ encryption_keys = Table(
     Column("wrapped_key", _bytes, nullable=False),
     Column("wrap_nonce", _bytes, nullable=False),
     Column("kek_version", Text, nullable=False, server_default="v1"),
-    # Rows written by the reference bind only the version in the GCM AAD ("version");
-    # ours bind version and hash ("version_hash"). See vylux_core.security.key_ring.AadScheme.
+    # Rows from the Go implementation bind only the version in the GCM AAD ("version"); new
+    # rows bind version and hash ("version_hash"): D16, vylux_core.security.key_ring.AadScheme.
     Column("aad_scheme", String(16), nullable=False, server_default="version"),
     Column("kid", Text, nullable=False, server_default=""),
     Column("scheme", Text, nullable=False, server_default="cbcs"),

@@ -1,4 +1,4 @@
-"""Uuid4IdGenerator: lowercase random UUIDs, the reference's job id format."""
+"""Uuid4IdGenerator: lowercase random UUIDs, the job id format of the jobs API."""
 
 from __future__ import annotations
 
