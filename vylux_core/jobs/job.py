@@ -54,10 +54,10 @@ class CallbackStatus(enum.StrEnum):
     FAILED = "callback_failed"
 
 
-# Unlike the reference, `failed` is terminal: it is written only when the queue has no
-# attempt left, so a job never flips failed -> processing -> completed. A manual retry
-# creates new jobs instead. `processing -> queued` is a task handed back on shutdown or
-# a lease that expired; `processing -> processing` is a re-attempt after a worker died.
+# `failed` is terminal (D11): it is written only when the queue has no attempt left, so
+# a job never flips failed -> processing -> completed. A manual retry creates new jobs
+# instead. `processing -> queued` is a task handed back on shutdown or a lease that
+# expired; `processing -> processing` is a re-attempt after a worker died.
 _TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELED, JobStatus.FAILED}),
     JobStatus.PROCESSING: frozenset(

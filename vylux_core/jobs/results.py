@@ -165,7 +165,7 @@ class TranscodeResult:
     """The ``video:transcode`` result, also ``video:full``'s ``artifacts.transcode``.
 
     ``uploaded_keys`` may be left empty: listing thousands of segment keys in every
-    result and callback is a reference weakness (spec §16.13) the worker need not copy.
+    result and callback makes both grow with the video's length.
     """
 
     streaming: StreamingInfo
@@ -398,7 +398,7 @@ _ALWAYS_PRESENT: Mapping[type, frozenset[str]] = {
 
 
 def _unstructure_uploaded_keys(keys: tuple[str, ...]) -> list[str] | None:
-    # The reference writes `null` for "nothing uploaded" and never omits the key.
+    # The contract writes `null` for "nothing uploaded" and never omits the key.
     return list(keys) or None
 
 

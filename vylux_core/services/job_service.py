@@ -190,8 +190,8 @@ class JobService:
         """Remove everything derived from ``media_hash``: queued and running tasks,
         media objects, tracked ``/img`` renditions, the content key and the job rows.
 
-        Idempotent. Unlike the reference, failures propagate (``Unavailable``) instead
-        of being logged away, so the caller can report them and try again.
+        Idempotent. Failures propagate (``Unavailable``) so the caller can report them
+        and try again.
         """
         validate_media_hash(media_hash)
         # Every job's task, even a failed job's: its archived task could otherwise be

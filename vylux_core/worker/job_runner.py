@@ -35,8 +35,8 @@ from vylux_core.worker.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
 
-# Job errors end up in the row, the API and webhooks; the reference stored whole
-# FFmpeg logs there (W§16.13).
+# Job errors end up in the row, the API and webhooks: a bounded message, never a
+# whole FFmpeg log.
 MAX_ERROR_LENGTH = 2000
 
 
@@ -80,8 +80,7 @@ def bounded_error(error: BaseException) -> str:
 
 class JobRunner:
     """The database row follows the task: ``processing`` while attempts run, and
-    ``failed`` only when the queue has no attempt left (unlike the reference, which
-    wrote ``failed`` on every attempt)."""
+    ``failed`` only when the queue has no attempt left (D11)."""
 
     def __init__(
         self,

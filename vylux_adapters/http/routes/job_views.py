@@ -1,4 +1,4 @@
-"""The JSON bodies of the jobs API, in the reference's field order (spec §7)."""
+"""The JSON bodies of the jobs API, in the contract's field order (spec §7)."""
 
 from __future__ import annotations
 
