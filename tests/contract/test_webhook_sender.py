@@ -175,13 +175,12 @@ class RecordingWorld:
 async def httpx_world(
     settings: SenderSettings, request: pytest.FixtureRequest
 ) -> AsyncIterator[WebhookWorld]:
-    if settings.answer_timeout is not None:
-        # The sender reads its timeout when it is built.
-        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setattr(httpx_sender, "REQUEST_TIMEOUT_SECONDS", settings.answer_timeout)
     server = LocalServer()
     await server.start()
-    sender = HttpxWebhookSender(allow_private=settings.allow_private)
+    sender = HttpxWebhookSender(
+        allow_private=settings.allow_private,
+        request_timeout=settings.answer_timeout or httpx_sender.REQUEST_TIMEOUT_SECONDS,
+    )
     try:
         yield HttpxWorld(sender, server)
     finally:

@@ -43,6 +43,7 @@ class HttpxWebhookSender:
         *,
         allow_private: bool,
         resolve_timeout: float = RESOLVE_TIMEOUT_SECONDS,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         resolver: Resolver | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
         ssl_context: ssl.SSLContext | None = None,
@@ -61,7 +62,7 @@ class HttpxWebhookSender:
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
-            timeout=REQUEST_TIMEOUT_SECONDS,
+            timeout=request_timeout,
             trust_env=False,
         )
 
