@@ -9,13 +9,12 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from vylux_adapters.system import OsEntropy
 from vylux_cli import bootstrap
 from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
 from vylux_cli.console import console
 from vylux_cli.operator_errors import RejectedError, run
-from vylux_core.security.key_ring import KEK_BYTES, KeyEncryptionKey, KeyRing, parse_kek_config
+from vylux_core.security.key_ring import KEK_BYTES, KeyEncryptionKey
 from vylux_core.services.key_rotation import (
     DEFAULT_BATCH,
     RewrapReport,
@@ -57,18 +56,13 @@ def rotate(rewrap: bool, batch: int) -> None:
     2 invalid configuration; 3 the database is unreachable.
     """
     config = load_config()
-    ring = _ring(config)
-    sys.exit(run(_rewrap(config, ring, batch) if rewrap else _report(config, ring)))
+    sys.exit(run(_rewrap(config, batch) if rewrap else _report(config)))
 
 
-def _ring(config: Config) -> KeyRing:
-    keks, current = parse_kek_config(config.secrets.encryption_key)
-    return KeyRing(keks=keks, current_version=current, entropy=OsEntropy())
-
-
-async def _report(config: Config, ring: KeyRing) -> int:
+async def _report(config: Config) -> int:
     out = console()
     async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
+        ring = runtime.core.key_ring
         backlog = await rewrap_backlog(runtime.keys, ring.current_version)
     out.print(f"current key-encryption key: [bold]{escape(ring.current_version)}[/]")
     out.print(f"configured versions: {escape(', '.join(ring.versions))}")
@@ -80,9 +74,10 @@ async def _report(config: Config, ring: KeyRing) -> int:
     return 0
 
 
-async def _rewrap(config: Config, ring: KeyRing, batch: int) -> int:
+async def _rewrap(config: Config, batch: int) -> int:
     out, errors = console(), console(stderr=True)
     async with bootstrap.open_runtime(config, migrate_schema=False) as runtime:
+        ring = runtime.core.key_ring
         backlog = await rewrap_backlog(runtime.keys, ring.current_version)
         columns = (TextColumn("rewrapping onto {task.fields[version]}"), BarColumn(),
                    MofNCompleteColumn())  # fmt: skip

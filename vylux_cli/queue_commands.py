@@ -18,7 +18,6 @@ from vylux_cli.console import console
 from vylux_cli.operator_errors import RejectedError, run
 from vylux_core.errors import VyluxError
 from vylux_core.jobs.task import ArchivedTask, QueueStats
-from vylux_core.services.archived_tasks import ArchivedTasks
 
 _STATES = QUEUE_STATES
 
@@ -113,11 +112,7 @@ async def _list(config: Config, queue_name: str | None, limit: int) -> list[Arch
 async def _archived(
     runtime: bootstrap.Runtime, queue_name: str | None, limit: int
 ) -> list[ArchivedTask]:
-    return await archived_tasks(runtime).archived(queue_name, limit)
-
-
-def archived_tasks(runtime: bootstrap.Runtime) -> ArchivedTasks:
-    return ArchivedTasks(queue=runtime.queue, jobs=runtime.jobs, job_service=runtime.job_service)
+    return await runtime.core.archived_tasks.archived(queue_name, limit)
 
 
 def _archived_view(item: ArchivedTask) -> dict[str, object]:
@@ -172,7 +167,7 @@ async def _requeue(config: Config, queue_name: str | None, task_id: str | None, 
 
 async def requeue_one(runtime: bootstrap.Runtime, task_id: str) -> str:
     """Run archived task ``task_id`` again and say how (see ``ArchivedTasks.requeue``)."""
-    requeued = await archived_tasks(runtime).requeue(task_id)
+    requeued = await runtime.core.archived_tasks.requeue(task_id)
     if requeued.retry is not None:
         retry = requeued.retry
         created = ", ".join(f"{j.id} ({j.type}, {j.status})" for j in retry.jobs)

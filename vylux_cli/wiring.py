@@ -102,8 +102,10 @@ class CoreServices:
     """The services the server and the worker of one process share."""
 
     signer: UrlSigner
+    key_ring: KeyRing
     key_service: KeyService
     job_service: JobService
+    archived_tasks: ArchivedTasks
     readiness: ReadinessService
     renditions: ByteLRU[CachedEntry]
 
@@ -117,17 +119,20 @@ def wire_core(
     ring = KeyRing(
         keks=settings.keks, current_version=settings.current_kek_version, entropy=ports.entropy
     )
+    job_service = JobService(
+        jobs=ports.jobs, queue=ports.queue, source=ports.source, media=ports.media,
+        cache_index=ports.cache_index, keys=ports.keys, renditions=renditions,
+        ids=ports.ids, limits=settings.job_limits,
+    )  # fmt: skip
     return CoreServices(
         signer=UrlSigner(secret=settings.hmac_secret),
+        key_ring=ring,
         key_service=KeyService(
             keys=ports.keys, ring=ring, token_secret=settings.key_token_secret,
             base_url=settings.base_url, clock=ports.clock,
         ),
-        job_service=JobService(
-            jobs=ports.jobs, queue=ports.queue, source=ports.source, media=ports.media,
-            cache_index=ports.cache_index, keys=ports.keys, renditions=renditions,
-            ids=ports.ids, limits=settings.job_limits,
-        ),
+        job_service=job_service,
+        archived_tasks=ArchivedTasks(queue=ports.queue, jobs=ports.jobs, job_service=job_service),
         readiness=ReadinessService(probes=ports.probes, record_failure=record_readiness_failure),
         renditions=renditions,
     )  # fmt: skip
@@ -176,9 +181,7 @@ def http_services(
         rate_limiter=ports.rate_limiter,
         queue=ports.queue,
         url_signer=core.signer,
-        archived_tasks=ArchivedTasks(
-            queue=ports.queue, jobs=ports.jobs, job_service=core.job_service
-        ),
+        archived_tasks=core.archived_tasks,
         finished_jobs=FinishedJobs(jobs=ports.jobs, clock=ports.clock),
         metrics_app=metrics_app,
         extra_middleware=extra_middleware,
