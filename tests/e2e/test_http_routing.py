@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
 from vylux_adapters.http.handoff import route_template
 from vylux_adapters.http.route_roots import CONTRACT_ROOTS
+from vylux_adapters.http.routing import RawPathRoute
 from vylux_core.errors import (
     DatabaseUnavailable,
     InvalidHash,
@@ -379,3 +380,18 @@ async def test_contract_roots_name_the_first_segment_of_every_own_route() -> Non
         templates = [route.path for route in world.app.routes if isinstance(route, Route)]
     roots = {template.split("/")[1] for template in templates}
     assert roots - {"imgproxy"} == CONTRACT_ROOTS
+
+
+def test_a_matching_route_names_itself_in_the_scope() -> None:
+    """Metrics and span names read the template from ``scope["route"]``; Starlette's
+    router sets it only from 1.7 on, so the route sets it itself."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("not called")
+
+    route = RawPathRoute("/api/jobs/:id", {"GET": app}, templates=["/api/jobs/:id"])
+    scope: Scope = {"type": "http", "path": "/api/jobs/7", "raw_path": b"/api/jobs/7"}
+    match, child = route.matches(scope)
+    assert match is Match.FULL
+    assert child["route"] is route
+    assert route_template({**child}) == "/api/jobs/:id"

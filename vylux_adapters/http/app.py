@@ -4,8 +4,8 @@ Starlette's ``Router`` matches the :class:`~vylux_adapters.http.routing.RawPathR
 routes of :func:`~vylux_adapters.http.route_table.build_routes` in order; each route
 runs its own chain (body cap, API key, rate limits, cache headers). Around the router,
 as pure ASGI middleware: ``services.extra_middleware`` (tracing, HTTP metrics, access
-log), then, outermost, :class:`RequestIdMiddleware`: the request id and the recovery
-of unhandled errors.
+log), outermost first, then :class:`RequestIdMiddleware`, the innermost: the request id
+and the recovery of unhandled errors.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """What the app hands to the middleware around it (metrics, tracing, logs) about a request.
 
-Each fact has one reader and one writer here. The route template is Starlette's own
-matched route (``scope["route"]``, set by its router); the request id and the image
-outcome live under this module's keys of the ASGI ``scope``, which every layer shares
-and Starlette passes on unchanged. Every fact is set before the response starts.
+Each fact has one reader and one writer here. The route template is the matched
+Starlette route (``scope["route"]``, which each route sets when it matches); the
+request id and the image outcome live under this module's keys of the ASGI ``scope``,
+which every layer shares and Starlette passes on unchanged. Every fact is set before
+the response starts.
 """
 
 from __future__ import annotations

@@ -85,7 +85,13 @@ class RawPathRoute(Route):
         match = self._pattern.fullmatch(path)
         if match is None:
             return _NO_MATCH
-        return Match.FULL, {"endpoint": self.endpoint, "path_params": match.groupdict()}
+        # "route" is set here too: Starlette's router adds it itself only from 1.7 on,
+        # and the metrics and span names read the matched template from it.
+        return Match.FULL, {
+            "endpoint": self.endpoint,
+            "path_params": match.groupdict(),
+            "route": self,
+        }
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -13,9 +14,12 @@ from vylux_core.jobs.request import JobRequest
 from vylux_core.jobs.results import (
     STAGE_OF_JOB_TYPE,
     FullResult,
+    ResultsDecodeError,
     RetryPlan,
     RetryStrategy,
     StoredResults,
+    UnreadableResults,
+    structure_retry_plan,
 )
 
 
@@ -50,15 +54,31 @@ def build_retry_requests(job: Job) -> RetryRequests:
 
 
 def _planned_retry(results: StoredResults) -> RetryPlan:
-    # Stored JSON that does not decode (UnreadableResults) has no plan to follow.
-    if not isinstance(results, FullResult):
+    if isinstance(results, FullResult):
+        plan = results.retry_plan
+    elif isinstance(results, UnreadableResults):
+        plan = _plan_of_unreadable(results)
+    else:
         raise NotRetryable("stored workflow state is invalid")
-    plan = results.retry_plan
     if not plan.allowed or not plan.job_types:
         raise NotRetryable("job has no retry plan")
     if plan.strategy is RetryStrategy.NONE:
         raise NotRetryable("stored workflow state is invalid")
     return plan
+
+
+def _plan_of_unreadable(results: UnreadableResults) -> RetryPlan:
+    """A row whose results do not decode as a whole (a field another version added)
+    can still be retried when its ``retry_plan`` decodes on its own."""
+    stored = results.stored
+    if not isinstance(stored, Mapping):
+        raise NotRetryable("stored workflow state is invalid")
+    if stored.get("retry_plan") is None:
+        raise NotRetryable("job has no retry plan")
+    try:
+        return structure_retry_plan(stored["retry_plan"])
+    except ResultsDecodeError:
+        raise NotRetryable("stored workflow state is invalid") from None
 
 
 def _request(job: Job, job_type: JobType, raw_options: Any) -> JobRequest:
