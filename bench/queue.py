@@ -27,7 +27,7 @@ from vylux_adapters.memory import MemoryJobStore
 from vylux_adapters.redis import RedisTaskQueue, create_redis_client
 from vylux_adapters.sql import SqlJobStore, SqlTaskQueue, create_engine, upgrade
 from vylux_adapters.system import SystemClock
-from vylux_adapters.worker import PoolSettings, WorkerPool
+from vylux_adapters.worker.pool import PoolSettings, WorkerPool
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
 from vylux_core.ports.job_store import JobStore
 from vylux_core.services import task_for_job

@@ -54,7 +54,7 @@ from vylux_adapters.telemetry import (
 from vylux_adapters.telemetry.instrumented_handler import instrument_handlers
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.webhooks import HttpxWebhookSender
-from vylux_adapters.worker import WorkerRuntime
+from vylux_adapters.worker.runtime import WorkerRuntime
 from vylux_cli.config import Config, ConfigError, S3Settings
 from vylux_cli.runtime_config import DATABASE_FILE, MEDIA_DIR, SOURCE_DIR
 from vylux_cli.runtime_config import load_runtime_config as load_runtime_config

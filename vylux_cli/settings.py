@@ -22,17 +22,20 @@ from vylux_adapters.http.settings import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TRUSTED_PROXY_COUNT,
 )
-from vylux_adapters.worker.pool import DEFAULT_LEASE_SECONDS, DEFAULT_SHUTDOWN_TIMEOUT
-from vylux_core.images.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
-from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE
-from vylux_core.services.image_service import (
+from vylux_adapters.worker.timing import DEFAULT_LEASE_SECONDS, DEFAULT_SHUTDOWN_TIMEOUT
+from vylux_core.images.limits import (
     DEFAULT_BUDGET_WAIT_SECONDS,
     DEFAULT_MAX_SOURCE_BYTES,
     DEFAULT_SOURCE_BYTES_IN_FLIGHT,
 )
-from vylux_core.services.job_service import DEFAULT_LARGE_FILE_THRESHOLD, DEFAULT_MAX_FILE_SIZE
+from vylux_core.images.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
+from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE
+from vylux_core.jobs.limits import DEFAULT_LARGE_FILE_THRESHOLD, DEFAULT_MAX_FILE_SIZE
 from vylux_core.webhooks.callback_policy import RESOLVE_TIMEOUT_SECONDS
-from vylux_core.worker.reconciler import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
+from vylux_core.worker.reconcile_schedule import (
+    DEFAULT_RECONCILE_GRACE,
+    DEFAULT_RECONCILE_INTERVAL,
+)
 
 MAX_PORT: Final = 65535
 

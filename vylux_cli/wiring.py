@@ -15,7 +15,8 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from vylux_adapters.http import HttpServices
-from vylux_adapters.worker import PoolSettings, WorkerPool, WorkerRuntime
+from vylux_adapters.worker.pool import PoolSettings, WorkerPool
+from vylux_adapters.worker.runtime import WorkerRuntime
 from vylux_core.images.byte_lru import ByteLRU
 from vylux_core.images.write_behind import WriteBehind
 from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings

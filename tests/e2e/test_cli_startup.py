@@ -61,9 +61,22 @@ def _stderr_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 # --- imports ------------------------------------------------------------------------------
 
 
-def test_importing_the_cli_loads_no_database_storage_queue_or_http_stack() -> None:
-    heavy = ("sqlalchemy", "boto3", "pyvips", "redis", "hypercorn", "alembic", "starlette", "httpx")
-    code = f"import sys, vylux_cli.main; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+HEAVY = (
+    "sqlalchemy", "boto3", "pyvips", "redis", "hypercorn", "alembic", "starlette", "httpx",
+    "opentelemetry", "prometheus_client", "cattrs",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param("vylux_cli.main", id="the-cli"),
+        # Every command loads the configuration: sign and key-token load nothing else.
+        pytest.param("vylux_cli.config", id="the-configuration"),
+    ],
+)
+def test_importing_loads_no_database_storage_queue_http_or_telemetry_stack(module: str) -> None:
+    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )

@@ -20,7 +20,7 @@ from typing import Any
 from tests.support.results import image_artifact
 from vylux_adapters.sql import SqlJobStore, create_engine
 from vylux_adapters.system import SystemClock
-from vylux_adapters.worker import PoolSettings, WorkerPool
+from vylux_adapters.worker.pool import PoolSettings, WorkerPool
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.results import ImageArtifact, Results
 from vylux_core.ports.task_consumer import TaskConsumer

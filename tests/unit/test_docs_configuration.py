@@ -23,9 +23,9 @@ from vylux_cli.config_reference import (
     update_env_example,
 )
 from vylux_cli.settings import GROUPS, SETTINGS, Group, Kind, Setting
-from vylux_core.services.image_service import ImageLimits
-from vylux_core.services.job_service import JobLimits
-from vylux_core.worker.reconciler import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
+from vylux_core.images.limits import ImageLimits
+from vylux_core.jobs.limits import JobLimits
+from vylux_core.worker.reconcile_schedule import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "configuration.md"

@@ -32,6 +32,7 @@ from vylux_core.errors import (
 from vylux_core.images.byte_lru import ByteLRU
 from vylux_core.images.options import ImageFormat
 from vylux_core.jobs.job import Job, JobStatus, JobType
+from vylux_core.jobs.limits import JobLimits
 from vylux_core.jobs.queue_routing import IMAGE_TIMEOUT_SECONDS, VIDEO_TIMEOUT_SECONDS
 from vylux_core.jobs.request import JobRequest, decode_job_request
 from vylux_core.jobs.results import FullResult, FullStage, RetryStrategy
@@ -42,7 +43,7 @@ from vylux_core.ports.object_store import ByteRange, ObjectReader
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.security.key_ring import AadScheme, WrappedKey
 from vylux_core.services.image_service import CachedRendition
-from vylux_core.services.job_service import JobLimits, JobService
+from vylux_core.services.job_service import JobService
 
 H = "abcdef1234567890"
 SOURCE = "uploads/movie.mp4"

@@ -12,7 +12,7 @@ from tests.support.queue import dequeue_one
 from tests.support.results import image_artifact
 from vylux_adapters.memory import MemoryJobStore, MemoryObjectStore, MemoryTaskQueue
 from vylux_adapters.system import SystemClock
-from vylux_adapters.worker import PoolSettings, WorkerPool
+from vylux_adapters.worker.pool import PoolSettings, WorkerPool
 from vylux_core.errors import DatabaseUnavailable
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
 from vylux_core.services import task_for_job

@@ -1,6 +1,2 @@
-"""The worker runtime: pools of concurrent attempts driving the core's JobRunner."""
-
-from vylux_adapters.worker.pool import PoolSettings, WorkerPool
-from vylux_adapters.worker.runtime import WorkerRuntime
-
-__all__ = ["PoolSettings", "WorkerPool", "WorkerRuntime"]
+"""The worker runtime: pools of concurrent attempts driving the core's JobRunner
+(:mod:`.pool`), and the process that runs them (:mod:`.runtime`)."""

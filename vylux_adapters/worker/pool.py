@@ -12,6 +12,7 @@ from attrs import field, frozen
 
 from vylux_adapters.telemetry.log_context import job_log_context
 from vylux_adapters.telemetry.tracing import task_trace_context
+from vylux_adapters.worker.timing import DEFAULT_LEASE_SECONDS, DEFAULT_SHUTDOWN_TIMEOUT
 from vylux_core.errors import IllegalTransition, JobNotFound, Unavailable
 from vylux_core.jobs.job import JobStatus
 from vylux_core.jobs.task import Lease
@@ -20,9 +21,6 @@ from vylux_core.ports.task_consumer import TaskConsumer
 from vylux_core.worker.job_runner import JobRunner
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_LEASE_SECONDS = 30.0
-DEFAULT_SHUTDOWN_TIMEOUT = 600.0
 
 
 def _weights(value: Mapping[str, int]) -> dict[str, int]:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from attrs import Factory, field, frozen
+from attrs import field, frozen
 
 from vylux_core.errors import (
     InvalidImageOptions,
@@ -21,6 +21,7 @@ from vylux_core.errors import (
 )
 from vylux_core.images.byte_budget import ByteBudget, Reservation
 from vylux_core.images.byte_lru import ByteLRU
+from vylux_core.images.limits import ImageLimits
 from vylux_core.images.options import (
     ImageFormat,
     effective_quality,
@@ -29,7 +30,6 @@ from vylux_core.images.options import (
     processing_hash,
 )
 from vylux_core.images.path import parse_image_request_path
-from vylux_core.images.result_budget import ResultBudget
 from vylux_core.images.single_flight import SingleFlight
 from vylux_core.images.write_behind import WriteBehind
 from vylux_core.media.media_hash import media_hash_of_source_key
@@ -138,24 +138,6 @@ MAX_REMEMBERED_REQUESTS = 4096
 STORED_BY_CONTENT = "img"
 """Storage-cache extension of renditions whose format the source decided."""
 MAX_REMEMBERED_REFUSALS = 1024
-
-
-DEFAULT_MAX_SOURCE_BYTES = 50 << 20
-DEFAULT_SOURCE_BYTES_IN_FLIGHT = 256 << 20
-DEFAULT_BUDGET_WAIT_SECONDS = 10.0
-
-
-@frozen(kw_only=True)
-class ImageLimits:
-    max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES
-    max_cache_object_bytes: int = 64 << 20
-    result_budget: ResultBudget = Factory(ResultBudget)
-    source_bytes_in_flight: int = DEFAULT_SOURCE_BYTES_IN_FLIGHT
-    """Source bytes held in memory at once by every render of the process together."""
-    budget_wait_seconds: float = DEFAULT_BUDGET_WAIT_SECONDS
-    """How long a render waits for room in that budget before answering 503."""
-    refusal_memory_seconds: float = 30.0
-    """How long a refused render (422) of an unchanged source is answered from memory."""
 
 
 @frozen

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-from attrs import Factory, frozen
+from attrs import frozen
 
 from vylux_core.errors import (
     IllegalTransition,
@@ -17,8 +17,8 @@ from vylux_core.errors import (
     SourceNotVideo,
     SourceTooLarge,
 )
-from vylux_core.images.result_budget import ResultBudget
 from vylux_core.jobs.job import Job, JobStatus, JobType, NewJob
+from vylux_core.jobs.limits import JobLimits
 from vylux_core.jobs.listing import JobCursor, JobPage, JobQuery
 from vylux_core.jobs.options import check_result_budget, sidecar_captions
 from vylux_core.jobs.queue_routing import QueueAssignment, attempt_timeout, route_job
@@ -56,17 +56,6 @@ class RenditionCache(Protocol):
     """This process's in-memory cache of ``/img`` renditions."""
 
     def discard(self, key: str) -> bool: ...
-
-
-DEFAULT_MAX_FILE_SIZE = 53_687_091_200  # 50 GiB
-DEFAULT_LARGE_FILE_THRESHOLD = 5_368_709_120  # 5 GiB
-
-
-@frozen(kw_only=True)
-class JobLimits:
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    large_file_threshold: int = DEFAULT_LARGE_FILE_THRESHOLD
-    image_budget: ResultBudget = Factory(ResultBudget)
 
 
 @frozen

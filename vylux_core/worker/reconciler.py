@@ -12,11 +12,9 @@ from vylux_core.ports.job_store import JobStore
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.services.job_service import task_for_job
 from vylux_core.worker.periodic import run_periodically
+from vylux_core.worker.reconcile_schedule import DEFAULT_RECONCILE_GRACE, DEFAULT_RECONCILE_INTERVAL
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RECONCILE_GRACE = 30.0
-DEFAULT_RECONCILE_INTERVAL = 60.0
 
 
 class Reconciler:
