@@ -440,7 +440,9 @@ async def build_worker(runtime: Runtime) -> AsyncIterator[WorkerRuntime]:
             scratch.root,
         )  # fmt: skip
     webhook_sender = HttpxWebhookSender(
-        allow_private=config.allow_private_callbacks, tracer_provider=runtime.tracer_provider
+        allow_private=config.allow_private_callbacks,
+        resolve_timeout=config.callback_resolve_timeout,
+        tracer_provider=runtime.tracer_provider,
     )
     try:
         yield wire_worker(

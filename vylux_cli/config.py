@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 from dotenv import dotenv_values
 
-from vylux_adapters.http.route_roots import CONTRACT_ROOTS
+from vylux_adapters.http.contract_templates import overlapping_template
 from vylux_adapters.http.settings import RateLimit
 from vylux_cli import settings as s
 from vylux_cli.go_duration import parse_go_duration
@@ -408,9 +408,9 @@ class _Reader:
             self.problems.append(
                 "IMGPROXY_PATH_PREFIX must be a path like /imgproxy (letters, digits, ._~-)"
             )
-        elif (root := prefix.split("/")[1]) in CONTRACT_ROOTS:
+        elif (taken := overlapping_template(prefix)) is not None:
             self.problems.append(
-                f"IMGPROXY_PATH_PREFIX must not start with /{root}: the service's own routes use it"
+                f"IMGPROXY_PATH_PREFIX {prefix} would take paths of the service's own route {taken}"
             )
         raw = {setting.name: self._optional(setting) for setting in s.IMGPROXY_SECRETS}
         keys = self._text(s.IMGPROXY_KEY)

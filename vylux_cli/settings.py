@@ -674,9 +674,10 @@ CALLBACK_RESOLVE_TIMEOUT: Final = Setting(
     group=HTTP,
     default=_seconds(RESOLVE_TIMEOUT_SECONDS),
     positive=True,
-    help="How long job submission waits for the DNS answer that checks a `callback_url`'s "
-    "host before refusing it.",
-    env_help="How long the callback_url host check waits for DNS (Go duration).",
+    help="How long the DNS answer for a `callback_url`'s host is waited for: at job "
+    "submission, which refuses the URL when it does not come, and before each webhook "
+    "delivery, which is then retried.",
+    env_help="How long the callback_url host lookup waits for DNS (Go duration).",
 )
 
 # --- media tools ---------------------------------------------------------------------------
@@ -765,7 +766,7 @@ IMGPROXY_PATH_PREFIX: Final = Setting(
     group=IMGPROXY,
     default="/imgproxy",
     help="Path prefix of the route family: `{prefix}/{signature}/{options}/plain/{source}`. "
-    "Its first segment must not be one of the service's own (`/img`, `/api`, `/dashboard`, …).",
+    "It must not take paths of the service's own routes (`/img`, `/api`, `/stream/x`, …).",
     env_help="Path prefix of the route family: {prefix}/{signature}/{options}/plain/{source}.",
 )
 IMGPROXY_KEY: Final = Setting(

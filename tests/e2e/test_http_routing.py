@@ -9,9 +9,9 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.e2e.http_world import API, World, memory_world
+from vylux_adapters.http.contract_templates import CONTRACT_TEMPLATES
 from vylux_adapters.http.errors import BodyTooLarge, Family, error_response
 from vylux_adapters.http.handoff import route_template
-from vylux_adapters.http.route_roots import CONTRACT_ROOTS
 from vylux_adapters.http.routing import RawPathRoute
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -372,14 +372,13 @@ def test_head_errors_have_no_body() -> None:
     assert (response.status_code, response.body) == (404, b"")
 
 
-async def test_contract_roots_name_the_first_segment_of_every_own_route() -> None:
-    """The imgproxy prefix is checked against CONTRACT_ROOTS, and the route table puts
-    the rendition routes first on the strength of it: it must list every root."""
+async def test_contract_templates_are_the_route_tables() -> None:
+    """The imgproxy prefix is checked against CONTRACT_TEMPLATES: it must be the route
+    table's own list."""
     async with memory_world(http={"dashboard_enabled": True}) as world:
         assert isinstance(world.app, Starlette)
         templates = [route.path for route in world.app.routes if isinstance(route, Route)]
-    roots = {template.split("/")[1] for template in templates}
-    assert roots - {"imgproxy"} == CONTRACT_ROOTS
+    assert tuple(templates) == CONTRACT_TEMPLATES
 
 
 def test_a_matching_route_names_itself_in_the_scope() -> None:

@@ -97,8 +97,8 @@ def _specs(services: HttpServices, settings: HttpSettings) -> list[_Spec]:
     document = openapi_document(imgproxy_prefix=imgproxy_prefix)
     routes = [
         # Renditions first: they are most of the traffic and the router asks the
-        # routes in order. No template below shares their first path segment
-        # (configuration refuses an imgproxy prefix under CONTRACT_ROOTS).
+        # routes in order. The configuration refuses an imgproxy prefix whose routes
+        # would take paths of the ones below (contract_templates).
         _Spec(
             template="/img/:sig/:opts/*",
             methods={"GET": layers.image(ImageRoute(images=services.images))},
