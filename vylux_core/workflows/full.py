@@ -15,11 +15,9 @@ from vylux_core.jobs.results import (
     StoryboardArtifact,
 )
 from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.services.key_service import KeyService
 from vylux_core.worker.job_runner import is_permanent
 from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.base import EncodingWorkflow
 from vylux_core.workflows.full_state import (
     FullFailure,
     failure_message,
@@ -45,27 +43,10 @@ from vylux_core.workflows.video_steps import (
 )
 
 
-class FullWorkflow:
+class FullWorkflow(EncodingWorkflow[MediaToolchain]):
     """Stages, artifacts and retry plan as worker spec §4.5/§5.5 define them. A failed run
     raises :class:`WorkflowFailed` carrying the results, so the row keeps the artifacts
     of the stages that succeeded and the plan that ``POST /retry`` follows."""
-
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: MediaToolchain,
-        scratch: ScratchSpace,
-        keys: KeyService,
-        upload_concurrency: int = 8,
-    ) -> None:
-        self._source = source
-        self._media = media
-        self._toolchain = toolchain
-        self._scratch = scratch
-        self._keys = keys
-        self._upload_concurrency = upload_concurrency
 
     async def __call__(self, job: Job, progress: ProgressReporter) -> FullResult:
         options = decode_options(JobType.FULL, job.options)
