@@ -109,18 +109,22 @@ def _delivery(
         "parameters": parameters,
         "responses": responses,
     }
+    return _get_and_head(name, get)
+
+
+def _get_and_head(name: str, get: JSON) -> JSON:
+    """The GET operation and its HEAD twin. Every HEAD answer, errors included, is the
+    status and headers without a body."""
     head = {
         **get,
         "operationId": f"head{name}",
-        "summary": summary + " (headers only)",
-        # Every HEAD answer, errors included, is the status and headers without a body.
-        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
+        "summary": get["summary"] + " (headers only)",
+        "responses": {
+            status: {key: value for key, value in answer.items() if key != "content"}
+            for status, answer in get["responses"].items()
+        },
     }
     return {"get": get, "head": head}
-
-
-def _headers_only(response: JSON) -> JSON:
-    return {key: value for key, value in response.items() if key != "content"}
 
 
 _RANGE_ANSWERS = {
@@ -527,13 +531,7 @@ def _imgproxy_operations(summary: str, name: str, description: str, success: JSO
         ],
         "responses": responses,
     }
-    head = {
-        **get,
-        "operationId": f"head{name}",
-        "summary": summary + " (headers only)",
-        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
-    }
-    return {"get": get, "head": head}
+    return _get_and_head(name, get)
 
 
 def _imgproxy_paths(prefix: str) -> JSON:
