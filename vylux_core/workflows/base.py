@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from attrs import frozen
+from attrs import define, frozen
 
 from vylux_core.jobs.job import Job
 from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
@@ -22,22 +22,17 @@ _Toolchain = TypeVar("_Toolchain")
 _Artifact = TypeVar("_Artifact")
 
 
+# attrs writes the keyword-only constructors (``source=``, ``media=`` …); the subclasses
+# add their fields. Workflows compare by identity.
+@define(kw_only=True, eq=False, repr=False)
 class SourceWorkflow(Generic[_Toolchain]):
     """Reads ``job.source`` from ``source`` into ``scratch``, works on it with
     ``toolchain`` and stores what it makes in ``media``."""
 
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: _Toolchain,
-        scratch: ScratchSpace,
-    ) -> None:
-        self._source = source
-        self._media = media
-        self._toolchain = toolchain
-        self._scratch = scratch
+    _source: ObjectStore
+    _media: ObjectStore
+    _toolchain: _Toolchain
+    _scratch: ScratchSpace
 
 
 class SingleArtifactWorkflow(SourceWorkflow[MediaToolchain], Generic[_Artifact]):
@@ -65,23 +60,13 @@ class PreparedSource:
     encryption: HlsEncryption | None
 
 
+@define(kw_only=True, eq=False, repr=False)
 class EncodingWorkflow(SourceWorkflow[_Toolchain]):
     """A workflow that packages HLS: it may encrypt with a key from ``keys`` and uploads
     the packaged tree ``upload_concurrency`` files at a time."""
 
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: _Toolchain,
-        scratch: ScratchSpace,
-        keys: KeyService,
-        upload_concurrency: int = 8,
-    ) -> None:
-        super().__init__(source=source, media=media, toolchain=toolchain, scratch=scratch)
-        self._keys = keys
-        self._upload_concurrency = upload_concurrency
+    _keys: KeyService
+    _upload_concurrency: int = 8
 
     @contextlib.asynccontextmanager
     async def _prepared(
