@@ -195,6 +195,19 @@ _LIST_PARAMETERS = [
 ]
 
 
+# /original and /thumb: one signed object key, the same answers (one error family).
+_SIGNED_OBJECT: tuple[list[JSON], JSON] = (
+    [_SIG, _param("key", "Object key.", rest=True), _RANGE],
+    {
+        **_RANGE_ANSWERS,
+        "400": _error("`missing signature or object key`, `invalid object key encoding: …`"),
+        "403": _error("`invalid signature`"),
+        "404": _error("`not found`"),
+        "502": _error("`storage unavailable`"),
+    },
+)
+
+
 def _paths() -> JSON:
     plain_ok = _plain("`OK`")
     return {
@@ -265,30 +278,12 @@ def _paths() -> JSON:
         ),
         "/original/{sig}/{key}": _delivery(
             "Signed original from the source bucket",
-            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
-            {
-                **_RANGE_ANSWERS,
-                "400": _error(
-                    "`missing signature or object key`, `invalid object key encoding: …`"
-                ),
-                "403": _error("`invalid signature`"),
-                "404": _error("`not found`"),
-                "502": _error("`storage unavailable`"),
-            },
+            *_SIGNED_OBJECT,
             name="Original",
         ),
         "/thumb/{sig}/{key}": _delivery(
             "Signed object from the media bucket",
-            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
-            {
-                **_RANGE_ANSWERS,
-                "400": _error(
-                    "`missing signature or object key`, `invalid object key encoding: …`"
-                ),
-                "403": _error("`invalid signature`"),
-                "404": _error("`not found`"),
-                "502": _error("`storage unavailable`"),
-            },
+            *_SIGNED_OBJECT,
             name="Thumb",
         ),
         "/stream/{hash}/{file_path}": _delivery(
