@@ -72,12 +72,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bench import throughput
-from bench.servers import Running, free_port, running, vylux_command
+from bench.servers import Running, embedded_vylux, free_port, running, vylux_command
 from tests.support.media import make_photo
 from vylux_adapters.local import LocalDirObjectStore
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_adapters.vips.image_processor import transform_sync
-from vylux_cli.bootstrap import choose_profile, load_runtime_config
 from vylux_core.images.options import effective_quality, parse_format, parse_image_options
 from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.ports.image_processor import ImageTransform
@@ -403,14 +402,9 @@ def run(cold_count: int, plan: LoadPlan, work: Path) -> bool:
     vylux_dir, hello_dir = work / "vylux", work / "hello"
     for directory in (vylux_dir, hello_dir):
         directory.mkdir()
-    # The server reads the same embedded secrets: generated here, once, into its data dir.
-    config = load_runtime_config({"VYLUX_DATA_DIR": str(vylux_dir / "data")})
-    signer = UrlSigner(secret=config.secrets.hmac_secret)
-    assert config.imgproxy is not None  # on by default in the embedded profile
-    imgproxy_signer = ImgproxySigner(pairs=config.imgproxy.key_pairs)
-    imgproxy_prefix = config.imgproxy.path_prefix
-    source_root = choose_profile(config).source_store
-    assert isinstance(source_root, Path)
+    embedded = embedded_vylux(vylux_dir)
+    signer, imgproxy_signer = embedded.signer, embedded.imgproxy
+    imgproxy_prefix, source_root = embedded.imgproxy_prefix, embedded.source_root
     source_root.mkdir(parents=True, exist_ok=True)
     asyncio.run(
         LocalDirObjectStore(root=source_root).put_bytes(

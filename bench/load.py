@@ -78,6 +78,7 @@ import psycopg
 import redis
 from attrs import field, frozen
 
+from bench.servers import stop
 from tests.support.media import bundled_binaries, make_clip, make_photo
 from tests.support.seaweedfs import S3Server, fresh_bucket, start_seaweedfs
 from vylux_adapters.http.middleware.rate_limit import hash16
@@ -283,12 +284,7 @@ def child(
         yield process
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, STOP_GRACE)
 
 
 @contextmanager

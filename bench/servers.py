@@ -15,6 +15,10 @@ from pathlib import Path
 import httpx
 from attrs import frozen
 
+from vylux_cli.bootstrap import choose_profile, load_runtime_config
+from vylux_core.imgproxy.url import ImgproxySigner
+from vylux_core.security.signing import UrlSigner
+
 START_TIMEOUT = 60.0  # the first start migrates a fresh SQLite database
 STOP_GRACE = 10.0
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -64,12 +68,17 @@ def running(
         wait_until_answering(f"{base}/healthz", lambda: process.poll() is not None, log)
         yield Running(base, process.pid)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
+    """SIGTERM to that one process, then SIGKILL after ``grace`` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def vylux_command(port: int) -> list[str]:
@@ -97,3 +106,29 @@ def wait_until_answering(url: str, died: Callable[[], bool], log: Path | None = 
 
 def _tail(log: Path | None) -> str:
     return "" if log is None or not log.exists() else f":\n{log.read_text()}"
+
+
+@frozen
+class EmbeddedVylux:
+    """What a benchmark needs of the embedded server it starts in a directory: its
+    signers, imgproxy prefix and source directory."""
+
+    signer: UrlSigner
+    imgproxy: ImgproxySigner
+    imgproxy_prefix: str
+    source_root: Path
+
+
+def embedded_vylux(vylux_dir: Path) -> EmbeddedVylux:
+    """The server reads the same embedded secrets: generated here, once, into the data
+    directory of ``vylux_dir``."""
+    config = load_runtime_config({"VYLUX_DATA_DIR": str(vylux_dir / "data")})
+    assert config.imgproxy is not None  # on by default in the embedded profile
+    source_root = choose_profile(config).source_store
+    assert isinstance(source_root, Path)
+    return EmbeddedVylux(
+        signer=UrlSigner(secret=config.secrets.hmac_secret),
+        imgproxy=ImgproxySigner(pairs=config.imgproxy.key_pairs),
+        imgproxy_prefix=config.imgproxy.path_prefix,
+        source_root=source_root,
+    )

@@ -74,11 +74,16 @@ import psutil
 import pyvips  # type: ignore[import-untyped]
 from attrs import frozen
 
-from bench.servers import free_port, running, vylux_command, wait_until_answering
+from bench.servers import (
+    embedded_vylux,
+    free_port,
+    running,
+    vylux_command,
+    wait_until_answering,
+)
 from tests.support.media import make_photo
 from vylux_adapters.vips.export import encode
 from vylux_adapters.vips.resize import thumbnail
-from vylux_cli.bootstrap import choose_profile, load_runtime_config
 from vylux_core.images.options import parse_format, parse_image_options
 from vylux_core.imgproxy.url import ImgproxySigner
 from vylux_core.security.signing import UrlSigner
@@ -551,13 +556,9 @@ QUALITY_KEY = "bench-{name}/quality.jpg"
 def measure(work: Path, settings: Settings) -> list[tuple[Workload, list[Line]]]:
     vylux_dir = work / "vylux"
     vylux_dir.mkdir()
-    config = load_runtime_config({"VYLUX_DATA_DIR": str(vylux_dir / "data")})
-    signer = UrlSigner(secret=config.secrets.hmac_secret)
-    assert config.imgproxy is not None  # on by default in the embedded profile
-    imgproxy = ImgproxySigner(pairs=config.imgproxy.key_pairs)
-    prefix = config.imgproxy.path_prefix
-    root = choose_profile(config).source_store
-    assert isinstance(root, Path)
+    embedded = embedded_vylux(vylux_dir)
+    signer, imgproxy = embedded.signer, embedded.imgproxy
+    prefix, root = embedded.imgproxy_prefix, embedded.source_root
     photos = {workload.name: generate(workload, work) for workload in WORKLOADS}
     # Enough distinct keys for 400 req/s in every run of a workload.
     count = int(MAX_REQUEST_RATE * (settings.duration * settings.trials + WARMUP_SECONDS)) + 100

@@ -25,12 +25,12 @@ from vylux_adapters.memory import (
     MemoryImageCacheIndex,
     MemoryJobStore,
     MemoryKeyStore,
+    MemoryObjectReader,
     MemoryTaskQueue,
     SequentialIdGenerator,
 )
 from vylux_core import ByteLRU, JobLimits, JobService, decode_job_request
 from vylux_core.errors import (
-    InvalidInput,
     InvalidStorageKey,
     ObjectNotFound,
     SourceMissing,
@@ -38,41 +38,11 @@ from vylux_core.errors import (
 )
 from vylux_core.ports import ByteRange, ObjectInfo, ObjectStore
 
-CHUNK = 64 * 1024
-
 
 @frozen
 class StoredObject:
     data: bytes
     content_type: str | None
-
-
-class DictReader:
-    """An opened object (the ``ObjectReader`` Protocol)."""
-
-    def __init__(self, info: ObjectInfo, data: bytes) -> None:
-        self._info = info
-        self._data = data
-        self._position = 0
-
-    @property
-    def info(self) -> ObjectInfo:
-        return self._info
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        while self._position < len(self._data):
-            chunk = self._data[self._position : self._position + CHUNK]
-            self._position += len(chunk)
-            yield chunk
-
-    async def readinto(self, buffer: memoryview) -> int:
-        chunk = self._data[self._position : self._position + len(buffer)]
-        buffer[: len(chunk)] = chunk
-        self._position += len(chunk)
-        return len(chunk)
-
-    async def aclose(self) -> None:
-        return None
 
 
 class PrefixedDictStore:
@@ -99,16 +69,10 @@ class PrefixedDictStore:
         stored = self._get(key)
         return ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)
 
-    async def open(self, key: str, byte_range: ByteRange | None = None) -> DictReader:
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> MemoryObjectReader:
         stored = self._get(key)
-        data = stored.data
-        if byte_range is not None:
-            if byte_range.start >= len(data):
-                raise InvalidInput("range starts past the end of the object")
-            end = len(data) - 1 if byte_range.end is None else min(byte_range.end, len(data) - 1)
-            data = data[byte_range.start : end + 1]
-        info = ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)
-        return DictReader(info, data)
+        # Opening bytes held in memory, ranges included, is the memory adapter's reader.
+        return MemoryObjectReader.opened(key, stored.data, stored.content_type, byte_range)
 
     async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
         stored = self._get(key)

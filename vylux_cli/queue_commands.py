@@ -10,7 +10,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from vylux_adapters.http.dashboard import QUEUE_STATES, queue_stats_view
+from vylux_adapters.http.dashboard import QUEUE_STATES, archived_view, queue_stats_view
 from vylux_cli import bootstrap
 from vylux_cli.command_config import load_config
 from vylux_cli.config import Config
@@ -97,7 +97,9 @@ def archived(
     if task_id is None and not requeue_all:
         tasks = run(_list(config, queue_name, limit))
         if as_json:
-            click.echo(json.dumps([_archived_view(item) for item in tasks], ensure_ascii=False))
+            click.echo(
+                json.dumps([archived_view(item, _when) for item in tasks], ensure_ascii=False)
+            )
         else:
             _print_archived(tasks)
         return
@@ -113,14 +115,6 @@ async def _archived(
     runtime: bootstrap.Runtime, queue_name: str | None, limit: int
 ) -> list[ArchivedTask]:
     return await runtime.core.archived_tasks.archived(queue_name, limit)
-
-
-def _archived_view(item: ArchivedTask) -> dict[str, object]:
-    return {
-        "task_id": item.task.id, "queue": item.task.queue, "type": item.task.type,
-        "retried": item.retried, "archived_at": _when(item.archived_at),
-        "last_error": item.last_error,
-    }  # fmt: skip
 
 
 def _print_archived(tasks: list[ArchivedTask]) -> None:

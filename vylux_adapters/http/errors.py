@@ -109,9 +109,15 @@ class ErrorRule:
         return self.cause is None or isinstance(getattr(error, "cause", None), self.cause)
 
 
-_BODY = ErrorRule(BodyTooLarge, 413, BODY_TOO_LARGE)
-_BODY_TIMEOUT = ErrorRule(BodyReadTimeout, 408, BODY_TIMEOUT)
 _CLIENT_CLOSED = ErrorRule(ClientClosedRequest, 499, CLIENT_CLOSED)
+# Every route that reads a request body can fail reading it.
+_BODY_READ = (
+    ErrorRule(BodyTooLarge, 413, BODY_TOO_LARGE),
+    ErrorRule(BodyReadTimeout, 408, BODY_TIMEOUT),
+    _CLIENT_CLOSED,
+)
+# The last rules of the JSON families: any other bad input, then the body's failures.
+_JSON_TAIL = (ErrorRule(InvalidInput, 400), *_BODY_READ)
 
 TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
     Family.IMAGE: (
@@ -125,10 +131,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(UnprocessableImage, 422),
         ErrorRule(ProcessingFailed, 500, "image processing failed"),
         ErrorRule(Overloaded, 503),  # with Retry-After: see error_response
-        ErrorRule(InvalidInput, 400),
-        _BODY,
-        _BODY_TIMEOUT,
-        _CLIENT_CLOSED,
+        *_JSON_TAIL,
     ),
     Family.OBJECT: (
         ErrorRule(InvalidStorageKey, 400),  # "missing signature or object key" …
@@ -136,10 +139,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(ObjectNotFound, 404, "not found"),
         # An outage is not a missing object: a 404 would hide it and be cached (D31).
         ErrorRule(StorageUnavailable, 502, "storage unavailable"),
-        ErrorRule(InvalidInput, 400),
-        _BODY,
-        _BODY_TIMEOUT,
-        _CLIENT_CLOSED,
+        *_JSON_TAIL,
     ),
     Family.STREAM: (
         ErrorRule(InvalidStorageKey, 400),  # "missing hash or file path" / "invalid path"
@@ -147,10 +147,7 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(InvalidHash, 400),
         ErrorRule(ObjectNotFound, 404, "not found"),
         ErrorRule(StorageUnavailable, 502, "storage unavailable"),
-        ErrorRule(InvalidInput, 400),
-        _BODY,
-        _BODY_TIMEOUT,
-        _CLIENT_CLOSED,
+        *_JSON_TAIL,
     ),
     # Plain text, bare status phrases: players show nothing else.
     Family.KEY: (
@@ -184,12 +181,9 @@ TABLE: Mapping[Family, tuple[ErrorRule, ...]] = {
         ErrorRule(QueueUnavailable, 503, "queue unavailable"),
         ErrorRule(StorageUnavailable, 503, "storage unavailable"),
         ErrorRule(Unavailable, 503, "service unavailable"),
-        ErrorRule(InvalidInput, 400),
-        _BODY,
-        _BODY_TIMEOUT,
-        _CLIENT_CLOSED,
+        *_JSON_TAIL,
     ),
-    Family.SYSTEM: (_BODY, _BODY_TIMEOUT, _CLIENT_CLOSED),
+    Family.SYSTEM: _BODY_READ,
 }
 
 PLAIN_FAMILIES = frozenset({Family.KEY})

@@ -109,18 +109,22 @@ def _delivery(
         "parameters": parameters,
         "responses": responses,
     }
+    return _get_and_head(name, get)
+
+
+def _get_and_head(name: str, get: JSON) -> JSON:
+    """The GET operation and its HEAD twin. Every HEAD answer, errors included, is the
+    status and headers without a body."""
     head = {
         **get,
         "operationId": f"head{name}",
-        "summary": summary + " (headers only)",
-        # Every HEAD answer, errors included, is the status and headers without a body.
-        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
+        "summary": get["summary"] + " (headers only)",
+        "responses": {
+            status: {key: value for key, value in answer.items() if key != "content"}
+            for status, answer in get["responses"].items()
+        },
     }
     return {"get": get, "head": head}
-
-
-def _headers_only(response: JSON) -> JSON:
-    return {key: value for key, value in response.items() if key != "content"}
 
 
 _RANGE_ANSWERS = {
@@ -189,6 +193,19 @@ _LIST_PARAMETERS = [
     _query("limit", "Page size.", _PAGE_SIZE),
     _query("cursor", "`next_cursor` of the previous page (opaque).", {"type": "string"}),
 ]
+
+
+# /original and /thumb: one signed object key, the same answers (one error family).
+_SIGNED_OBJECT: tuple[list[JSON], JSON] = (
+    [_SIG, _param("key", "Object key.", rest=True), _RANGE],
+    {
+        **_RANGE_ANSWERS,
+        "400": _error("`missing signature or object key`, `invalid object key encoding: …`"),
+        "403": _error("`invalid signature`"),
+        "404": _error("`not found`"),
+        "502": _error("`storage unavailable`"),
+    },
+)
 
 
 def _paths() -> JSON:
@@ -261,30 +278,12 @@ def _paths() -> JSON:
         ),
         "/original/{sig}/{key}": _delivery(
             "Signed original from the source bucket",
-            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
-            {
-                **_RANGE_ANSWERS,
-                "400": _error(
-                    "`missing signature or object key`, `invalid object key encoding: …`"
-                ),
-                "403": _error("`invalid signature`"),
-                "404": _error("`not found`"),
-                "502": _error("`storage unavailable`"),
-            },
+            *_SIGNED_OBJECT,
             name="Original",
         ),
         "/thumb/{sig}/{key}": _delivery(
             "Signed object from the media bucket",
-            [_SIG, _param("key", "Object key.", rest=True), _RANGE],
-            {
-                **_RANGE_ANSWERS,
-                "400": _error(
-                    "`missing signature or object key`, `invalid object key encoding: …`"
-                ),
-                "403": _error("`invalid signature`"),
-                "404": _error("`not found`"),
-                "502": _error("`storage unavailable`"),
-            },
+            *_SIGNED_OBJECT,
             name="Thumb",
         ),
         "/stream/{hash}/{file_path}": _delivery(
@@ -527,13 +526,7 @@ def _imgproxy_operations(summary: str, name: str, description: str, success: JSO
         ],
         "responses": responses,
     }
-    head = {
-        **get,
-        "operationId": f"head{name}",
-        "summary": summary + " (headers only)",
-        "responses": {status: _headers_only(answer) for status, answer in responses.items()},
-    }
-    return {"get": get, "head": head}
+    return _get_and_head(name, get)
 
 
 def _imgproxy_paths(prefix: str) -> JSON:

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from vylux_adapters.file_sink import write_chunks
 from vylux_adapters.local import files
 from vylux_adapters.local.layout import ObjectLocation, fits_in_a_key, locate, prefix_scan
-from vylux_core.errors import InvalidStorageKey, SourceTooLarge
+from vylux_adapters.object_reads import download_to, read_capped
+from vylux_core.errors import InvalidStorageKey
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
 
 CHUNK_SIZE = 1024 * 1024
@@ -108,20 +108,11 @@ class LocalDirObjectStore:
         )
 
     async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
-        reader = await self.open(key)
-        try:
-            if reader.info.size > max_bytes:
-                raise SourceTooLarge(max_bytes)
-            return await reader.read_all()
-        finally:
-            await reader.aclose()
+        return await read_capped(await self.open(key), max_bytes)
 
     async def download(self, key: str, destination: Path) -> int:
         reader = await self.open(key)  # ObjectNotFound before the file is touched
-        try:
-            return await write_chunks(reader.chunks(), destination)
-        finally:
-            await reader.aclose()
+        return await download_to(reader, destination)
 
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None

@@ -12,7 +12,7 @@ from vylux_adapters.media.audio_probe import parse_audio_probe
 from vylux_adapters.media.binaries import MediaBinaries
 from vylux_adapters.media.ffmpeg_args import audio_encode_args, m4a_remux_args
 from vylux_adapters.media.hls_output import finish_dash_manifest, peak_bitrate
-from vylux_adapters.media.packager_args import PackagerEncryption, audio_packager_args
+from vylux_adapters.media.packager_args import audio_packager_args, packager_encryption
 from vylux_adapters.media.probe import run_ffprobe
 from vylux_adapters.media.process import FFMPEG_BASE_ARGS, run_tool
 from vylux_adapters.media.progress import ProgressLines
@@ -118,15 +118,7 @@ class FfmpegAudioToolchain:
     def _packager_argv(
         self, plan: AudioPlan, work_dir: Path, output_dir: Path
     ) -> tuple[list[str], tuple[str, ...]]:
-        secrets: tuple[str, ...] = ()
-        encryption = None
-        if plan.encryption is not None:
-            encryption = PackagerEncryption(
-                key_id=plan.encryption.kid_hex,
-                key=plan.encryption.key_hex,
-                key_uri=plan.encryption.key_uri,
-            )
-            secrets = (plan.encryption.key_hex,)
+        encryption, secrets = packager_encryption(plan.encryption)
         try:
             args = audio_packager_args(
                 str(work_dir), str(output_dir), plan.renditions, encryption=encryption

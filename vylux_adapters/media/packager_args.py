@@ -29,6 +29,7 @@ from vylux_core.media.ladder import (
     text_dir,
     variant_dir,
 )
+from vylux_core.ports.media_toolchain import HlsEncryption
 
 # GROUP-ID of the master playlist's SUBTITLES renditions, which every variant refers to.
 SUBTITLES_GROUP: Final = "subtitles"
@@ -45,6 +46,18 @@ class PackagerEncryption:
     key_id: str  # 32 hex
     key: str = field(repr=False)  # 32 hex, the content key itself
     key_uri: str  # where players fetch the 16 raw key bytes
+
+
+def packager_encryption(
+    encryption: HlsEncryption | None,
+) -> tuple[PackagerEncryption | None, tuple[str, ...]]:
+    """Shaka's settings for a plan's key, and the secrets to mask in its command line."""
+    if encryption is None:
+        return None, ()
+    settings = PackagerEncryption(
+        key_id=encryption.kid_hex, key=encryption.key_hex, key_uri=encryption.key_uri
+    )
+    return settings, (encryption.key_hex,)
 
 
 @frozen

@@ -4,8 +4,6 @@ and telling apart the sources that can never be video."""
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +11,12 @@ from typing import Any, Final
 
 from attrs import frozen
 
+from vylux_adapters.media.ffprobe_json import (
+    finite_float,
+    json_list,
+    read_probe_document,
+    seconds,
+)
 from vylux_adapters.media.process import capture_tool
 from vylux_core.errors import MediaToolFailed, UnsupportedMedia
 from vylux_core.media.dynamic_range import dynamic_range_of
@@ -132,14 +136,8 @@ def parse_probe(raw: bytes) -> ProbedSource:
     """Raises ``UnsupportedMedia`` when the file has no usable video stream or is one
     still picture: bad input a retry cannot fix, unlike a failing tool
     (``MediaToolFailed``)."""
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise UnsupportedMedia("source is not a media file (unreadable ffprobe output)") from exc
-    streams = [s for s in _list(document, "streams") if isinstance(s, Mapping)]
-    if not streams:
-        raise UnsupportedMedia("source is not a media file (no streams)")
-    video = next((s for s in streams if _is_video(s)), None)
+    document = read_probe_document(raw)
+    video = next((s for s in document.streams if _is_video(s)), None)
     if video is None:
         raise UnsupportedMedia("source has no video stream")
     codec = _codec(video)
@@ -150,22 +148,20 @@ def parse_probe(raw: bytes) -> ProbedSource:
         raise UnsupportedMedia(f"source has invalid video dimensions {width}x{height}")
     rotation = _rotation(video)
     display_width, display_height = SourceGeometry(width, height, rotation).display_size()
-    container = document.get("format") if isinstance(document, Mapping) else None
-    format_seconds = _seconds(container.get("duration") if isinstance(container, Mapping) else None)
-    stream_seconds = _seconds(video.get("duration"))
-    duration = format_seconds or stream_seconds or 0.0
+    stream_seconds = seconds(video.get("duration"))
+    duration = document.format_seconds or stream_seconds or 0.0
     media = MediaProbe(
         width=display_width,
         height=display_height,
         rotation=normalize_rotation(rotation),
         duration_seconds=duration,
         frame_rate=_frame_rate(video),
-        has_audio=any(s.get("codec_type") == "audio" for s in streams),
+        has_audio=any(s.get("codec_type") == "audio" for s in document.streams),
         dynamic_range=dynamic_range_of(_text(video.get("color_transfer"))),
     )
     return ProbedSource(
         media=media, video_seconds=stream_seconds or duration, codec=codec,
-        text_streams=_text_streams(streams),
+        text_streams=_text_streams(document.streams),
     )  # fmt: skip
 
 
@@ -208,7 +204,7 @@ def _frame_count(video: Mapping[str, Any]) -> int:
     if isinstance(declared, str) and declared.isdigit() and int(declared) > 0:
         return int(declared)
     # Unknown ("0" is what some muxers write): a stream with a length plays over time.
-    return 2 if _seconds(video.get("duration")) > 0 else 1
+    return 2 if seconds(video.get("duration")) > 0 else 1
 
 
 def _is_video(stream: Mapping[str, Any]) -> bool:
@@ -220,13 +216,13 @@ def _is_video(stream: Mapping[str, Any]) -> bool:
 
 def _rotation(video: Mapping[str, Any]) -> float:
     # First non-zero display-matrix rotation, else the legacy "rotate" tag.
-    for side_data in _list(video, "side_data_list"):
+    for side_data in json_list(video, "side_data_list"):
         if isinstance(side_data, Mapping):
-            value = _float(side_data.get("rotation"))
+            value = finite_float(side_data.get("rotation"))
             if value:
                 return value
     tags = video.get("tags")
-    return _float(tags.get("rotate")) if isinstance(tags, Mapping) else 0.0
+    return finite_float(tags.get("rotate")) if isinstance(tags, Mapping) else 0.0
 
 
 def _frame_rate(video: Mapping[str, Any]) -> float:
@@ -247,25 +243,5 @@ def _ratio(value: object) -> float:
         return 0.0
 
 
-def _seconds(value: object) -> float:
-    seconds = _float(value)
-    return seconds if seconds > 0 else 0.0
-
-
-def _float(value: object) -> float:
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return 0.0
-    try:
-        number = float(value)
-    except ValueError:
-        return 0.0
-    return number if math.isfinite(number) else 0.0
-
-
 def _int(value: object) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _list(container: object, key: str) -> list[Any]:
-    value = container.get(key) if isinstance(container, Mapping) else None
-    return value if isinstance(value, list) else []

@@ -22,7 +22,7 @@ from vylux_adapters.media.hls_output import (
     describe_package,
     finish_dash_manifest,
 )
-from vylux_adapters.media.packager_args import PackagerEncryption, TextTrack, packager_args
+from vylux_adapters.media.packager_args import TextTrack, packager_args, packager_encryption
 from vylux_adapters.media.preview import render_gif, render_webp
 from vylux_adapters.media.probe import (
     PROBE_TIMEOUT_SECONDS,
@@ -252,15 +252,7 @@ class FfmpegMediaToolchain:
         output_dir: Path,
         captions: Sequence[PlannedCaption],
     ) -> tuple[list[str], tuple[str, ...]]:
-        secrets: tuple[str, ...] = ()
-        encryption = None
-        if plan.encryption is not None:
-            encryption = PackagerEncryption(
-                key_id=plan.encryption.kid_hex,
-                key=plan.encryption.key_hex,
-                key_uri=plan.encryption.key_uri,
-            )
-            secrets = (plan.encryption.key_hex,)
+        encryption, secrets = packager_encryption(plan.encryption)
         try:
             args = packager_args(
                 str(work_dir),

@@ -7,7 +7,7 @@ from vylux_adapters.memory.image_processor import FakeImageProcessor, fake_image
 from vylux_adapters.memory.job_store import MemoryJobStore
 from vylux_adapters.memory.key_store import MemoryKeyStore
 from vylux_adapters.memory.media_toolchain import FakeMediaToolchain
-from vylux_adapters.memory.object_store import MemoryObjectStore
+from vylux_adapters.memory.object_store import MemoryObjectReader, MemoryObjectStore
 from vylux_adapters.memory.rate_limiter import MemoryRateLimiter
 from vylux_adapters.memory.task_queue import MemoryTaskQueue
 from vylux_adapters.memory.webhook_outbox import MemoryWebhookOutbox
@@ -20,6 +20,7 @@ __all__ = [
     "MemoryImageCacheIndex",
     "MemoryJobStore",
     "MemoryKeyStore",
+    "MemoryObjectReader",
     "MemoryObjectStore",
     "MemoryRateLimiter",
     "MemoryTaskQueue",

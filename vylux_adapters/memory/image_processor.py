@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from vylux_core.errors import UnprocessableImage
-from vylux_core.images.options import MAX_DIMENSION
+from vylux_core.images.geometry import Size, output_size, plan_resize
 from vylux_core.images.result_budget import ResultBudget
 from vylux_core.ports.image_processor import ImageRendition, ImageTransform
 
@@ -54,35 +54,11 @@ class FakeImageProcessor:
             raise UnprocessableImage(_UNPROCESSABLE)
         if self._max_pixels is not None and src_w * src_h > self._max_pixels:
             raise UnprocessableImage(_PIXEL_LIMIT)
-        width, height = _target_size(
-            src_w, src_h, _clamp(transform.width), _clamp(transform.height)
-        )
+        size = output_size(Size(src_w, src_h), plan_resize(transform.width, transform.height))
+        width, height = size.width, size.height
         self._budget.check_result(source=(src_w, src_h), result=(width, height))
         data = (
             fake_image(width, height)
             + f"{transform.format.extension} q{transform.quality}".encode()
         )
         return ImageRendition(data=data, format=transform.format, width=width, height=height)
-
-
-def _target_size(src_w: int, src_h: int, width: int | None, height: int | None) -> tuple[int, int]:
-    if width and height:
-        return width, height  # cover crop fills the box exactly
-    # Fit inside a box whose open side is MAX_DIMENSION; without any side, shrink only.
-    box_w = width or MAX_DIMENSION
-    box_h = height or MAX_DIMENSION
-    scale = min(box_w / src_w, box_h / src_h)
-    if not width and not height:
-        scale = min(scale, 1.0)
-    return _scaled(src_w, scale, box_w), _scaled(src_h, scale, box_h)
-
-
-def _scaled(length: int, scale: float, limit: int) -> int:
-    return max(1, min(limit, round(length * scale)))
-
-
-def _clamp(value: int | None) -> int | None:
-    # Job options reach processors unvalidated: ≤ 0 is absent, too large is capped.
-    if value is None or value <= 0:
-        return None
-    return min(value, MAX_DIMENSION)

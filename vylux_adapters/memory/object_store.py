@@ -27,6 +27,20 @@ class MemoryObjectReader:
         self._data = data
         self._position = 0
 
+    @classmethod
+    def opened(
+        cls, key: str, data: bytes, content_type: str | None, byte_range: ByteRange | None
+    ) -> MemoryObjectReader:
+        """``data`` opened as ``ObjectStore.open`` opens an object: the info describes the
+        whole object, the reader reads the range."""
+        info = ObjectInfo(key=key, size=len(data), content_type=content_type)
+        if byte_range is not None:
+            if byte_range.start >= len(data):
+                raise InvalidInput("range starts past the end of the object")
+            end = len(data) - 1 if byte_range.end is None else min(byte_range.end, len(data) - 1)
+            data = data[byte_range.start : end + 1]
+        return cls(info, data)
+
     @property
     def info(self) -> ObjectInfo:
         return self._info
@@ -57,14 +71,7 @@ class MemoryObjectStore:
 
     async def open(self, key: str, byte_range: ByteRange | None = None) -> MemoryObjectReader:
         stored = self._get(key)
-        info = ObjectInfo(key=key, size=len(stored.data), content_type=stored.content_type)
-        data = stored.data
-        if byte_range is not None:
-            if byte_range.start >= len(data):
-                raise InvalidInput("range starts past the end of the object")
-            end = len(data) - 1 if byte_range.end is None else min(byte_range.end, len(data) - 1)
-            data = data[byte_range.start : end + 1]
-        return MemoryObjectReader(info, data)
+        return MemoryObjectReader.opened(key, stored.data, stored.content_type, byte_range)
 
     async def read_bytes(self, key: str, *, max_bytes: int) -> bytes:
         stored = self._get(key)

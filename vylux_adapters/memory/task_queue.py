@@ -14,6 +14,7 @@ from attrs import define
 from vylux_core.jobs.queue_routing import weighted_queue_order
 from vylux_core.jobs.retry_backoff import retry_delay_seconds
 from vylux_core.jobs.task import (
+    LEASE_EXPIRED_ERROR,
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -25,8 +26,6 @@ from vylux_core.jobs.task import (
     TaskState,
 )
 from vylux_core.ports.clock import Clock
-
-LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 
 
 @define(kw_only=True)

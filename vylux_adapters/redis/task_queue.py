@@ -29,6 +29,7 @@ from vylux_adapters.redis.wake_up import run_and_wake, wait_for_token, wake
 from vylux_core.jobs.queue_routing import weighted_queue_order
 from vylux_core.jobs.retry_backoff import retry_delay_seconds
 from vylux_core.jobs.task import (
+    LEASE_EXPIRED_ERROR,
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -39,8 +40,6 @@ from vylux_core.jobs.task import (
     Task,
 )
 from vylux_core.ports.clock import Clock
-
-LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 
 
 class RedisTaskQueue:

@@ -66,41 +66,28 @@ def build_clients(settings: S3BucketSettings, *, tuning: S3Tuning, pool_size: in
         aws_secret_access_key=settings.secret_key,
         region_name=settings.region,
     )
-    main = session.client(
-        "s3",
-        endpoint_url=settings.endpoint,
-        config=_config(
-            settings,
-            connect_timeout=tuning.connect_timeout,
-            read_timeout=tuning.read_timeout,
-            max_attempts=tuning.max_attempts,
-            pool_size=pool_size,
-        ),
-    )
+    main = _client(
+        session, settings, connect_timeout=tuning.connect_timeout,
+        read_timeout=tuning.read_timeout, max_attempts=tuning.max_attempts, pool_size=pool_size,
+    )  # fmt: skip
     # The second client of a session reuses its parsed models: cheap.
-    ping = session.client(
-        "s3",
-        endpoint_url=settings.endpoint,
-        config=_config(
-            settings,
-            connect_timeout=tuning.ping_timeout,
-            read_timeout=tuning.ping_timeout,
-            max_attempts=1,
-            pool_size=1,
-        ),
-    )
+    ping = _client(
+        session, settings, connect_timeout=tuning.ping_timeout,
+        read_timeout=tuning.ping_timeout, max_attempts=1, pool_size=1,
+    )  # fmt: skip
     return S3Clients(main=main, ping=ping)
 
 
-def _config(
+def _client(
+    session: boto3.session.Session,
     settings: S3BucketSettings,
     *,
     connect_timeout: float,
     read_timeout: float,
     max_attempts: int,
     pool_size: int,
-) -> BotoConfig:
-    return BotoConfig(
+) -> S3Client:
+    config = BotoConfig(
         region_name=settings.region,
         signature_version="s3v4",
         s3={"addressing_style": "path"},
@@ -112,3 +99,4 @@ def _config(
         max_pool_connections=pool_size,
         user_agent_extra="vylux",
     )
+    return session.client("s3", endpoint_url=settings.endpoint, config=config)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from boto3.s3.transfer import TransferConfig
 
-from vylux_adapters.file_sink import write_chunks
+from vylux_adapters.object_reads import download_to, read_capped
 from vylux_adapters.s3.client import S3BucketSettings, S3Clients, S3Tuning, build_clients
 from vylux_adapters.s3.errors import s3_errors
 from vylux_adapters.s3.reader import S3ObjectReader
@@ -17,7 +17,6 @@ from vylux_adapters.s3.threads import BoundedThreads
 from vylux_core.errors import (
     InvalidInput,
     InvalidStorageKey,
-    SourceTooLarge,
     StorageUnavailable,
 )
 from vylux_core.ports.object_store import ByteRange, ObjectInfo
@@ -130,22 +129,14 @@ class S3ObjectStore:
         # One GET instead of HEAD + GET: its headers carry the size, and closing the
         # body unread when it is too big drops the connection before the bytes come.
         reader = await self.open(key)
-        try:
-            if reader.info.size > max_bytes:
-                raise SourceTooLarge(max_bytes)
-            data = await reader.read_all()
-        finally:
-            await reader.aclose()
+        data = await read_capped(reader, max_bytes)
         if len(data) != reader.info.size:
             raise StorageUnavailable(f"S3 read_bytes on bucket {self._bucket!r}: short body")
         return data
 
     async def download(self, key: str, destination: Path) -> int:
         reader = await self.open(key)  # ObjectNotFound before the file is touched
-        try:
-            return await write_chunks(reader.chunks(), destination)
-        finally:
-            await reader.aclose()
+        return await download_to(reader, destination)
 
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None

@@ -20,6 +20,7 @@ from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
 from vylux_core.jobs.queue_routing import weighted_queue_order
 from vylux_core.jobs.retry_backoff import retry_delay_seconds
 from vylux_core.jobs.task import (
+    LEASE_EXPIRED_ERROR,
     ArchivedTask,
     CancelOutcome,
     FailureOutcome,
@@ -31,8 +32,6 @@ from vylux_core.jobs.task import (
     TaskState,
 )
 from vylux_core.ports.clock import Clock
-
-LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
 
 
 class SqlTaskQueue:

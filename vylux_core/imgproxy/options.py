@@ -371,24 +371,24 @@ def _set_enlarge(values: dict[str, object], name: str, args: list[str]) -> None:
     values["enlarge"] = _bool(name, args, args[0])
 
 
-def _set_extend(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 4)
-    values["extend"] = _bool(name, args, args[0])
-    if len(args) > 1:
-        gravity = _gravity(name, args, args[1:])
-        if gravity.type is GravityType.SMART:
-            raise _invalid(name, args)
-        values["extend_gravity"] = gravity
+def _extend_setter(key: str) -> _Setter:
+    """``extend`` and ``extend_aspect_ratio``: a flag, then an optional gravity (not
+    ``sm``) stored as ``{key}_gravity``."""
+
+    def set_extend(values: dict[str, object], name: str, args: list[str]) -> None:
+        _arity(name, args, 1, 4)
+        values[key] = _bool(name, args, args[0])
+        if len(args) > 1:
+            gravity = _gravity(name, args, args[1:])
+            if gravity.type is GravityType.SMART:
+                raise _invalid(name, args)
+            values[f"{key}_gravity"] = gravity
+
+    return set_extend
 
 
-def _set_extend_aspect_ratio(values: dict[str, object], name: str, args: list[str]) -> None:
-    _arity(name, args, 1, 4)
-    values["extend_aspect_ratio"] = _bool(name, args, args[0])
-    if len(args) > 1:
-        gravity = _gravity(name, args, args[1:])
-        if gravity.type is GravityType.SMART:
-            raise _invalid(name, args)
-        values["extend_aspect_ratio_gravity"] = gravity
+_set_extend = _extend_setter("extend")
+_set_extend_aspect_ratio = _extend_setter("extend_aspect_ratio")
 
 
 def _set_size(values: dict[str, object], name: str, args: list[str]) -> None:

@@ -58,6 +58,10 @@ class FailureResult:
     retry_at: datetime | None = None
 
 
+LEASE_EXPIRED_ERROR = "lease expired: the worker stopped sending heartbeats"
+"""The last error every queue records on a task whose lease expired."""
+
+
 @frozen
 class RecoveredTask:
     """A task whose lease expired, and what became of it (retry or archive)."""

@@ -49,11 +49,7 @@ class DeliveryService:
         self._signer.verify_original(signature, key)
         reader = await self._source.open(key, byte_range)
         content_type = content_type_for(key) or reader.info.content_type or OCTET_STREAM
-        return Delivery(
-            reader=reader,
-            content_type=content_type,
-            as_attachment=is_active_content(content_type),
-        )
+        return _delivery(reader, content_type)
 
     async def thumb(
         self, signature: str, raw_key: str, byte_range: ByteRange | None = None
@@ -61,12 +57,7 @@ class DeliveryService:
         key = _signed_key(signature, raw_key)
         self._signer.verify_thumb(signature, key)
         reader = await self._media.open(key, byte_range)
-        content_type = content_type_for(key) or OCTET_STREAM
-        return Delivery(
-            reader=reader,
-            content_type=content_type,
-            as_attachment=is_active_content(content_type),
-        )
+        return _delivery(reader, content_type_for(key) or OCTET_STREAM)
 
     async def stream(
         self, media_hash: str, raw_path: str, byte_range: ByteRange | None = None
@@ -88,11 +79,17 @@ class DeliveryService:
             raise InvalidStorageKey("invalid path") from None
         reader = await self._media.open(key, byte_range)
         content_type = stream_content_type(path) or OCTET_STREAM
-        return Delivery(
-            reader=reader,
-            content_type=content_type,
-            as_attachment=is_active_content(content_type) or is_download_path(path),
-        )
+        return _delivery(reader, content_type, download=is_download_path(path))
+
+
+def _delivery(reader: ObjectReader, content_type: str, *, download: bool = False) -> Delivery:
+    """Active content (HTML, SVG …) is always an attachment, so a browser never runs it
+    from our origin; ``download`` asks for one as well."""
+    return Delivery(
+        reader=reader,
+        content_type=content_type,
+        as_attachment=download or is_active_content(content_type),
+    )
 
 
 def _signed_key(signature: str, raw_key: str) -> str:

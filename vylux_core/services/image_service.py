@@ -313,12 +313,7 @@ class ImageService:
         self, key: str, source_key: str, make: Callable[[bytearray], Awaitable[bytes]]
     ) -> Document:
         storage_key = rendition_cache_key(key, DOCUMENT_EXTENSION)
-        try:
-            stored = await self._media.read_bytes(
-                storage_key, max_bytes=self._limits.max_cache_object_bytes
-            )
-        except VyluxError:
-            stored = None  # any cache failure is a miss; the source is the truth
+        stored = await self._stored_copy(storage_key)
         if stored is not None:
             entry = CachedDocument.of(stored)
             self._cache.put(key, entry)
@@ -339,6 +334,16 @@ class ImageService:
         )
         return Document(data=data, etag=entry.etag, source=RenditionSource.PROCESSED)
 
+    async def _stored_copy(self, storage_key: str) -> bytes | None:
+        """The copy in the media store; None on any failure: a cache failure is a miss,
+        the source is the truth."""
+        try:
+            return await self._media.read_bytes(
+                storage_key, max_bytes=self._limits.max_cache_object_bytes
+            )
+        except VyluxError:
+            return None
+
     def _remember_verified(self, request: tuple[str, str, str], key: str) -> None:
         if len(self._verified) >= MAX_REMEMBERED_REQUESTS:
             # Oldest first (dicts keep insertion order): crude, but a hot URL that
@@ -352,12 +357,7 @@ class ImageService:
         by_content = transform.format_known_after
         extension = STORED_BY_CONTENT if by_content else transform.format.extension
         storage_key = rendition_cache_key(key, extension)
-        try:
-            stored = await self._media.read_bytes(
-                storage_key, max_bytes=self._limits.max_cache_object_bytes
-            )
-        except VyluxError:
-            stored = None  # any cache failure is a miss; the source is the truth
+        stored = await self._stored_copy(storage_key)
         stored_format = None
         if stored is not None:
             stored_format = format_of_bytes(stored) if by_content else transform.format

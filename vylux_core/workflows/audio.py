@@ -30,18 +30,10 @@ from vylux_core.media.storage_keys import audio_only_key
 from vylux_core.media.waveform import waveform_json
 from vylux_core.ports.audio_toolchain import AudioPackage, AudioPlan, AudioToolchain
 from vylux_core.ports.media_toolchain import HlsEncryption
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.services.key_service import KeyService
 from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.base import EncodingWorkflow
 from vylux_core.workflows.hls_upload import upload_hls_tree
-from vylux_core.workflows.video_steps import (
-    download_source,
-    encryption_for,
-    relayed,
-    source_size,
-    step_error,
-)
+from vylux_core.workflows.video_steps import relayed, step_error
 
 # Source copy + AAC encodes + packaged tree + downloads, in source sizes.
 SCRATCH_FACTOR = 4
@@ -50,44 +42,26 @@ SCRATCH_FACTOR = 4
 FLAC_SCRATCH_FACTOR = 12
 
 
-class AudioTranscodeWorkflow:
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: AudioToolchain,
-        scratch: ScratchSpace,
-        keys: KeyService,
-        upload_concurrency: int = 8,
-    ) -> None:
-        self._source = source
-        self._media = media
-        self._toolchain = toolchain
-        self._scratch = scratch
-        self._keys = keys
-        self._upload_concurrency = upload_concurrency
-
+class AudioTranscodeWorkflow(EncodingWorkflow[AudioToolchain]):
     async def __call__(self, job: Job, progress: ProgressReporter) -> AudioTranscodeResult:
         options = decode_options(JobType.AUDIO_TRANSCODE, job.options)
         assert isinstance(options, AudioTranscodeOptions)
-        size = await source_size(self._source, job.source)
         factor = (
             FLAC_SCRATCH_FACTOR if AudioDownloadKind.FLAC in options.downloads else SCRATCH_FACTOR
         )
-        async with self._scratch.task_directory(job.id, needed_bytes=factor * size) as work:
-            source_path = await download_source(self._source, job.source, work)
-            await progress.report(5, force=True)
-            encryption = await encryption_for(self._keys, job.hash) if options.encrypt else None
-            await progress.report(10, force=True)
+        prepared = self._prepared(
+            job, scratch_factor=factor, encrypt=options.encrypt, progress=progress
+        )
+        async with prepared as source:
+            encryption = source.encryption
             plan = AudioPlan(
                 renditions=AUDIO_RENDITIONS, encryption=encryption, downloads=options.downloads
             )
-            package = await self._package(source_path, plan, progress)
-            result = await self._upload(job.hash, work / "out", package, encryption)
+            package = await self._package(source.path, plan, progress)
+            result = await self._upload(job.hash, source.work / "out", package, encryption)
             await progress.report(85, force=True)
             if options.waveform is not None:
-                waveform = await self._waveform(source_path, job.hash, options.waveform.bins)
+                waveform = await self._waveform(source.path, job.hash, options.waveform.bins)
                 result = attrs.evolve(result, waveform=waveform)
             await progress.report(95, force=True)
         return result

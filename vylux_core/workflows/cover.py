@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
 from vylux_core.jobs.job import Job, JobType
 from vylux_core.jobs.options import CoverOptions, decode_options
 from vylux_core.jobs.results import ImageArtifact
-from vylux_core.ports.media_toolchain import MediaToolchain
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.worker.progress import ProgressReporter
-from vylux_core.workflows.video_steps import make_cover, single_artifact
+from vylux_core.workflows.base import SingleArtifactWorkflow
+from vylux_core.workflows.video_steps import make_cover
 
 
-class CoverWorkflow:
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: MediaToolchain,
-        scratch: ScratchSpace,
-    ) -> None:
-        self._source = source
-        self._media = media
-        self._toolchain = toolchain
-        self._scratch = scratch
-
-    async def __call__(self, job: Job, progress: ProgressReporter) -> ImageArtifact:
+class CoverWorkflow(SingleArtifactWorkflow[ImageArtifact]):
+    def _producer(self, job: Job) -> Callable[[Path], Awaitable[ImageArtifact]]:
         options = decode_options(JobType.COVER, job.options)
         assert isinstance(options, CoverOptions)
-        artifact = await single_artifact(
-            job=job, source=self._source, scratch=self._scratch, progress=progress,
-            produce=lambda source_path: make_cover(
-                toolchain=self._toolchain, media=self._media, source_path=source_path,
-                timestamp=options.effective_timestamp(), media_hash=job.hash,
-            ),
+        return lambda source_path: make_cover(
+            toolchain=self._toolchain, media=self._media, source_path=source_path,
+            timestamp=options.effective_timestamp(), media_hash=job.hash,
         )  # fmt: skip
-        return artifact

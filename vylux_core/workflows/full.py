@@ -4,7 +4,9 @@ the storyboard beside all of them."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from pathlib import Path
+
+from attrs import frozen
 
 from vylux_core.errors import WorkflowFailed
 from vylux_core.jobs.job import Job, JobType
@@ -15,11 +17,9 @@ from vylux_core.jobs.results import (
     StoryboardArtifact,
 )
 from vylux_core.ports.media_toolchain import HlsEncryption, MediaToolchain
-from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
-from vylux_core.services.key_service import KeyService
 from vylux_core.worker.job_runner import is_permanent
 from vylux_core.worker.progress import ProgressReporter
+from vylux_core.workflows.base import EncodingWorkflow
 from vylux_core.workflows.full_state import (
     FullFailure,
     failure_message,
@@ -45,27 +45,10 @@ from vylux_core.workflows.video_steps import (
 )
 
 
-class FullWorkflow:
+class FullWorkflow(EncodingWorkflow[MediaToolchain]):
     """Stages, artifacts and retry plan as worker spec §4.5/§5.5 define them. A failed run
     raises :class:`WorkflowFailed` carrying the results, so the row keeps the artifacts
     of the stages that succeeded and the plan that ``POST /retry`` follows."""
-
-    def __init__(
-        self,
-        *,
-        source: ObjectStore,
-        media: ObjectStore,
-        toolchain: MediaToolchain,
-        scratch: ScratchSpace,
-        keys: KeyService,
-        upload_concurrency: int = 8,
-    ) -> None:
-        self._source = source
-        self._media = media
-        self._toolchain = toolchain
-        self._scratch = scratch
-        self._keys = keys
-        self._upload_concurrency = upload_concurrency
 
     async def __call__(self, job: Job, progress: ProgressReporter) -> FullResult:
         options = decode_options(JobType.FULL, job.options)
@@ -83,7 +66,8 @@ class FullWorkflow:
                     source_path = await download_source(self._source, job.source, work)
                 except Exception as error:
                     raise _source_failed(result, error) from error
-                result = await self._run_stages(job, options, result, source_path, progress)
+                run = _Run(job=job, options=options, source_path=source_path, progress=progress)
+                result = await self._run_stages(run, result)
         except _StageFailed as failed:
             raise WorkflowFailed(
                 failure_message(failed.result),
@@ -94,40 +78,26 @@ class FullWorkflow:
         # it propagates as is and the queue retries the whole run.
         return result
 
-    async def _run_stages(
-        self,
-        job: Job,
-        options: FullOptions,
-        result: FullResult,
-        source_path: Any,
-        progress: ProgressReporter,
-    ) -> FullResult:
+    async def _run_stages(self, run: _Run, result: FullResult) -> FullResult:
         result = record_source_ready(result)
-        await progress.report(5, force=True)
-        stages = self._main_stages(job, options, result, source_path, progress)
-        if not options.storyboard.enabled:
+        await run.progress.report(5, force=True)
+        stages = self._main_stages(run, result)
+        if not run.options.storyboard.enabled:
             return await stages
         # The storyboard needs only the source (one decode, scaled to tiles): it runs beside
         # every other stage, the transcode does not wait for it, and it is recorded once
         # both are done.
         main, storyboard = await asyncio.gather(
-            stages, self._storyboard(job, source_path), return_exceptions=True
+            stages, self._storyboard(run), return_exceptions=True
         )
         return _record_storyboard(main, storyboard)
 
-    async def _main_stages(
-        self,
-        job: Job,
-        options: FullOptions,
-        result: FullResult,
-        source_path: Any,
-        progress: ProgressReporter,
-    ) -> FullResult:
+    async def _main_stages(self, run: _Run, result: FullResult) -> FullResult:
         """Cover and preview, then the transcode."""
+        job, options, progress = run.job, run.options, run.progress
         cover, preview = await asyncio.gather(
-            self._cover(job, options, source_path), self._preview(job, options, source_path),
-            return_exceptions=True,
-        )  # fmt: skip
+            self._cover(run), self._preview(run), return_exceptions=True
+        )
         await progress.report(20, force=True)
         result, errors = _record_image_stages(result, cover, preview)
         if errors:
@@ -137,7 +107,7 @@ class FullWorkflow:
             raise _StageFailed(result, permanent=permanent) from errors[0]
         await progress.report(25, force=True)
         try:
-            encryption = await self._encryption(job, options)
+            encryption = await self._encryption(run)
         except Exception as error:
             result = record_failure(result, *failure_of(error, FullFailure.TRANSCODE_ENCRYPTION))
             raise _StageFailed(result, permanent=False) from error
@@ -145,7 +115,7 @@ class FullWorkflow:
             transcoded = await transcode(
                 toolchain=self._toolchain, media=self._media, source=self._source,
                 inputs=TranscodeInputs(
-                    source_path=source_path, media_hash=job.hash, encryption=encryption,
+                    source_path=run.source_path, media_hash=job.hash, encryption=encryption,
                     max_resolution=options.transcode.max_resolution,
                     downloads=options.transcode.downloads, captions=options.transcode.captions,
                 ),
@@ -158,28 +128,38 @@ class FullWorkflow:
         await progress.report(95, force=True)
         return record_transcode_ready(result, transcoded)
 
-    async def _cover(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
+    async def _cover(self, run: _Run) -> ImageArtifact:
         return await make_cover(
-            toolchain=self._toolchain, media=self._media, source_path=source_path,
-            timestamp=options.cover.effective_timestamp(), media_hash=job.hash,
+            toolchain=self._toolchain, media=self._media, source_path=run.source_path,
+            timestamp=run.options.cover.effective_timestamp(), media_hash=run.job.hash,
         )  # fmt: skip
 
-    async def _preview(self, job: Job, options: FullOptions, source_path: Any) -> ImageArtifact:
+    async def _preview(self, run: _Run) -> ImageArtifact:
         return await make_preview(
-            toolchain=self._toolchain, media=self._media, source_path=source_path,
-            preview=options.preview.effective(), media_hash=job.hash,
+            toolchain=self._toolchain, media=self._media, source_path=run.source_path,
+            preview=run.options.preview.effective(), media_hash=run.job.hash,
         )  # fmt: skip
 
-    async def _storyboard(self, job: Job, source_path: Any) -> StoryboardArtifact:
+    async def _storyboard(self, run: _Run) -> StoryboardArtifact:
         return await make_storyboard(
-            toolchain=self._toolchain, media=self._media, source_path=source_path,
-            media_hash=job.hash,
+            toolchain=self._toolchain, media=self._media, source_path=run.source_path,
+            media_hash=run.job.hash,
         )  # fmt: skip
 
-    async def _encryption(self, job: Job, options: FullOptions) -> HlsEncryption | None:
-        if not options.transcode.encrypt:
+    async def _encryption(self, run: _Run) -> HlsEncryption | None:
+        if not run.options.transcode.encrypt:
             return None
-        return await encryption_for(self._keys, job.hash)
+        return await encryption_for(self._keys, run.job.hash)
+
+
+@frozen(kw_only=True)
+class _Run:
+    """One run's inputs, shared by its stages."""
+
+    job: Job
+    options: FullOptions
+    source_path: Path
+    progress: ProgressReporter
 
 
 def _source_failed(result: FullResult, error: BaseException) -> WorkflowFailed:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
 
 from attrs import frozen
 
 from vylux_core.errors import FailedStep, MediaToolFailed, Step, VyluxError
-from vylux_core.jobs.job import Job
 from vylux_core.jobs.options import EffectivePreview
 from vylux_core.jobs.results import (
     AudioTrack,
@@ -53,7 +51,6 @@ from vylux_core.ports.media_toolchain import (
     ProgressCallback,
 )
 from vylux_core.ports.object_store import ObjectStore
-from vylux_core.ports.scratch_space import ScratchSpace
 from vylux_core.services.key_service import KeyService
 from vylux_core.worker.progress import ProgressReporter
 from vylux_core.workflows.hls_upload import upload_hls_tree
@@ -61,8 +58,6 @@ from vylux_core.workflows.hls_upload import upload_hls_tree
 logger = logging.getLogger(__name__)
 
 PREVIEW_CONTENT_TYPES = {"webp": "image/webp", "gif": "image/gif"}
-
-_Artifact = TypeVar("_Artifact", ImageArtifact, StoryboardArtifact)
 
 
 def step_error(step: Step, error: BaseException, *, subject: str | None = None) -> VyluxError:
@@ -82,25 +77,6 @@ async def source_size(source: ObjectStore, key: str) -> int:
         return (await source.stat(key)).size
     except Exception as error:
         raise step_error(Step.DOWNLOAD_SOURCE, error) from error
-
-
-async def single_artifact(
-    *,
-    job: Job,
-    source: ObjectStore,
-    scratch: ScratchSpace,
-    progress: ProgressReporter,
-    produce: Callable[[Path], Awaitable[_Artifact]],
-) -> _Artifact:
-    """The flow of ``video:cover``, ``video:preview`` and ``video:storyboard``: download
-    the source into a scratch directory (30 %), produce one artifact from it (70 %)."""
-    size = await source_size(source, job.source)
-    async with scratch.task_directory(job.id, needed_bytes=size) as work:
-        source_path = await download_source(source, job.source, work)
-        await progress.report(30, force=True)
-        artifact = await produce(source_path)
-        await progress.report(70, force=True)
-    return artifact
 
 
 async def download_source(source: ObjectStore, key: str, directory: Path) -> Path:

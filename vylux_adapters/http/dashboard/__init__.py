@@ -14,7 +14,8 @@ have no route to a CDN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from importlib import resources
 
 from starlette.requests import Request
@@ -158,10 +159,13 @@ class DashboardRoutes:
 ARCHIVED_PAGE = 100
 
 
-def archived_view(item: ArchivedTask) -> dict[str, object]:
+def archived_view(
+    item: ArchivedTask, when: Callable[[datetime], str] = timestamp
+) -> dict[str, object]:
+    """One archived task; ``when`` writes its archive time (the CLI reads it as text)."""
     return {
         "task_id": item.task.id, "queue": item.task.queue, "type": item.task.type,
-        "retried": item.retried, "archived_at": timestamp(item.archived_at),
+        "retried": item.retried, "archived_at": when(item.archived_at),
         "last_error": item.last_error,
     }  # fmt: skip
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.handoff import request_id_of, route_template
+from vylux_adapters.http.middleware.observed import run_observed
 
 logger = logging.getLogger("vylux.access")
 
@@ -25,22 +25,13 @@ class AccessLogMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 0
 
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self._app(scope, receive, send_noting_status)
-        finally:
+        def log(status: int, seconds: float) -> None:
             client = scope.get("client")
             logger.info(
                 "%s %s route=%s status=%d duration=%.3fs client=%s request_id=%s",
-                scope["method"], scope["path"], route_template(scope), status or 500,
-                time.perf_counter() - started, client[0] if client else "-",
-                request_id_of(scope),
+                scope["method"], scope["path"], route_template(scope), status, seconds,
+                client[0] if client else "-", request_id_of(scope),
             )  # fmt: skip
+
+        await run_observed(self._app, scope, receive, send, log)

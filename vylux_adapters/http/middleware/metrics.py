@@ -9,11 +9,10 @@ turns the request's image outcome, which the image routes hand over through
 
 from __future__ import annotations
 
-import time
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vylux_adapters.http.handoff import ImageError, image_outcome_of, route_template
+from vylux_adapters.http.middleware.observed import run_observed
 from vylux_adapters.telemetry.metrics import Metrics
 
 
@@ -28,28 +27,15 @@ class HttpMetricsMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 0
 
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self._app(scope, receive, send_noting_status)
-        finally:
-            # An exception before the response started reaches the client as a 500
-            # from the recovery layer above, so that is the status counted for it.
+        def observe(status: int, seconds: float) -> None:
             self._metrics.observe_http_request(
-                scope["method"],
-                route_template(scope),
-                status or 500,
-                time.perf_counter() - started,
+                scope["method"], route_template(scope), status, seconds
             )
             outcome = image_outcome_of(scope)
             if isinstance(outcome, ImageError):
                 self._metrics.record_image_error(outcome.stage, outcome.status)
             elif outcome is not None:
                 self._metrics.record_image_rendition(outcome)
+
+        await run_observed(self._app, scope, receive, send, observe)
