@@ -36,9 +36,6 @@ MARKDOWN_MARKERS: Final = Markers(f"<!-- BEGIN GENERATED: {_COMMAND} -->", "<!--
 ENV_MARKERS: Final = Markers(
     f"# ---- BEGIN GENERATED: {_COMMAND} --update .env.example", "# ---- END GENERATED"
 )
-# Kept for readers of the page's markers by name.
-BEGIN_MARKER: Final = MARKDOWN_MARKERS.begin
-END_MARKER: Final = MARKDOWN_MARKERS.end
 
 _ENV_RULE_WIDTH: Final = 88
 

@@ -20,16 +20,18 @@ from vylux_adapters.http.settings import (
     DEFAULT_KEY_IP_RATE_LIMIT,
     DEFAULT_KEY_RATE_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_STREAM_CORS_ALLOWED_ORIGINS,
     DEFAULT_TRUSTED_PROXY_COUNT,
 )
 from vylux_adapters.worker.timing import DEFAULT_LEASE_SECONDS, DEFAULT_SHUTDOWN_TIMEOUT
 from vylux_core.images.limits import (
     DEFAULT_BUDGET_WAIT_SECONDS,
     DEFAULT_MAX_SOURCE_BYTES,
+    DEFAULT_MAX_SOURCE_PIXELS,
     DEFAULT_SOURCE_BYTES_IN_FLIGHT,
 )
 from vylux_core.images.result_budget import DEFAULT_MAX_RESULT_PIXELS, DEFAULT_MAX_UPSCALE
-from vylux_core.imgproxy.url import DEFAULT_SIGNATURE_SIZE
+from vylux_core.imgproxy.url import DEFAULT_PATH_PREFIX, DEFAULT_SIGNATURE_SIZE
 from vylux_core.jobs.limits import DEFAULT_LARGE_FILE_THRESHOLD, DEFAULT_MAX_FILE_SIZE
 from vylux_core.webhooks.callback_policy import RESOLVE_TIMEOUT_SECONDS
 from vylux_core.worker.reconcile_schedule import (
@@ -224,7 +226,7 @@ STREAM_CORS_ALLOWED_ORIGINS: Final = Setting(
     name="STREAM_CORS_ALLOWED_ORIGINS",
     kind=Kind.ORIGINS,
     group=PROCESS,
-    default="*",
+    default=",".join(DEFAULT_STREAM_CORS_ALLOWED_ORIGINS),
     help="Origins whose pages may read `/stream/*` (playlists and segments): `*` for any "
     "(answered `Access-Control-Allow-Origin: *`, cacheable by a CDN), a comma-separated "
     "list of origins, or `none` for no CORS. `Range` is allowed and `Content-Range`, "
@@ -585,7 +587,7 @@ IMAGE_MAX_PIXELS: Final = Setting(
     name="IMAGE_MAX_PIXELS",
     kind=Kind.INT,
     group=LIMITS,
-    default="100000000",
+    default=str(DEFAULT_MAX_SOURCE_PIXELS),
     low=1,
     help="Largest decoded source in pixels (width × height × frames; a decompression-bomb "
     "guard); beyond it: 422 / a failed job.",
@@ -764,7 +766,7 @@ IMGPROXY_PATH_PREFIX: Final = Setting(
     name="IMGPROXY_PATH_PREFIX",
     kind=Kind.TEXT,
     group=IMGPROXY,
-    default="/imgproxy",
+    default=DEFAULT_PATH_PREFIX,
     help="Path prefix of the route family: `{prefix}/{signature}/{options}/plain/{source}`. "
     "It must not take paths of the service's own routes (`/img`, `/api`, `/stream/x`, …).",
     env_help="Path prefix of the route family: {prefix}/{signature}/{options}/plain/{source}.",

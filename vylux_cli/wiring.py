@@ -20,6 +20,7 @@ from vylux_adapters.worker.runtime import WorkerRuntime
 from vylux_core.images.byte_lru import ByteLRU
 from vylux_core.images.write_behind import WriteBehind
 from vylux_core.imgproxy.service import ImgproxyService, ImgproxySettings
+from vylux_core.imgproxy.url import DEFAULT_PATH_PREFIX
 from vylux_core.jobs.job import JobType
 from vylux_core.jobs.queue_routing import LARGE_POOL_WEIGHTS, MAIN_POOL_WEIGHTS
 from vylux_core.ports.audio_toolchain import AudioToolchain
@@ -174,7 +175,7 @@ def http_services(
                 images=images, inspector=imgproxy.inspector, settings=imgproxy.settings
             )
         ),
-        imgproxy_prefix=imgproxy.prefix if imgproxy is not None else "/imgproxy",
+        imgproxy_prefix=imgproxy.prefix if imgproxy is not None else DEFAULT_PATH_PREFIX,
         delivery=DeliveryService(signer=core.signer, source=ports.source, media=ports.media),
         keys=core.key_service,
         jobs=core.job_service,

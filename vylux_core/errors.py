@@ -59,8 +59,6 @@ class Step(enum.Enum):
 
     FETCH_SOURCE = "fetch source"
     DOWNLOAD_SOURCE = "download source"
-    # Preparing video:full's transcode stage (its scratch directory).
-    CREATE_TEMP_DIR = "create temp dir"
     EXTRACT_COVER = "extract cover"
     UPLOAD_COVER = "upload cover"
     GENERATE_PREVIEW = "generate preview"

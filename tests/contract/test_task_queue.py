@@ -19,7 +19,7 @@ from tests.support.redis import redis_client, redis_prefix
 from vylux_adapters.memory import ManualClock, MemoryTaskQueue
 from vylux_adapters.redis import RedisTaskQueue
 from vylux_adapters.sql import SqlTaskQueue
-from vylux_core.jobs.retry_backoff import MAX_DELAY_SECONDS
+from vylux_core.jobs.retry_backoff import TASK_BACKOFF
 from vylux_core.jobs.task import (
     ArchivedTask,
     CancelOutcome,
@@ -94,7 +94,7 @@ MAX_WAIT = 3 * WAKE_WITHIN
 WEIGHTS = {"critical": 6, "default": 3}
 DEFAULT_ONLY = {"default": 1}
 # Longer than any back-off the queue may choose (the cap plus the largest jitter).
-PAST_ANY_BACKOFF = MAX_DELAY_SECONDS * 1.5 + 1
+PAST_ANY_BACKOFF = TASK_BACKOFF.ceiling * (1 + TASK_BACKOFF.spread) + 1
 
 
 def task(task_id: str, queue: str = "default", *, max_retry: int = 3, **payload: Any) -> Task:

@@ -153,9 +153,7 @@ async def test_openapi_matches_the_routing_table(world: World) -> None:
     assert document["openapi"].startswith("3.1")
     assert isinstance(world.app, Starlette)
     served = {
-        (openapi_path(route.template), method)
-        for route in world.app.routes
-        for method in route.allowed
+        (openapi_path(route.path), method) for route in world.app.routes for method in route.allowed
     }
     assert _document_operations(document) == served
 

@@ -1,6 +1,6 @@
 """``POST /api/jobs`` bodies under 10 000+ hostile inputs per test: the strict JSON decoder
 (vylux_adapters/http/strict_json.py) and the request validation behind it
-(vylux_core/jobs/request.py, job_options.py) only ever raise ``InvalidJobRequest`` or
+(vylux_core/jobs/request.py, jobs/options.py) only ever raise ``InvalidJobRequest`` or
 ``InvalidOptions`` (400), with a message that can be sent as JSON; what they accept has
 a valid hash, a NUL-free source, options whose canonical form decodes to the same
 fingerprint, and only text that encodes to UTF-8 (so it can be stored and echoed).

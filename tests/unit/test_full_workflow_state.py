@@ -208,18 +208,6 @@ COVER_PLAN = RetryPlan(
             id="cover-and-preview-transcode-listed-once",
         ),
         pytest.param(
-            (*IMAGES_OK, _fail(FullFailure.TRANSCODE_PREPARE, "disk full")),
-            FullStages(
-                source=READY,
-                cover=READY,
-                preview=READY,
-                transcode=_failed(StageErrorCode.PREPARE_FAILED, "create temp dir: disk full"),
-            ),
-            _transcode_plan("transcode preparation failed"),
-            Artifacts(cover=COVER, preview=PREVIEW),
-            id="transcode-preparation",
-        ),
-        pytest.param(
             (*IMAGES_OK, _fail(FullFailure.TRANSCODE_ENCRYPTION)),
             FullStages(
                 source=READY,

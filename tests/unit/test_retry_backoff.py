@@ -8,13 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vylux_core.jobs.retry_backoff import (
-    BASE_DELAY_SECONDS,
-    MAX_DELAY_SECONDS,
-    TASK_BACKOFF,
-    Backoff,
-    retry_delay_seconds,
-)
+from vylux_core.jobs.retry_backoff import TASK_BACKOFF, Backoff
 from vylux_core.worker.webhook_deliverer import WEBHOOK_BACKOFF
 
 JITTER = st.floats(min_value=0.0, max_value=1.0, exclude_max=True)
@@ -36,7 +30,7 @@ JITTER = st.floats(min_value=0.0, max_value=1.0, exclude_max=True)
     ],
 )
 def test_retry_delay(retried: int, jitter: float, want: float) -> None:
-    assert retry_delay_seconds(retried, jitter) == pytest.approx(want)
+    assert TASK_BACKOFF.delay(retried, jitter) == pytest.approx(want)
 
 
 @pytest.mark.parametrize(
@@ -51,21 +45,21 @@ def test_retry_delay(retried: int, jitter: float, want: float) -> None:
 )
 def test_argument_errors(retried: int, jitter: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        retry_delay_seconds(retried, jitter)
+        TASK_BACKOFF.delay(retried, jitter)
 
 
 @given(retried=st.integers(min_value=0, max_value=10_000), jitter=JITTER)
 def test_jitter_bounds(retried: int, jitter: float) -> None:
-    base = min(BASE_DELAY_SECONDS * 2.0 ** min(retried, 20), MAX_DELAY_SECONDS)
-    delay = retry_delay_seconds(retried, jitter)
+    base = min(TASK_BACKOFF.first * 2.0 ** min(retried, 20), TASK_BACKOFF.ceiling)
+    delay = TASK_BACKOFF.delay(retried, jitter)
 
     assert base <= delay <= 1.5 * base  # "up to half"; 1 - ulp jitter may round to 1.5
-    assert delay <= 1.5 * MAX_DELAY_SECONDS
+    assert delay <= 1.5 * TASK_BACKOFF.ceiling
 
 
 @given(retried=st.integers(min_value=0, max_value=100), jitter=JITTER)
 def test_never_shrinks_with_more_failures(retried: int, jitter: float) -> None:
-    assert retry_delay_seconds(retried + 1, jitter) >= retry_delay_seconds(retried, jitter)
+    assert TASK_BACKOFF.delay(retried + 1, jitter) >= TASK_BACKOFF.delay(retried, jitter)
 
 
 @pytest.mark.parametrize(

@@ -69,10 +69,6 @@ class RawPathRoute(Route):
         self._prefix = re.split(r"[:*]", template, maxsplit=1)[0]
         self._raw_prefix = self._prefix.encode("utf-8")
 
-    @property
-    def template(self) -> str:
-        return self.path
-
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return _NO_MATCH

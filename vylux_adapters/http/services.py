@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from vylux_core.imgproxy.service import ImgproxyService
+from vylux_core.imgproxy.url import DEFAULT_PATH_PREFIX
 from vylux_core.ports.rate_limiter import RateLimiter
 from vylux_core.ports.task_queue import TaskQueue
 from vylux_core.security.signing import UrlSigner
@@ -41,7 +42,7 @@ class HttpServices:
     metrics_app: ASGIApp | None = None
     imgproxy: ImgproxyService | None = None
     """imgproxy's URL dialect under ``imgproxy_prefix``; None: not served."""
-    imgproxy_prefix: str = "/imgproxy"
+    imgproxy_prefix: str = DEFAULT_PATH_PREFIX
     # Read by the dashboard's queue view only; without it the view shows no queues.
     queue: TaskQueue | None = None
     archived_tasks: ArchivedTasks | None = None

@@ -9,6 +9,7 @@ from vylux_core.webhooks.callback_policy import RESOLVE_TIMEOUT_SECONDS
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_BODY_READ_TIMEOUT = 30.0
 DEFAULT_TRUSTED_PROXY_COUNT = 0
+DEFAULT_STREAM_CORS_ALLOWED_ORIGINS: tuple[str, ...] = ("*",)
 
 
 @frozen(kw_only=True)
@@ -52,6 +53,6 @@ class HttpSettings:
     # CORS origins (exact origins, or "*" alone for any): none for /api/key/*, any for
     # /stream/* (public, cacheable HLS files that players fetch from other origins).
     cors_allowed_origins: tuple[str, ...] = ()
-    stream_cors_allowed_origins: tuple[str, ...] = ("*",)
+    stream_cors_allowed_origins: tuple[str, ...] = DEFAULT_STREAM_CORS_ALLOWED_ORIGINS
     # The operator dashboard at /dashboard (DASHBOARD_ENABLED).
     dashboard_enabled: bool = False

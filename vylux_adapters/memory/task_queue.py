@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from attrs import define
 
 from vylux_core.jobs.queue_routing import weighted_queue_order
-from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.retry_backoff import TASK_BACKOFF
 from vylux_core.jobs.task import (
     LEASE_EXPIRED_ERROR,
     ArchivedTask,
@@ -195,7 +195,7 @@ class MemoryTaskQueue:
             record.retried += 1
             record.state, record.archived_at = TaskState.ARCHIVED, now
             return FailureResult(FailureOutcome.ARCHIVED)
-        delay = retry_delay_seconds(record.retried, self._rng.random())
+        delay = TASK_BACKOFF.delay(record.retried, self._rng.random())
         record.retried += 1
         record.state, record.due_at = TaskState.RETRY, now + timedelta(seconds=delay)
         return FailureResult(FailureOutcome.RETRY_SCHEDULED, record.due_at)

@@ -27,7 +27,7 @@ from vylux_adapters.redis.task_hash import (
 )
 from vylux_adapters.redis.wake_up import run_and_wake, wait_for_token, wake
 from vylux_core.jobs.queue_routing import weighted_queue_order
-from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.retry_backoff import TASK_BACKOFF
 from vylux_core.jobs.task import (
     LEASE_EXPIRED_ERROR,
     ArchivedTask,
@@ -197,7 +197,7 @@ class RedisTaskQueue:
     async def fail(self, lease: Lease, error: str, *, permanent: bool) -> FailureResult:
         now = self._clock.now()
         # The token check in the script guarantees that lease.retried is still current.
-        delay = retry_delay_seconds(lease.retried, self._rng.random())
+        delay = TASK_BACKOFF.delay(lease.retried, self._rng.random())
         retry_at_ms = to_ms(now + timedelta(seconds=delay))
         keys = self._keys(lease.task.queue)
         with queue_errors("fail"):
@@ -304,7 +304,7 @@ class RedisTaskQueue:
         if retried is None or token is None:
             return None  # settled since the scan
         # The script re-checks the token, so this retry count is the one it will use.
-        delay = retry_delay_seconds(int(retried), self._rng.random())
+        delay = TASK_BACKOFF.delay(int(retried), self._rng.random())
         reply = await self._scripts.expire(
             keys=[keys.task(task_id), keys.active, keys.retry, keys.archived],
             args=[

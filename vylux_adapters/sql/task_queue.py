@@ -18,7 +18,7 @@ from vylux_adapters.sql.schema import tasks
 from vylux_adapters.sql.task_rows import row_to_archived, row_to_lease, row_to_task, rows_to_stats
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable
 from vylux_core.jobs.queue_routing import weighted_queue_order
-from vylux_core.jobs.retry_backoff import retry_delay_seconds
+from vylux_core.jobs.retry_backoff import TASK_BACKOFF
 from vylux_core.jobs.task import (
     LEASE_EXPIRED_ERROR,
     ArchivedTask,
@@ -291,7 +291,7 @@ class SqlTaskQueue:
             changes |= {"state": TaskState.ARCHIVED.value, "archived_at": now, "due_at": None}
             result = FailureResult(FailureOutcome.ARCHIVED)
         else:
-            delay = retry_delay_seconds(retried, self._rng.random())
+            delay = TASK_BACKOFF.delay(retried, self._rng.random())
             retry_at = now + timedelta(seconds=delay)
             changes |= {"state": TaskState.RETRY.value, "due_at": retry_at}
             result = FailureResult(FailureOutcome.RETRY_SCHEDULED, retry_at)

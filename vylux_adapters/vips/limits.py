@@ -11,9 +11,10 @@ from vylux_adapters.vips.errors import (
     UNSUPPORTED_SOURCE,
 )
 from vylux_core.errors import UnprocessableImage
+from vylux_core.images.limits import DEFAULT_MAX_SOURCE_PIXELS
 from vylux_core.images.result_budget import ResultBudget
 
-DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_PIXELS = DEFAULT_MAX_SOURCE_PIXELS
 DEFAULT_MAX_FRAMES = 200  # the documented /img frame limit
 
 # libvips loader nicknames (as ``vips-loader`` reports them) for the formats the

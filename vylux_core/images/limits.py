@@ -7,6 +7,8 @@ from attrs import Factory, frozen
 
 from vylux_core.images.result_budget import ResultBudget
 
+DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
+"""Largest decoded source, width × height × frames: a decompression-bomb guard."""
 DEFAULT_MAX_SOURCE_BYTES = 50 << 20
 DEFAULT_SOURCE_BYTES_IN_FLIGHT = 256 << 20
 DEFAULT_BUDGET_WAIT_SECONDS = 10.0

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import Final
 
 from attrs import field, frozen, validators
 
@@ -23,6 +24,8 @@ from vylux_core.imgproxy.options import FORMAT_NAMES, unsupported_format
 from vylux_core.security.percent_decoding import PercentDecodingError, decode_once
 
 INSECURE_SIGNATURES = frozenset({"insecure", "_"})
+DEFAULT_PATH_PREFIX: Final = "/imgproxy"
+"""Where the route family answers unless IMGPROXY_PATH_PREFIX says otherwise."""
 DEFAULT_SIGNATURE_SIZE = 32
 
 

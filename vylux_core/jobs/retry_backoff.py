@@ -34,11 +34,3 @@ class Backoff:
 
 TASK_BACKOFF = Backoff(first=10.0, ceiling=3600.0, spread=0.5)
 """A failed task: 10 s doubling per attempt, capped at one hour, up to half again."""
-
-BASE_DELAY_SECONDS = TASK_BACKOFF.first
-MAX_DELAY_SECONDS = TASK_BACKOFF.ceiling
-
-
-def retry_delay_seconds(retried: int, jitter: float) -> float:
-    """The queue's wait before a failed task's next attempt (:data:`TASK_BACKOFF`)."""
-    return TASK_BACKOFF.delay(retried, jitter)

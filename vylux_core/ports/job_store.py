@@ -65,7 +65,7 @@ class JobStore(Protocol):
     ) -> Job:
         """-> ``completed`` with progress 100, error cleared, ``results`` stored.
 
-        A store keeps ``results`` as JSON (:func:`~vylux_core.jobs.results.unstructure_results`)
+        A store keeps ``results`` as JSON (:func:`~vylux_core.jobs.results.results_json`)
         and hands it back decoded by the job's type
         (:func:`~vylux_core.jobs.results.read_stored_results`).
 

@@ -43,7 +43,6 @@ class FullFailure(enum.Enum):
     COVER_UPLOAD = "cover_upload"
     PREVIEW_GENERATE = "preview_generate"
     PREVIEW_UPLOAD = "preview_upload"
-    TRANSCODE_PREPARE = "transcode_prepare"
     TRANSCODE_ENCRYPTION = "transcode_encryption"
     TRANSCODE_RUN = "transcode_run"
     TRANSCODE_UPLOAD = "transcode_upload"
@@ -76,9 +75,6 @@ _FAILURE_POINTS: dict[FullFailure, _FailurePoint] = {
     ),
     FullFailure.PREVIEW_UPLOAD: _FailurePoint(
         FullStage.PREVIEW, StageErrorCode.UPLOAD_FAILED, Step.UPLOAD_PREVIEW
-    ),
-    FullFailure.TRANSCODE_PREPARE: _FailurePoint(
-        FullStage.TRANSCODE, StageErrorCode.PREPARE_FAILED, Step.CREATE_TEMP_DIR
     ),
     FullFailure.TRANSCODE_ENCRYPTION: _FailurePoint(
         FullStage.TRANSCODE, StageErrorCode.ENCRYPTION_SETUP_FAILED, Step.SETUP_ENCRYPTION

@@ -10,7 +10,7 @@ from vylux_adapters.http.routing import REST_PARAM
 from vylux_core.images.options import ImageFormat
 from vylux_core.services import ImageService
 
-_CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
+CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
 
 class ImageRoute:
@@ -29,7 +29,7 @@ class ImageRoute:
         if if_none_match and etag_matches(if_none_match, etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
-        headers.append(_CONTENT_TYPES[rendition.format])
+        headers.append(CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         # HEAD: the same headers, Content-Length included, and no body.
         return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)

@@ -10,14 +10,12 @@ from starlette.types import Scope
 
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
-from vylux_adapters.http.routes.images import etag_matches, if_none_match_of
+from vylux_adapters.http.routes.images import CONTENT_TYPES, etag_matches, if_none_match_of
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_core.images.options import ImageFormat
 from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
 from vylux_core.services import Document
 
 _VARY = (b"vary", b"Accept")
-_CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
 
 class ImgproxyRoute:
@@ -44,7 +42,7 @@ class ImgproxyRoute:
         if if_none_match and etag_matches(if_none_match, rendition.etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
-        headers.append(_CONTENT_TYPES[rendition.format])
+        headers.append(CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
         headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
         return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
