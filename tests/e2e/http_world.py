@@ -353,6 +353,39 @@ async def memory_world(
         job_limits=job_limits or JobLimits(),
         image_limits=ImageLimits(),
     )
+    async with serve_world(
+        ports,
+        core_settings,
+        http=http,
+        write_behind=write_behind,
+        metrics_app=metrics_app,
+        extra_middleware=extra_middleware,
+        consumer=memory_queue,
+        advance_clock=clock.advance,
+        outages=outages,
+        readers=readers,
+    ) as world:
+        yield world
+    await write_behind.drain(5.0)
+
+
+@asynccontextmanager
+async def serve_world(
+    ports: Ports,
+    core_settings: CoreSettings,
+    *,
+    http: Mapping[str, Any] | None,
+    write_behind: WriteBehind,
+    metrics_app: ASGIApp | None,
+    extra_middleware: Sequence[Middleware],
+    consumer: TaskConsumer,
+    advance_clock: Callable[[float], None],
+    outages: Outages,
+    readers: ReaderCount,
+) -> AsyncIterator[World]:
+    """Wires the core and the HTTP app on ``ports`` and serves them to an in-process
+    client; ``http`` overrides :class:`HttpSettings` fields (``api_key`` is always
+    API_KEY). The caller drains ``write_behind`` once the world is closed."""
     core = wire_core(ports, core_settings)
     services = http_services(
         ports,
@@ -370,20 +403,19 @@ async def memory_world(
             app=app,
             client=client,
             settings=settings,
-            source=source,
-            media=media,
-            jobs=jobs,
-            queue=queue,
-            consumer=memory_queue,
-            key_store=key_store,
+            source=ports.source,
+            media=ports.media,
+            jobs=ports.jobs,
+            queue=ports.queue,
+            consumer=consumer,
+            key_store=ports.keys,
             key_service=core.key_service,
-            cache_index=cache_index,
+            cache_index=ports.cache_index,
             renditions=core.renditions,
             write_behind=write_behind,
             signer=core.signer,
-            clock=clock,
-            advance_clock=clock.advance,
+            clock=ports.clock,
+            advance_clock=advance_clock,
             outages=outages,
             readers=readers,
         )
-    await write_behind.drain(5.0)
