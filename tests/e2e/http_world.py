@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote_to_bytes
@@ -80,6 +80,22 @@ class Outages:
             raise RuntimeError(f"{name} crashed: internal detail 10.1.2.3:5432")
         if name in self.down:
             raise error(f"{name} is down")
+
+    def probe(
+        self,
+        name: str,
+        error: Callable[[str], Exception],
+        ping: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Callable[[], Awaitable[None]]:
+        """A readiness probe that fails while ``name`` is switched off, then asks
+        ``ping`` (the real dependency) if there is one."""
+
+        async def check() -> None:
+            self.check(name, error)
+            if ping is not None:
+                await ping()
+
+        return check
 
 
 class _Switched:
@@ -291,6 +307,32 @@ class World:
 WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
 
 
+async def check_media_purge_removes_tracked_renditions(
+    world: World, image: bytes, cache_objects: Callable[[World], Awaitable[list[str]]]
+) -> str:
+    """I26 on any world: a rendition of ``image`` is stored under ``cache/``, tracked in
+    the index and held in memory, and ``DELETE /api/media/{hash}`` removes all three.
+    ``cache_objects`` waits for the background cache write as the world allows; the
+    source key is returned for the caller's checks of what must stay."""
+    content_hash = "a" * 64
+    source_key = f"uploads/aa/{content_hash}"
+    await world.put_source(source_key, image)
+    response = await world.client.get(world.img_path("w16", source_key, "webp"))
+    assert response.status_code == 200
+    cached = await cache_objects(world)
+    entries = await world.cache_index.list_by_hash(content_hash)
+    assert [entry.storage_key for entry in entries] == cached
+    assert world.renditions.get(entries[0].cache_key) is not None
+
+    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
+
+    assert purge.status_code == 204
+    assert await world.cache_index.list_by_hash(content_hash) == []
+    assert [key async for key in world.media.list("cache/")] == []
+    assert world.renditions.get(entries[0].cache_key) is None
+    return source_key
+
+
 @asynccontextmanager
 async def memory_world(
     *,
@@ -317,12 +359,6 @@ async def memory_world(
     )
     write_behind = WriteBehind()
 
-    def probe(name: str, error: Callable[[str], Exception]) -> Callable[[], Any]:
-        async def check() -> None:
-            outages.check(name, error)
-
-        return check
-
     ports = Ports(
         clock=clock,
         ids=SequentialIdGenerator(),
@@ -337,20 +373,17 @@ async def memory_world(
         images=FakeImageProcessor(),
         # The spec's probe names (§9.1); bootstrap names them after the roles instead.
         probes={
-            "postgres": probe("database", DatabaseUnavailable),
-            "redis": probe("queue", QueueUnavailable),
+            "postgres": outages.probe("database", DatabaseUnavailable),
+            "redis": outages.probe("queue", QueueUnavailable),
             "source bucket": source.ping,
             "media bucket": media.ping,
         },
     )
-    core_settings = CoreSettings(
-        hmac_secret=HMAC_SECRET,
-        key_token_secret=KEY_TOKEN_SECRET,
-        base_url=BASE,
-        keks=[KeyEncryptionKey(version="v1", key=bytes(range(32)))],
-        current_kek_version="v1",
+    core_settings = world_core_settings(
+        [KeyEncryptionKey(version="v1", key=bytes(range(32)))],
+        "v1",
         rendition_cache_bytes=64 << 20,
-        job_limits=job_limits or JobLimits(),
+        job_limits=job_limits,
         image_limits=ImageLimits(),
     )
     async with serve_world(
@@ -367,6 +400,27 @@ async def memory_world(
     ) as world:
         yield world
     await write_behind.drain(5.0)
+
+
+def world_core_settings(
+    keks: Sequence[KeyEncryptionKey],
+    current_kek_version: str,
+    *,
+    rendition_cache_bytes: int,
+    job_limits: JobLimits | None,
+    image_limits: ImageLimits,
+) -> CoreSettings:
+    """The core's settings with the test secrets and base URL every world signs with."""
+    return CoreSettings(
+        hmac_secret=HMAC_SECRET,
+        key_token_secret=KEY_TOKEN_SECRET,
+        base_url=BASE,
+        keks=keks,
+        current_kek_version=current_kek_version,
+        rendition_cache_bytes=rendition_cache_bytes,
+        job_limits=job_limits or JobLimits(),
+        image_limits=image_limits,
+    )
 
 
 @asynccontextmanager

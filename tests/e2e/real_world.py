@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
     AsyncExitStack,
@@ -38,15 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
 from tests.e2e.http_world import (
-    BASE,
-    HMAC_SECRET,
-    KEY_TOKEN_SECRET,
     Outages,
     ReaderCount,
     World,
     counted_store,
     serve_world,
     switched,
+    world_core_settings,
 )
 from tests.support.databases import emptied_engine
 from tests.support.redis import redis_client, redis_prefix
@@ -67,7 +65,7 @@ from vylux_adapters.telemetry import (
 from vylux_adapters.telemetry.metrics import StorageRole
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_cli.bootstrap import ping_database
-from vylux_cli.wiring import CoreSettings, Ports
+from vylux_cli.wiring import Ports
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, Unavailable
 from vylux_core.images.write_behind import WriteBehind
 from vylux_core.ports.object_store import ObjectStore
@@ -175,15 +173,6 @@ async def real_world(
         stack.push_async_callback(write_behind.drain, DRAIN_SECONDS)
         keks, current = parse_kek_config(ENCRYPTION_KEY)
 
-        def probe(
-            name: str, error: Callable[[str], Exception], ping: Callable[[], Awaitable[Any]]
-        ) -> Callable[[], Awaitable[None]]:
-            async def check() -> None:
-                outages.check(name, error)
-                await ping()
-
-            return check
-
         ports = Ports(
             clock=clock,
             ids=Uuid4IdGenerator(),
@@ -197,20 +186,19 @@ async def real_world(
             media=media,
             images=processor,
             probes={
-                "database": probe("database", DatabaseUnavailable, partial(ping_database, engine)),
-                "queue": probe("queue", QueueUnavailable, client.ping),
+                "database": outages.probe(
+                    "database", DatabaseUnavailable, partial(ping_database, engine)
+                ),
+                "queue": outages.probe("queue", QueueUnavailable, client.ping),
                 "source storage": source.ping,
                 "media storage": media.ping,
             },
         )
-        core_settings = CoreSettings(
-            hmac_secret=HMAC_SECRET,
-            key_token_secret=KEY_TOKEN_SECRET,
-            base_url=BASE,
-            keks=keks,
-            current_kek_version=current,
+        core_settings = world_core_settings(
+            keks,
+            current,
             rendition_cache_bytes=LRU_BYTES,
-            job_limits=job_limits or JobLimits(),
+            job_limits=job_limits,
             image_limits=ImageLimits(max_source_bytes=IMAGE_MAX_SOURCE_BYTES),
         )
         async with serve_world(

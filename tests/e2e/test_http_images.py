@@ -9,7 +9,13 @@ import pytest
 from starlette.middleware import Middleware
 from starlette.types import Scope
 
-from tests.e2e.http_world import API, HMAC_SECRET, IMMUTABLE, World, memory_world
+from tests.e2e.http_world import (
+    HMAC_SECRET,
+    IMMUTABLE,
+    World,
+    check_media_purge_removes_tracked_renditions,
+    memory_world,
+)
 from tests.e2e.test_http_routing import ScopeRecorder
 from vylux_adapters.http.handoff import ImageError
 from vylux_adapters.memory import fake_image
@@ -280,19 +286,6 @@ async def test_image_outcome_is_left_in_the_scope() -> None:
 
 
 async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> None:
-    content_hash = "a" * 64
-    source_key = f"uploads/aa/{content_hash}"
-    await world.put_source(source_key, fake_image(2, 2))
-    response = await world.client.get(world.img_path("w16", source_key, "webp"))
-    assert response.status_code == 200
-    cached = await _wait_for_cache_object(world)
-    entries = await world.cache_index.list_by_hash(content_hash)
-    assert [entry.storage_key for entry in entries] == cached
-    assert world.renditions.get(entries[0].cache_key) is not None
-
-    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
-
-    assert purge.status_code == 204
-    assert await world.cache_index.list_by_hash(content_hash) == []
-    assert [key async for key in world.media.list("cache/")] == []
-    assert world.renditions.get(entries[0].cache_key) is None
+    await check_media_purge_removes_tracked_renditions(
+        world, fake_image(2, 2), _wait_for_cache_object
+    )

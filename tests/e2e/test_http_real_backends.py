@@ -26,6 +26,7 @@ from tests.e2e.http_world import (
     KEY_TOKEN_SECRET,
     World,
     WorldFactory,
+    check_media_purge_removes_tracked_renditions,
 )
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
@@ -190,22 +191,7 @@ async def test_renditions_carry_no_gps_and_p3_comes_out_as_srgb(world: World) ->
 
 
 async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> None:
-    content_hash = "a" * 64
-    source_key = f"uploads/aa/{content_hash}"
-    await world.put_source(source_key, png(2, 2))
-    response = await world.client.get(world.img_path("w16", source_key, "webp"))
-    assert response.status_code == 200
-    cached = await cache_objects(world)
-    entries = await world.cache_index.list_by_hash(content_hash)
-    assert [entry.storage_key for entry in entries] == cached
-    assert world.renditions.get(entries[0].cache_key) is not None
-
-    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
-
-    assert purge.status_code == 204
-    assert await world.cache_index.list_by_hash(content_hash) == []
-    assert [key async for key in world.media.list("cache/")] == []
-    assert world.renditions.get(entries[0].cache_key) is None
+    source_key = await check_media_purge_removes_tracked_renditions(world, png(2, 2), cache_objects)
     assert await object_exists(world.source, source_key)  # the upload itself is not derived media
 
 
