@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from tests.e2e.test_worker_end_to_end import (
@@ -27,6 +26,7 @@ from tests.e2e.test_worker_end_to_end import (
     Stack,
     claimed_redis_db,
     failed_attempts,
+    run_worker_and_connect,
     service_env,
     top_level_boxes,
     video_prefix,
@@ -88,19 +88,9 @@ async def stack(
         runtime = await exits.enter_async_context(open_runtime(config))
         app = await exits.enter_async_context(build_server(runtime))
         worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="audio-e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
-                headers={"X-API-Key": config.secrets.api_key},
-            )
-        )  # fmt: skip
+        client = await run_worker_and_connect(
+            exits, app, worker, name="audio-e2e-worker", api_key=config.secrets.api_key
+        )
         yield Stack(
             config=config, runtime=runtime, client=client, receiver=receiver,
             s3=s3_server.admin, media_bucket=media_bucket, tools=tools, work=work,

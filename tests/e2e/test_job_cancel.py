@@ -24,8 +24,8 @@ import pytest
 from attrs import define
 
 from tests.e2e.test_worker_end_to_end import (
-    BASE_URL,
     claimed_redis_db,
+    run_worker_and_connect,
     service_env,
     video_prefix,
 )
@@ -134,19 +134,9 @@ async def stack(
         runtime = await exits.enter_async_context(open_runtime(load_config(env)))
         app = await exits.enter_async_context(build_server(runtime))
         worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="cancel-e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
-                headers={"X-API-Key": runtime.config.secrets.api_key},
-            )
-        )  # fmt: skip
+        client = await run_worker_and_connect(
+            exits, app, worker, name="cancel-e2e-worker", api_key=runtime.config.secrets.api_key
+        )
 
         async def media_objects(prefix: str) -> list[str]:
             def listing() -> list[str]:

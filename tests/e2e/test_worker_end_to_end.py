@@ -42,6 +42,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 from attrs import define, field, frozen
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp
 
 from tests.support.databases import emptied_engine
 from tests.support.deadlines import scaled
@@ -69,6 +70,7 @@ from tests.support.storyboard import (
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.redis import create_redis_client
+from vylux_adapters.worker import WorkerRuntime
 from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import Config, load_config
@@ -350,6 +352,26 @@ def make_av1_clip(ffmpeg: str, path: Path) -> Path:
     return path
 
 
+async def run_worker_and_connect(
+    exits: AsyncExitStack, app: ASGIApp, worker: WorkerRuntime, *, name: str, api_key: str
+) -> httpx.AsyncClient:
+    """Runs ``worker`` until ``exits`` closes and opens an in-process client on ``app``
+    that sends ``api_key``."""
+    running = asyncio.create_task(worker.run(), name=name)
+
+    async def stop_worker() -> None:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=60)
+
+    exits.push_async_callback(stop_worker)
+    return await exits.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
+            headers={"X-API-Key": api_key},
+        )
+    )  # fmt: skip
+
+
 def service_env(
     *, database_url: str, redis: str, s3: S3Server, source: str, media: str, scratch: Path
 ) -> dict[str, str]:
@@ -419,19 +441,8 @@ async def stack(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(bootstrap, "FfmpegMediaToolchain", fault_injecting_toolchain(set()))
             worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"X-API-Key": config.secrets.api_key},
-            )
+        client = await run_worker_and_connect(
+            exits, app, worker, name="e2e-worker", api_key=config.secrets.api_key
         )
         yield Stack(
             config=config, runtime=runtime, client=client, receiver=receiver,
