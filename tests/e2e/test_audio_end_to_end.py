@@ -24,7 +24,6 @@ import pytest
 from tests.e2e.test_worker_end_to_end import (
     BASE_URL,
     Stack,
-    claimed_redis_db,
     failed_attempts,
     run_worker_and_connect,
     service_env,
@@ -42,6 +41,7 @@ from tests.support.media import (
     make_on_off_tone,
     segments_in_order,
 )
+from tests.support.redis import claimed_redis_db
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_cli.bootstrap import build_server, build_worker, open_runtime
@@ -69,7 +69,7 @@ async def stack(
                           fps=10, audio=False),
     }  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
+        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
         async with emptied_engine(postgres_url):
             pass  # rows of earlier tests would be re-enqueued by the reconciler
         source_bucket = exits.enter_context(fresh_bucket(s3_server))

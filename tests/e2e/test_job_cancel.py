@@ -24,13 +24,13 @@ import pytest
 from attrs import define
 
 from tests.e2e.test_worker_end_to_end import (
-    claimed_redis_db,
     run_worker_and_connect,
     service_env,
     video_prefix,
 )
 from tests.support.databases import emptied_engine
 from tests.support.media import bundled_binaries, make_clip
+from tests.support.redis import claimed_redis_db
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
@@ -116,7 +116,7 @@ async def stack(
         seconds=CLIP_SECONDS, fps=15, audio=False,
     )  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
+        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
         async with emptied_engine(postgres_url):
             pass
         source_bucket = exits.enter_context(fresh_bucket(s3_server))

@@ -32,16 +32,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import pyvips  # type: ignore[import-untyped]
 from attrs import define, field, frozen
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
 from tests.support.databases import emptied_engine
@@ -58,7 +57,7 @@ from tests.support.media import (
     run_tool,
     segments_in_order,
 )
-from tests.support.redis import redis_url
+from tests.support.redis import claimed_redis_db
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.services import service_unavailable
 from tests.support.storyboard import (
@@ -69,7 +68,6 @@ from tests.support.storyboard import (
 )
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
-from vylux_adapters.redis import create_redis_client
 from vylux_adapters.worker import WorkerRuntime
 from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
@@ -98,11 +96,6 @@ BASE_URL = "http://testserver"
 # Generous: on 2 busy cores the slowest job (a 2-rung AV1 + H.264 ladder) takes ~10 s.
 JOB_SECONDS = scaled(120.0)
 WEBHOOK_SECONDS = scaled(60.0)
-# The queue's prefix is fixed in bootstrap, so the module gets a Redis logical database
-# of its own; it claims one of these with SET NX so concurrent sessions never share one.
-E2E_REDIS_DBS = range(7, 16)
-CLAIM_KEY = "vylux-e2e:claim"
-CLAIM_TTL_SECONDS = 1800
 
 
 @frozen(kw_only=True)
@@ -303,39 +296,6 @@ def video_prefix(media_hash: str) -> str:
     return f"videos/{media_hash[:2]}/{media_hash}/"
 
 
-@asynccontextmanager
-async def claimed_redis_db() -> AsyncIterator[str]:
-    """A Redis URL on a logical database no one else uses, emptied before and after."""
-    parts = urlsplit(redis_url())
-    token = secrets.token_hex(8)
-    for number in E2E_REDIS_DBS:
-        url = urlunsplit(parts._replace(path=f"/{number}"))
-        client = create_redis_client(url)
-        try:
-            try:
-                claimed = await client.set(CLAIM_KEY, token, nx=True, ex=CLAIM_TTL_SECONDS)
-            except (RedisError, OSError) as exc:
-                service_unavailable("Redis", f"{type(exc).__name__}: {exc}")
-            if not claimed:
-                continue  # another session is running this module on that database
-            await _delete_all_but_claim(client)
-            try:
-                yield url
-            finally:
-                await client.flushdb()
-            return
-        finally:
-            await client.aclose()
-    service_unavailable("Redis", f"every logical database in {E2E_REDIS_DBS} is claimed")
-
-
-async def _delete_all_but_claim(client: Any) -> None:
-    # Not FLUSHDB: that would drop the claim and open a window for another session.
-    stale = [key async for key in client.scan_iter(count=500) if key != CLAIM_KEY.encode()]
-    if stale:
-        await client.delete(*stale)
-
-
 def make_sources(tools: MediaBinaries, directory: Path) -> dict[str, Path]:
     return {
         SOURCES["landscape"]: LANDSCAPE.make(tools.ffmpeg, directory / "landscape.mp4"),
@@ -407,7 +367,7 @@ async def stack(
     tools = bundled_binaries()
     sources = await asyncio.to_thread(make_sources, tools, work)
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
+        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
         # Rows left by earlier tests of the session would be re-enqueued by the
         # worker's reconciler and run here.
         async with emptied_engine(postgres_url):
