@@ -26,11 +26,10 @@ from tests.e2e.test_worker_end_to_end import (
     Stack,
     failed_attempts,
     run_worker_and_connect,
-    service_env,
+    service_backends,
     top_level_boxes,
     video_prefix,
 )
-from tests.support.databases import emptied_engine
 from tests.support.media import (
     ToolFailed,
     bundled_binaries,
@@ -41,8 +40,7 @@ from tests.support.media import (
     make_on_off_tone,
     segments_in_order,
 )
-from tests.support.redis import claimed_redis_db
-from tests.support.seaweedfs import S3Server, fresh_bucket
+from tests.support.seaweedfs import S3Server
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_cli.bootstrap import build_server, build_worker, open_runtime
 from vylux_cli.config import load_config
@@ -69,22 +67,12 @@ async def stack(
                           fps=10, audio=False),
     }  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
-        async with emptied_engine(postgres_url):
-            pass  # rows of earlier tests would be re-enqueued by the reconciler
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        for key, path in sources.items():
-            await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
         receiver = WebhookReceiver()
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
-        config = load_config(
-            service_env(
-                database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-                media=media_bucket, scratch=work / "scratch",
-            )
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources=sources,
+            receiver=receiver, scratch=work / "scratch",
         )  # fmt: skip
+        config = load_config(env)
         runtime = await exits.enter_async_context(open_runtime(config))
         app = await exits.enter_async_context(build_server(runtime))
         worker = await exits.enter_async_context(build_worker(runtime))

@@ -25,13 +25,11 @@ from attrs import define
 
 from tests.e2e.test_worker_end_to_end import (
     run_worker_and_connect,
-    service_env,
+    service_backends,
     video_prefix,
 )
-from tests.support.databases import emptied_engine
 from tests.support.media import bundled_binaries, make_clip
-from tests.support.redis import claimed_redis_db
-from tests.support.seaweedfs import S3Server, fresh_bucket
+from tests.support.seaweedfs import S3Server
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import load_config
@@ -116,19 +114,11 @@ async def stack(
         seconds=CLIP_SECONDS, fps=15, audio=False,
     )  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
-        async with emptied_engine(postgres_url):
-            pass
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        await asyncio.to_thread(s3_server.admin.upload_file, str(clip), source_bucket, SOURCE)
         receiver = WebhookReceiver()
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
         scratch = work / "scratch"
-        env = service_env(
-            database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-            media=media_bucket, scratch=scratch,
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources={SOURCE: clip},
+            receiver=receiver, scratch=scratch,
         )  # fmt: skip
         env |= {"WORKER_CONCURRENCY": "1", "WORKER_LEASE_TIMEOUT": "3s"}
         runtime = await exits.enter_async_context(open_runtime(load_config(env)))

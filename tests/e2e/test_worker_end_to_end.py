@@ -359,6 +359,37 @@ def service_env(
     return env
 
 
+async def service_backends(
+    exits: AsyncExitStack,
+    *,
+    postgres_url: str,
+    s3_server: S3Server,
+    sources: Mapping[str, Path],
+    receiver: WebhookReceiver,
+    scratch: Path,
+) -> tuple[dict[str, str], str]:
+    """What a whole service runs on until ``exits`` closes: a claimed Redis database,
+    emptied tables, fresh source and media buckets with ``sources`` (key -> file)
+    uploaded, and ``receiver`` listening. Returns the service's environment on them and
+    the media bucket."""
+    redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
+    # Rows left by earlier tests of the session would be re-enqueued by the worker's
+    # reconciler and run here.
+    async with emptied_engine(postgres_url):
+        pass
+    source_bucket = exits.enter_context(fresh_bucket(s3_server))
+    media_bucket = exits.enter_context(fresh_bucket(s3_server))
+    for key, path in sources.items():
+        await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
+    await receiver.start()
+    exits.push_async_callback(receiver.stop)
+    env = service_env(
+        database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
+        media=media_bucket, scratch=scratch,
+    )  # fmt: skip
+    return env, media_bucket
+
+
 @pytest.fixture(scope="module")
 async def stack(
     postgres_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
@@ -367,24 +398,12 @@ async def stack(
     tools = bundled_binaries()
     sources = await asyncio.to_thread(make_sources, tools, work)
     async with AsyncExitStack() as exits:
-        redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
-        # Rows left by earlier tests of the session would be re-enqueued by the
-        # worker's reconciler and run here.
-        async with emptied_engine(postgres_url):
-            pass
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        for key, path in sources.items():
-            await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
         receiver = WebhookReceiver(failures_per_job=WEBHOOK_FAILURES_PER_JOB)
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
-        config = load_config(
-            service_env(
-                database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-                media=media_bucket, scratch=work / "scratch",
-            )
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources=sources,
+            receiver=receiver, scratch=work / "scratch",
         )  # fmt: skip
+        config = load_config(env)
         runtime = await exits.enter_async_context(open_runtime(config))
         blips = {
             "outbox": Blip(DatabaseUnavailable("database unavailable: connection reset")),
