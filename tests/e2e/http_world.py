@@ -63,6 +63,7 @@ KEY_TOKEN_SECRET = "test-key-token-secret"
 BASE = "http://vylux.test"
 API = {"X-API-Key": API_KEY}
 IMMUTABLE = "public, max-age=31536000, immutable"
+PLAIN = "text/plain; charset=UTF-8"
 
 T = TypeVar("T")
 
@@ -305,6 +306,17 @@ class World:
 
 
 WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
+
+
+async def check_health_endpoints(world: World) -> None:
+    """I19 on any world: /healthz and /readyz answer 200 "OK" as plain text."""
+    for path in ("/healthz", "/readyz"):
+        response = await world.client.get(path)
+        assert (response.status_code, response.text, response.headers["content-type"]) == (
+            200,
+            "OK",
+            PLAIN,
+        )
 
 
 async def check_media_purge_removes_tracked_renditions(

@@ -24,8 +24,10 @@ from tests.e2e.http_world import (
     HMAC_SECRET,
     IMMUTABLE,
     KEY_TOKEN_SECRET,
+    PLAIN,
     World,
     WorldFactory,
+    check_health_endpoints,
     check_media_purge_removes_tracked_renditions,
 )
 from tests.e2e.real_world import RealBackends
@@ -41,7 +43,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
 H = "abcdef1234567890"
 DATA = bytes(range(256)) * 4  # 1 KiB, every offset distinguishable
-PLAIN = "text/plain; charset=UTF-8"
 THUMBNAIL = {"type": "image:thumbnail", "hash": H, "source": "uploads/a.png"}
 VIDEO_SOURCE = "uploads/movie.mp4"
 # I1: "a cache/… object appears in the media bucket within 5 s" (on an idle machine;
@@ -314,13 +315,7 @@ async def test_i15_to_i18_key_tokens(world: World) -> None:
 
 
 async def test_i19_health_endpoints(world: World) -> None:
-    for path in ("/healthz", "/readyz"):
-        response = await world.client.get(path)
-        assert (response.status_code, response.text, response.headers["content-type"]) == (
-            200,
-            "OK",
-            PLAIN,
-        )
+    await check_health_endpoints(world)
 
 
 async def test_readiness_names_an_unreachable_redis_and_jobs_still_land(

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
-from tests.e2e.http_world import API, World, memory_world
+from tests.e2e.http_world import API, PLAIN, World, check_health_endpoints, memory_world
 from tests.support.metrics import assert_i27_metrics
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
@@ -31,17 +31,9 @@ from vylux_core.jobs.task import QueueStats
 from vylux_core.media.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
 
-PLAIN = "text/plain; charset=UTF-8"
-
 
 async def test_i19_health_endpoints(world: World) -> None:
-    for path in ("/healthz", "/readyz"):
-        response = await world.client.get(path)
-        assert (response.status_code, response.text, response.headers["content-type"]) == (
-            200,
-            "OK",
-            PLAIN,
-        )
+    await check_health_endpoints(world)
 
 
 @pytest.mark.parametrize(
