@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote_to_bytes
 
 import httpx
+import pytest
 from attrs import define, field
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message
@@ -306,6 +307,26 @@ class World:
 
 
 WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
+
+# I2, I3: /img of a source that is missing or does not decode.
+SOURCE_ERRORS = [
+    pytest.param(None, 404, "source image not found", id="i2-missing-source"),
+    pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
+]
+
+
+async def source_error(
+    world: World, source: bytes | None, status: int, message: str
+) -> httpx.Response:
+    """A SOURCE_ERRORS case on any world: ``source`` (None: nothing) stored and rendered
+    answers ``status`` with ``message`` and no fallback image; the caller checks what it
+    must not have cached."""
+    if source is not None:
+        await world.put_source("uploads/x.png", source)
+    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
+    assert (response.status_code, response.json()) == (status, {"message": message})
+    assert "x-fallback" not in response.headers
+    return response
 
 
 async def check_health_endpoints(world: World) -> None:

@@ -12,9 +12,11 @@ from starlette.types import Scope
 from tests.e2e.http_world import (
     HMAC_SECRET,
     IMMUTABLE,
+    SOURCE_ERRORS,
     World,
     check_media_purge_removes_tracked_renditions,
     memory_world,
+    source_error,
 )
 from tests.e2e.test_http_routing import ScopeRecorder
 from vylux_adapters.http.handoff import ImageError
@@ -47,21 +49,11 @@ async def test_i1_renders_webp_and_stores_a_cache_copy(world: World) -> None:
     assert cached[0].endswith(".webp")
 
 
-@pytest.mark.parametrize(
-    ("source", "status", "message"),
-    [
-        pytest.param(None, 404, "source image not found", id="i2-missing-source"),
-        pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
-    ],
-)
+@pytest.mark.parametrize(("source", "status", "message"), SOURCE_ERRORS)
 async def test_i2_i3_source_errors(
     world: World, source: bytes | None, status: int, message: str
 ) -> None:
-    if source is not None:
-        await world.put_source("uploads/x.png", source)
-    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
-    assert (response.status_code, response.json()) == (status, {"message": message})
-    assert "x-fallback" not in response.headers
+    response = await source_error(world, source, status, message)
     assert "cache-control" not in response.headers
     assert "vary" not in response.headers
 

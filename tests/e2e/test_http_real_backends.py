@@ -25,10 +25,12 @@ from tests.e2e.http_world import (
     IMMUTABLE,
     KEY_TOKEN_SECRET,
     PLAIN,
+    SOURCE_ERRORS,
     World,
     WorldFactory,
     check_health_endpoints,
     check_media_purge_removes_tracked_renditions,
+    source_error,
 )
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
@@ -107,21 +109,11 @@ async def test_i1_renders_webp_from_s3_and_stores_a_cache_copy(world: World) -> 
     assert world.readers.open == 0
 
 
-@pytest.mark.parametrize(
-    ("source", "status", "message"),
-    [
-        pytest.param(None, 404, "source image not found", id="i2-missing-source"),
-        pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
-    ],
-)
+@pytest.mark.parametrize(("source", "status", "message"), SOURCE_ERRORS)
 async def test_i2_i3_source_errors(
     world: World, source: bytes | None, status: int, message: str
 ) -> None:
-    if source is not None:
-        await world.put_source("uploads/x.png", source)
-    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
-    assert (response.status_code, response.json()) == (status, {"message": message})
-    assert "x-fallback" not in response.headers
+    await source_error(world, source, status, message)
     assert [key async for key in world.media.list("cache/")] == []
 
 
