@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 NODE_PREFIX = HERE / ".node"
 NODE_MODULES = NODE_PREFIX / "node_modules"
 PLAYERS_INSTALL = f"npm install --prefix {NODE_PREFIX} hls.js@1 shaka-player@5 dashjs@5"
-# URL path on the page server -> file: the player pages, their shared script, each player's
+# URL path on the page server -> file: the player pages, their shared scripts, each player's
 # standard browser build.
 PAGE_FILES = {
     "/hls.html": HERE / "hls.html",
@@ -42,6 +42,7 @@ PAGE_FILES = {
     "/dashjs.html": HERE / "dashjs.html",
     "/storyboard.html": HERE / "storyboard.html",
     "/page.js": HERE / "page.js",
+    "/shaka-clearkey.js": HERE / "shaka-clearkey.js",
     "/hls.min.js": NODE_MODULES / "hls.js" / "dist" / "hls.min.js",
     "/shaka-player.compiled.js": NODE_MODULES
     / "shaka-player"

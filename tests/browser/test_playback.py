@@ -18,6 +18,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,16 +87,21 @@ def wrong_token(stream: Stream) -> str:
     return token
 
 
-def test_shaka_player_dash_with_a_wrong_token_fails_with_a_licence_error(
-    world: World, tmp_path: Path
-) -> None:
+def refused_playback(
+    world: World, page: str, manifest: str, tmp_path: Path
+) -> tuple[dict[str, Any], str]:
+    """``page`` on the encrypted stream with a wrong token: the player stops with a fatal
+    error before decoding one frame. Returns the result and its dump for messages."""
     stream = world.streams["encrypted"]
-
-    result = world.play("shaka.html", stream, MPD, tmp_path, token=wrong_token(stream))
-
+    result = world.play(page, stream, manifest, tmp_path, token=wrong_token(stream))
     seen = json.dumps(result, indent=1)
     assert result["status"] == "fatal", seen
     assert result["decodedFrames"] == 0, seen  # not one frame without the key
+    return result, seen
+
+
+def assert_shaka_licence_errors_only(result: dict[str, Any], seen: str) -> None:
+    """Shaka reported errors, and every one is its failed licence request."""
     assert result["errors"], seen
     assert all(
         (error["category"], error["code"]) == (SHAKA_DRM, SHAKA_LICENSE_REQUEST_FAILED)
@@ -103,32 +109,31 @@ def test_shaka_player_dash_with_a_wrong_token_fails_with_a_licence_error(
     ), seen
 
 
+def test_shaka_player_dash_with_a_wrong_token_fails_with_a_licence_error(
+    world: World, tmp_path: Path
+) -> None:
+    result, seen = refused_playback(world, "shaka.html", MPD, tmp_path)
+
+    assert_shaka_licence_errors_only(result, seen)
+
+
 def test_shaka_player_hls_with_a_wrong_token_fails_fetching_the_key(
     world: World, tmp_path: Path
 ) -> None:
     """HLS has no licence exchange: Shaka fetches the key itself, and Vylux refuses it."""
-    stream = world.streams["encrypted"]
+    result, seen = refused_playback(world, "shaka.html", M3U8, tmp_path)
 
-    result = world.play("shaka.html", stream, M3U8, tmp_path, token=wrong_token(stream))
-
-    seen = json.dumps(result, indent=1)
-    assert result["status"] == "fatal", seen
-    assert result["decodedFrames"] == 0, seen  # not one frame without the key
     [error] = result["errors"]
     assert (error["category"], error["code"]) == (SHAKA_NETWORK, SHAKA_BAD_HTTP_STATUS), seen
     # data: [uri, status, …] of the refused request.
     uri, status = json.loads(error["data"])[:2]
-    assert (uri, status) == (f"{world.vylux.base_url}/api/key/{stream.hash}", 403), seen
+    key_url = f"{world.vylux.base_url}/api/key/{world.streams['encrypted'].hash}"
+    assert (uri, status) == (key_url, 403), seen
 
 
 def test_dashjs_with_a_wrong_token_fails_with_a_licence_error(world: World, tmp_path: Path) -> None:
-    stream = world.streams["encrypted"]
+    result, seen = refused_playback(world, "dashjs.html", MPD, tmp_path)
 
-    result = world.play("dashjs.html", stream, MPD, tmp_path, token=wrong_token(stream))
-
-    seen = json.dumps(result, indent=1)
-    assert result["status"] == "fatal", seen
-    assert result["decodedFrames"] == 0, seen  # not one frame without the key
     assert result["errors"], seen
     assert {(error["type"], error["code"]) for error in result["errors"]} == {
         ("dashjs", DASHJS_LICENSER_ERROR)

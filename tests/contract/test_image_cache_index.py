@@ -2,51 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.databases import database_url_for, emptied_engine
+from tests.support.databases import StoreFactory, store_factories
 from vylux_adapters.memory import ManualClock, MemoryImageCacheIndex
 from vylux_adapters.sql import SqlImageCacheIndex
 from vylux_core.ports.image_cache_index import CacheEntry, ImageCacheIndex
 
-ImageCacheIndexFactory = Callable[
-    [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[ImageCacheIndex]
-]
-
-
-@asynccontextmanager
-async def memory_image_cache_index(
-    clock: ManualClock, _request: pytest.FixtureRequest
-) -> AsyncIterator[ImageCacheIndex]:
-    yield MemoryImageCacheIndex()
-
-
-def sql_image_cache_index(dialect: str) -> ImageCacheIndexFactory:
-    @asynccontextmanager
-    async def factory(
-        clock: ManualClock, request: pytest.FixtureRequest
-    ) -> AsyncIterator[ImageCacheIndex]:
-        async with emptied_engine(database_url_for(request, dialect)) as engine:
-            yield SqlImageCacheIndex(engine=engine, clock=clock)
-
-    return factory
-
-
-IMAGE_CACHE_INDEX_FACTORIES = [
-    pytest.param(memory_image_cache_index, id="memory"),
-    pytest.param(sql_image_cache_index("sqlite"), id="sqlite"),
-    pytest.param(sql_image_cache_index("postgres"), id="postgres", marks=pytest.mark.postgres),
-]
+IMAGE_CACHE_INDEX_FACTORIES = store_factories(
+    lambda clock: MemoryImageCacheIndex(),
+    lambda engine, clock: SqlImageCacheIndex(engine=engine, clock=clock),
+)
 
 
 @pytest.fixture(params=IMAGE_CACHE_INDEX_FACTORIES)
 async def index(
     request: pytest.FixtureRequest, clock: ManualClock
 ) -> AsyncIterator[ImageCacheIndex]:
-    factory: ImageCacheIndexFactory = request.param
+    factory: StoreFactory[ImageCacheIndex] = request.param
     async with factory(clock, request) as adapter:
         yield adapter
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
-from tests.support.databases import database_url_for, emptied_engine
+from tests.support.databases import StoreFactory, database_url_for, emptied_engine, store_factories
 from tests.support.results import failed_full_result, image_artifact, thumbnails
 from vylux_adapters.memory import ManualClock, MemoryJobStore
 from vylux_adapters.sql import SqlJobStore
@@ -32,39 +31,15 @@ from vylux_core.jobs.results import (
 )
 from vylux_core.ports.job_store import JobStore
 
-JobStoreFactory = Callable[
-    [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[JobStore]
-]
-
-
-@asynccontextmanager
-async def memory_job_store(
-    clock: ManualClock, _request: pytest.FixtureRequest
-) -> AsyncIterator[JobStore]:
-    yield MemoryJobStore(clock=clock)
-
-
-def sql_job_store(dialect: str) -> JobStoreFactory:
-    @asynccontextmanager
-    async def factory(
-        clock: ManualClock, request: pytest.FixtureRequest
-    ) -> AsyncIterator[JobStore]:
-        async with emptied_engine(database_url_for(request, dialect)) as engine:
-            yield SqlJobStore(engine=engine, clock=clock)
-
-    return factory
-
-
-JOB_STORE_FACTORIES = [
-    pytest.param(memory_job_store, id="memory"),
-    pytest.param(sql_job_store("sqlite"), id="sqlite"),
-    pytest.param(sql_job_store("postgres"), id="postgres", marks=pytest.mark.postgres),
-]
+JOB_STORE_FACTORIES = store_factories(
+    lambda clock: MemoryJobStore(clock=clock),
+    lambda engine, clock: SqlJobStore(engine=engine, clock=clock),
+)
 
 
 @pytest.fixture(params=JOB_STORE_FACTORIES)
 async def store(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[JobStore]:
-    factory: JobStoreFactory = request.param
+    factory: StoreFactory[JobStore] = request.param
     async with factory(clock, request) as adapter:
         yield adapter
 

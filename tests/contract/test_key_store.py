@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.databases import database_url_for, emptied_engine
+from tests.support.databases import StoreFactory, store_factories
 from vylux_adapters.memory import ManualClock, MemoryKeyStore
 from vylux_adapters.sql import SqlKeyStore
 from vylux_core.ports.key_store import KeyStore, StoredKey
 from vylux_core.security.key_ring import AadScheme, WrappedKey
 
-KeyStoreFactory = Callable[
-    [ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[KeyStore]
-]
-
-
-@asynccontextmanager
-async def memory_key_store(
-    clock: ManualClock, _request: pytest.FixtureRequest
-) -> AsyncIterator[KeyStore]:
-    yield MemoryKeyStore(clock=clock)
-
-
-def sql_key_store(dialect: str) -> KeyStoreFactory:
-    @asynccontextmanager
-    async def factory(
-        clock: ManualClock, request: pytest.FixtureRequest
-    ) -> AsyncIterator[KeyStore]:
-        async with emptied_engine(database_url_for(request, dialect)) as engine:
-            yield SqlKeyStore(engine=engine, clock=clock)
-
-    return factory
-
-
-KEY_STORE_FACTORIES = [
-    pytest.param(memory_key_store, id="memory"),
-    pytest.param(sql_key_store("sqlite"), id="sqlite"),
-    pytest.param(sql_key_store("postgres"), id="postgres", marks=pytest.mark.postgres),
-]
+KEY_STORE_FACTORIES = store_factories(
+    lambda clock: MemoryKeyStore(clock=clock),
+    lambda engine, clock: SqlKeyStore(engine=engine, clock=clock),
+)
 
 
 @pytest.fixture(params=KEY_STORE_FACTORIES)
 async def store(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[KeyStore]:
-    factory: KeyStoreFactory = request.param
+    factory: StoreFactory[KeyStore] = request.param
     async with factory(clock, request) as adapter:
         yield adapter
 

@@ -22,7 +22,7 @@ import pytest
 from attrs import frozen
 
 from tests.support.deadlines import scaled
-from tests.support.media import SAMPLE_VTT, bundled_binaries, make_clip
+from tests.support.media import SAMPLE_VTT, bundled_binaries, make_clip, processes_naming
 from vylux_adapters.media import FfmpegMediaToolchain
 from vylux_adapters.memory import FakeMediaToolchain
 from vylux_core.errors import InvalidOptions, MediaToolFailed, UnsupportedMedia
@@ -403,22 +403,6 @@ def test_package_reports_progress_up_to_1(packaged: dict[Source, Packaged], sour
 
 
 # --- cancellation ------------------------------------------------------------------------
-
-
-def processes_naming(marker: str) -> list[int]:
-    """Live processes whose command line contains ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue  # exited while we looked
-        if marker.encode() in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
 
 
 async def test_cancelling_package_hls_stops_its_work(

@@ -116,6 +116,15 @@ async def take(
     return lease
 
 
+async def lost_lease(queue: QueueAdapter, clock: ManualClock, queued: Task) -> Lease:
+    """``queued``'s lease as "worker-a" took it, once it has expired and been recovered."""
+    await queue.enqueue(queued)
+    lost = await take(queue, "worker-a")
+    clock.advance(LEASE_SECONDS + 1)
+    await queue.recover_expired()
+    return lost
+
+
 async def stats_of(queue: QueueAdapter, name: str) -> QueueStats:
     by_name = {stats.queue: stats for stats in await queue.stats()}
     assert name in by_name, f"no stats for queue {name!r}: {sorted(by_name)}"
@@ -365,10 +374,7 @@ async def test_expired_lease_without_retries_left_is_archived(
 async def test_a_lost_lease_no_longer_touches_the_task(
     queue: QueueAdapter, clock: ManualClock
 ) -> None:
-    await queue.enqueue(task("t-1"))
-    lost = await take(queue, "worker-a")
-    clock.advance(LEASE_SECONDS + 1)
-    await queue.recover_expired()
+    lost = await lost_lease(queue, clock, task("t-1"))
 
     # Taken back, not yet re-run.
     assert await queue.heartbeat(lost, LEASE_SECONDS) is None
@@ -392,10 +398,7 @@ async def test_a_lost_lease_no_longer_touches_the_task(
 async def test_a_lost_lease_stays_lost_when_its_worker_takes_the_task_again(
     queue: QueueAdapter, clock: ManualClock
 ) -> None:
-    await queue.enqueue(task("t-1"))
-    lost = await take(queue, "worker-a")
-    clock.advance(LEASE_SECONDS + 1)
-    await queue.recover_expired()
+    lost = await lost_lease(queue, clock, task("t-1"))
     clock.advance(PAST_ANY_BACKOFF)
 
     current = await take(queue, "worker-a")  # the same worker runs the next attempt
@@ -411,10 +414,7 @@ async def test_a_lost_lease_stays_lost_when_its_worker_takes_the_task_again(
 async def test_a_lease_from_before_an_archive_and_requeue_stays_lost(
     queue: QueueAdapter, clock: ManualClock
 ) -> None:
-    await queue.enqueue(task("t-1", max_retry=0))
-    lost = await take(queue, "worker-a")
-    clock.advance(LEASE_SECONDS + 1)
-    await queue.recover_expired()  # no retry left: archived
+    lost = await lost_lease(queue, clock, task("t-1", max_retry=0))  # no retry left: archived
     assert await queue.requeue_archived("t-1")
 
     current = await take(queue, "worker-a")  # same worker, retry count reset to 0

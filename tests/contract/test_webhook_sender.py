@@ -17,6 +17,7 @@ from typing import Protocol
 import pytest
 from attrs import frozen
 
+from tests.support.webhook_receiver import Request, read_request
 from vylux_adapters.memory import RecordingWebhookSender
 from vylux_adapters.memory.webhook_sender import NO_ANSWER
 from vylux_adapters.webhooks import HttpxWebhookSender, httpx_sender
@@ -34,14 +35,6 @@ class SenderSettings:
     """Seconds the sender waits for an answer; None keeps the adapter's default."""
 
 
-@frozen
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-
 class WebhookWorld(Protocol):
     sender: WebhookSender
 
@@ -57,7 +50,7 @@ class WebhookWorld(Protocol):
         """A URL nothing listens on."""
         ...
 
-    def received(self) -> list[Received]:
+    def received(self) -> list[Request]:
         """The requests that reached the destinations, in order."""
         ...
 
@@ -71,7 +64,7 @@ class LocalServer:
     """A bare HTTP/1.1 server on 127.0.0.1 that answers by path."""
 
     def __init__(self) -> None:
-        self.requests: list[Received] = []
+        self.requests: list[Request] = []
         self._server: asyncio.Server | None = None
         self._release = asyncio.Event()
 
@@ -91,15 +84,9 @@ class LocalServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            method, path, _ = head[0].split(" ", 2)
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.requests.append(Received(method, path, headers, body))
+            request = await read_request(reader)
+            self.requests.append(request)
+            path = request.path
             if path == "/hang":
                 await self._release.wait()
                 return
@@ -136,7 +123,7 @@ class HttpxWorld:
     def refusing(self) -> str:
         return f"http://127.0.0.1:{unused_port()}/hook"
 
-    def received(self) -> list[Received]:
+    def received(self) -> list[Request]:
         return list(self._server.requests)
 
 
@@ -159,9 +146,9 @@ class RecordingWorld:
         self._fake.script(NO_ANSWER)
         return f"{self.BASE}/refused"
 
-    def received(self) -> list[Received]:
+    def received(self) -> list[Request]:
         return [
-            Received(
+            Request(
                 "POST",
                 request.url.removeprefix(self.BASE),
                 {name.lower(): value for name, value in request.headers.items()},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,15 @@ def real_backends(postgres_url: str, s3_server: S3Server, s3_clients: S3Clients)
 async def world(make_world: WorldFactory) -> AsyncIterator[World]:
     async with make_world() as built:
         yield built
+
+
+@pytest.fixture
+def local_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The environment of a local-mode service: its data under ``tmp_path/data``, no
+    external database, queue or encryption key, no stray .env files from the repository.
+    Tests set their own variables on the returned patch."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VYLUX_DATA_DIR", str(tmp_path / "data"))
+    return monkeypatch

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote_to_bytes
 
 import httpx
+import pytest
 from attrs import define, field
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message
@@ -63,6 +64,7 @@ KEY_TOKEN_SECRET = "test-key-token-secret"
 BASE = "http://vylux.test"
 API = {"X-API-Key": API_KEY}
 IMMUTABLE = "public, max-age=31536000, immutable"
+PLAIN = "text/plain; charset=UTF-8"
 
 T = TypeVar("T")
 
@@ -80,6 +82,22 @@ class Outages:
             raise RuntimeError(f"{name} crashed: internal detail 10.1.2.3:5432")
         if name in self.down:
             raise error(f"{name} is down")
+
+    def probe(
+        self,
+        name: str,
+        error: Callable[[str], Exception],
+        ping: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Callable[[], Awaitable[None]]:
+        """A readiness probe that fails while ``name`` is switched off, then asks
+        ``ping`` (the real dependency) if there is one."""
+
+        async def check() -> None:
+            self.check(name, error)
+            if ping is not None:
+                await ping()
+
+        return check
 
 
 class _Switched:
@@ -290,6 +308,63 @@ class World:
 
 WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
 
+# I2, I3: /img of a source that is missing or does not decode.
+SOURCE_ERRORS = [
+    pytest.param(None, 404, "source image not found", id="i2-missing-source"),
+    pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
+]
+
+
+async def source_error(
+    world: World, source: bytes | None, status: int, message: str
+) -> httpx.Response:
+    """A SOURCE_ERRORS case on any world: ``source`` (None: nothing) stored and rendered
+    answers ``status`` with ``message`` and no fallback image; the caller checks what it
+    must not have cached."""
+    if source is not None:
+        await world.put_source("uploads/x.png", source)
+    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
+    assert (response.status_code, response.json()) == (status, {"message": message})
+    assert "x-fallback" not in response.headers
+    return response
+
+
+async def check_health_endpoints(world: World) -> None:
+    """I19 on any world: /healthz and /readyz answer 200 "OK" as plain text."""
+    for path in ("/healthz", "/readyz"):
+        response = await world.client.get(path)
+        assert (response.status_code, response.text, response.headers["content-type"]) == (
+            200,
+            "OK",
+            PLAIN,
+        )
+
+
+async def check_media_purge_removes_tracked_renditions(
+    world: World, image: bytes, cache_objects: Callable[[World], Awaitable[list[str]]]
+) -> str:
+    """I26 on any world: a rendition of ``image`` is stored under ``cache/``, tracked in
+    the index and held in memory, and ``DELETE /api/media/{hash}`` removes all three.
+    ``cache_objects`` waits for the background cache write as the world allows; the
+    source key is returned for the caller's checks of what must stay."""
+    content_hash = "a" * 64
+    source_key = f"uploads/aa/{content_hash}"
+    await world.put_source(source_key, image)
+    response = await world.client.get(world.img_path("w16", source_key, "webp"))
+    assert response.status_code == 200
+    cached = await cache_objects(world)
+    entries = await world.cache_index.list_by_hash(content_hash)
+    assert [entry.storage_key for entry in entries] == cached
+    assert world.renditions.get(entries[0].cache_key) is not None
+
+    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
+
+    assert purge.status_code == 204
+    assert await world.cache_index.list_by_hash(content_hash) == []
+    assert [key async for key in world.media.list("cache/")] == []
+    assert world.renditions.get(entries[0].cache_key) is None
+    return source_key
+
 
 @asynccontextmanager
 async def memory_world(
@@ -317,12 +392,6 @@ async def memory_world(
     )
     write_behind = WriteBehind()
 
-    def probe(name: str, error: Callable[[str], Exception]) -> Callable[[], Any]:
-        async def check() -> None:
-            outages.check(name, error)
-
-        return check
-
     ports = Ports(
         clock=clock,
         ids=SequentialIdGenerator(),
@@ -337,22 +406,73 @@ async def memory_world(
         images=FakeImageProcessor(),
         # The spec's probe names (§9.1); bootstrap names them after the roles instead.
         probes={
-            "postgres": probe("database", DatabaseUnavailable),
-            "redis": probe("queue", QueueUnavailable),
+            "postgres": outages.probe("database", DatabaseUnavailable),
+            "redis": outages.probe("queue", QueueUnavailable),
             "source bucket": source.ping,
             "media bucket": media.ping,
         },
     )
-    core_settings = CoreSettings(
+    core_settings = world_core_settings(
+        [KeyEncryptionKey(version="v1", key=bytes(range(32)))],
+        "v1",
+        rendition_cache_bytes=64 << 20,
+        job_limits=job_limits,
+        image_limits=ImageLimits(),
+    )
+    async with serve_world(
+        ports,
+        core_settings,
+        http=http,
+        write_behind=write_behind,
+        metrics_app=metrics_app,
+        extra_middleware=extra_middleware,
+        consumer=memory_queue,
+        advance_clock=clock.advance,
+        outages=outages,
+        readers=readers,
+    ) as world:
+        yield world
+    await write_behind.drain(5.0)
+
+
+def world_core_settings(
+    keks: Sequence[KeyEncryptionKey],
+    current_kek_version: str,
+    *,
+    rendition_cache_bytes: int,
+    job_limits: JobLimits | None,
+    image_limits: ImageLimits,
+) -> CoreSettings:
+    """The core's settings with the test secrets and base URL every world signs with."""
+    return CoreSettings(
         hmac_secret=HMAC_SECRET,
         key_token_secret=KEY_TOKEN_SECRET,
         base_url=BASE,
-        keks=[KeyEncryptionKey(version="v1", key=bytes(range(32)))],
-        current_kek_version="v1",
-        rendition_cache_bytes=64 << 20,
+        keks=keks,
+        current_kek_version=current_kek_version,
+        rendition_cache_bytes=rendition_cache_bytes,
         job_limits=job_limits or JobLimits(),
-        image_limits=ImageLimits(),
+        image_limits=image_limits,
     )
+
+
+@asynccontextmanager
+async def serve_world(
+    ports: Ports,
+    core_settings: CoreSettings,
+    *,
+    http: Mapping[str, Any] | None,
+    write_behind: WriteBehind,
+    metrics_app: ASGIApp | None,
+    extra_middleware: Sequence[Middleware],
+    consumer: TaskConsumer,
+    advance_clock: Callable[[float], None],
+    outages: Outages,
+    readers: ReaderCount,
+) -> AsyncIterator[World]:
+    """Wires the core and the HTTP app on ``ports`` and serves them to an in-process
+    client; ``http`` overrides :class:`HttpSettings` fields (``api_key`` is always
+    API_KEY). The caller drains ``write_behind`` once the world is closed."""
     core = wire_core(ports, core_settings)
     services = http_services(
         ports,
@@ -370,20 +490,19 @@ async def memory_world(
             app=app,
             client=client,
             settings=settings,
-            source=source,
-            media=media,
-            jobs=jobs,
-            queue=queue,
-            consumer=memory_queue,
-            key_store=key_store,
+            source=ports.source,
+            media=ports.media,
+            jobs=ports.jobs,
+            queue=ports.queue,
+            consumer=consumer,
+            key_store=ports.keys,
             key_service=core.key_service,
-            cache_index=cache_index,
+            cache_index=ports.cache_index,
             renditions=core.renditions,
             write_behind=write_behind,
             signer=core.signer,
-            clock=clock,
-            advance_clock=clock.advance,
+            clock=ports.clock,
+            advance_clock=advance_clock,
             outages=outages,
             readers=readers,
         )
-    await write_behind.drain(5.0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
     AsyncExitStack,
@@ -32,27 +32,23 @@ from functools import partial
 from importlib.metadata import version
 from typing import Any, Literal
 
-import httpx
 import redis.asyncio
 from attrs import frozen
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
 from tests.e2e.http_world import (
-    API_KEY,
-    BASE,
-    HMAC_SECRET,
-    KEY_TOKEN_SECRET,
     Outages,
     ReaderCount,
     World,
     counted_store,
+    serve_world,
     switched,
+    world_core_settings,
 )
 from tests.support.databases import emptied_engine
 from tests.support.redis import redis_client, redis_prefix
 from tests.support.seaweedfs import S3Server, fresh_bucket
-from vylux_adapters.http import HttpSettings, create_app
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.middleware.tracing import TracingMiddleware
@@ -69,7 +65,7 @@ from vylux_adapters.telemetry import (
 from vylux_adapters.telemetry.metrics import StorageRole
 from vylux_adapters.vips import PyvipsImageProcessor
 from vylux_cli.bootstrap import ping_database
-from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
+from vylux_cli.wiring import Ports
 from vylux_core.errors import DatabaseUnavailable, QueueUnavailable, Unavailable
 from vylux_core.images.write_behind import WriteBehind
 from vylux_core.ports.object_store import ObjectStore
@@ -177,15 +173,6 @@ async def real_world(
         stack.push_async_callback(write_behind.drain, DRAIN_SECONDS)
         keks, current = parse_kek_config(ENCRYPTION_KEY)
 
-        def probe(
-            name: str, error: Callable[[str], Exception], ping: Callable[[], Awaitable[Any]]
-        ) -> Callable[[], Awaitable[None]]:
-            async def check() -> None:
-                outages.check(name, error)
-                await ping()
-
-            return check
-
         ports = Ports(
             clock=clock,
             ids=Uuid4IdGenerator(),
@@ -199,58 +186,37 @@ async def real_world(
             media=media,
             images=processor,
             probes={
-                "database": probe("database", DatabaseUnavailable, partial(ping_database, engine)),
-                "queue": probe("queue", QueueUnavailable, client.ping),
+                "database": outages.probe(
+                    "database", DatabaseUnavailable, partial(ping_database, engine)
+                ),
+                "queue": outages.probe("queue", QueueUnavailable, client.ping),
                 "source storage": source.ping,
                 "media storage": media.ping,
             },
         )
-        core_settings = CoreSettings(
-            hmac_secret=HMAC_SECRET,
-            key_token_secret=KEY_TOKEN_SECRET,
-            base_url=BASE,
-            keks=keks,
-            current_kek_version=current,
+        core_settings = world_core_settings(
+            keks,
+            current,
             rendition_cache_bytes=LRU_BYTES,
-            job_limits=job_limits or JobLimits(),
+            job_limits=job_limits,
             image_limits=ImageLimits(max_source_bytes=IMAGE_MAX_SOURCE_BYTES),
         )
-        core = wire_core(ports, core_settings)
-        services = http_services(
+        async with serve_world(
             ports,
-            core,
             core_settings,
+            http=http,
             write_behind=write_behind,
             metrics_app=metrics_app(metrics, metrics.registry, queue.stats),
             extra_middleware=[
                 Middleware(TracingMiddleware, tracer_provider=tracer_provider),
                 Middleware(HttpMetricsMiddleware, metrics=metrics),
             ],
-        )
-        settings = HttpSettings(**{**(http or {}), "api_key": API_KEY})
-        app = create_app(services=services, settings=settings)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http_client:
-            yield World(
-                app=app,
-                client=http_client,
-                settings=settings,
-                source=source,
-                media=media,
-                jobs=jobs,
-                queue=queue,
-                consumer=redis_queue,
-                key_store=key_store,
-                key_service=core.key_service,
-                cache_index=cache_index,
-                renditions=core.renditions,
-                write_behind=write_behind,
-                signer=core.signer,
-                clock=clock,
-                advance_clock=_no_time_travel,
-                outages=outages,
-                readers=readers,
-            )
+            consumer=redis_queue,
+            advance_clock=_no_time_travel,
+            outages=outages,
+            readers=readers,
+        ) as world:
+            yield world
 
 
 def _no_time_travel(_seconds: float) -> None:

@@ -19,19 +19,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from tests.e2e.test_worker_end_to_end import (
     BASE_URL,
     Stack,
-    claimed_redis_db,
     failed_attempts,
-    service_env,
+    run_worker_and_connect,
+    service_backends,
     top_level_boxes,
     video_prefix,
 )
-from tests.support.databases import emptied_engine
 from tests.support.media import (
     ToolFailed,
     bundled_binaries,
@@ -42,7 +40,7 @@ from tests.support.media import (
     make_on_off_tone,
     segments_in_order,
 )
-from tests.support.seaweedfs import S3Server, fresh_bucket
+from tests.support.seaweedfs import S3Server
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_cli.bootstrap import build_server, build_worker, open_runtime
 from vylux_cli.config import load_config
@@ -69,38 +67,18 @@ async def stack(
                           fps=10, audio=False),
     }  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
-        async with emptied_engine(postgres_url):
-            pass  # rows of earlier tests would be re-enqueued by the reconciler
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        for key, path in sources.items():
-            await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
         receiver = WebhookReceiver()
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
-        config = load_config(
-            service_env(
-                database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-                media=media_bucket, scratch=work / "scratch",
-            )
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources=sources,
+            receiver=receiver, scratch=work / "scratch",
         )  # fmt: skip
+        config = load_config(env)
         runtime = await exits.enter_async_context(open_runtime(config))
         app = await exits.enter_async_context(build_server(runtime))
         worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="audio-e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
-                headers={"X-API-Key": config.secrets.api_key},
-            )
-        )  # fmt: skip
+        client = await run_worker_and_connect(
+            exits, app, worker, name="audio-e2e-worker", api_key=config.secrets.api_key
+        )
         yield Stack(
             config=config, runtime=runtime, client=client, receiver=receiver,
             s3=s3_server.admin, media_bucket=media_bucket, tools=tools, work=work,

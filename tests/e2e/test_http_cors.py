@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import httpx
 import pytest
@@ -135,15 +134,9 @@ async def test_stream_origins_can_be_restricted() -> None:
     assert other.headers["vary"] == "Origin"
 
 
-async def test_settings_reach_the_app_through_bootstrap(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env files from the repository
-    for name in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("VYLUX_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", f"{APP}/")
-    monkeypatch.setenv("STREAM_CORS_ALLOWED_ORIGINS", "none")
+async def test_settings_reach_the_app_through_bootstrap(local_env: pytest.MonkeyPatch) -> None:
+    local_env.setenv("CORS_ALLOWED_ORIGINS", f"{APP}/")
+    local_env.setenv("STREAM_CORS_ALLOWED_ORIGINS", "none")
     config = bootstrap.load_runtime_config(environment_with_defaults())
 
     async with (

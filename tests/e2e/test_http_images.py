@@ -9,7 +9,15 @@ import pytest
 from starlette.middleware import Middleware
 from starlette.types import Scope
 
-from tests.e2e.http_world import API, HMAC_SECRET, IMMUTABLE, World, memory_world
+from tests.e2e.http_world import (
+    HMAC_SECRET,
+    IMMUTABLE,
+    SOURCE_ERRORS,
+    World,
+    check_media_purge_removes_tracked_renditions,
+    memory_world,
+    source_error,
+)
 from tests.e2e.test_http_routing import ScopeRecorder
 from vylux_adapters.http.handoff import ImageError
 from vylux_adapters.memory import fake_image
@@ -41,21 +49,11 @@ async def test_i1_renders_webp_and_stores_a_cache_copy(world: World) -> None:
     assert cached[0].endswith(".webp")
 
 
-@pytest.mark.parametrize(
-    ("source", "status", "message"),
-    [
-        pytest.param(None, 404, "source image not found", id="i2-missing-source"),
-        pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
-    ],
-)
+@pytest.mark.parametrize(("source", "status", "message"), SOURCE_ERRORS)
 async def test_i2_i3_source_errors(
     world: World, source: bytes | None, status: int, message: str
 ) -> None:
-    if source is not None:
-        await world.put_source("uploads/x.png", source)
-    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
-    assert (response.status_code, response.json()) == (status, {"message": message})
-    assert "x-fallback" not in response.headers
+    response = await source_error(world, source, status, message)
     assert "cache-control" not in response.headers
     assert "vary" not in response.headers
 
@@ -280,19 +278,6 @@ async def test_image_outcome_is_left_in_the_scope() -> None:
 
 
 async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> None:
-    content_hash = "a" * 64
-    source_key = f"uploads/aa/{content_hash}"
-    await world.put_source(source_key, fake_image(2, 2))
-    response = await world.client.get(world.img_path("w16", source_key, "webp"))
-    assert response.status_code == 200
-    cached = await _wait_for_cache_object(world)
-    entries = await world.cache_index.list_by_hash(content_hash)
-    assert [entry.storage_key for entry in entries] == cached
-    assert world.renditions.get(entries[0].cache_key) is not None
-
-    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
-
-    assert purge.status_code == 204
-    assert await world.cache_index.list_by_hash(content_hash) == []
-    assert [key async for key in world.media.list("cache/")] == []
-    assert world.renditions.get(entries[0].cache_key) is None
+    await check_media_purge_removes_tracked_renditions(
+        world, fake_image(2, 2), _wait_for_cache_object
+    )

@@ -7,12 +7,11 @@ import secrets
 
 import pytest
 
-from tests.e2e.http_world import API, KEY_TOKEN_SECRET, World, memory_world
+from tests.e2e.http_world import API, KEY_TOKEN_SECRET, PLAIN, World, memory_world
 from vylux_adapters.http import RateLimit
 from vylux_core.security.key_token import mint_key_token
 
 H = "movie-2026-04-01"
-PLAIN = "text/plain; charset=UTF-8"
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -24,11 +24,17 @@ from tests.e2e.http_world import (
     HMAC_SECRET,
     IMMUTABLE,
     KEY_TOKEN_SECRET,
+    PLAIN,
+    SOURCE_ERRORS,
     World,
     WorldFactory,
+    check_health_endpoints,
+    check_media_purge_removes_tracked_renditions,
+    source_error,
 )
 from tests.e2e.real_world import RealBackends
 from tests.support.deadlines import scaled
+from tests.support.metrics import assert_i27_metrics
 from tests.support.objects import object_exists
 from tests.support.results import failed_full_result
 from vylux_core.jobs.job import JobType
@@ -39,7 +45,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
 H = "abcdef1234567890"
 DATA = bytes(range(256)) * 4  # 1 KiB, every offset distinguishable
-PLAIN = "text/plain; charset=UTF-8"
 THUMBNAIL = {"type": "image:thumbnail", "hash": H, "source": "uploads/a.png"}
 VIDEO_SOURCE = "uploads/movie.mp4"
 # I1: "a cache/… object appears in the media bucket within 5 s" (on an idle machine;
@@ -104,21 +109,11 @@ async def test_i1_renders_webp_from_s3_and_stores_a_cache_copy(world: World) -> 
     assert world.readers.open == 0
 
 
-@pytest.mark.parametrize(
-    ("source", "status", "message"),
-    [
-        pytest.param(None, 404, "source image not found", id="i2-missing-source"),
-        pytest.param(b"not-a-valid-image", 422, "unprocessable source image", id="i3-corrupt"),
-    ],
-)
+@pytest.mark.parametrize(("source", "status", "message"), SOURCE_ERRORS)
 async def test_i2_i3_source_errors(
     world: World, source: bytes | None, status: int, message: str
 ) -> None:
-    if source is not None:
-        await world.put_source("uploads/x.png", source)
-    response = await world.client.get(world.img_path("w64", "uploads/x.png", "webp"))
-    assert (response.status_code, response.json()) == (status, {"message": message})
-    assert "x-fallback" not in response.headers
+    await source_error(world, source, status, message)
     assert [key async for key in world.media.list("cache/")] == []
 
 
@@ -190,22 +185,7 @@ async def test_renditions_carry_no_gps_and_p3_comes_out_as_srgb(world: World) ->
 
 
 async def test_i26_delete_media_removes_tracked_image_cache(world: World) -> None:
-    content_hash = "a" * 64
-    source_key = f"uploads/aa/{content_hash}"
-    await world.put_source(source_key, png(2, 2))
-    response = await world.client.get(world.img_path("w16", source_key, "webp"))
-    assert response.status_code == 200
-    cached = await cache_objects(world)
-    entries = await world.cache_index.list_by_hash(content_hash)
-    assert [entry.storage_key for entry in entries] == cached
-    assert world.renditions.get(entries[0].cache_key) is not None
-
-    purge = await world.client.delete(f"/api/media/{content_hash}", headers=API)
-
-    assert purge.status_code == 204
-    assert await world.cache_index.list_by_hash(content_hash) == []
-    assert [key async for key in world.media.list("cache/")] == []
-    assert world.renditions.get(entries[0].cache_key) is None
+    source_key = await check_media_purge_removes_tracked_renditions(world, png(2, 2), cache_objects)
     assert await object_exists(world.source, source_key)  # the upload itself is not derived media
 
 
@@ -327,13 +307,7 @@ async def test_i15_to_i18_key_tokens(world: World) -> None:
 
 
 async def test_i19_health_endpoints(world: World) -> None:
-    for path in ("/healthz", "/readyz"):
-        response = await world.client.get(path)
-        assert (response.status_code, response.text, response.headers["content-type"]) == (
-            200,
-            "OK",
-            PLAIN,
-        )
+    await check_health_endpoints(world)
 
 
 async def test_readiness_names_an_unreachable_redis_and_jobs_still_land(
@@ -484,21 +458,7 @@ async def test_i27_metrics_endpoint_exposes_prometheus_metrics(world: World) -> 
     response = await world.client.get("/metrics")
 
     assert response.status_code == 200
-    for text in (
-        "vylux_http_requests_total",
-        "vylux_http_request_duration_seconds",
-        "vylux_image_cache_events_total",
-        "vylux_image_errors_total",
-        "vylux_image_results_total",
-        "vylux_queue_tasks",
-        'route="/healthz"',
-        'route="/img/:sig/:opts/*"',
-        'route="/api/jobs"',
-        'layer="memory",result="miss"',
-        'layer="storage",result="miss"',
-        'queue="critical",state="pending"',
-    ):
-        assert text in response.text, text
+    assert_i27_metrics(response.text)
     # The queue gauge was read from Redis: the one task is pending.
     assert 'vylux_queue_tasks{queue="critical",state="pending"} 1.0' in response.text
     # The source was read from S3 through the instrumented store (labels sort by name).

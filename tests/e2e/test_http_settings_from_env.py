@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
@@ -12,14 +10,10 @@ from vylux_cli.config import environment_with_defaults
 
 
 async def test_body_cap_and_jobs_rate_limit_come_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_env: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env files from the repository
-    for name in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("VYLUX_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MAX_BODY_BYTES", "64")
-    monkeypatch.setenv("JOBS_RATE_LIMIT", "2")
+    local_env.setenv("MAX_BODY_BYTES", "64")
+    local_env.setenv("JOBS_RATE_LIMIT", "2")
     config = bootstrap.load_runtime_config(environment_with_defaults())
     headers = {"X-API-Key": config.secrets.api_key, "Content-Type": "application/json"}
 

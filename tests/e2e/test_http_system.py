@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
-from tests.e2e.http_world import API, World, memory_world
+from tests.e2e.http_world import API, PLAIN, World, check_health_endpoints, memory_world
+from tests.support.metrics import assert_i27_metrics
 from vylux_adapters.http.metrics_endpoint import metrics_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
 from vylux_adapters.http.openapi import openapi_document, openapi_path
@@ -30,17 +31,9 @@ from vylux_core.jobs.task import QueueStats
 from vylux_core.media.mime_types import STREAMABLE, extension_of
 from vylux_core.ports.task_queue import TaskQueue
 
-PLAIN = "text/plain; charset=UTF-8"
-
 
 async def test_i19_health_endpoints(world: World) -> None:
-    for path in ("/healthz", "/readyz"):
-        response = await world.client.get(path)
-        assert (response.status_code, response.text, response.headers["content-type"]) == (
-            200,
-            "OK",
-            PLAIN,
-        )
+    await check_health_endpoints(world)
 
 
 @pytest.mark.parametrize(
@@ -115,21 +108,7 @@ async def test_i27_metrics_endpoint_exposes_prometheus_metrics() -> None:
         assert (await world.client.post("/api/jobs", json=job, headers=API)).status_code == 202
         response = await world.client.get("/metrics")
     assert response.status_code == 200
-    for text in (
-        "vylux_http_requests_total",
-        "vylux_http_request_duration_seconds",
-        "vylux_image_cache_events_total",
-        "vylux_image_errors_total",
-        "vylux_image_results_total",
-        "vylux_queue_tasks",
-        'route="/healthz"',
-        'route="/img/:sig/:opts/*"',
-        'route="/api/jobs"',
-        'layer="memory",result="miss"',
-        'layer="storage",result="miss"',
-        'queue="critical",state="pending"',
-    ):
-        assert text in response.text, text
+    assert_i27_metrics(response.text)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------

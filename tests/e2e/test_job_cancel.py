@@ -24,14 +24,12 @@ import pytest
 from attrs import define
 
 from tests.e2e.test_worker_end_to_end import (
-    BASE_URL,
-    claimed_redis_db,
-    service_env,
+    run_worker_and_connect,
+    service_backends,
     video_prefix,
 )
-from tests.support.databases import emptied_engine
 from tests.support.media import bundled_binaries, make_clip
-from tests.support.seaweedfs import S3Server, fresh_bucket
+from tests.support.seaweedfs import S3Server
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import load_config
@@ -116,37 +114,19 @@ async def stack(
         seconds=CLIP_SECONDS, fps=15, audio=False,
     )  # fmt: skip
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
-        async with emptied_engine(postgres_url):
-            pass
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        await asyncio.to_thread(s3_server.admin.upload_file, str(clip), source_bucket, SOURCE)
         receiver = WebhookReceiver()
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
         scratch = work / "scratch"
-        env = service_env(
-            database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-            media=media_bucket, scratch=scratch,
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources={SOURCE: clip},
+            receiver=receiver, scratch=scratch,
         )  # fmt: skip
         env |= {"WORKER_CONCURRENCY": "1", "WORKER_LEASE_TIMEOUT": "3s"}
         runtime = await exits.enter_async_context(open_runtime(load_config(env)))
         app = await exits.enter_async_context(build_server(runtime))
         worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="cancel-e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
-                headers={"X-API-Key": runtime.config.secrets.api_key},
-            )
-        )  # fmt: skip
+        client = await run_worker_and_connect(
+            exits, app, worker, name="cancel-e2e-worker", api_key=runtime.config.secrets.api_key
+        )
 
         async def media_objects(prefix: str) -> list[str]:
             def listing() -> list[str]:

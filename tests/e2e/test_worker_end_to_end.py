@@ -32,16 +32,16 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import pyvips  # type: ignore[import-untyped]
 from attrs import define, field, frozen
-from redis.exceptions import RedisError
+from starlette.types import ASGIApp
 
 from tests.support.databases import emptied_engine
 from tests.support.deadlines import scaled
@@ -57,7 +57,7 @@ from tests.support.media import (
     run_tool,
     segments_in_order,
 )
-from tests.support.redis import redis_url
+from tests.support.redis import claimed_redis_db
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from tests.support.services import service_unavailable
 from tests.support.storyboard import (
@@ -68,7 +68,7 @@ from tests.support.storyboard import (
 )
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
-from vylux_adapters.redis import create_redis_client
+from vylux_adapters.worker import WorkerRuntime
 from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import Config, load_config
@@ -96,11 +96,6 @@ BASE_URL = "http://testserver"
 # Generous: on 2 busy cores the slowest job (a 2-rung AV1 + H.264 ladder) takes ~10 s.
 JOB_SECONDS = scaled(120.0)
 WEBHOOK_SECONDS = scaled(60.0)
-# The queue's prefix is fixed in bootstrap, so the module gets a Redis logical database
-# of its own; it claims one of these with SET NX so concurrent sessions never share one.
-E2E_REDIS_DBS = range(7, 16)
-CLAIM_KEY = "vylux-e2e:claim"
-CLAIM_TTL_SECONDS = 1800
 
 
 @frozen(kw_only=True)
@@ -301,39 +296,6 @@ def video_prefix(media_hash: str) -> str:
     return f"videos/{media_hash[:2]}/{media_hash}/"
 
 
-@asynccontextmanager
-async def claimed_redis_db() -> AsyncIterator[str]:
-    """A Redis URL on a logical database no one else uses, emptied before and after."""
-    parts = urlsplit(redis_url())
-    token = secrets.token_hex(8)
-    for number in E2E_REDIS_DBS:
-        url = urlunsplit(parts._replace(path=f"/{number}"))
-        client = create_redis_client(url)
-        try:
-            try:
-                claimed = await client.set(CLAIM_KEY, token, nx=True, ex=CLAIM_TTL_SECONDS)
-            except (RedisError, OSError) as exc:
-                service_unavailable("Redis", f"{type(exc).__name__}: {exc}")
-            if not claimed:
-                continue  # another session is running this module on that database
-            await _delete_all_but_claim(client)
-            try:
-                yield url
-            finally:
-                await client.flushdb()
-            return
-        finally:
-            await client.aclose()
-    service_unavailable("Redis", f"every logical database in {E2E_REDIS_DBS} is claimed")
-
-
-async def _delete_all_but_claim(client: Any) -> None:
-    # Not FLUSHDB: that would drop the claim and open a window for another session.
-    stale = [key async for key in client.scan_iter(count=500) if key != CLAIM_KEY.encode()]
-    if stale:
-        await client.delete(*stale)
-
-
 def make_sources(tools: MediaBinaries, directory: Path) -> dict[str, Path]:
     return {
         SOURCES["landscape"]: LANDSCAPE.make(tools.ffmpeg, directory / "landscape.mp4"),
@@ -348,6 +310,26 @@ def make_av1_clip(ffmpeg: str, path: Path) -> Path:
     argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", picture]
     run_tool([*argv, "-c:v", "libsvtav1", "-preset", "12", str(path)])
     return path
+
+
+async def run_worker_and_connect(
+    exits: AsyncExitStack, app: ASGIApp, worker: WorkerRuntime, *, name: str, api_key: str
+) -> httpx.AsyncClient:
+    """Runs ``worker`` until ``exits`` closes and opens an in-process client on ``app``
+    that sends ``api_key``."""
+    running = asyncio.create_task(worker.run(), name=name)
+
+    async def stop_worker() -> None:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=60)
+
+    exits.push_async_callback(stop_worker)
+    return await exits.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
+            headers={"X-API-Key": api_key},
+        )
+    )  # fmt: skip
 
 
 def service_env(
@@ -377,6 +359,37 @@ def service_env(
     return env
 
 
+async def service_backends(
+    exits: AsyncExitStack,
+    *,
+    postgres_url: str,
+    s3_server: S3Server,
+    sources: Mapping[str, Path],
+    receiver: WebhookReceiver,
+    scratch: Path,
+) -> tuple[dict[str, str], str]:
+    """What a whole service runs on until ``exits`` closes: a claimed Redis database,
+    emptied tables, fresh source and media buckets with ``sources`` (key -> file)
+    uploaded, and ``receiver`` listening. Returns the service's environment on them and
+    the media bucket."""
+    redis_db_url, _ = await exits.enter_async_context(claimed_redis_db())
+    # Rows left by earlier tests of the session would be re-enqueued by the worker's
+    # reconciler and run here.
+    async with emptied_engine(postgres_url):
+        pass
+    source_bucket = exits.enter_context(fresh_bucket(s3_server))
+    media_bucket = exits.enter_context(fresh_bucket(s3_server))
+    for key, path in sources.items():
+        await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
+    await receiver.start()
+    exits.push_async_callback(receiver.stop)
+    env = service_env(
+        database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
+        media=media_bucket, scratch=scratch,
+    )  # fmt: skip
+    return env, media_bucket
+
+
 @pytest.fixture(scope="module")
 async def stack(
     postgres_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
@@ -385,24 +398,12 @@ async def stack(
     tools = bundled_binaries()
     sources = await asyncio.to_thread(make_sources, tools, work)
     async with AsyncExitStack() as exits:
-        redis_db_url = await exits.enter_async_context(claimed_redis_db())
-        # Rows left by earlier tests of the session would be re-enqueued by the
-        # worker's reconciler and run here.
-        async with emptied_engine(postgres_url):
-            pass
-        source_bucket = exits.enter_context(fresh_bucket(s3_server))
-        media_bucket = exits.enter_context(fresh_bucket(s3_server))
-        for key, path in sources.items():
-            await asyncio.to_thread(s3_server.admin.upload_file, str(path), source_bucket, key)
         receiver = WebhookReceiver(failures_per_job=WEBHOOK_FAILURES_PER_JOB)
-        await receiver.start()
-        exits.push_async_callback(receiver.stop)
-        config = load_config(
-            service_env(
-                database_url=postgres_url, redis=redis_db_url, s3=s3_server, source=source_bucket,
-                media=media_bucket, scratch=work / "scratch",
-            )
+        env, media_bucket = await service_backends(
+            exits, postgres_url=postgres_url, s3_server=s3_server, sources=sources,
+            receiver=receiver, scratch=work / "scratch",
         )  # fmt: skip
+        config = load_config(env)
         runtime = await exits.enter_async_context(open_runtime(config))
         blips = {
             "outbox": Blip(DatabaseUnavailable("database unavailable: connection reset")),
@@ -419,19 +420,8 @@ async def stack(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(bootstrap, "FfmpegMediaToolchain", fault_injecting_toolchain(set()))
             worker = await exits.enter_async_context(build_worker(runtime))
-        running = asyncio.create_task(worker.run(), name="e2e-worker")
-
-        async def stop_worker() -> None:
-            worker.stop()
-            await asyncio.wait_for(running, timeout=60)
-
-        exits.push_async_callback(stop_worker)
-        client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"X-API-Key": config.secrets.api_key},
-            )
+        client = await run_worker_and_connect(
+            exits, app, worker, name="e2e-worker", api_key=config.secrets.api_key
         )
         yield Stack(
             config=config, runtime=runtime, client=client, receiver=receiver,

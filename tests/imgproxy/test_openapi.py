@@ -4,14 +4,11 @@ against the document on the production app."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections import Counter
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from jsonschema import Draft202012Validator
 from schemathesis import APIOperation, Case
 from schemathesis.checks import not_a_server_error
@@ -26,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from starlette.applications import Starlette
 
 from tests.reliability.embedded_server import EmbeddedServer
+from tests.support.schema_cases import for_each_case
 from vylux_adapters.http.openapi import openapi_path
 from vylux_core.imgproxy.url import ImgproxySigner
 
@@ -110,21 +108,7 @@ async def test_info_answers_match_the_documented_schema(server: EmbeddedServer) 
 
 def _cases(operation: APIOperation, mode: GenerationMode) -> list[Case]:
     found: list[Case] = []
-
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(operation.as_strategy(generation_mode=mode))
-    def collect(case: Case) -> None:
-        found.append(case)
-
-    with contextlib.suppress(Unsatisfiable):
-        collect()
+    for_each_case(operation, mode, EXAMPLES, found.append)
     return found
 
 

@@ -4,7 +4,6 @@ waveform's loud and silent bins are where the tone was on and off."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -12,25 +11,12 @@ from typing import Any
 import pytest
 
 from tests.support.media import make_on_off_tone, run_tool
-from vylux_adapters.media import FfmpegAudioToolchain, FfmpegMediaToolchain, MediaBinaries
-from vylux_adapters.memory import (
-    FakeImageProcessor,
-    ManualClock,
-    MemoryJobStore,
-    MemoryKeyStore,
-    MemoryObjectStore,
-    MemoryWebhookOutbox,
-)
-from vylux_adapters.scratch import LocalScratchSpace
-from vylux_adapters.system import OsEntropy
+from tests.support.media_jobs import run_media_job
+from vylux_adapters.media import MediaBinaries
 from vylux_core.errors import UnsupportedMedia
-from vylux_core.jobs.job import JobType, NewJob
+from vylux_core.jobs.job import JobType
 from vylux_core.jobs.results import AudioTranscodeResult
 from vylux_core.media.storage_keys import video_prefix
-from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
-from vylux_core.services import KeyService
-from vylux_core.worker import ProgressReporter
-from vylux_core.workflows import build_workflows
 
 pytestmark = pytest.mark.slow
 
@@ -57,39 +43,11 @@ async def run_audio_job(
 ) -> AudioTranscodeResult:
     """One ``audio:transcode`` of ``source``; its objects are copied under
     ``scratch/tree`` (the media store's keys as paths)."""
-    clock = ManualClock()
-    source_store, media = MemoryObjectStore(), MemoryObjectStore()
-    jobs = MemoryJobStore(clock=clock, outbox=MemoryWebhookOutbox())
-    ring = KeyRing(
-        keks=[KeyEncryptionKey(version="v1", key=b"k" * 32)], current_version="v1",
-        entropy=OsEntropy(),
+    results = await run_media_job(
+        binaries, source, scratch, job_type=JobType.AUDIO_TRANSCODE, media_hash=HASH,
+        options=options, with_audio=True,
     )  # fmt: skip
-    keys = KeyService(
-        keys=MemoryKeyStore(clock=clock), ring=ring, token_secret="t" * 32,
-        base_url="https://media.example.com", clock=clock,
-    )  # fmt: skip
-    handlers = build_workflows(
-        source=source_store, media=media, images=FakeImageProcessor(),
-        toolchain=FfmpegMediaToolchain(binaries=binaries),
-        audio=FfmpegAudioToolchain(binaries=binaries),
-        scratch=LocalScratchSpace(root=scratch / "work", margin_bytes=0),
-        keys=keys, max_image_source_bytes=1 << 20,
-    )  # fmt: skip
-    data = await asyncio.to_thread(source.read_bytes)
-    await source_store.put_bytes("uploads/in", data, content_type="application/octet-stream")
-    created = await jobs.create(
-        NewJob(id="job", type=JobType.AUDIO_TRANSCODE, hash=HASH, source="uploads/in",
-               options=options, request_fingerprint="fp")
-    )  # fmt: skip
-    job = await jobs.mark_processing(created.job.id)
-    results = await handlers[JobType.AUDIO_TRANSCODE](
-        job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock)
-    )
     assert isinstance(results, AudioTranscodeResult)
-    async for key in media.list(""):
-        target = scratch / "tree" / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(await media.read_bytes(key, max_bytes=64 << 20))
     return results
 
 

@@ -24,25 +24,12 @@ import pyvips  # type: ignore[import-untyped]
 from attrs import frozen
 
 from tests.support.media import run_tool
+from tests.support.media_jobs import run_media_job
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
-from vylux_adapters.memory import (
-    FakeImageProcessor,
-    ManualClock,
-    MemoryJobStore,
-    MemoryKeyStore,
-    MemoryObjectStore,
-    MemoryWebhookOutbox,
-)
-from vylux_adapters.scratch import LocalScratchSpace
-from vylux_adapters.system import OsEntropy
-from vylux_core.jobs.job import JobType, NewJob
+from vylux_core.jobs.job import JobType
 from vylux_core.jobs.options import EffectivePreview
 from vylux_core.jobs.results import unstructure_results
 from vylux_core.media.ladder import KEYFRAME_SECONDS
-from vylux_core.security.key_ring import KeyEncryptionKey, KeyRing
-from vylux_core.services import KeyService
-from vylux_core.worker import ProgressReporter
-from vylux_core.workflows import build_workflows
 
 pytestmark = pytest.mark.slow
 
@@ -230,38 +217,13 @@ async def run_full(
 ) -> dict[str, Any]:
     """One ``video:full`` job on ``source``; returns its results and copies its objects
     under ``scratch/tree``."""
-    clock = ManualClock()
-    source_store, media = MemoryObjectStore(), MemoryObjectStore()
-    jobs = MemoryJobStore(clock=clock, outbox=MemoryWebhookOutbox())
-    ring = KeyRing(
-        keks=[KeyEncryptionKey(version="v1", key=b"k" * 32)], current_version="v1",
-        entropy=OsEntropy(),
-    )  # fmt: skip
-    keys = KeyService(
-        keys=MemoryKeyStore(clock=clock), ring=ring, token_secret="t" * 32,
-        base_url="https://media.example.com", clock=clock,
-    )  # fmt: skip
-    handlers = build_workflows(
-        source=source_store, media=media, images=FakeImageProcessor(),
-        toolchain=FfmpegMediaToolchain(binaries=binaries),
-        scratch=LocalScratchSpace(root=scratch / "work", margin_bytes=0),
-        keys=keys, max_image_source_bytes=1 << 20,
-    )  # fmt: skip
-    data = await asyncio.to_thread(source.read_bytes)
-    await source_store.put_bytes("uploads/in", data, content_type="application/octet-stream")
-    created = await jobs.create(
-        NewJob(id="job", type=JobType.FULL, hash="inputs0123456789", source="uploads/in",
-               options=dict(options), request_fingerprint="fp")
-    )  # fmt: skip
-    job = await jobs.mark_processing(created.job.id)
     # As JSON: what the job's row and webhook carry.
     results: dict[str, Any] = unstructure_results(
-        await handlers[JobType.FULL](job, ProgressReporter(jobs=jobs, job_id=job.id, clock=clock))
-    )
-    async for key in media.list(""):
-        target = scratch / "tree" / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(await media.read_bytes(key, max_bytes=64 << 20))
+        await run_media_job(
+            binaries, source, scratch, job_type=JobType.FULL, media_hash="inputs0123456789",
+            options=options,
+        )
+    )  # fmt: skip
     return results
 
 

@@ -25,6 +25,7 @@ import pytest
 import pyvips  # type: ignore[import-untyped]
 
 from tests.support.deadlines import scaled
+from tests.support.media import processes_naming
 from tests.support.storyboard import coverage_problems, parse_cues
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
 from vylux_adapters.media.encode import split_threads
@@ -959,21 +960,6 @@ async def test_failure_message_keeps_only_the_end_of_a_long_log(
     assert "no_such_muxer" in message
 
 
-def _pids_running(marker: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue  # exited while we looked
-        if marker.encode() in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
 # The long encodes run 60 s in real time (-re); a cancelled one must be killed, not
 # waited out: well before it would end by itself, however busy the machine.
 KILLED_WITHIN = min(scaled(3.0), 30.0)
@@ -981,7 +967,7 @@ KILLED_WITHIN = min(scaled(3.0), 30.0)
 
 async def _wait_for_pids(marker: str) -> list[int]:
     async with asyncio.timeout(scaled(10.0)):
-        while not (pids := _pids_running(marker)):
+        while not (pids := processes_naming(marker)):
             await asyncio.sleep(0.05)
     return pids
 
@@ -1000,7 +986,7 @@ async def test_cancelling_a_run_kills_its_process_group(
     done, _ = await asyncio.wait([task], timeout=KILLED_WITHIN)
     assert done, f"still running {KILLED_WITHIN:.0f} s after it was cancelled"
     assert task.cancelled()
-    assert _pids_running(str(output)) == []
+    assert processes_naming(str(output)) == []
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -1019,7 +1005,7 @@ async def test_cancelling_package_hls_stops_every_encode(
     done, _ = await asyncio.wait([task], timeout=KILLED_WITHIN)
     assert done, f"still running {KILLED_WITHIN:.0f} s after it was cancelled"
     assert task.cancelled()
-    assert _pids_running(str(work_dir)) == []
+    assert processes_naming(str(work_dir)) == []
 
 
 _PARENT = """
@@ -1041,7 +1027,7 @@ def test_tools_die_with_a_sigkilled_worker(binaries: MediaBinaries, tmp_path: Pa
 
     def encoders() -> list[int]:
         # The parent's own command line names the output too.
-        return [pid for pid in _pids_running(str(output)) if pid != parent.pid]
+        return [pid for pid in processes_naming(str(output)) if pid != parent.pid]
 
     try:
         deadline = time.monotonic() + scaled(20.0)

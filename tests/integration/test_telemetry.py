@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp
 
+from tests.support.metrics import assert_i27_metrics
 from vylux_adapters.http.handoff import ImageError, attach_image_outcome
 from vylux_adapters.http.metrics_endpoint import metrics_app, worker_listener_app
 from vylux_adapters.http.middleware.metrics import HttpMetricsMiddleware
@@ -224,21 +225,7 @@ async def test_i27_metrics_after_healthz_image_and_job(metrics: Metrics) -> None
 
     assert response.status_code == 200
     assert response.headers["content-type"] == CONTENT_TYPE_LATEST
-    for expected in [
-        "vylux_http_requests_total",
-        "vylux_http_request_duration_seconds",
-        "vylux_image_cache_events_total",
-        "vylux_image_errors_total",
-        "vylux_image_results_total",
-        "vylux_queue_tasks",
-        'route="/healthz"',
-        'route="/img/:sig/:opts/*"',
-        'route="/api/jobs"',
-        'layer="memory",result="miss"',
-        'layer="storage",result="miss"',
-        'queue="critical",state="pending"',
-    ]:
-        assert expected in response.text, expected
+    assert_i27_metrics(response.text)
 
 
 async def test_scrape_refreshes_every_queue_state(metrics: Metrics) -> None:

@@ -26,22 +26,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psutil  # type: ignore[import-untyped]
 from attrs import define, field, frozen
-from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.deadlines import scaled
 from tests.support.media import make_clip, make_still
-from tests.support.redis import redis_url
 from tests.support.seaweedfs import S3Server
-from tests.support.services import service_unavailable
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
-from vylux_adapters.redis import create_redis_client
 from vylux_adapters.redis.keys import QueueKeys, registry_key
 from vylux_adapters.sql.schema import metadata
 from vylux_cli.bootstrap import build_server, open_runtime
@@ -54,11 +49,6 @@ BASE_URL = "http://testserver"
 VYLUX_CLI = Path(sys.executable).parent / "vylux-cli"
 PHOTO = "uploads/photo.jpg"
 CLIP = "uploads/clip.mp4"
-# Same claim protocol and range as tests/e2e/test_worker_end_to_end.py: the queue's key
-# prefix is fixed in bootstrap, so a run needs a Redis logical database of its own.
-REDIS_DBS = range(7, 16)
-CLAIM_KEY = "vylux-e2e:claim"
-CLAIM_TTL_SECONDS = 1800
 RECOVERED_LOG = "from a lost worker"
 FAILED_ATTEMPT_LOG = " failed ("  # JobRunner: "job <id> attempt <n> failed (<outcome>): ..."
 # After SIGSTOP, Redis still has to run the commands the worker had already sent; on a
@@ -485,37 +475,3 @@ async def reset_database(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             await conn.execute(text(f'DELETE FROM "{table.name}"'))
-
-
-@asynccontextmanager
-async def claimed_redis_db() -> AsyncIterator[tuple[str, Any]]:
-    """A Redis URL on a logical database no one else uses, with a client on it; the
-    database is emptied before and after."""
-    parts = urlsplit(redis_url())
-    token = secrets.token_hex(8)
-    for number in REDIS_DBS:
-        url = urlunsplit(parts._replace(path=f"/{number}"))
-        client = create_redis_client(url)
-        try:
-            try:
-                claimed = await client.set(CLAIM_KEY, token, nx=True, ex=CLAIM_TTL_SECONDS)
-            except (RedisError, OSError) as exc:
-                service_unavailable("Redis", f"{type(exc).__name__}: {exc}")
-            if not claimed:
-                continue  # another session is using that database
-            await empty_redis(client)
-            try:
-                yield url, client
-            finally:
-                await client.flushdb()
-            return
-        finally:
-            await client.aclose()
-    service_unavailable("Redis", f"every logical database in {REDIS_DBS} is claimed")
-
-
-async def empty_redis(client: Any) -> None:
-    # Not FLUSHDB: that would drop the claim and open a window for another session.
-    stale = [key async for key in client.scan_iter(count=500) if key != CLAIM_KEY.encode()]
-    if stale:
-        await client.delete(*stale)

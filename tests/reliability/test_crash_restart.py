@@ -43,8 +43,6 @@ from tests.reliability.crash_world import (
     Outcome,
     Run,
     Shared,
-    claimed_redis_db,
-    empty_redis,
     job_bodies,
     make_sources,
     new_secrets,
@@ -56,6 +54,7 @@ from tests.reliability.crash_world import (
 from tests.support.databases import emptied_engine
 from tests.support.deadlines import scaled
 from tests.support.media import bundled_binaries
+from tests.support.redis import claimed_redis_db, empty_redis
 from tests.support.seaweedfs import S3Server, fresh_bucket
 from vylux_adapters.scratch.local_scratch import STAGING
 

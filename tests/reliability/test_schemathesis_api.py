@@ -19,7 +19,6 @@ command line (docs/reliability.md, "schemathesis").
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -29,8 +28,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import APIOperation, Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
@@ -43,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.e2e.http_world import API, BASE, World, memory_world
+from tests.support.schema_cases import for_each_case
 from vylux_adapters.http import RateLimit
 from vylux_adapters.memory import fake_image
 from vylux_core.errors import InvalidInput
@@ -214,21 +212,7 @@ def driver() -> Iterator[Driver]:
 
 
 def exercise(driver: Driver, operation: APIOperation, mode: GenerationMode) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(operation.as_strategy(generation_mode=mode))
-    def run(case: Case) -> None:
-        driver.send(case, mode)
-
-    # Unsatisfiable: nothing to negate (no parameters, or plain strings only).
-    with contextlib.suppress(Unsatisfiable):
-        run()
+    for_each_case(operation, mode, EXAMPLES, lambda case: driver.send(case, mode))
 
 
 def test_no_server_errors_and_responses_match_the_schema(driver: Driver) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -19,8 +20,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.services import service_unavailable
+from vylux_adapters.memory import ManualClock
 from vylux_adapters.sql import create_engine, sqlite_url, upgrade
 from vylux_adapters.sql.schema import metadata
+
+T = TypeVar("T")
+# How a contract suite builds one adapter for one test: from the test's clock, and the
+# request through which it reaches the database fixtures.
+StoreFactory = Callable[[ManualClock, pytest.FixtureRequest], AbstractAsyncContextManager[T]]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "VYLUX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,3 +86,28 @@ def database_url_for(request: pytest.FixtureRequest, dialect: str) -> str:
     template: Path = request.getfixturevalue("sqlite_template")
     directory: Path = request.getfixturevalue("tmp_path")
     return sqlite_copy(template, directory)
+
+
+def store_factories(
+    memory: Callable[[ManualClock], T], sql: Callable[[AsyncEngine, ManualClock], T]
+) -> list[Any]:
+    """The ``pytest.param`` factories of a port kept in the database: its memory adapter,
+    and its SQL adapter on empty SQLite and on empty PostgreSQL tables (marked)."""
+
+    @asynccontextmanager
+    async def in_memory(clock: ManualClock, _request: pytest.FixtureRequest) -> AsyncIterator[T]:
+        yield memory(clock)
+
+    def on(dialect: str) -> StoreFactory[T]:
+        @asynccontextmanager
+        async def factory(clock: ManualClock, request: pytest.FixtureRequest) -> AsyncIterator[T]:
+            async with emptied_engine(database_url_for(request, dialect)) as engine:
+                yield sql(engine, clock)
+
+        return factory
+
+    return [
+        pytest.param(in_memory, id="memory"),
+        pytest.param(on("sqlite"), id="sqlite"),
+        pytest.param(on("postgres"), id="postgres", marks=pytest.mark.postgres),
+    ]

@@ -192,3 +192,19 @@ def make_on_off_tone(ffmpeg: str, path: Path, *, cycles: int, amplitude: float =
     argv += ["-c:a", "pcm_s16le", str(path)]
     run_tool(argv)
     return path
+
+
+def processes_naming(marker: str) -> list[int]:
+    """Live processes whose command line contains ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # exited while we looked
+        if marker.encode() in cmdline and state != "Z":
+            pids.append(int(entry.name))
+    return pids

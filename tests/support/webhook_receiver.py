@@ -14,6 +14,29 @@ from attrs import frozen
 
 
 @frozen
+class Request:
+    """One HTTP/1.1 request as a bare test server reads it."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request:
+    """Reads one request's head and its ``Content-Length`` body."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    method, path, _ = head[0].split(" ", 2)
+    headers = {}
+    for line in head[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return Request(method, path, headers, body)
+
+
+@frozen
 class Delivery:
     job_id: str
     path: str
@@ -59,17 +82,14 @@ class WebhookReceiver:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            _, path, _ = head[0].split(" ", 2)
-            headers = {}
-            for line in head[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            job_id = str(json.loads(body).get("job_id", ""))
+            request = await read_request(reader)
+            job_id = str(json.loads(request.body).get("job_id", ""))
             status = 503 if len(self.for_job(job_id)) < self.failures_per_job else 204
-            self.deliveries.append(Delivery(job_id, path, headers, body, status, time.monotonic()))
+            self.deliveries.append(
+                Delivery(
+                    job_id, request.path, request.headers, request.body, status, time.monotonic()
+                )
+            )
             reason = "Service Unavailable" if status == 503 else "No Content"
             writer.write(
                 f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n"

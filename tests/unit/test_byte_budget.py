@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from vylux_core.errors import Overloaded, Unavailable
-from vylux_core.images.byte_budget import ByteBudget
+from vylux_core.images.byte_budget import ByteBudget, Reservation
 
 # Long enough never to expire on a busy machine where a test means "it waits".
 PATIENT = 60.0
@@ -17,6 +17,19 @@ PATIENT = 60.0
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
+
+
+async def budget_holding(size: int) -> tuple[ByteBudget, Reservation]:
+    """A 100-byte budget of which ``size`` bytes are already taken."""
+    budget = ByteBudget(100, wait_seconds=PATIENT)
+    return budget, await budget.acquire(size)
+
+
+async def queued(budget: ByteBudget, size: int) -> asyncio.Task[Reservation]:
+    """A reservation that has joined the budget's queue (it runs until it waits)."""
+    waiting = asyncio.create_task(budget.acquire(size))
+    await settle()
+    return waiting
 
 
 async def test_reservations_that_fit_are_taken_at_once_and_given_back() -> None:
@@ -32,10 +45,8 @@ async def test_reservations_that_fit_are_taken_at_once_and_given_back() -> None:
 
 
 async def test_a_reservation_that_does_not_fit_waits_until_bytes_are_released() -> None:
-    budget = ByteBudget(100, wait_seconds=PATIENT)
-    held = await budget.acquire(80)
-    waiting = asyncio.create_task(budget.acquire(50))
-    await settle()
+    budget, held = await budget_holding(80)
+    waiting = await queued(budget, 50)
     assert not waiting.done()
     assert budget.waiting == 1
     held.release()
@@ -44,12 +55,9 @@ async def test_a_reservation_that_does_not_fit_waits_until_bytes_are_released() 
 
 
 async def test_waiters_are_served_first_come_first_served() -> None:
-    budget = ByteBudget(100, wait_seconds=PATIENT)
-    held = await budget.acquire(100)
-    large = asyncio.create_task(budget.acquire(90))
-    await settle()
-    small = asyncio.create_task(budget.acquire(10))
-    await settle()
+    budget, held = await budget_holding(100)
+    large = await queued(budget, 90)
+    small = await queued(budget, 10)
     # The small one would fit beside nothing, but the large one came first.
     assert not small.done()
     held.release()
@@ -70,12 +78,9 @@ async def test_a_waiter_times_out_as_overloaded_with_a_retry_after() -> None:
 
 
 async def test_a_head_that_gives_up_lets_smaller_waiters_behind_it_in() -> None:
-    budget = ByteBudget(100, wait_seconds=PATIENT)
-    held = await budget.acquire(50)
-    large = asyncio.create_task(budget.acquire(100))
-    await settle()
-    small = asyncio.create_task(budget.acquire(10))
-    await settle()
+    budget, held = await budget_holding(50)
+    large = await queued(budget, 100)
+    small = await queued(budget, 10)
     assert not small.done()
     large.cancel()
     reservation = await asyncio.wait_for(small, PATIENT)
@@ -85,10 +90,8 @@ async def test_a_head_that_gives_up_lets_smaller_waiters_behind_it_in() -> None:
 
 
 async def test_a_cancelled_waiter_takes_nothing() -> None:
-    budget = ByteBudget(100, wait_seconds=PATIENT)
-    held = await budget.acquire(100)
-    waiting = asyncio.create_task(budget.acquire(30))
-    await settle()
+    budget, held = await budget_holding(100)
+    waiting = await queued(budget, 30)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
@@ -98,10 +101,8 @@ async def test_a_cancelled_waiter_takes_nothing() -> None:
 
 
 async def test_a_waiter_cancelled_after_being_granted_gives_the_bytes_back() -> None:
-    budget = ByteBudget(100, wait_seconds=PATIENT)
-    held = await budget.acquire(100)
-    waiting = asyncio.create_task(budget.acquire(30))
-    await settle()
+    budget, held = await budget_holding(100)
+    waiting = await queued(budget, 30)
     held.release()  # grants the waiter before it runs again...
     waiting.cancel()  # ...and it is cancelled before it sees the grant
     with pytest.raises(asyncio.CancelledError):

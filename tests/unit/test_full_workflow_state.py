@@ -69,14 +69,23 @@ def _run(*steps: Step, storyboard: bool = False) -> FullResult:
     return result
 
 
-def _transcode_plan(reason: str) -> RetryPlan:
+def _tasks(reason: str, *stages: FullStage) -> RetryPlan:
+    types = {
+        FullStage.COVER: JobType.COVER, FullStage.PREVIEW: JobType.PREVIEW,
+        FullStage.TRANSCODE: JobType.TRANSCODE, FullStage.STORYBOARD: JobType.STORYBOARD,
+    }  # fmt: skip
     return RetryPlan(
-        allowed=True,
-        strategy=RetryStrategy.RETRY_TASKS,
-        job_types=(JobType.TRANSCODE,),
-        stages=(FullStage.TRANSCODE,),
-        reason=reason,
-    )
+        allowed=True, strategy=RetryStrategy.RETRY_TASKS,
+        job_types=tuple(types[stage] for stage in stages), stages=stages, reason=reason,
+    )  # fmt: skip
+
+
+def _transcode_plan(reason: str) -> RetryPlan:
+    return _tasks(reason, FullStage.TRANSCODE)
+
+
+def _images_ready(transcode: Stage) -> FullStages:
+    return FullStages(source=READY, cover=READY, preview=READY, transcode=transcode)
 
 
 def source_ok(result: FullResult) -> FullResult:
@@ -92,12 +101,13 @@ def preview_ok(result: FullResult) -> FullResult:
 
 
 IMAGES_OK = (source_ok, cover_ok, preview_ok)
-COVER_PLAN = RetryPlan(
+COVER_PLAN = _tasks("cover/preview stage failed", FullStage.COVER, FullStage.TRANSCODE)
+SOURCE_PLAN = RetryPlan(
     allowed=True,
-    strategy=RetryStrategy.RETRY_TASKS,
-    job_types=(JobType.COVER, JobType.TRANSCODE),
-    stages=(FullStage.COVER, FullStage.TRANSCODE),
-    reason="cover/preview stage failed",
+    strategy=RetryStrategy.RETRY_JOB,
+    job_types=(JobType.FULL,),
+    stages=(FullStage.SOURCE,),
+    reason="source download failed",
 )
 
 
@@ -119,13 +129,7 @@ COVER_PLAN = RetryPlan(
                 preview=BLOCKED_BY_SOURCE,
                 transcode=BLOCKED_BY_SOURCE,
             ),
-            RetryPlan(
-                allowed=True,
-                strategy=RetryStrategy.RETRY_JOB,
-                job_types=(JobType.FULL,),
-                stages=(FullStage.SOURCE,),
-                reason="source download failed",
-            ),
+            SOURCE_PLAN,
             Artifacts(),
             id="source-download-retries-the-whole-job",
         ),
@@ -161,13 +165,7 @@ COVER_PLAN = RetryPlan(
                 preview=_failed(StageErrorCode.GENERATE_FAILED, "generate preview: boom"),
                 transcode=BLOCKED_BY_DEPENDENCIES,
             ),
-            RetryPlan(
-                allowed=True,
-                strategy=RetryStrategy.RETRY_TASKS,
-                job_types=(JobType.PREVIEW, JobType.TRANSCODE),
-                stages=(FullStage.PREVIEW, FullStage.TRANSCODE),
-                reason="cover/preview stage failed",
-            ),
+            _tasks("cover/preview stage failed", FullStage.PREVIEW, FullStage.TRANSCODE),
             Artifacts(cover=COVER),
             id="preview-generate-only",
         ),
@@ -179,13 +177,7 @@ COVER_PLAN = RetryPlan(
                 preview=_failed(StageErrorCode.UPLOAD_FAILED, "upload preview: boom"),
                 transcode=BLOCKED_BY_DEPENDENCIES,
             ),
-            RetryPlan(
-                allowed=True,
-                strategy=RetryStrategy.RETRY_TASKS,
-                job_types=(JobType.PREVIEW, JobType.TRANSCODE),
-                stages=(FullStage.PREVIEW, FullStage.TRANSCODE),
-                reason="cover/preview stage failed",
-            ),
+            _tasks("cover/preview stage failed", FullStage.PREVIEW, FullStage.TRANSCODE),
             Artifacts(cover=COVER),
             id="preview-upload-only",
         ),
@@ -197,23 +189,19 @@ COVER_PLAN = RetryPlan(
                 preview=_failed(StageErrorCode.UPLOAD_FAILED, "upload preview: boom"),
                 transcode=BLOCKED_BY_DEPENDENCIES,
             ),
-            RetryPlan(
-                allowed=True,
-                strategy=RetryStrategy.RETRY_TASKS,
-                job_types=(JobType.COVER, JobType.PREVIEW, JobType.TRANSCODE),
-                stages=(FullStage.COVER, FullStage.PREVIEW, FullStage.TRANSCODE),
-                reason="cover/preview stage failed",
+            _tasks(
+                "cover/preview stage failed",
+                FullStage.COVER,
+                FullStage.PREVIEW,
+                FullStage.TRANSCODE,
             ),
             Artifacts(),
             id="cover-and-preview-transcode-listed-once",
         ),
         pytest.param(
             (*IMAGES_OK, _fail(FullFailure.TRANSCODE_ENCRYPTION)),
-            FullStages(
-                source=READY,
-                cover=READY,
-                preview=READY,
-                transcode=_failed(StageErrorCode.ENCRYPTION_SETUP_FAILED, "setup encryption: boom"),
+            _images_ready(
+                _failed(StageErrorCode.ENCRYPTION_SETUP_FAILED, "setup encryption: boom")
             ),
             _transcode_plan("transcode stage failed"),
             Artifacts(cover=COVER, preview=PREVIEW),
@@ -221,31 +209,21 @@ COVER_PLAN = RetryPlan(
         ),
         pytest.param(
             (*IMAGES_OK, _fail(FullFailure.TRANSCODE_RUN, "ffmpeg exit 1")),
-            FullStages(
-                source=READY,
-                cover=READY,
-                preview=READY,
-                transcode=_failed(StageErrorCode.TRANSCODE_FAILED, "transcode: ffmpeg exit 1"),
-            ),
+            _images_ready(_failed(StageErrorCode.TRANSCODE_FAILED, "transcode: ffmpeg exit 1")),
             _transcode_plan("transcode stage failed"),
             Artifacts(cover=COVER, preview=PREVIEW),
             id="transcode-probe-encode-package",
         ),
         pytest.param(
             (*IMAGES_OK, _fail(FullFailure.TRANSCODE_UPLOAD)),
-            FullStages(
-                source=READY,
-                cover=READY,
-                preview=READY,
-                transcode=_failed(StageErrorCode.UPLOAD_FAILED, "upload HLS: boom"),
-            ),
+            _images_ready(_failed(StageErrorCode.UPLOAD_FAILED, "upload HLS: boom")),
             _transcode_plan("transcode upload failed"),
             Artifacts(cover=COVER, preview=PREVIEW),
             id="hls-upload",
         ),
         pytest.param(
             (*IMAGES_OK, lambda result: record_transcode_ready(result, TRANSCODE)),
-            FullStages(source=READY, cover=READY, preview=READY, transcode=READY),
+            _images_ready(READY),
             NO_RETRY_PLAN,
             Artifacts(cover=COVER, preview=PREVIEW, transcode=TRANSCODE),
             id="success-no-plan",
@@ -325,17 +303,6 @@ def transcode_ok(result: FullResult) -> FullResult:
     return record_transcode_ready(result, TRANSCODE)
 
 
-def _tasks(reason: str, *stages: FullStage) -> RetryPlan:
-    types = {
-        FullStage.COVER: JobType.COVER, FullStage.PREVIEW: JobType.PREVIEW,
-        FullStage.TRANSCODE: JobType.TRANSCODE, FullStage.STORYBOARD: JobType.STORYBOARD,
-    }  # fmt: skip
-    return RetryPlan(
-        allowed=True, strategy=RetryStrategy.RETRY_TASKS,
-        job_types=tuple(types[stage] for stage in stages), stages=stages, reason=reason,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize(
     ("steps", "storyboard", "plan"),
     [
@@ -345,10 +312,7 @@ def _tasks(reason: str, *stages: FullStage) -> RetryPlan:
         ),
         pytest.param(
             (_fail(FullFailure.SOURCE_DOWNLOAD),), BLOCKED_BY_SOURCE,
-            RetryPlan(
-                allowed=True, strategy=RetryStrategy.RETRY_JOB, job_types=(JobType.FULL,),
-                stages=(FullStage.SOURCE,), reason="source download failed",
-            ),
+            SOURCE_PLAN,
             id="source-failure-skips-it",
         ),
         pytest.param(

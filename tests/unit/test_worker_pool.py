@@ -72,6 +72,30 @@ class Harness:
     async def statuses(self, *ids: str) -> list[JobStatus]:
         return [(await self.jobs.get(job_id)).status for job_id in ids]
 
+    async def start(self, job_id: str, reached: asyncio.Event) -> asyncio.Task[None]:
+        """Submits ``job_id`` and runs the pool until the handler sets ``reached``."""
+        await self.submit(job_id)
+        runner = asyncio.create_task(self.pool.run())
+        await asyncio.wait_for(reached.wait(), 5)
+        return runner
+
+    async def assert_handed_back(self, job_id: str) -> None:
+        """``job_id`` is queued again for the next worker, no attempt counted."""
+        lease = await dequeue_one(self.queue, {"default": 1}, "next-worker", 10)
+        assert lease is not None
+        assert (lease.task.id, lease.retried) == (job_id, 0)
+        assert await self.statuses(job_id) == [JobStatus.QUEUED]
+
+
+def runs_forever(started: asyncio.Event, seconds: float = 60) -> JobHandler:
+    """A handler that sets ``started``, then runs longer than the test waits."""
+
+    async def forever(job: Job, progress: ProgressReporter) -> Any:
+        started.set()
+        await asyncio.sleep(seconds)
+
+    return forever
+
 
 async def wait_until(predicate: Any) -> None:
     async with asyncio.timeout(scaled(5.0)):
@@ -133,15 +157,8 @@ async def test_heartbeats_keep_a_task_longer_than_its_lease() -> None:
 
 async def test_cancelling_a_running_task_stops_it_and_cancels_the_row() -> None:
     started = asyncio.Event()
-
-    async def forever(job: Job, progress: ProgressReporter) -> Any:
-        started.set()
-        await asyncio.sleep(60)
-
-    harness = Harness(forever)
-    await harness.submit("job-1")
-    runner = asyncio.create_task(harness.pool.run())
-    await asyncio.wait_for(started.wait(), 5)
+    harness = Harness(runs_forever(started))
+    runner = await harness.start("job-1", started)
 
     await harness.queue.cancel("job-1")
 
@@ -169,9 +186,7 @@ async def test_a_cancelled_row_stops_its_attempt_even_if_the_queue_missed_the_ca
             raise
 
     harness = Harness(forever)
-    await harness.submit("job-1")
-    runner = asyncio.create_task(harness.pool.run())
-    await asyncio.wait_for(started.wait(), 5)
+    runner = await harness.start("job-1", started)
 
     await harness.jobs.cancel("job-1")  # the row only: the queue never hears of it
 
@@ -199,9 +214,7 @@ async def test_a_cancelled_attempt_deletes_what_it_uploaded_and_nothing_else() -
 
     harness = Harness(uploads_then_waits, media=media)
     await media.put_bytes("videos/job-1/older.m4s", b"o", content_type="video/mp4")
-    await harness.submit("job-1")
-    runner = asyncio.create_task(harness.pool.run())
-    await asyncio.wait_for(uploaded.wait(), 5)
+    runner = await harness.start("job-1", uploaded)
 
     await harness.jobs.cancel("job-1")
     await harness.queue.cancel("job-1")
@@ -220,36 +233,19 @@ async def _gone(harness: Harness, job_id: str) -> bool:
 
 async def test_shutdown_hands_unfinished_work_back_without_counting_an_attempt() -> None:
     started = asyncio.Event()
-
-    async def forever(job: Job, progress: ProgressReporter) -> Any:
-        started.set()
-        await asyncio.sleep(60)
-
-    harness = Harness(forever, shutdown_timeout=0.2)
-    await harness.submit("job-1")
-    runner = asyncio.create_task(harness.pool.run())
-    await asyncio.wait_for(started.wait(), 5)
+    harness = Harness(runs_forever(started), shutdown_timeout=0.2)
+    runner = await harness.start("job-1", started)
 
     harness.pool.stop()
     await asyncio.wait_for(runner, 5)
 
-    lease = await dequeue_one(harness.queue, {"default": 1}, "next-worker", 10)
-    assert lease is not None
-    assert (lease.task.id, lease.retried) == ("job-1", 0)
-    assert await harness.statuses("job-1") == [JobStatus.QUEUED]
+    await harness.assert_handed_back("job-1")
 
 
 async def test_stop_now_during_the_drain_hands_work_back_without_waiting() -> None:
     started = asyncio.Event()
-
-    async def forever(job: Job, progress: ProgressReporter) -> Any:
-        started.set()
-        await asyncio.sleep(3600)
-
-    harness = Harness(forever, shutdown_timeout=3600.0)
-    await harness.submit("job-1")
-    runner = asyncio.create_task(harness.pool.run())
-    await asyncio.wait_for(started.wait(), 5)
+    harness = Harness(runs_forever(started, 3600), shutdown_timeout=3600.0)
+    runner = await harness.start("job-1", started)
 
     harness.pool.stop()
     await asyncio.sleep(0)  # the pool is draining: waiting for the attempt
@@ -257,10 +253,7 @@ async def test_stop_now_during_the_drain_hands_work_back_without_waiting() -> No
     harness.pool.stop_now()
     await asyncio.wait_for(runner, 30)
 
-    lease = await dequeue_one(harness.queue, {"default": 1}, "next-worker", 10)
-    assert lease is not None
-    assert (lease.task.id, lease.retried) == ("job-1", 0)
-    assert await harness.statuses("job-1") == [JobStatus.QUEUED]
+    await harness.assert_handed_back("job-1")
 
 
 async def test_shutdown_waits_for_attempts_that_finish_in_time() -> None:
