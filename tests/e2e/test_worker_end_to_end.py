@@ -68,7 +68,7 @@ from tests.support.storyboard import (
 )
 from tests.support.webhook_receiver import WebhookReceiver
 from vylux_adapters.media import FfmpegMediaToolchain, MediaBinaries
-from vylux_adapters.worker import WorkerRuntime
+from vylux_adapters.worker.runtime import WorkerRuntime
 from vylux_cli import bootstrap
 from vylux_cli.bootstrap import Runtime, build_server, build_worker, open_runtime
 from vylux_cli.config import Config, load_config
