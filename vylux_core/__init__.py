@@ -6,8 +6,9 @@ for production) to the services; nothing here performs I/O on its own.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from vylux_core.lazy_exports import lazy_attribute
 
 if TYPE_CHECKING:
     from vylux_core import errors
@@ -43,57 +44,85 @@ if TYPE_CHECKING:
     from vylux_core.security.signing import UrlSigner, canonical_object_key
     from vylux_core.services import JobLimits, JobService, RetrySubmission, Submission
 
-# Public name -> the module that defines it. Names load on first use (PEP 562), so a
-# program that needs one module of the core does not pay for importing all of it.
-_HOMES = {
-    "errors": "vylux_core",
-    "ByteLRU": "vylux_core.images.byte_lru",
-    "ImageFormat": "vylux_core.images.options",
-    "ImageOptions": "vylux_core.images.options",
-    "parse_format": "vylux_core.images.options",
-    "parse_image_options": "vylux_core.images.options",
-    "processing_hash": "vylux_core.images.options",
-    "CallbackStatus": "vylux_core.jobs.job",
-    "Job": "vylux_core.jobs.job",
-    "JobStatus": "vylux_core.jobs.job",
-    "JobType": "vylux_core.jobs.job",
-    "NewJob": "vylux_core.jobs.job",
-    "AudioTranscodeOptions": "vylux_core.jobs.options",
-    "CoverOptions": "vylux_core.jobs.options",
-    "FullOptions": "vylux_core.jobs.options",
-    "PreviewOptions": "vylux_core.jobs.options",
-    "ThumbnailOptions": "vylux_core.jobs.options",
-    "ThumbnailOutput": "vylux_core.jobs.options",
-    "TranscodeOptions": "vylux_core.jobs.options",
-    "WaveformOptions": "vylux_core.jobs.options",
-    "canonical_options": "vylux_core.jobs.options",
-    "decode_options": "vylux_core.jobs.options",
-    "JobRequest": "vylux_core.jobs.request",
-    "decode_job_request": "vylux_core.jobs.request",
-    "ContentKey": "vylux_core.security.key_ring",
-    "KeyRing": "vylux_core.security.key_ring",
-    "WrappedKey": "vylux_core.security.key_ring",
-    "parse_kek_config": "vylux_core.security.key_ring",
-    "mint_key_token": "vylux_core.security.key_token",
-    "verify_key_token": "vylux_core.security.key_token",
-    "Variant": "vylux_core.media.ladder",
-    "resolve_ladder": "vylux_core.media.ladder",
-    "QueueAssignment": "vylux_core.jobs.queue_routing",
-    "route_job": "vylux_core.jobs.queue_routing",
-    "results_json": "vylux_core.jobs.results",
-    "structure_results": "vylux_core.jobs.results",
-    "unstructure_results": "vylux_core.jobs.results",
-    "RetryRequests": "vylux_core.jobs.retry_requests",
-    "build_retry_requests": "vylux_core.jobs.retry_requests",
-    "JobLimits": "vylux_core.services",
-    "JobService": "vylux_core.services",
-    "RetrySubmission": "vylux_core.services",
-    "Submission": "vylux_core.services",
-    "UrlSigner": "vylux_core.security.signing",
-    "canonical_object_key": "vylux_core.security.signing",
-    "Lease": "vylux_core.jobs.task",
-    "Task": "vylux_core.jobs.task",
-}
+# Each module and the public names it defines (see vylux_core.lazy_exports).
+_attribute = lazy_attribute(
+    __name__,
+    {
+        __name__: ("errors",),
+        "vylux_core.images.byte_lru": ("ByteLRU",),
+        "vylux_core.images.options": (
+            "ImageFormat",
+            "ImageOptions",
+            "parse_format",
+            "parse_image_options",
+            "processing_hash",
+        ),
+        "vylux_core.jobs.job": (
+            "CallbackStatus",
+            "Job",
+            "JobStatus",
+            "JobType",
+            "NewJob",
+        ),
+        "vylux_core.jobs.options": (
+            "AudioTranscodeOptions",
+            "CoverOptions",
+            "FullOptions",
+            "PreviewOptions",
+            "ThumbnailOptions",
+            "ThumbnailOutput",
+            "TranscodeOptions",
+            "WaveformOptions",
+            "canonical_options",
+            "decode_options",
+        ),
+        "vylux_core.jobs.request": (
+            "JobRequest",
+            "decode_job_request",
+        ),
+        "vylux_core.security.key_ring": (
+            "ContentKey",
+            "KeyRing",
+            "WrappedKey",
+            "parse_kek_config",
+        ),
+        "vylux_core.security.key_token": (
+            "mint_key_token",
+            "verify_key_token",
+        ),
+        "vylux_core.media.ladder": (
+            "Variant",
+            "resolve_ladder",
+        ),
+        "vylux_core.jobs.queue_routing": (
+            "QueueAssignment",
+            "route_job",
+        ),
+        "vylux_core.jobs.results": (
+            "results_json",
+            "structure_results",
+            "unstructure_results",
+        ),
+        "vylux_core.jobs.retry_requests": (
+            "RetryRequests",
+            "build_retry_requests",
+        ),
+        "vylux_core.services": (
+            "JobLimits",
+            "JobService",
+            "RetrySubmission",
+            "Submission",
+        ),
+        "vylux_core.security.signing": (
+            "UrlSigner",
+            "canonical_object_key",
+        ),
+        "vylux_core.jobs.task": (
+            "Lease",
+            "Task",
+        ),
+    },
+)
 
 
 __all__ = [
@@ -148,9 +177,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if home == __name__:
-        return importlib.import_module(f"{__name__}.{name}")
-    return getattr(importlib.import_module(home), name)
+    return _attribute(name)

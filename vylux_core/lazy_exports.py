@@ -15,13 +15,16 @@ from typing import Any
 
 def lazy_attribute(package: str, exports: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:
     """The module ``__getattr__`` of ``package``: ``exports`` maps a module to the
-    names of it the package exports."""
+    names of it the package exports; names listed under ``package`` itself are its
+    submodules."""
     homes = {name: module for module, names in exports.items() for name in names}
 
     def attribute(name: str) -> Any:
         module = homes.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if module == package:
+            return importlib.import_module(f"{package}.{name}")
         return getattr(importlib.import_module(module), name)
 
     return attribute

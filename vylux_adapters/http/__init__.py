@@ -6,20 +6,26 @@ The package's names load on first use (PEP 562), so importing one light module o
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from vylux_core.lazy_exports import lazy_attribute
 
 if TYPE_CHECKING:
     from vylux_adapters.http.app import create_app
     from vylux_adapters.http.services import HttpServices
     from vylux_adapters.http.settings import HttpSettings, RateLimit
 
-_HOMES = {
-    "create_app": "vylux_adapters.http.app",
-    "HttpServices": "vylux_adapters.http.services",
-    "HttpSettings": "vylux_adapters.http.settings",
-    "RateLimit": "vylux_adapters.http.settings",
-}
+_attribute = lazy_attribute(
+    __name__,
+    {
+        "vylux_adapters.http.app": ("create_app",),
+        "vylux_adapters.http.services": ("HttpServices",),
+        "vylux_adapters.http.settings": (
+            "HttpSettings",
+            "RateLimit",
+        ),
+    },
+)
 
 __all__ = [
     "HttpServices",
@@ -30,7 +36,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+    return _attribute(name)
