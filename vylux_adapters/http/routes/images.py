@@ -25,7 +25,7 @@ class ImageRoute:
         etag = rendition.etag
         headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
         # Checked after the bytes exist: the ETag is their hash.
-        if_none_match = if_none_match_of(scope["headers"])
+        if_none_match = header_values(scope["headers"], b"if-none-match")
         if if_none_match and etag_matches(if_none_match, etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
@@ -35,12 +35,13 @@ class ImageRoute:
         return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
 
 
-def if_none_match_of(headers: list[tuple[bytes, bytes]]) -> list[str]:
-    # Request header names arrive lower-cased (ASGI). A loop, not a comprehension:
-    # no function frame per request for a header that is usually absent.
+def header_values(headers: list[tuple[bytes, bytes]], wanted: bytes) -> list[str]:
+    """Every value of the request header ``wanted`` (lower-case, as ASGI names them)."""
+    # A loop, not a comprehension: no function frame per request for a header that
+    # is usually absent.
     found: list[str] = []
     for name, value in headers:
-        if name == b"if-none-match":
+        if name == wanted:
             found.append(value.decode("latin-1"))
     return found
 

@@ -10,7 +10,7 @@ from starlette.types import Scope
 
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
-from vylux_adapters.http.routes.images import CONTENT_TYPES, etag_matches, if_none_match_of
+from vylux_adapters.http.routes.images import CONTENT_TYPES, etag_matches, header_values
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
 from vylux_core.services import Document
@@ -28,7 +28,8 @@ class ImgproxyRoute:
     async def __call__(self, request: Request) -> ImageAnswer:
         scope = request.scope
         params = request.path_params
-        accept = _accept_of(scope["headers"])
+        # Repeated Accept fields combine into one list (RFC 9110 §5.3).
+        accept = ", ".join(header_values(scope["headers"], b"accept"))
         path = "/" + params[REST_PARAM]
         answer = await self._imgproxy.render(params["sig"], path, accept)
         if isinstance(answer, Document):
@@ -38,7 +39,7 @@ class ImgproxyRoute:
         headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
         if answer.vary_accept:
             headers.append(_VARY)
-        if_none_match = if_none_match_of(scope["headers"])
+        if_none_match = header_values(scope["headers"], b"if-none-match")
         if if_none_match and etag_matches(if_none_match, rendition.etag):
             return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
         data = rendition.data
@@ -68,7 +69,7 @@ class ImgproxyInfoRoute:
 def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
     """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
     headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER]
-    if_none_match = if_none_match_of(scope["headers"])
+    if_none_match = header_values(scope["headers"], b"if-none-match")
     if if_none_match and etag_matches(if_none_match, document.etag):
         return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), document.source)
     body = document.data
@@ -85,12 +86,6 @@ def _disposition(answer: ImgproxyAnswer) -> str:
         answer.rendition.format.extension,
         attachment=answer.options.return_attachment,
     )
-
-
-def _accept_of(headers: list[tuple[bytes, bytes]]) -> str:
-    """``Accept``, its repeated fields joined as RFC 9110 §5.3 combines them."""
-    found = [value.decode("latin-1") for name, value in headers if name == b"accept"]
-    return ", ".join(found)
 
 
 @functools.lru_cache(maxsize=4096)
