@@ -35,6 +35,8 @@ from vylux_adapters.memory import (
     SequentialIdGenerator,
 )
 from vylux_adapters.system.entropy import OsEntropy
+from vylux_cli import bootstrap
+from vylux_cli.config import Config, environment_with_defaults
 from vylux_cli.wiring import CoreSettings, Ports, http_services, wire_core
 from vylux_core.errors import (
     DatabaseUnavailable,
@@ -506,3 +508,18 @@ async def serve_world(
             outages=outages,
             readers=readers,
         )
+
+
+@asynccontextmanager
+async def client_from_environment() -> AsyncIterator[tuple[Config, httpx.AsyncClient]]:
+    """The server ``vylux-cli serve`` would build from the current environment (set it
+    with ``local_env``), and a client calling it in-process."""
+    config = bootstrap.load_runtime_config(environment_with_defaults())
+    async with (
+        bootstrap.open_runtime(config) as runtime,
+        bootstrap.build_server(runtime) as app,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://vylux.test"
+        ) as client,
+    ):
+        yield config, client

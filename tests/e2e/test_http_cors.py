@@ -7,9 +7,7 @@ import base64
 import httpx
 import pytest
 
-from tests.e2e.http_world import World, memory_world
-from vylux_cli import bootstrap
-from vylux_cli.config import environment_with_defaults
+from tests.e2e.http_world import World, client_from_environment, memory_world
 
 H = "movie-2026-04-01"
 APP = "https://app.example.com"
@@ -137,15 +135,7 @@ async def test_stream_origins_can_be_restricted() -> None:
 async def test_settings_reach_the_app_through_bootstrap(local_env: pytest.MonkeyPatch) -> None:
     local_env.setenv("CORS_ALLOWED_ORIGINS", f"{APP}/")
     local_env.setenv("STREAM_CORS_ALLOWED_ORIGINS", "none")
-    config = bootstrap.load_runtime_config(environment_with_defaults())
-
-    async with (
-        bootstrap.open_runtime(config) as runtime,
-        bootstrap.build_server(runtime) as app,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://vylux.test"
-        ) as client,
-    ):
+    async with client_from_environment() as (_, client):
         key = await client.options(f"/api/key/{H}", headers=_preflight(APP, "GET", "authorization"))
         stream = await client.options(
             f"/stream/{H}/master.m3u8", headers=_preflight(APP, "GET", "range")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from vylux_cli import bootstrap
-from vylux_cli.config import environment_with_defaults
+from tests.e2e.http_world import client_from_environment
 
 
 async def test_body_cap_and_jobs_rate_limit_come_from_the_environment(
@@ -14,16 +12,8 @@ async def test_body_cap_and_jobs_rate_limit_come_from_the_environment(
 ) -> None:
     local_env.setenv("MAX_BODY_BYTES", "64")
     local_env.setenv("JOBS_RATE_LIMIT", "2")
-    config = bootstrap.load_runtime_config(environment_with_defaults())
-    headers = {"X-API-Key": config.secrets.api_key, "Content-Type": "application/json"}
-
-    async with (
-        bootstrap.open_runtime(config) as runtime,
-        bootstrap.build_server(runtime) as app,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://vylux.test"
-        ) as client,
-    ):
+    async with client_from_environment() as (config, client):
+        headers = {"X-API-Key": config.secrets.api_key, "Content-Type": "application/json"}
         too_large = await client.post("/api/jobs", content=b" " * 65, headers=headers)
         statuses = [
             (await client.post("/api/jobs", content=b"{}", headers=headers)).status_code
