@@ -75,7 +75,6 @@ class ImgproxyAnswer:
     vary_accept: bool
     """The format came from ``Accept``: caches must key on it."""
     options: ProcessingOptions
-    source_key: str
     download_stem: str
     """The name the rendition is offered under, without extension: ``filename`` or the
     source's base name."""
@@ -167,7 +166,6 @@ class ImgproxyService:
             rendition=rendition,
             vary_accept=prepared.vary,
             options=prepared.options,
-            source_key=prepared.source_key,
             download_stem=prepared.download_stem,
         )
 
