@@ -16,8 +16,8 @@ async def run_observed(
     observe: Callable[[int, float], None],
 ) -> None:
     """Runs the HTTP request through ``app``, then calls ``observe(status, seconds)``
-    however it ended. An exception before the response started reaches the client as a
-    500 from the recovery layer above, so 500 is the status observed for it."""
+    however it ended. A request that ends before any response started (an exception
+    that escaped every layer) is observed as 500, what the server answers for it."""
     started = time.perf_counter()
     status = 0
 
