@@ -212,15 +212,14 @@ def _imgproxy_routes(services: HttpServices, layers: _Layers) -> list[_Spec]:
     prefix = services.imgproxy_prefix
     imgproxy = services.imgproxy
 
-    def info(info_signed: bool) -> ASGIApp:
-        route = ImgproxyInfoRoute(imgproxy=imgproxy, info_signed=info_signed)
-        return layers.image(route)
-
+    info = layers.image(ImgproxyInfoRoute(imgproxy=imgproxy))
     app = layers.image(ImgproxyRoute(imgproxy=imgproxy))
-    # In this order: the info templates are the more specific ones.
+    # imgproxy Pro's info form first: the rendition template matches its paths too.
+    # Vylux's own info form, ``{prefix}/{signature}/info/…``, is a signed path like
+    # any other and is answered by the rendition route, so renditions are matched
+    # after two literal prefix checks and no regex that fails.
     return [
-        _Spec(template=f"{prefix}/info/:sig/*", methods={"GET": info(False)}, head=True),
-        _Spec(template=f"{prefix}/:sig/info/*", methods={"GET": info(True)}, head=True),
+        _Spec(template=f"{prefix}/info/:sig/*", methods={"GET": info}, head=True),
         _Spec(template=f"{prefix}/:sig/*", methods={"GET": app}, head=True),
     ]
 
@@ -253,7 +252,10 @@ class _Layers:
         return self._capped(CacheHeadersMiddleware(Endpoint(handler, family=family)), family)
 
     def image(self, handler: ImageHandler) -> ASGIApp:
-        return self._capped(CacheHeadersMiddleware(ImageEndpoint(handler)), Family.IMAGE)
+        # The image routes put Cache-Control on their successes themselves
+        # (IMMUTABLE_HEADER): a layer per request for one constant header was about
+        # a tenth of what the app spends on a cached rendition.
+        return self._capped(ImageEndpoint(handler), Family.IMAGE)
 
     def limited(self, handler: Handler, family: Family, rules: Sequence[RateRule]) -> ASGIApp:
         return self._capped(self._rate_limited(Endpoint(handler, family=family), rules), family)

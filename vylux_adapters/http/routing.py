@@ -64,21 +64,19 @@ class RawPathRoute(Route):
         super().__init__(template, apps[self.allowed[0]], methods=None, name=template)
         self._allow = ", ".join(("OPTIONS", *self.allowed))
         self._pattern = _compile(template, templates)
-        # The router asks every route in turn; the template's literal prefix, checked
-        # on the raw bytes before any decoding, turns most of them away.
-        self._prefix = re.split(r"[:*]", template, maxsplit=1)[0]
-        self._raw_prefix = self._prefix.encode("utf-8")
+        self._raw_prefix = re.split(r"[:*]", template, maxsplit=1)[0].encode("utf-8")
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http":
-            return _NO_MATCH
+        # The router asks every route in turn: the literal prefix, checked on the raw
+        # bytes first, turns most of them away at the cost of one comparison.
         raw = scope.get("raw_path")
         if raw and not raw.startswith(self._raw_prefix):
             return _NO_MATCH
-        path = raw_path_of(scope)
-        if path is None or not path.startswith(self._prefix):
+        if scope["type"] != "http":
             return _NO_MATCH
-        match = self._pattern.fullmatch(path)
+        path = raw_path_of(scope)
+        # The pattern starts with the literal prefix, so it checks that too.
+        match = None if path is None else self._pattern.fullmatch(path)
         if match is None:
             return _NO_MATCH
         # "route" is set here too: Starlette's router adds it itself only from 1.7 on,
@@ -126,8 +124,9 @@ def raw_path_of(scope: Scope) -> str | None:
     if not raw:
         # ASGI makes raw_path optional; re-encoding the decoded path is the best guess.
         raw = quote(scope["path"], safe="/:@!$&'()*+,;=~").encode("ascii")
+    end = raw.find(b"?")  # some servers have left the query string in raw_path
     try:
-        return bytes(raw).split(b"?", 1)[0].decode("utf-8")
+        return (raw if end < 0 else raw[:end]).decode("utf-8")
     except UnicodeDecodeError:
         return None
 

@@ -138,7 +138,8 @@ class ImgproxyService:
         self._watermark_bytes: tuple[bytes, str] | None = None
 
     async def render(self, signature: str, path: str, accept: str) -> ImgproxyAnswer | Document:
-        """``path`` is the raw, signed path after the signature: ``/{options…}/…``.
+        """``path`` is the raw, signed path after the signature: ``/{options…}/…``;
+        a signed ``/info/…`` path is answered with the info document.
 
         Raises ``InvalidSignature`` (403) before anything else is looked at, then
         ``InvalidStorageKey``/``InvalidImageOptions`` (400), ``UrlExpired`` (404) and
@@ -169,16 +170,14 @@ class ImgproxyService:
             download_stem=prepared.download_stem,
         )
 
-    async def info(self, signature: str, path: str, *, info_signed: bool) -> Document:
-        """The info endpoint. ``path`` is the signed path: ``/info/{options…}/…`` in
-        Vylux's form (``{prefix}/{signature}/info/…``, ``info_signed``) or
-        ``/{options…}/…`` in imgproxy Pro's (``{prefix}/info/{signature}/…``, what
-        imgproxy's client libraries build). Raises as :meth:`render` does."""
+    async def info(self, signature: str, path: str) -> Document:
+        """The info endpoint in imgproxy Pro's form, ``{prefix}/info/{signature}/…``
+        (what imgproxy's client libraries build): ``path`` is the signed
+        ``/{options…}/…``. Vylux's form, ``{prefix}/{signature}/info/…``, is a path
+        :meth:`render` answers. Raises as :meth:`render` does."""
         settings = self._settings
         settings.signer.verify(signature, path)
-        request = parse_request_path(
-            path if info_signed else "/info" + path, source_bucket=settings.source_bucket
-        )
+        request = parse_request_path("/info" + path, source_bucket=settings.source_bucket)
         return await self._info(request.segments, request.source_key)
 
     def _prepare(self, signature: str, path: str, accept: str) -> _Prepared | _InfoRequest:

@@ -8,7 +8,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # 206 and 304 are successes too: a partial or a not-modified answer of immutable bytes.
 _CACHEABLE = frozenset({200, 206, 304})
 _CACHE_CONTROL = b"cache-control"
-_CACHE_HEADER = (_CACHE_CONTROL, IMMUTABLE.encode("ascii"))
+IMMUTABLE_HEADER = (_CACHE_CONTROL, IMMUTABLE.encode("ascii"))
+"""The header itself, for routes that build their successes' headers whole (the
+image routes) and so need no middleware to add it."""
 
 
 class CacheHeadersMiddleware:
@@ -31,7 +33,7 @@ class CacheHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = [pair for pair in message.get("headers", ()) if pair[0] != _CACHE_CONTROL]
                 if message["status"] in _CACHEABLE:
-                    headers.append(_CACHE_HEADER)
+                    headers.append(IMMUTABLE_HEADER)
                 message["headers"] = headers
             await send(message)
 

@@ -47,6 +47,9 @@ TRACE_ID_HEADER = b"x-trace-id"
 INTERNAL_ERROR_BODY = b'{"message":"Internal Server Error"}'
 _CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _NO_TRACE_STATE = trace.INVALID_SPAN_CONTEXT.trace_state
+# A Context cannot be changed (setting a key raises; set_value makes a new one), so
+# every request without trace headers can start from the same empty one.
+_EMPTY_CONTEXT = otel_context.Context()
 
 
 class TracingMiddleware:
@@ -81,8 +84,8 @@ class TracingMiddleware:
         else:  # most requests: no trace headers at all
             trace_id, trace_state = _random_id(self._rng, 128), _NO_TRACE_STATE
         span = _UnsampledSpan(trace_id, trace_state, self._rng)
-        trace_id_text = "%032x" % trace_id  # noqa: UP031 (faster than format())
-        response = _ResponseStart(send, trace_id_text.encode("ascii"))
+        # The fastest way to 32 hex digits (format() and % are slower).
+        response = _ResponseStart(send, trace_id.to_bytes(16, "big").hex().encode("ascii"))
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
             await self._app(scope, receive, response.send)
@@ -141,7 +144,8 @@ class _UnsampledSpan(NonRecordingSpan):
     a SpanContext is a large part of this middleware's cost per request."""
 
     def __init__(self, trace_id: int, trace_state: TraceState, rng: random.Random) -> None:
-        super().__init__(trace.INVALID_SPAN_CONTEXT)
+        # NonRecordingSpan's own __init__ only stores a context, which
+        # get_span_context below replaces: not calling it saves a call per request.
         self._trace_id = trace_id
         self._trace_state = trace_state
         self._rng = rng
@@ -174,8 +178,8 @@ def _request_context(scope: Scope) -> otel_context.Context:
     # over a generator, on every request.
     for name, _ in scope["headers"]:
         if name in _CONTEXT_HEADERS:
-            return extract_context(_headers(scope), otel_context.Context())
-    return otel_context.Context()
+            return extract_context(_headers(scope), _EMPTY_CONTEXT)
+    return _EMPTY_CONTEXT
 
 
 def _headers(scope: Scope) -> dict[str, str]:

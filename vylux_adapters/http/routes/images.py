@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routing import REST_PARAM
@@ -23,7 +24,8 @@ class ImageRoute:
         rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
         source = rendition.source
         etag = rendition.etag
-        headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER]
+        # A rendition never changes under its URL: 200 and 304 are cached for a year.
+        headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
         # Checked after the bytes exist: the ETag is their hash.
         if_none_match = header_values(scope["headers"], b"if-none-match")
         if if_none_match and etag_matches(if_none_match, etag):

@@ -8,19 +8,20 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.types import Scope
 
+from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routes.images import CONTENT_TYPES, etag_matches, header_values
 from vylux_adapters.http.routing import REST_PARAM
-from vylux_core.imgproxy.service import ImgproxyAnswer, ImgproxyService
+from vylux_core.imgproxy.service import ImgproxyService
 from vylux_core.services import Document
 
 _VARY = (b"vary", b"Accept")
 
 
 class ImgproxyRoute:
-    """``{prefix}/{signature}/{options…}/…``: renditions (and info answers, for a
-    path the info routes below do not match)."""
+    """``{prefix}/{signature}/{options…}/…``: renditions, and info answers for the
+    signed ``{prefix}/{signature}/info/…`` paths."""
 
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
@@ -36,7 +37,7 @@ class ImgproxyRoute:
             return _document_answer(answer, scope)
         rendition = answer.rendition
         source = rendition.source
-        headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER]
+        headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
         if answer.vary_accept:
             headers.append(_VARY)
         if_none_match = header_values(scope["headers"], b"if-none-match")
@@ -45,30 +46,32 @@ class ImgproxyRoute:
         data = rendition.data
         headers.append(CONTENT_TYPES[rendition.format])
         headers.append((b"content-length", str(len(data)).encode("ascii")))
-        headers.append((b"content-disposition", _disposition(answer).encode("latin-1")))
+        headers.append(
+            _disposition_header(
+                answer.download_stem,
+                rendition.format.extension,
+                answer.options.return_attachment,
+            )
+        )
         return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
 
 
 class ImgproxyInfoRoute:
-    """The info endpoint: ``{prefix}/{signature}/info/…`` (``info_signed``: the
-    signature covers ``/info/…``) or imgproxy Pro's ``{prefix}/info/{signature}/…``."""
+    """imgproxy Pro's info URL, ``{prefix}/info/{signature}/{options…}/…``, where the
+    signature covers the path after it (what imgproxy's client libraries build)."""
 
-    def __init__(self, *, imgproxy: ImgproxyService, info_signed: bool) -> None:
+    def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
-        self._signed_prefix = "/info/" if info_signed else "/"
-        self._info_signed = info_signed
 
     async def __call__(self, request: Request) -> ImageAnswer:
-        scope = request.scope
         params = request.path_params
-        path = self._signed_prefix + params[REST_PARAM]
-        document = await self._imgproxy.info(params["sig"], path, info_signed=self._info_signed)
-        return _document_answer(document, scope)
+        document = await self._imgproxy.info(params["sig"], "/" + params[REST_PARAM])
+        return _document_answer(document, request.scope)
 
 
 def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
     """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
-    headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER]
+    headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
     if_none_match = header_values(scope["headers"], b"if-none-match")
     if if_none_match and etag_matches(if_none_match, document.etag):
         return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), document.source)
@@ -80,22 +83,15 @@ def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
     )
 
 
-def _disposition(answer: ImgproxyAnswer) -> str:
-    return _disposition_of(
-        answer.download_stem,
-        answer.rendition.format.extension,
-        attachment=answer.options.return_attachment,
-    )
-
-
 @functools.lru_cache(maxsize=4096)
-def _disposition_of(stem: str, extension: str, *, attachment: bool) -> str:
+def _disposition_header(stem: str, extension: str, attachment: bool) -> tuple[bytes, bytes]:
     """imgproxy's ``Content-Disposition``: inline (or attachment) with the source's
     base name, or ``filename``, and the output's extension. Cached, so that cache
-    hits do not escape the same name again on every request."""
+    hits do not escape and encode the same name again on every request."""
     name = f"{stem}.{extension}"
     kind = "attachment" if attachment else "inline"
     ascii_name = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
     )
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    value = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return (b"content-disposition", value.encode("latin-1"))
