@@ -1,7 +1,8 @@
 """Memory of ``vylux-cli serve`` under a burst of renders of one large source.
 
-Sixteen concurrent signed ``/img`` requests, each a distinct rendition (so the
-rendition single flight cannot merge them), of one 50 MB source: a legal noisy PNG
+Sixteen concurrent signed requests, each a distinct rendition (so the rendition
+single flight cannot merge them), of one 50 MB source, in ``/img``'s grammar and in
+imgproxy's dialect (the same pipeline, so the same bounds hold): a legal noisy PNG
 that every render decodes, and a PNG whose header declares 30000×30000 pixels,
 padded to 50 MB with an ancillary chunk, that every render refuses from the header.
 
@@ -34,6 +35,7 @@ import pyvips  # type: ignore[import-untyped]
 from bench.load import MIB, REPOSITORY, child, free_port, vylux_cli
 from tests.reliability.embedded_server import embedded_server
 from vylux_core.images.options import ImageFormat, ImageOptions
+from vylux_core.imgproxy.url import ImgproxySigner, parse_key_pairs
 from vylux_core.security.signing import UrlSigner
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -77,10 +79,18 @@ def padded_giant_header() -> bytes:
 
 
 class Server:
-    def __init__(self, base: str, pid: int, signer: UrlSigner, source_dir: Path) -> None:
+    def __init__(
+        self,
+        base: str,
+        pid: int,
+        signer: UrlSigner,
+        imgproxy_signer: ImgproxySigner,
+        source_dir: Path,
+    ) -> None:
         self.base = base
         self.pid = pid
         self.signer = signer
+        self.imgproxy_signer = imgproxy_signer
         self.source_dir = source_dir
 
     def rss(self) -> int:
@@ -96,11 +106,16 @@ class Server:
         signature = self.signer.sign_image(ImageOptions(width=width), key, ImageFormat.WEBP)
         return f"/img/{signature}/w{width}/{key}.webp"
 
+    def imgproxy_path(self, width: int, key: str) -> str:
+        path = f"/rs:fit:{width}:0/plain/{key}@webp"
+        return f"/imgproxy/{self.imgproxy_signer.sign(path)}{path}"
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     hmac_secret = secrets.token_hex(32)
+    imgproxy_key, imgproxy_salt = secrets.token_hex(32), secrets.token_hex(16)
     data_dir = tmp_path / "data"
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -110,6 +125,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "BASE_URL": f"http://127.0.0.1:{port}",
         "VYLUX_DATA_DIR": str(data_dir),
         "HMAC_SECRET": hmac_secret,
+        "IMGPROXY_KEY": imgproxy_key,
+        "IMGPROXY_SALT": imgproxy_salt,
         "API_KEY": secrets.token_hex(32),
         "LOG_LEVEL": "WARN",
         "LOG_FORMAT": "json",
@@ -132,7 +149,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
             time.sleep(0.2)
         source_dir = data_dir / "source"
         source_dir.mkdir(parents=True, exist_ok=True)
-        yield Server(base, process.pid, UrlSigner(secret=hmac_secret), source_dir)
+        imgproxy_signer = ImgproxySigner(pairs=parse_key_pairs(imgproxy_key, imgproxy_salt))
+        yield Server(base, process.pid, UrlSigner(secret=hmac_secret), imgproxy_signer, source_dir)
 
 
 class RssSampler:
@@ -169,6 +187,7 @@ async def settled_rss(server: Server, ceiling: int) -> int:
     return rss
 
 
+@pytest.mark.parametrize("dialect", ["img", "imgproxy"])
 @pytest.mark.parametrize(
     ("build", "status"),
     [
@@ -177,8 +196,9 @@ async def settled_rss(server: Server, ceiling: int) -> int:
     ],
 )
 async def test_a_burst_of_renders_of_one_large_source_keeps_memory_bounded(
-    server: Server, build: object, status: int
+    server: Server, build: object, status: int, dialect: str
 ) -> None:
+    path_of = server.img_path if dialect == "img" else server.imgproxy_path
     (server.source_dir / "large.png").write_bytes(build())  # type: ignore[operator]
     (server.source_dir / "small.png").write_bytes(
         bytes((pyvips.Image.black(64, 64, bands=3) + 90).cast("uchar").pngsave_buffer())
@@ -187,14 +207,14 @@ async def test_a_burst_of_renders_of_one_large_source_keeps_memory_bounded(
     async with httpx.AsyncClient(base_url=server.base, timeout=timeout) as client:
         # Warm up libvips, its threads and the connection path: that memory is the
         # server's idle state, not the burst's.
-        warm = await client.get(server.img_path(32, "small.png"))
+        warm = await client.get(path_of(32, "small.png"))
         assert warm.status_code == 200
         await asyncio.sleep(1.0)
         idle = server.rss()
 
         with RssSampler(server) as sampler:
             burst = asyncio.gather(
-                *(client.get(server.img_path(100 + i, "large.png")) for i in range(REQUESTS))
+                *(client.get(path_of(100 + i, "large.png")) for i in range(REQUESTS))
             )
             health = await client.get("/healthz", timeout=60.0)
             responses = await burst
