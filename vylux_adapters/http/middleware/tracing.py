@@ -132,9 +132,8 @@ class _ResponseStart:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            headers = [pair for pair in message.get("headers", ()) if pair[0] != TRACE_ID_HEADER]
-            headers.append(self._header)
-            message["headers"] = headers
+            # Appended, not replaced: no layer inside sets X-Trace-ID.
+            message["headers"] = [*message.get("headers", ()), self._header]
         await self._send(message)
 
 

@@ -32,7 +32,9 @@ class ImageAnswer:
     source: RenditionSource
 
 
-ImageHandler = Callable[[Request], Awaitable[ImageAnswer]]
+ImageHandler = Callable[[Scope], Awaitable[ImageAnswer]]
+"""An image route reads only the matched path parameters and request headers, both in
+the scope, so it is handed the scope itself rather than a Request built around it."""
 
 
 class Endpoint:
@@ -64,7 +66,7 @@ class ImageEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response: ASGIApp
         try:
-            answer = await self._handler(Request(scope, receive))
+            answer = await self._handler(scope)
         except Exception as error:
             failure = image_error_of(error)
             if failure is not None:

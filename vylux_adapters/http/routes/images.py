@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.types import Scope
 
 from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
 from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
@@ -18,9 +18,8 @@ class ImageRoute:
     def __init__(self, *, images: ImageService) -> None:
         self._images = images
 
-    async def __call__(self, request: Request) -> ImageAnswer:
-        scope = request.scope
-        params = request.path_params
+    async def __call__(self, scope: Scope) -> ImageAnswer:
+        params = scope["path_params"]
         rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
         source = rendition.source
         etag = rendition.etag

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from urllib.parse import quote
 
-from starlette.requests import Request
 from starlette.types import Scope
 
 from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
@@ -26,9 +25,8 @@ class ImgproxyRoute:
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
 
-    async def __call__(self, request: Request) -> ImageAnswer:
-        scope = request.scope
-        params = request.path_params
+    async def __call__(self, scope: Scope) -> ImageAnswer:
+        params = scope["path_params"]
         # Repeated Accept fields combine into one list (RFC 9110 §5.3).
         accept = ", ".join(header_values(scope["headers"], b"accept"))
         path = "/" + params[REST_PARAM]
@@ -63,10 +61,10 @@ class ImgproxyInfoRoute:
     def __init__(self, *, imgproxy: ImgproxyService) -> None:
         self._imgproxy = imgproxy
 
-    async def __call__(self, request: Request) -> ImageAnswer:
-        params = request.path_params
+    async def __call__(self, scope: Scope) -> ImageAnswer:
+        params = scope["path_params"]
         document = await self._imgproxy.info(params["sig"], "/" + params[REST_PARAM])
-        return _document_answer(document, request.scope)
+        return _document_answer(document, scope)
 
 
 def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
