@@ -134,7 +134,7 @@ async def test_tiff_output(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "image/tiff"
     assert "vary" not in response.headers
-    assert response.headers["content-disposition"].endswith(".tiff")
+    assert response.headers["content-disposition"].endswith('.tiff"')
     image = pyvips.Image.new_from_buffer(response.content, "")
     assert image.get("vips-loader") == "tiffload_buffer"
     assert ((image.width, image.height), image.bands) == (size, bands)
@@ -491,3 +491,31 @@ async def test_animated_sources_stay_animated_in_gif_and_webp(
         red, green, _blue = middle(image.width // 2, page_height // 2)[:3]
         assert green > 200
         assert red < 50
+
+
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("options", "disposition"),
+    [
+        # imgproxy's own value for a plain name: the source's base name, no filename*.
+        ("/w:20", 'inline; filename="photo.webp"'),
+        (f"/w:20/fn:{b64('menu 2')}:1/att:1", 'attachment; filename="menu 2.webp"'),
+        # Other names keep an ASCII stand-in and give the real one as filename*.
+        (
+            f"/w:20/fn:{b64('café')}:1",
+            "inline; filename=\"caf_.webp\"; filename*=UTF-8''caf%C3%A9.webp",
+        ),
+        (
+            "/w:20/fn:" + b64('say "hi"') + ":1",
+            "inline; filename=\"say _hi_.webp\"; filename*=UTF-8''say%20%22hi%22.webp",
+        ),
+    ],
+    ids=["source-name", "ascii-attachment", "non-ascii", "quotes"],
+)
+async def test_content_disposition(server: EmbeddedServer, options: str, disposition: str) -> None:
+    response = await server.client.get(url(server, f"{options}/plain/{HASHED}@webp"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == disposition

@@ -84,12 +84,17 @@ def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
 @functools.lru_cache(maxsize=4096)
 def _disposition_header(stem: str, extension: str, attachment: bool) -> tuple[bytes, bytes]:
     """imgproxy's ``Content-Disposition``: inline (or attachment) with the source's
-    base name, or ``filename``, and the output's extension. Cached, so that cache
-    hits do not escape and encode the same name again on every request."""
+    base name, or ``filename``, and the output's extension: imgproxy's exact value
+    for a printable ASCII name without quotes or backslashes. Any other name is also
+    given as ``filename*``
+    (RFC 6266), with an ASCII stand-in as ``filename`` for clients that lack it.
+    Cached, so that cache hits do not build and encode the same value again."""
     name = f"{stem}.{extension}"
     kind = "attachment" if attachment else "inline"
     ascii_name = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
     )
-    value = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    value = f'{kind}; filename="{ascii_name}"'
+    if ascii_name != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
     return (b"content-disposition", value.encode("latin-1"))
