@@ -45,6 +45,7 @@ def running(
     cwd: Path,
     log: Path,
     settings: Mapping[str, str] | None = None,
+    start_timeout: float = START_TIMEOUT,
 ) -> Iterator[Running]:
     """Start ``command``, wait for ``/healthz`` on ``port``, yield its base URL; stop it
     (SIGTERM to that one process, then SIGKILL after STOP_GRACE) at the end."""
@@ -65,7 +66,9 @@ def running(
             command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
         )
     try:
-        wait_until_answering(f"{base}/healthz", lambda: process.poll() is not None, log)
+        wait_until_answering(
+            f"{base}/healthz", lambda: process.poll() is not None, log, timeout=start_timeout
+        )
         yield Running(base, process.pid)
     finally:
         stop(process)
@@ -88,10 +91,12 @@ def vylux_command(port: int) -> list[str]:
     return [str(cli), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def wait_until_answering(url: str, died: Callable[[], bool], log: Path | None = None) -> None:
+def wait_until_answering(
+    url: str, died: Callable[[], bool], log: Path | None = None, timeout: float = START_TIMEOUT
+) -> None:
     """Poll ``url`` until it answers 200; fail, with ``log``'s text, if ``died()`` or
-    after START_TIMEOUT."""
-    deadline = time.monotonic() + START_TIMEOUT
+    after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if died():
             raise SystemExit(f"the server behind {url} exited while starting{_tail(log)}")
@@ -101,7 +106,7 @@ def wait_until_answering(url: str, died: Callable[[], bool], log: Path | None = 
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {START_TIMEOUT:.0f} s{_tail(log)}")
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s{_tail(log)}")
 
 
 def _tail(log: Path | None) -> str:
