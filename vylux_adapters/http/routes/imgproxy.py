@@ -86,9 +86,9 @@ def _disposition_header(stem: str, extension: str, attachment: bool) -> tuple[by
     """imgproxy's ``Content-Disposition``: inline (or attachment) with the source's
     base name, or ``filename``, and the output's extension: imgproxy's exact value
     for a printable ASCII name without quotes or backslashes. Any other name is also
-    given as ``filename*``
-    (RFC 6266), with an ASCII stand-in as ``filename`` for clients that lack it.
-    Cached, so that cache hits do not build and encode the same value again."""
+    given as ``filename*`` (RFC 6266), with an ASCII stand-in as ``filename`` for
+    clients that lack it. Cached, so that cache hits do not build and encode the same
+    value again."""
     name = f"{stem}.{extension}"
     kind = "attachment" if attachment else "inline"
     ascii_name = "".join(
