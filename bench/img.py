@@ -525,14 +525,16 @@ def report(cold: ColdResult, trials: Sequence[HitTrial], plan: LoadPlan) -> bool
     )
     print(
         f"    {'trial':<6} {'img':>7} {'hello':>7} {'same':>7} {'p50':>7} {'p99':>7} "
-        f"{'errors':>7} {'img/hello':>10} {'same/hello':>11} {'img/same':>9}"
+        f"{'errors':>7} {'img/hello':>10} {'same/hello':>11} {'img/same':>9} "
+        f"{'imgproxy':>9} {'imgproxy/hello':>15}"
     )
     for number, trial in enumerate(trials, start=1):
         print(
             f"    {number:<6} {trial.img.requests_per_second:7.0f} "
             f"{trial.hello.requests_per_second:7.0f} {trial.same_size.requests_per_second:7.0f} "
             f"{ms(trial.img.p50)} {ms(trial.img.p99)} {trial.errors:7d} "
-            f"{trial.ratio:10.3f} {trial.body_ratio:11.3f} {trial.own_ratio:9.3f}"
+            f"{trial.ratio:10.3f} {trial.body_ratio:11.3f} {trial.own_ratio:9.3f} "
+            f"{trial.imgproxy.requests_per_second:9.0f} {trial.imgproxy_ratio:15.3f}"
         )
     hit_ratio = statistics.median(trial.ratio for trial in trials)
     hit_ok = hit_ratio >= HIT_TARGET and all(trial.errors == 0 for trial in trials)
