@@ -15,8 +15,8 @@ over one keep-alive connection, switches it off and reads the total. Instruction
 the same from run to run whatever else the machine does, where ``bench/img.py``'s req/s
 move by several per cent between trials; they leave out what a real load adds (caches
 shared with other work, a full event loop), so they rank changes rather than predict
-req/s: on the 2-CPU machines here a ratio of instructions of about 0.84 came with a
-req/s ratio of about 0.79.
+req/s: on the 2-CPU machine here the medians of ``bench/img.py``'s req/s ratios came
+out 0 to 0.03 below these ratios of instructions.
 
 Printed: instructions per request for hello world, the same-size bytes route, Vylux's
 ``/healthz``, a cached ``/img`` rendition and the same rendition in imgproxy's dialect,
