@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import Scope
 
 from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
@@ -9,7 +11,7 @@ from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_core.images.options import ImageFormat
-from vylux_core.services import ImageService
+from vylux_core.services import ImageService, RenditionSource
 
 CONTENT_TYPES = {fmt: (b"content-type", fmt.mime_type.encode("ascii")) for fmt in ImageFormat}
 
@@ -21,19 +23,38 @@ class ImageRoute:
     async def __call__(self, scope: Scope) -> ImageAnswer:
         params = scope["path_params"]
         rendition = await self._images.render(params["sig"], params["opts"], params[REST_PARAM])
-        source = rendition.source
-        etag = rendition.etag
-        # A rendition never changes under its URL: 200 and 304 are cached for a year.
-        headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
-        # Checked after the bytes exist: the ETag is their hash.
-        if_none_match = header_values(scope["headers"], b"if-none-match")
-        if if_none_match and etag_matches(if_none_match, etag):
-            return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
-        data = rendition.data
-        headers.append(CONTENT_TYPES[rendition.format])
-        headers.append((b"content-length", str(len(data)).encode("ascii")))
-        # HEAD: the same headers, Content-Length included, and no body.
-        return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
+        return immutable_answer(
+            scope,
+            etag=rendition.etag,
+            body=rendition.data,
+            source=rendition.source,
+            content=(CONTENT_TYPES[rendition.format],),
+        )
+
+
+def immutable_answer(
+    scope: Scope,
+    *,
+    etag: str,
+    body: bytes,
+    source: RenditionSource,
+    content: Sequence[tuple[bytes, bytes]],
+    vary: Sequence[tuple[bytes, bytes]] = (),
+) -> ImageAnswer:
+    """The answer of bytes that never change under their URL (renditions, info JSON).
+
+    ETag, ``nosniff``, a year's ``Cache-Control`` and ``vary`` go on 200 and 304 alike;
+    ``content`` (type, disposition) and ``Content-Length`` on the 200 only. A matching
+    ``If-None-Match`` is checked once the bytes exist, since the ETag is their hash.
+    HEAD gets the 200's headers, Content-Length included, and no body.
+    """
+    headers = [(b"etag", etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER, *vary]
+    if_none_match = header_values(scope["headers"], b"if-none-match")
+    if if_none_match and etag_matches(if_none_match, etag):
+        return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
+    headers += content
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    return ImageAnswer(BytesResponse(b"" if is_head(scope) else body, headers=headers), source)
 
 
 def header_values(headers: list[tuple[bytes, bytes]], wanted: bytes) -> list[str]:

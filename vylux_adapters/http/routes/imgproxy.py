@@ -7,15 +7,14 @@ from urllib.parse import quote
 
 from starlette.types import Scope
 
-from vylux_adapters.http.middleware.cache_headers import IMMUTABLE_HEADER
-from vylux_adapters.http.responses import NOSNIFF_HEADER, BytesResponse, is_head
 from vylux_adapters.http.routes.endpoint import ImageAnswer
-from vylux_adapters.http.routes.images import CONTENT_TYPES, etag_matches, header_values
+from vylux_adapters.http.routes.images import CONTENT_TYPES, header_values, immutable_answer
 from vylux_adapters.http.routing import REST_PARAM
 from vylux_core.imgproxy.service import ImgproxyService
 from vylux_core.services import Document
 
 _VARY = (b"vary", b"Accept")
+_JSON = ((b"content-type", b"application/json"),)
 
 
 class ImgproxyRoute:
@@ -34,24 +33,17 @@ class ImgproxyRoute:
         if isinstance(answer, Document):
             return _document_answer(answer, scope)
         rendition = answer.rendition
-        source = rendition.source
-        headers = [(b"etag", rendition.etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
-        if answer.vary_accept:
-            headers.append(_VARY)
-        if_none_match = header_values(scope["headers"], b"if-none-match")
-        if if_none_match and etag_matches(if_none_match, rendition.etag):
-            return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), source)
-        data = rendition.data
-        headers.append(CONTENT_TYPES[rendition.format])
-        headers.append((b"content-length", str(len(data)).encode("ascii")))
-        headers.append(
-            _disposition_header(
-                answer.download_stem,
-                rendition.format.extension,
-                answer.options.return_attachment,
-            )
+        disposition = _disposition_header(
+            answer.download_stem, rendition.format.extension, answer.options.return_attachment
         )
-        return ImageAnswer(BytesResponse(b"" if is_head(scope) else data, headers=headers), source)
+        return immutable_answer(
+            scope,
+            etag=rendition.etag,
+            body=rendition.data,
+            source=rendition.source,
+            content=(CONTENT_TYPES[rendition.format], disposition),
+            vary=(_VARY,) if answer.vary_accept else (),
+        )
 
 
 class ImgproxyInfoRoute:
@@ -69,15 +61,8 @@ class ImgproxyInfoRoute:
 
 def _document_answer(document: Document, scope: Scope) -> ImageAnswer:
     """The info endpoint's JSON, with the ETag/304 and HEAD of a rendition."""
-    headers = [(b"etag", document.etag.encode("ascii")), NOSNIFF_HEADER, IMMUTABLE_HEADER]
-    if_none_match = header_values(scope["headers"], b"if-none-match")
-    if if_none_match and etag_matches(if_none_match, document.etag):
-        return ImageAnswer(BytesResponse(b"", headers=headers, status_code=304), document.source)
-    body = document.data
-    headers.append((b"content-type", b"application/json"))
-    headers.append((b"content-length", str(len(body)).encode("ascii")))
-    return ImageAnswer(
-        BytesResponse(b"" if is_head(scope) else body, headers=headers), document.source
+    return immutable_answer(
+        scope, etag=document.etag, body=document.data, source=document.source, content=_JSON
     )
 
 
