@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import hypercorn.protocol
 import pytest
 from attrs import frozen
 
+from bench.servers import stop
 from vylux_adapters.http import strict_h11
 
 pytestmark = [pytest.mark.reliability]
@@ -73,12 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _wait_healthy(port, process, log)
         yield Server(port=port, api_key=api_key, log=log)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=DEADLINE)
 
 
 # --- request smuggling ---------------------------------------------------------------------------
